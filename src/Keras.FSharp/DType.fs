@@ -1,0 +1,81 @@
+namespace Keras
+
+open TorchSharp
+
+/// Element types, named as Keras names them.
+type DType =
+    | Float32
+    | Float64
+    | Float16
+    | BFloat16
+    | Int32
+    | Int64
+    | Int16
+    | Int8
+    | UInt8
+    | Bool
+
+/// Conversions between Keras dtype names, DType and TorchSharp scalar types.
+[<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
+module DType =
+    /// The Keras name: "float32", "int64", ...
+    let name dtype =
+        match dtype with
+        | Float32 -> "float32"
+        | Float64 -> "float64"
+        | Float16 -> "float16"
+        | BFloat16 -> "bfloat16"
+        | Int32 -> "int32"
+        | Int64 -> "int64"
+        | Int16 -> "int16"
+        | Int8 -> "int8"
+        | UInt8 -> "uint8"
+        | Bool -> "bool"
+
+    let private all =
+        [ Float32; Float64; Float16; BFloat16; Int32; Int64; Int16; Int8; UInt8; Bool ]
+
+    /// Parses a Keras dtype name ("float32", "int32", ...).
+    let tryParse (text: string) =
+        all |> List.tryFind (fun d -> name d = text.Trim().ToLowerInvariant())
+
+    /// Size of one element in bits, as Keras counts it for summaries.
+    let bits dtype =
+        match dtype with
+        | Float64
+        | Int64 -> 64
+        | Float32
+        | Int32 -> 32
+        | Float16
+        | BFloat16
+        | Int16 -> 16
+        | Int8
+        | UInt8 -> 8
+        | Bool -> 8
+
+    /// True for floating point types.
+    let isFloating dtype =
+        match dtype with
+        | Float32
+        | Float64
+        | Float16
+        | BFloat16 -> true
+        | _ -> false
+
+    /// The TorchSharp scalar type.
+    let toTorch dtype =
+        match dtype with
+        | Float32 -> torch.ScalarType.Float32
+        | Float64 -> torch.ScalarType.Float64
+        | Float16 -> torch.ScalarType.Float16
+        | BFloat16 -> torch.ScalarType.BFloat16
+        | Int32 -> torch.ScalarType.Int32
+        | Int64 -> torch.ScalarType.Int64
+        | Int16 -> torch.ScalarType.Int16
+        | Int8 -> torch.ScalarType.Int8
+        | UInt8 -> torch.ScalarType.Byte
+        | Bool -> torch.ScalarType.Bool
+
+    /// The DType of a TorchSharp scalar type, when Keras has one.
+    let tryOfTorch (scalarType: torch.ScalarType) =
+        all |> List.tryFind (fun d -> toTorch d = scalarType)

@@ -1,0 +1,73 @@
+namespace Keras
+
+/// Every error the library reports, as data. Each case carries what Keras's message needs:
+/// the layer or model concerned, what was expected and what was received.
+type KerasError =
+    /// An input of a layer call does not satisfy the layer's input rules; <c>detail</c> says what was
+    /// expected and what was received.
+    | IncompatibleInput of layer: string * inputIndex: int * detail: string
+    /// A layer received inputs that do not fit together (merge layers, reshape).
+    | InvalidInputs of layer: string * className: string * reason: string * received: string
+    /// A configuration value is out of range or of the wrong kind.
+    | InvalidArgument of owner: string * argument: string * reason: string * received: string
+    /// A model's outputs need a tensor that cannot be computed from its inputs.
+    | GraphDisconnected of tensor: string * layer: string * accessed: string list
+    /// Two layers in one model share a name.
+    | DuplicateLayerName of name: string * count: int
+    /// A model input does not lead to any of the model's outputs.
+    | InputNotReached of model: string * input: string
+    /// A model input is not the output of an `Input`.
+    | NotAnInput of model: string * tensor: string
+    /// A layer or output name that the model does not have.
+    | UnknownName of model: string * kind: string * name: string * known: string list
+    /// Concrete data given to a model does not match its inputs.
+    | DataMismatch of model: string * reason: string * received: string
+    /// Native libraries could not be loaded.
+    | NativeLoadFailed of details: string
+
+/// Renders errors in Keras's wording.
+[<RequireQualifiedAccess>]
+module KerasError =
+    /// <summary>The Keras-style text of an error.</summary>
+    /// <example><c>IncompatibleInput("dense_1", 0, "expected axis -1 of input shape to have value 784, but received input with shape (None, 32)")</c> renders as
+    /// <c>Input 0 of layer "dense_1" is incompatible with the layer: expected axis -1 of input shape to have value 784, but received input with shape (None, 32)</c>.</example>
+    let render error =
+        match error with
+        | IncompatibleInput(layer, index, detail) ->
+            $"Input {index} of layer \"{layer}\" is incompatible with the layer: {detail}"
+        | InvalidInputs(layer, className, reason, received) ->
+            $"Layer \"{layer}\" ({className}): {reason} Received: {received}"
+        | InvalidArgument(owner, argument, reason, received) ->
+            $"Invalid value for argument `{argument}` of \"{owner}\": {reason} Received: {argument}={received}"
+        | GraphDisconnected(tensor, layer, accessed) ->
+            let names = accessed |> List.map (fun n -> $"'{n}'") |> String.concat ", "
+            $"Graph disconnected: cannot find parent for tensor {tensor} at operation '{layer}'. The following previous operations were accessed without issue: [{names}]"
+        | DuplicateLayerName(name, count) ->
+            $"The name \"{name}\" is used {count} times in the model. All operation names should be unique."
+        | InputNotReached(model, input) ->
+            $"Input \"{input}\" of model \"{model}\" is not connected to any of the model's outputs. Remove it from `inputs` or use it."
+        | NotAnInput(model, tensor) ->
+            $"All `inputs` of model \"{model}\" must be tensors created by `Input`. Received: {tensor}"
+        | UnknownName(model, kind, name, known) ->
+            let names = known |> List.map (fun n -> $"'{n}'") |> String.concat ", "
+            $"No {kind} named '{name}' in model \"{model}\". Available: [{names}]"
+        | DataMismatch(model, reason, received) -> $"Model \"{model}\": {reason} Received: {received}"
+        | NativeLoadFailed details -> $"TorchSharp's native libraries could not be loaded. {details}"
+
+/// The one exception type the throwing API raises; it carries the error as data.
+type KerasException(error: KerasError) =
+    inherit System.Exception(KerasError.render error)
+    /// The error this exception reports.
+    member _.Error = error
+
+/// Raising and converting errors.
+[<RequireQualifiedAccess>]
+module Errors =
+    /// Raises a <see cref="KerasException"/> for the error.
+    let raiseKeras (error: KerasError) : 'T = raise (KerasException error)
+
+    /// Returns the value of an Ok result, or raises its error as a <see cref="KerasException"/>.
+    let orRaise (result: Result<'T, KerasError>) : 'T =
+        match result with
+        | Ok value -> value
+        | Error error -> raiseKeras error

@@ -1,0 +1,162 @@
+namespace Keras
+
+open System.Threading
+open System.Text.Json.Nodes
+open TorchSharp
+
+/// The identity of a layer. Two layer values with the same identity are the same layer: they share
+/// weights. Weights are kept in a table keyed by this object (see <c>Weights</c>), never inside the
+/// immutable layer record.
+[<Sealed; AllowNullLiteral>]
+type LayerIdentity internal (id: int64) =
+    let mutable nodeCount = 0
+    /// A number unique in this process.
+    member _.Id = id
+    /// Index of the next call (node) of this layer, as Keras numbers a layer's inbound nodes.
+    member internal _.NextNodeIndex() = Interlocked.Increment(&nodeCount) - 1
+    override _.ToString() = $"layer#{id}"
+
+/// Shape and dtype of one tensor flowing through a graph.
+type TensorSpec = { Shape: Shape; DType: DType }
+
+/// Keras's InputSpec: what a layer accepts on one input. Checked on every call once the layer is built.
+type InputSpec =
+    { NDim: int option
+      MinNDim: int option
+      MaxNDim: int option
+      /// Axis (possibly negative) and the size it must have.
+      Axes: (int * int) list }
+
+/// A weight the layer declares when it is built.
+type WeightSpec =
+    { Name: string
+      Shape: int list
+      Initializer: Initializer
+      Trainable: bool
+      DType: DType }
+
+/// A created weight: a TorchSharp parameter (gradients on when trainable).
+type Weight =
+    { Name: string
+      /// The layer that owns this weight.
+      Owner: string
+      Value: TorchSharp.Modules.Parameter
+      Trainable: bool }
+
+/// What a layer's forward function receives besides its input tensors.
+type CallContext =
+    {
+        /// True inside <c>fit</c>: Dropout drops, BatchNormalization uses batch statistics.
+        Training: bool
+        /// The layer's own weights, in the order its build declared them.
+        Weights: Weight[]
+        /// The layer's name, for error messages.
+        LayerName: string
+    }
+
+/// What building a layer produces: its weights and the input rules that hold from then on.
+type BuildResult =
+    { Weights: WeightSpec list
+      InputSpecs: InputSpec list }
+
+/// The behaviour of a kind of layer — the same mechanism for built-in and user layers: a Keras config, a
+/// shape rule, weight creation from input shapes, and a forward function on tensors.
+[<NoEquality; NoComparison>]
+type LayerSpec =
+    {
+        /// Keras class name ("Dense", "Concatenate", ...).
+        ClassName: string
+        /// Keras config entries of this layer (without "name"), with Keras's parameter names.
+        Config: unit -> JsonObject
+        /// Input rules known before building (e.g. Dense needs rank ≥ 2), one per input or one for all.
+        InputSpecs: InputSpec list
+        /// The shape rule: output specs from input specs, or an error naming the layer (its name is the first argument).
+        ComputeOutput: string -> TensorSpec list -> Result<TensorSpec list, KerasError>
+        /// Weight creation from the input specs of the first call.
+        Build: TensorSpec list -> BuildResult
+        /// The forward function.
+        Call: CallContext -> torch.Tensor list -> torch.Tensor list
+        /// Layers held inside this one (a nested model's layers); their weights count as this layer's.
+        SubLayers: unit -> Layer list
+    }
+
+/// A layer: immutable configuration and behaviour plus a stable identity and a unique name.
+and [<CustomEquality; NoComparison>] Layer =
+    { Identity: LayerIdentity
+      Name: string
+      Spec: LayerSpec }
+
+    /// Keras class name.
+    member this.ClassName = this.Spec.ClassName
+
+    override this.Equals(other) =
+        match other with
+        | :? Layer as o -> obj.ReferenceEquals(this.Identity, o.Identity)
+        | _ -> false
+
+    override this.GetHashCode() = this.Identity.Id.GetHashCode()
+    override this.ToString() = $"<{this.Spec.ClassName} name={this.Name}>"
+
+/// A symbolic tensor: shape, dtype and history (the call of a layer that produced it, and which output).
+[<CustomEquality; NoComparison>]
+type KerasTensor =
+    { Id: int64
+      Name: string
+      Spec: TensorSpec
+      /// The layer call that produced this tensor (for an <c>Input</c>, the input layer's node).
+      Node: Node
+      /// Which output of that node this is.
+      Index: int }
+
+    /// The shape, <c>None</c> for unknown dimensions.
+    member this.Shape = this.Spec.Shape
+    /// The element type.
+    member this.DType = this.Spec.DType
+
+    override this.Equals(other) =
+        match other with
+        | :? KerasTensor as o -> this.Id = o.Id
+        | _ -> false
+
+    override this.GetHashCode() = this.Id.GetHashCode()
+
+    override this.ToString() =
+        $"<KerasTensor shape={Shape.format this.Spec.Shape}, dtype={DType.name this.Spec.DType}, sparse=False, name={this.Name}>"
+
+/// One call of a layer: its input tensors and the specs of its outputs.
+and [<CustomEquality; NoComparison>] Node =
+    { Id: int64
+      Layer: Layer
+      Inputs: KerasTensor list
+      Outputs: TensorSpec list
+      /// Position of this call among all calls of the layer (Keras's node index).
+      NodeIndex: int }
+
+    override this.Equals(other) =
+        match other with
+        | :? Node as o -> this.Id = o.Id
+        | _ -> false
+
+    override this.GetHashCode() = this.Id.GetHashCode()
+
+/// Unique numbers and Keras-style automatic names.
+module internal Ids =
+    let mutable private counter = 0L
+    let next () = Interlocked.Increment(&counter)
+    let private nameCounts = System.Collections.Concurrent.ConcurrentDictionary<string, int>()
+
+    /// Keras's auto naming: "dense", then "dense_1", "dense_2", ... per prefix, process-wide.
+    let uniqueName (prefix: string) =
+        let n = nameCounts.AddOrUpdate(prefix, 0, (fun _ count -> count + 1))
+        if n = 0 then prefix else $"{prefix}_{n}"
+
+    /// Keras's snake_case of a class name: "GlobalMaxPooling2D" becomes "global_max_pooling2d",
+    /// "Conv2DTranspose" becomes "conv2d_transpose" (the same two rewrites Keras applies).
+    let snakeCase (className: string) =
+        let re (pattern: string) (input: string) =
+            System.Text.RegularExpressions.Regex.Replace(input, pattern, "$1_$2")
+
+        System.Text.RegularExpressions.Regex.Replace(className, @"\W+", "")
+        |> re "(.)([A-Z][a-z]+)"
+        |> re "([a-z])([A-Z])"
+        |> fun s -> s.ToLowerInvariant()

@@ -1,0 +1,243 @@
+namespace Keras
+
+open System.Text.Json.Nodes
+open TorchSharp
+
+/// Checking Keras input specs, with Keras's messages.
+[<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
+module InputSpec =
+    /// A spec that accepts anything.
+    let any =
+        { NDim = None
+          MinNDim = None
+          MaxNDim = None
+          Axes = [] }
+
+    /// Checks one input; the error text is Keras's.
+    let check (layerName: string) (index: int) (spec: InputSpec) (shape: Shape) =
+        let rank = Shape.rank shape
+        let full = Shape.format shape
+        let fail detail = Error(IncompatibleInput(layerName, index, detail))
+
+        let rankProblem =
+            [ spec.NDim |> Option.filter (fun n -> n <> rank) |> Option.map (fun n -> $"expected ndim={n}, found ndim={rank}. Full shape received: {full}")
+              spec.MinNDim |> Option.filter (fun n -> rank < n) |> Option.map (fun n -> $"expected min_ndim={n}, found ndim={rank}. Full shape received: {full}")
+              spec.MaxNDim |> Option.filter (fun n -> rank > n) |> Option.map (fun n -> $"expected max_ndim={n}, found ndim={rank}. Full shape received: {full}") ]
+            |> List.tryPick id
+
+        match rankProblem with
+        | Some detail -> fail detail
+        | None ->
+            let axisProblem =
+                spec.Axes
+                |> List.tryFind (fun (axis, value) ->
+                    let a = Shape.normalizeAxis rank axis
+                    a < 0 || a >= rank || (match shape[a] with Some d -> d <> value | None -> false))
+
+            match axisProblem with
+            | Some(axis, value) -> fail $"expected axis {axis} of input shape to have value {value}, but received input with shape {full}"
+            | None -> Ok()
+
+    /// Checks every input against the specs: one spec applies to all inputs, otherwise they pair up.
+    let checkAll (layerName: string) (specs: InputSpec list) (shapes: Shape list) =
+        let pairs =
+            match specs with
+            | [] -> []
+            | [ single ] -> shapes |> List.mapi (fun i s -> i, single, s)
+            | many -> List.zip (List.truncate shapes.Length many) (List.truncate many.Length shapes) |> List.mapi (fun i (sp, s) -> i, sp, s)
+
+        pairs
+        |> List.fold (fun acc (i, spec, shape) -> acc |> Result.bind (fun () -> check layerName i spec shape)) (Ok())
+
+/// Creating layers, calling them on symbolic or concrete tensors, and reading their weights.
+[<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
+module Layer =
+    /// <summary>Makes a layer with a fresh identity. Without a name it gets Keras's automatic one, the snake_case
+    /// class name numbered per process: "dense", "dense_1", ...</summary>
+    let create (name: string option) (spec: LayerSpec) =
+        { Identity = LayerIdentity(Ids.next ())
+          Name =
+            match name with
+            | Some n when not (System.String.IsNullOrWhiteSpace n) -> n
+            | _ -> Ids.uniqueName (Ids.snakeCase spec.ClassName)
+          Spec = spec }
+
+    /// A spec with Keras's defaults for everything but the class name and forward function: no weights,
+    /// no input rules, and output specs equal to the input specs.
+    let simpleSpec (className: string) (call: CallContext -> torch.Tensor list -> torch.Tensor list) : LayerSpec =
+        { ClassName = className
+          Config = fun () -> JsonObject()
+          InputSpecs = []
+          ComputeOutput = fun _ inputs -> Ok inputs
+          Build = fun _ -> { Weights = []; InputSpecs = [] }
+          Call = call
+          SubLayers = fun () -> [] }
+
+    let private checkInputs (layer: Layer) (specs: TensorSpec list) =
+        let shapes = specs |> List.map _.Shape
+
+        let builtSpecs =
+            match Weights.tryState layer with
+            | Some state -> state.InputSpecs
+            | None -> []
+
+        InputSpec.checkAll layer.Name layer.Spec.InputSpecs shapes
+        |> Result.bind (fun () -> InputSpec.checkAll layer.Name builtSpecs shapes)
+
+    /// The output specs of a call on inputs with these specs, after checking the inputs.
+    let outputSpecs (layer: Layer) (inputs: TensorSpec list) =
+        checkInputs layer inputs
+        |> Result.bind (fun () -> layer.Spec.ComputeOutput layer.Name inputs)
+
+    /// Symbolic tensors for the outputs of a node.
+    let internal outputsOf (node: Node) =
+        node.Outputs
+        |> List.mapi (fun i spec ->
+            let id = Ids.next ()
+
+            { Id = id
+              Name = $"keras_tensor_{id}"
+              Spec = spec
+              Node = node
+              Index = i })
+
+    /// Records a call of the layer on these inputs, whose output specs are already known.
+    let internal addNode (layer: Layer) (inputs: KerasTensor list) (outputs: TensorSpec list) =
+        { Id = Ids.next ()
+          Layer = layer
+          Inputs = inputs
+          Outputs = outputs
+          NodeIndex = layer.Identity.NextNodeIndex() }
+
+    /// <summary>Calls the layer on symbolic tensors: checks the inputs, infers the outputs, builds the weights on
+    /// the first call, and records the call. Calling the same layer again makes a new node sharing the weights.</summary>
+    /// <exception cref="KerasException">When the inputs do not fit the layer.</exception>
+    let callMany (layer: Layer) (inputs: KerasTensor list) : KerasTensor list =
+        let specs = inputs |> List.map _.Spec
+        let outputs = outputSpecs layer specs |> Errors.orRaise
+        Weights.ensureBuilt layer specs |> ignore
+        addNode layer inputs outputs |> outputsOf
+
+    /// Calls a layer with one input and one output on a symbolic tensor.
+    let call (layer: Layer) (input: KerasTensor) : KerasTensor =
+        match callMany layer [ input ] with
+        | [ output ] -> output
+        | outputs ->
+            Errors.raiseKeras (
+                InvalidArgument(layer.Name, "outputs", "The layer returns several outputs; use Layer.callMany.", string outputs.Length)
+            )
+
+    /// The specs of concrete tensors, every dimension known.
+    let specOf (tensor: torch.Tensor) =
+        { Shape = tensor.shape |> Array.map (int >> Some) |> List.ofArray
+          DType = DType.tryOfTorch tensor.dtype |> Option.defaultValue Float32 }
+
+    /// Runs the forward function on concrete tensors, without checks (the graph was checked when built).
+    let internal forward (layer: Layer) (training: bool) (inputs: torch.Tensor list) =
+        let state = Weights.ensureBuilt layer (inputs |> List.map specOf)
+
+        layer.Spec.Call
+            { Training = training
+              Weights = state.Weights
+              LayerName = layer.Name }
+            inputs
+
+    /// <summary>Calls the layer eagerly on concrete tensors, building its weights from their shapes on the first call.</summary>
+    /// <exception cref="KerasException">When the inputs do not fit the layer.</exception>
+    let callEager (layer: Layer) (training: bool) (inputs: torch.Tensor list) : torch.Tensor list =
+        Native.NativeLoader.ensureLoaded ()
+        outputSpecs layer (inputs |> List.map specOf) |> Errors.orRaise |> ignore
+        forward layer training inputs
+
+    /// The layer's weights including those of layers it holds; empty before it is built.
+    let weights (layer: Layer) = Weights.ofLayers [ layer ] |> Weights.ordered
+
+    /// Number of scalars in the layer's weights (Keras's <c>count_params</c>).
+    let countParams (layer: Layer) = Weights.countParams layer
+
+    /// <summary>Copies values into the layer's weights (Keras's <c>set_weights</c>), in the order of
+    /// <see cref="weights"/>.</summary>
+    /// <exception cref="KerasException">When the count or a shape differs.</exception>
+    let setWeights (layer: Layer) (values: torch.Tensor list) =
+        let current = weights layer
+
+        if current.Length <> values.Length then
+            Errors.raiseKeras (
+                InvalidArgument(layer.Name, "weights", $"Layer expects {current.Length} weights.", $"{values.Length} weights")
+            )
+
+        use _ = torch.no_grad ()
+
+        for w, v in List.zip current values do
+            if w.Value.shape <> v.shape then
+                let expected = Shape.format (Shape.ofInts (w.Value.shape |> Array.map int))
+                let received = Shape.format (Shape.ofInts (v.shape |> Array.map int))
+                Errors.raiseKeras (InvalidArgument(layer.Name, w.Name, $"Expected a weight of shape {expected}.", received))
+
+            w.Value.copy_ (v.to_type w.Value.dtype) |> ignore
+
+    /// Copies of the layer's weight values (Keras's <c>get_weights</c>).
+    let getWeights (layer: Layer) =
+        weights layer |> List.map (fun w -> w.Value.detach().clone ())
+
+    /// Keras's <c>get_config</c>: name, trainable, dtype and the layer's own entries.
+    let getConfig (layer: Layer) =
+        let config = JsonObject()
+        config["name"] <- JsonValue.Create layer.Name
+        config["trainable"] <- JsonValue.Create true
+        config["dtype"] <- JsonValue.Create "float32"
+
+        for KeyValue(key, value) in layer.Spec.Config() do
+            config[key] <- (if isNull value then null else value.DeepClone())
+
+        config
+
+/// Building Keras config objects with Keras's serialized forms.
+[<RequireQualifiedAccess>]
+module Config =
+    /// A config object from name/value pairs.
+    let ofList (entries: (string * JsonNode) list) =
+        let o = JsonObject()
+
+        for key, value in entries do
+            o[key] <- value
+
+        o
+
+    /// A JSON value.
+    let value (v: 'T) : JsonNode = JsonValue.Create<'T>(v)
+
+    /// A JSON array of ints (a shape or a kernel size).
+    let ints (values: int seq) : JsonNode =
+        JsonArray(values |> Seq.map (fun v -> JsonValue.Create v :> JsonNode) |> Array.ofSeq)
+
+    /// A shape with nulls for unknown dimensions.
+    let shape (shape: Shape) : JsonNode =
+        JsonArray(
+            shape
+            |> List.map (fun d ->
+                match d with
+                | Some n -> JsonValue.Create n :> JsonNode
+                | None -> null)
+            |> Array.ofList
+        )
+
+    /// Keras serializes built-in activations by name.
+    let activation (a: Activation) : JsonNode = JsonValue.Create(Activation.name a)
+
+    /// Keras's serialized initializer: module, class name and config.
+    let initializer (init: Initializer) : JsonNode =
+        let config =
+            match init with
+            | Constant v -> ofList [ "value", value v ]
+            | RandomNormal(mean, stddev) -> ofList [ "mean", value mean; "stddev", value stddev; "seed", null ]
+            | RandomUniform(lo, hi) -> ofList [ "minval", value lo; "maxval", value hi; "seed", null ]
+            | Zeros
+            | Ones -> ofList []
+            | _ -> ofList [ "seed", null ]
+
+        ofList
+            [ "module", value "keras.initializers"
+              "class_name", value (Initializer.className init)
+              "config", config
+              "registered_name", null ]

@@ -1,0 +1,165 @@
+/// Core layers: Input, Dense, Activation, Dropout.
+module Keras.CoreLayers
+
+open TorchSharp
+open Keras
+
+/// <summary>Creates a symbolic input. Give the sample shape (batch omitted), or the full <paramref name="batchShape"/>.</summary>
+/// <exception cref="KerasException">When neither or both shapes are given, or a dimension is negative.</exception>
+let input (shape: int option list option) (batchShape: int option list option) (dtype: DType) (name: string option) : KerasTensor =
+    let fullShape =
+        match shape, batchShape with
+        | Some s, None -> None :: s
+        | None, Some b -> b
+        | None, None -> Errors.raiseKeras (InvalidArgument("Input", "shape", "You must pass a `shape` argument.", "None"))
+        | Some s, Some b ->
+            Errors.raiseKeras (
+                InvalidArgument("Input", "shape", "You cannot pass both `shape` and `batch_shape` at the same time.", $"{Shape.format s}, batch_shape={Shape.format b}")
+            )
+
+    if fullShape |> List.exists (fun d -> d |> Option.exists (fun n -> n < 0)) then
+        Errors.raiseKeras (InvalidArgument("Input", "shape", "Dimensions must be non-negative.", Shape.format fullShape))
+
+    let spec = { Shape = fullShape; DType = dtype }
+
+    let layerSpec =
+        { Layer.simpleSpec "InputLayer" (fun _ inputs -> inputs) with
+            Config =
+                fun () ->
+                    Config.ofList
+                        [ "batch_shape", Config.shape fullShape
+                          "dtype", Config.value (DType.name dtype)
+                          "sparse", Config.value false ]
+            ComputeOutput = fun _ _ -> Ok [ spec ] }
+
+    let layer = Layer.create name layerSpec
+    Layer.addNode layer [] [ spec ] |> Layer.outputsOf |> List.exactlyOne
+
+/// Keras layers compute in float32: integer and boolean inputs are cast, floats keep their type.
+let internal floatSpec (spec: TensorSpec) =
+    if DType.isFloating spec.DType then spec else { spec with DType = Float32 }
+
+let internal asFloat (x: torch.Tensor) =
+    if x.is_floating_point () then x else x.to_type torch.ScalarType.Float32
+
+/// Configuration of <see cref="dense"/>, with Keras's defaults in <see cref="DenseConfig.Default"/>.
+type DenseConfig =
+    { Units: int
+      Activation: Activation
+      UseBias: bool
+      KernelInitializer: Initializer
+      BiasInitializer: Initializer }
+
+    /// Keras's defaults: linear activation, bias on, glorot_uniform kernel, zero bias.
+    static member Default(units) =
+        { Units = units
+          Activation = Linear
+          UseBias = true
+          KernelInitializer = GlorotUniform
+          BiasInitializer = Zeros }
+
+/// <summary>The densely connected layer: <c>activation(inputs · kernel + bias)</c> on the last axis.</summary>
+let dense (config: DenseConfig) (name: string option) : Layer =
+    if config.Units <= 0 then
+        Errors.raiseKeras (InvalidArgument("Dense", "units", "Expected a positive integer.", string config.Units))
+
+    let computeOutput layerName (inputs: TensorSpec list) =
+        match inputs with
+        | [ x ] ->
+            match List.tryLast x.Shape with
+            | Some(Some _) ->
+                Ok [ { floatSpec x with Shape = (x.Shape |> List.take (x.Shape.Length - 1)) @ [ Some config.Units ] } ]
+            | _ ->
+                Error(
+                    InvalidInputs(
+                        layerName,
+                        "Dense",
+                        "The last dimension of the inputs to a `Dense` layer should be defined. Found `None`.",
+                        Shape.format x.Shape
+                    )
+                )
+        | many -> Error(InvalidInputs(layerName, "Dense", "A `Dense` layer takes exactly one input.", $"{many.Length} inputs"))
+
+    let build (inputs: TensorSpec list) : BuildResult =
+        let inDim = inputs |> List.exactlyOne |> _.Shape |> List.last |> Option.get
+
+        { Weights =
+            [ yield
+                  { Name = "kernel"
+                    Shape = [ inDim; config.Units ]
+                    Initializer = config.KernelInitializer
+                    Trainable = true
+                    DType = Float32 }
+              if config.UseBias then
+                  yield
+                      { Name = "bias"
+                        Shape = [ config.Units ]
+                        Initializer = config.BiasInitializer
+                        Trainable = true
+                        DType = Float32 } ]
+          InputSpecs = [ { InputSpec.any with MinNDim = Some 2; Axes = [ -1, inDim ] } ] }
+
+    let call (ctx: CallContext) (inputs: torch.Tensor list) =
+        let x = asFloat (List.exactlyOne inputs)
+        let kernel = ctx.Weights[0].Value
+
+        let z =
+            if config.UseBias then
+                let bias = ctx.Weights[1].Value
+                // addmm fuses the product and the bias for the common rank-2 case.
+                if x.dim () = 2L then torch.addmm (bias, x, kernel, 1.0f, 1.0f) else torch.matmul(x, kernel).add bias
+            else
+                torch.matmul (x, kernel)
+
+        [ Activation.apply config.Activation z ]
+
+    Layer.create
+        name
+        { ClassName = "Dense"
+          Config =
+            fun () ->
+                Config.ofList
+                    [ "units", Config.value config.Units
+                      "activation", Config.activation config.Activation
+                      "use_bias", Config.value config.UseBias
+                      "kernel_initializer", Config.initializer config.KernelInitializer
+                      "bias_initializer", Config.initializer config.BiasInitializer
+                      "kernel_regularizer", null
+                      "bias_regularizer", null
+                      "kernel_constraint", null
+                      "bias_constraint", null ]
+          InputSpecs = [ { InputSpec.any with MinNDim = Some 2 } ]
+          ComputeOutput = computeOutput
+          Build = build
+          Call = call
+          SubLayers = fun () -> [] }
+
+/// Applies an activation function to its input.
+let activation (activation: Activation) (name: string option) : Layer =
+    Layer.create
+        name
+        { Layer.simpleSpec "Activation" (fun _ inputs -> inputs |> List.map (asFloat >> Activation.apply activation)) with
+            Config = fun () -> Config.ofList [ "activation", Config.activation activation ]
+            ComputeOutput = fun _ inputs -> Ok(inputs |> List.map floatSpec) }
+
+/// <summary>Sets a fraction <paramref name="rate"/> of inputs to 0 during training and scales the rest by
+/// 1/(1 - rate); does nothing at inference.</summary>
+let dropout (rate: float) (seed: int option) (name: string option) : Layer =
+    if rate < 0.0 || rate > 1.0 then
+        Errors.raiseKeras (
+            InvalidArgument("Dropout", "rate", "The `rate` argument must be a number between 0 and 1.", string rate)
+        )
+
+    let call (ctx: CallContext) (inputs: torch.Tensor list) =
+        let x = List.exactlyOne inputs
+        [ if ctx.Training && rate > 0.0 then torch.nn.functional.dropout (x, rate, true) else x ]
+
+    Layer.create
+        name
+        { Layer.simpleSpec "Dropout" call with
+            Config =
+                fun () ->
+                    Config.ofList
+                        [ "rate", Config.value rate
+                          "seed", (match seed with Some s -> Config.value s | None -> null)
+                          "noise_shape", null ] }

@@ -1,0 +1,90 @@
+namespace Keras
+
+open System.Runtime.CompilerServices
+open TorchSharp
+
+/// A built layer's state: its weights and the input rules fixed by the first call.
+type internal BuiltState =
+    { Weights: Weight[]
+      InputSpecs: InputSpec list }
+
+/// Weights as explicit state keyed by layer identity. Every model that contains a layer sees the same
+/// weights; when no layer value refers to an identity any more, its weights can be collected.
+[<RequireQualifiedAccess>]
+module Weights =
+    let private table = ConditionalWeakTable<LayerIdentity, BuiltState>()
+    let private gate = obj ()
+
+    let internal tryState (layer: Layer) =
+        match table.TryGetValue layer.Identity with
+        | true, state -> Some state
+        | _ -> None
+
+    /// The layer's own weights (not those of layers it holds), in declaration order; empty until built.
+    let ofLayer (layer: Layer) : Weight[] =
+        match tryState layer with
+        | Some state -> state.Weights
+        | None -> [||]
+
+    /// True once the layer has created its weights.
+    let isBuilt (layer: Layer) = (tryState layer).IsSome
+
+    let private create (layer: Layer) (spec: WeightSpec) =
+        let value = Initializer.create spec.Initializer spec.Shape spec.DType
+        { Name = spec.Name
+          Owner = layer.Name
+          Value = new TorchSharp.Modules.Parameter(value, spec.Trainable)
+          Trainable = spec.Trainable }
+
+    /// Builds the layer from the specs of its first inputs unless it is built already, and returns its state.
+    let internal ensureBuilt (layer: Layer) (inputs: TensorSpec list) =
+        match tryState layer with
+        | Some state -> state
+        | None ->
+            lock gate (fun () ->
+                match tryState layer with
+                | Some state -> state
+                | None ->
+                    Native.NativeLoader.ensureLoaded ()
+                    let result = layer.Spec.Build inputs
+
+                    let state =
+                        { Weights = result.Weights |> List.map (create layer) |> Array.ofList
+                          InputSpecs = result.InputSpecs }
+
+                    table.Add(layer.Identity, state)
+                    state)
+
+    /// The layer and, recursively, every layer it holds, each once, in order of first appearance.
+    let rec private flattenLayers (seen: System.Collections.Generic.HashSet<int64>) (layers: Layer list) =
+        [ for layer in layers do
+              if seen.Add layer.Identity.Id then
+                  yield layer
+                  yield! flattenLayers seen (layer.Spec.SubLayers()) ]
+
+    /// Every weight of these layers and of the layers they hold, each once (shared layers count once).
+    let ofLayers (layers: Layer list) : Weight list =
+        flattenLayers (System.Collections.Generic.HashSet()) layers
+        |> List.collect (ofLayer >> List.ofArray)
+
+    /// Trainable weights first, then non-trainable ones — Keras's order.
+    let ordered (weights: Weight list) =
+        (weights |> List.filter _.Trainable) @ (weights |> List.filter (fun w -> not w.Trainable))
+
+    /// Number of scalars in a weight.
+    let size (weight: Weight) = weight.Value.numel ()
+
+    /// Total number of scalars in these weights.
+    let count (weights: Weight list) = weights |> List.sumBy size
+
+    /// Number of parameters of a layer, including the layers it holds.
+    let countParams (layer: Layer) = ofLayers [ layer ] |> count
+
+    /// Bytes the weights take, as Keras reports them in summaries.
+    let bytes (weights: Weight list) =
+        weights
+        |> List.sumBy (fun w ->
+            let bits =
+                DType.tryOfTorch w.Value.dtype |> Option.map DType.bits |> Option.defaultValue 32
+
+            float (size w) * float bits / 8.0)

@@ -1,0 +1,64 @@
+/// Shared test helpers: where the real data lives, tensors from arrays, and Keras's layer-test helper.
+module TestData
+
+open System
+open System.IO
+open Expecto
+open TorchSharp
+open Keras
+
+/// A directory and its ancestors, nearest first.
+let rec private ancestors (dir: DirectoryInfo) =
+    match dir.Parent with
+    | null -> [ dir ]
+    | parent -> dir :: ancestors parent
+
+/// <c>shared/data/&lt;sub&gt;</c> beside an ancestor of the test binary or of the current directory
+/// (CI clones the repository with <c>shared</c> as a sibling of its root).
+let sharedData (sub: string) =
+    [ AppContext.BaseDirectory; Environment.CurrentDirectory ]
+    |> List.collect (DirectoryInfo >> ancestors)
+    |> List.map (fun d -> Path.Combine(d.FullName, "shared", "data", sub))
+    |> List.tryFind Directory.Exists
+    |> Option.defaultWith (fun () -> failtestf "shared/data/%s not found above the test binary or the current directory" sub)
+
+/// A float32 tensor from rows.
+let tensor2 (rows: float32 list list) =
+    Native.NativeLoader.ensureLoaded ()
+    torch.tensor (array2D rows)
+
+/// The values of a tensor as a flat float array.
+let values (t: torch.Tensor) =
+    t.detach().cpu().to_type(torch.ScalarType.Float32).contiguous().data<float32>().ToArray()
+
+/// Asserts two float arrays agree within a tolerance.
+let closeTo (tolerance: float32) (expected: float32[]) (actual: float32[]) message =
+    Expect.equal actual.Length expected.Length $"{message}: length"
+
+    Array.iteri2
+        (fun i (e: float32) (a: float32) ->
+            if abs (e - a) > tolerance then
+                failtestf "%s: element %d is %g, expected %g (tolerance %g)" message i a e tolerance)
+        expected
+        actual
+
+/// Keras's <c>run_layer_test</c>: calls the layer symbolically on <paramref name="inputShapes"/> and checks the
+/// output shape and weight count, then eagerly on random data with the unknown dimensions set to 2 and checks the
+/// concrete output shape agrees with the symbolic one.
+let runLayerTest (layer: Layer) (inputShapes: Shape list) (expectedOutput: Shape) (expectedWeights: int) =
+    let symbolic = inputShapes |> List.map (fun s -> CoreLayers.input None (Some s) Float32 None)
+    let output = Layer.callMany layer symbolic |> List.exactlyOne
+    Expect.equal output.Shape expectedOutput $"symbolic output shape of {layer.Name}"
+    Expect.equal (Layer.weights layer).Length expectedWeights $"number of weights of {layer.Name}"
+
+    let concrete =
+        inputShapes |> List.map (fun s -> torch.randn (s |> List.map (Option.defaultValue 2 >> int64) |> Array.ofList))
+
+    let result = Layer.callEager layer false concrete |> List.exactlyOne
+    Expect.equal result.shape.Length expectedOutput.Length $"eager output rank of {layer.Name}"
+
+    // Known dimensions must match exactly; an unknown one was either the batch (2) or depends on the data.
+    expectedOutput
+    |> List.iteri (fun i d -> d |> Option.iter (fun n -> Expect.equal result.shape[i] (int64 n) $"eager output axis {i} of {layer.Name}"))
+
+    Expect.equal result.shape[0] 2L $"eager batch of {layer.Name}"
