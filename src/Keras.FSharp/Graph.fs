@@ -52,6 +52,10 @@ type CallContext =
         Weights: Weight[]
         /// The layer's name, for error messages.
         LayerName: string
+        /// Keras masks of the inputs (e.g. from <c>Embedding(mask_zero=True)</c>); <c>None</c> where an input has none.
+        Masks: torch.Tensor option list
+        /// Adds a loss term (an activity regularizer) to the training loss of the current step.
+        AddLoss: torch.Tensor -> unit
     }
 
 /// What building a layer produces: its weights and the input rules that hold from then on.
@@ -78,6 +82,10 @@ type LayerSpec =
         Call: CallContext -> torch.Tensor list -> torch.Tensor list
         /// Layers held inside this one (a nested model's layers); their weights count as this layer's.
         SubLayers: unit -> Layer list
+        /// The masks of the outputs from the inputs and their masks; an empty list means no output has a mask.
+        ComputeMask: torch.Tensor list -> torch.Tensor option list -> torch.Tensor option list
+        /// Weight regularization terms (Keras's kernel/bias regularizers) added to the training loss.
+        RegularizationLosses: Weight[] -> torch.Tensor list
     }
 
 /// A layer: immutable configuration and behaviour plus a stable identity and a unique name.

@@ -71,7 +71,12 @@ module Layer =
           ComputeOutput = fun _ inputs -> Ok inputs
           Build = fun _ -> { Weights = []; InputSpecs = [] }
           Call = call
-          SubLayers = fun () -> [] }
+          SubLayers = fun () -> []
+          ComputeMask = fun _ _ -> []
+          RegularizationLosses = fun _ -> [] }
+
+    /// A mask rule for layers that keep the time axis: the first input's mask passes through unchanged.
+    let passMask (_: torch.Tensor list) (masks: torch.Tensor option list) = [ List.tryHead masks |> Option.flatten ]
 
     let private checkInputs (layer: Layer) (specs: TensorSpec list) =
         let shapes = specs |> List.map _.Shape
@@ -132,15 +137,19 @@ module Layer =
         { Shape = tensor.shape |> Array.map (int >> Some) |> List.ofArray
           DType = DType.tryOfTorch tensor.dtype |> Option.defaultValue Float32 }
 
-    /// Runs the forward function on concrete tensors, without checks (the graph was checked when built).
-    let internal forward (layer: Layer) (training: bool) (inputs: torch.Tensor list) =
+    /// A context for calling a layer: its weights, the training flag, the input masks and where losses go.
+    let internal contextFor (layer: Layer) (training: bool) (masks: torch.Tensor option list) (addLoss: torch.Tensor -> unit) (inputs: torch.Tensor list) =
         let state = Weights.ensureBuilt layer (inputs |> List.map specOf)
 
-        layer.Spec.Call
-            { Training = training
-              Weights = state.Weights
-              LayerName = layer.Name }
-            inputs
+        { Training = training
+          Weights = state.Weights
+          LayerName = layer.Name
+          Masks = masks
+          AddLoss = addLoss }
+
+    /// Runs the forward function on concrete tensors, without checks (the graph was checked when built).
+    let internal forward (layer: Layer) (training: bool) (inputs: torch.Tensor list) =
+        layer.Spec.Call (contextFor layer training [] ignore inputs) inputs
 
     /// <summary>Calls the layer eagerly on concrete tensors, building its weights from their shapes on the first call.</summary>
     /// <exception cref="KerasException">When the inputs do not fit the layer.</exception>

@@ -160,18 +160,39 @@ module Model =
 
         run nodes |> Result.map (fun () -> outputs |> List.map (fun t -> specs[slotOf t]))
 
-    /// Runs the graph on concrete tensors in topological order.
-    let private execute (nodes: Node list) (inputs: KerasTensor list) (outputs: KerasTensor list) (training: bool) (values: torch.Tensor list) =
+    /// Runs the graph on concrete tensors in topological order, carrying Keras masks alongside the values and
+    /// passing activity losses to <paramref name="addLoss"/>.
+    let private execute
+        (nodes: Node list)
+        (inputs: KerasTensor list)
+        (outputs: KerasTensor list)
+        (training: bool)
+        (addLoss: torch.Tensor -> unit)
+        (values: torch.Tensor list)
+        (masks: torch.Tensor option list)
+        =
         let slots = Dictionary<struct (int64 * int), torch.Tensor>()
+        let maskSlots = Dictionary<struct (int64 * int), torch.Tensor>()
+        let maskOf (t: KerasTensor) =
+            match maskSlots.TryGetValue(slotOf t) with
+            | true, m -> Some m
+            | _ -> None
 
-        for t, v in List.zip inputs values do
-            slots[slotOf t] <- v
+        List.zip inputs values |> List.iter (fun (t, v) -> slots[slotOf t] <- v)
+
+        List.zip (List.truncate masks.Length inputs) masks
+        |> List.iter (fun (t, m) -> m |> Option.iter (fun m -> maskSlots[slotOf t] <- m))
 
         for node in nodes do
             if not (isInputNode node) then
                 let ins = node.Inputs |> List.map (fun t -> slots[slotOf t])
-                let outs = Layer.forward node.Layer training ins
+                let inMasks = node.Inputs |> List.map maskOf
+                let ctx = Layer.contextFor node.Layer training inMasks addLoss ins
+                let outs = node.Layer.Spec.Call ctx ins
                 outs |> List.iteri (fun i v -> slots[struct (node.Id, i)] <- v)
+
+                node.Layer.Spec.ComputeMask ins inMasks
+                |> List.iteri (fun i m -> m |> Option.iter (fun m -> maskSlots[struct (node.Id, i)] <- m))
 
         outputs |> List.map (fun t -> slots[slotOf t])
 
@@ -214,8 +235,11 @@ module Model =
                     checkCallInputs layerName inputs (given |> List.map _.Shape)
                     |> Result.bind (fun () -> inferOutputs nodes inputs outputs given)
               Build = fun _ -> { Weights = []; InputSpecs = [] }
-              Call = fun ctx values -> execute nodes inputs outputs ctx.Training values
-              SubLayers = fun () -> layers }
+              Call = fun ctx values -> execute nodes inputs outputs ctx.Training ctx.AddLoss values ctx.Masks
+              SubLayers = fun () -> layers
+              // Masks stay inside a nested model: its outputs carry none.
+              ComputeMask = fun _ _ -> []
+              RegularizationLosses = fun _ -> [] }
 
         { Name = modelName
           Inputs = inputs
@@ -284,7 +308,14 @@ module Model =
     /// <summary>Runs the model eagerly on concrete tensors, one per input; <paramref name="training"/> switches
     /// Dropout (and later BatchNormalization) to training behaviour. Gradients are recorded.</summary>
     let callEager (model: Model) (training: bool) (values: torch.Tensor list) =
-        execute model.Nodes model.Inputs model.Outputs training (prepare model values)
+        execute model.Nodes model.Inputs model.Outputs training ignore (prepare model values) []
+
+    /// <summary>Runs the model on concrete tensors and collects the activity losses its layers add; the training step
+    /// uses it. Inputs must already have the inputs' dtypes.</summary>
+    let internal forwardWithLosses (model: Model) (training: bool) (values: torch.Tensor list) =
+        let losses = List<torch.Tensor>()
+        let outputs = execute model.Nodes model.Inputs model.Outputs training losses.Add values []
+        outputs, List.ofSeq losses
 
     /// <summary>Predicts in batches of <paramref name="batchSize"/> in inference mode, without gradients, and returns
     /// one tensor per output with all rows.</summary>
@@ -304,7 +335,7 @@ module Model =
                 batches
                 |> List.map (fun (start, len) ->
                     use scope = torch.NewDisposeScope()
-                    let outs = execute model.Nodes model.Inputs model.Outputs false (values |> List.map (fun v -> v.narrow (0L, start, len)))
+                    let outs = execute model.Nodes model.Inputs model.Outputs false ignore (values |> List.map (fun v -> v.narrow (0L, start, len))) []
                     outs |> List.map (fun o -> scope.MoveToOuter(o.detach ())))
 
             model.Outputs

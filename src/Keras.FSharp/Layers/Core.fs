@@ -132,7 +132,9 @@ let dense (config: DenseConfig) (name: string option) : Layer =
           ComputeOutput = computeOutput
           Build = build
           Call = call
-          SubLayers = fun () -> [] }
+          SubLayers = fun () -> []
+          ComputeMask = Layer.passMask
+          RegularizationLosses = fun _ -> [] }
 
 /// Applies an activation function to its input.
 let activation (activation: Activation) (name: string option) : Layer =
@@ -140,6 +142,7 @@ let activation (activation: Activation) (name: string option) : Layer =
         name
         { Layer.simpleSpec "Activation" (fun _ inputs -> inputs |> List.map (asFloat >> Activation.apply activation)) with
             Config = fun () -> Config.ofList [ "activation", Config.activation activation ]
+            ComputeMask = Layer.passMask
             ComputeOutput = fun _ inputs -> Ok(inputs |> List.map floatSpec) }
 
 /// <summary>Sets a fraction <paramref name="rate"/> of inputs to 0 during training and scales the rest by
@@ -162,4 +165,5 @@ let dropout (rate: float) (seed: int option) (name: string option) : Layer =
                     Config.ofList
                         [ "rate", Config.value rate
                           "seed", (match seed with Some s -> Config.value s | None -> null)
-                          "noise_shape", null ] }
+                          "noise_shape", null ]
+            ComputeMask = Layer.passMask }
