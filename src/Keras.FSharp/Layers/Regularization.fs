@@ -1,0 +1,3 @@
+/// Placeholder: filled in by the layer-catalogue work.
+module Keras.RegularizationLayers
+
