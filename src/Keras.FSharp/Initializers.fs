@@ -19,6 +19,8 @@ type Initializer =
     | RandomNormal of mean: float * stddev: float
     /// Uniform in [minval, maxval) (Keras's defaults: -0.05 and 0.05).
     | RandomUniform of minval: float * maxval: float
+    /// A (semi-)orthogonal matrix times <c>gain</c> (Keras's default recurrent initializer, gain 1.0).
+    | Orthogonal of gain: float
 
 /// Creating weight tensors from initializers.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
@@ -37,6 +39,7 @@ module Initializer =
         | LecunNormal -> "LecunNormal"
         | RandomNormal _ -> "RandomNormal"
         | RandomUniform _ -> "RandomUniform"
+        | Orthogonal _ -> "Orthogonal"
 
     /// <summary>Resolves Keras's string identifiers ("glorot_uniform", "zeros", "random_normal", ...) with Keras's default arguments.</summary>
     let tryOfName (name: string) =
@@ -50,7 +53,9 @@ module Initializer =
         | "lecun_uniform" -> Some LecunUniform
         | "lecun_normal" -> Some LecunNormal
         | "random_normal" -> Some(RandomNormal(0.0, 0.05))
-        | "random_uniform" -> Some(RandomUniform(-0.05, 0.05))
+        | "random_uniform"
+        | "uniform" -> Some(RandomUniform(-0.05, 0.05))
+        | "orthogonal" -> Some(Orthogonal 1.0)
         | _ -> None
 
     /// Fan-in and fan-out of a weight shape, computed as Keras does: the last two axes are (in, out)
@@ -75,6 +80,20 @@ module Initializer =
 
     let private uniform (shape: int64[]) dtype (low: float) (high: float) =
         torch.empty(shape, dtype = dtype).uniform_ (low, high)
+
+    /// Keras's orthogonal initializer: the weight is viewed as a (rows, last axis) matrix; Q of the QR decomposition
+    /// of a normal matrix, with signs fixed by R's diagonal so the result is uniformly distributed.
+    let private orthogonal (shape: int64[]) dtype (gain: float) =
+        if shape.Length < 2 then
+            invalidArg (nameof shape) "The orthogonal initializer needs a shape of at least two axes."
+
+        let cols = Array.last shape
+        let rows = Array.fold (*) 1L shape / cols
+        let a = torch.randn (max rows cols, min rows cols, dtype = torch.ScalarType.Float64)
+        let struct (q, r) = torch.linalg.qr a
+        let q = q.mul (torch.sign (torch.diagonal r))
+        let q = if rows < cols then q.t () else q
+        q.mul(torch.tensor gain).reshape(shape).to_type dtype
 
     /// Creates a new tensor of the given shape and dtype, filled as the initializer says. Uses TorchSharp's
     /// global generator, so <c>torch.manual_seed</c> makes it reproducible.
@@ -103,3 +122,4 @@ module Initializer =
         | LecunNormal -> truncatedNormal dims st (sqrt (1.0 / fanIn) / truncatedStddevCorrection)
         | RandomNormal(mean, stddev) -> torch.normal (mean, stddev, dims, dtype = st)
         | RandomUniform(minval, maxval) -> uniform dims st minval maxval
+        | Orthogonal gain -> orthogonal dims st gain

@@ -241,6 +241,7 @@ module Config =
             | Constant v -> ofList [ "value", value v ]
             | RandomNormal(mean, stddev) -> ofList [ "mean", value mean; "stddev", value stddev; "seed", null ]
             | RandomUniform(lo, hi) -> ofList [ "minval", value lo; "maxval", value hi; "seed", null ]
+            | Orthogonal gain -> ofList [ "gain", value gain; "seed", null ]
             | Zeros
             | Ones -> ofList []
             | _ -> ofList [ "seed", null ]

@@ -296,7 +296,7 @@ module Model =
     let call (model: Model) (input: KerasTensor) = Layer.call model.AsLayer input
 
     /// Casts data to the dtype of the model input it feeds and checks its shape against that input.
-    let private prepare (model: Model) (values: torch.Tensor list) =
+    let internal prepare (model: Model) (values: torch.Tensor list) =
         Native.NativeLoader.ensureLoaded ()
         checkCallInputs model.Name model.Inputs (values |> List.map (Layer.specOf >> _.Shape)) |> Errors.orRaise
 

@@ -30,10 +30,14 @@ module Weights =
     let isBuilt (layer: Layer) = (tryState layer).IsSome
 
     let private create (layer: Layer) (spec: WeightSpec) =
-        let value = Initializer.create spec.Initializer spec.Shape spec.DType
+        // Weights outlive any dispose scope they are first built in (an eager call inside a training step).
+        let value = (Initializer.create spec.Initializer spec.Shape spec.DType).DetachFromDisposeScope()
+        let parameter = new TorchSharp.Modules.Parameter(value, spec.Trainable)
+        parameter.DetachFromDisposeScope() |> ignore
+
         { Name = spec.Name
           Owner = layer.Name
-          Value = new TorchSharp.Modules.Parameter(value, spec.Trainable)
+          Value = parameter
           Trainable = spec.Trainable }
 
     /// Builds the layer from the specs of its first inputs unless it is built already, and returns its state.
@@ -61,6 +65,10 @@ module Weights =
               if seen.Add layer.Identity.Id then
                   yield layer
                   yield! flattenLayers seen (layer.Spec.SubLayers()) ]
+
+    /// These layers and every layer they hold, recursively, each once.
+    let allLayers (layers: Layer list) =
+        flattenLayers (System.Collections.Generic.HashSet()) layers
 
     /// Every weight of these layers and of the layers they hold, each once (shared layers count once).
     let ofLayers (layers: Layer list) : Weight list =

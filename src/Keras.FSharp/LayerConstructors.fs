@@ -1,0 +1,364 @@
+namespace Keras
+
+/// Turning Keras-style tuples into the lists the layer configs take.
+module internal Tuples =
+    let pair (a: int, b: int) = [ a; b ]
+    let triple (a: int, b: int, c: int) = [ a; b; c ]
+
+/// <summary>Layer constructors with Keras's names, arguments and defaults: <c>Layers.Dense(64, activation = "relu")</c>.</summary>
+[<AbstractClass; Sealed>]
+type Layers =
+    /// <summary>Densely connected layer: <c>activation(dot(input, kernel) + bias)</c>.</summary>
+    /// <param name="units">Size of the output's last axis.</param>
+    /// <param name="activation">Activation by value or Keras name; linear by default.</param>
+    /// <param name="useBias">Whether to add a bias; true by default.</param>
+    /// <param name="kernelInitializer">glorot_uniform by default.</param>
+    /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="name">Layer name; "dense", "dense_1", ... by default.</param>
+    static member Dense
+        (units: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string)
+        : Layer =
+        let d = CoreLayers.DenseConfig.Default units
+
+        CoreLayers.dense
+            { d with
+                Activation = defaultArg activation d.Activation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer }
+            name
+
+    /// <summary>Applies an activation function.</summary>
+    static member Activation(activation: Activation, ?name: string) : Layer = CoreLayers.activation activation name
+
+    /// <summary>Randomly zeroes a fraction <paramref name="rate"/> of inputs during training only.</summary>
+    static member Dropout(rate: float, ?seed: int, ?name: string) : Layer = CoreLayers.dropout rate seed name
+
+    /// <summary>Flattens each sample to one axis.</summary>
+    static member Flatten(?name: string) : Layer = ReshapingLayers.flatten name
+
+    /// <summary>Reshapes each sample to <paramref name="targetShape"/> (one entry may be -1).</summary>
+    static member Reshape(targetShape: int list, ?name: string) : Layer = ReshapingLayers.reshape targetShape name
+
+    /// <summary>Adds inputs elementwise.</summary>
+    static member Add(?name: string) : Layer = MergingLayers.add name
+
+    /// <summary>Subtracts the second input from the first.</summary>
+    static member Subtract(?name: string) : Layer = MergingLayers.subtract name
+
+    /// <summary>Multiplies inputs elementwise.</summary>
+    static member Multiply(?name: string) : Layer = MergingLayers.multiply name
+
+    /// <summary>Averages inputs elementwise.</summary>
+    static member Average(?name: string) : Layer = MergingLayers.average name
+
+    /// <summary>Elementwise maximum of the inputs.</summary>
+    static member Maximum(?name: string) : Layer = MergingLayers.maximum name
+
+    /// <summary>Elementwise minimum of the inputs.</summary>
+    static member Minimum(?name: string) : Layer = MergingLayers.minimum name
+
+    /// <summary>Concatenates inputs along <paramref name="axis"/> (-1 by default).</summary>
+    static member Concatenate(?axis: int, ?name: string) : Layer = MergingLayers.concatenate (defaultArg axis -1) name
+
+    // ---- Pooling ----
+
+    /// <summary>Max pooling over windows of the time axis (pool 2, strides = pool, "valid" by default).</summary>
+    static member MaxPooling1D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.maxPooling1D (PoolingLayers.PoolingConfig.Of(1, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+
+    /// <summary>Max pooling over rows and columns with one window size for both (2 by default).</summary>
+    static member MaxPooling2D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.maxPooling2D (PoolingLayers.PoolingConfig.Of(2, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+
+    /// <summary>Max pooling with a (rows, columns) window.</summary>
+    static member MaxPooling2D(poolSize: int * int, ?strides: int * int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.maxPooling2D (PoolingLayers.PoolingConfig.Of(2, Tuples.pair poolSize, ?strides = Option.map Tuples.pair strides, ?padding = padding)) name
+
+    /// <summary>Max pooling over the three spatial axes with one window size (2 by default).</summary>
+    static member MaxPooling3D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.maxPooling3D (PoolingLayers.PoolingConfig.Of(3, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+
+    /// <summary>Max pooling with a (d1, d2, d3) window.</summary>
+    static member MaxPooling3D(poolSize: int * int * int, ?strides: int * int * int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.maxPooling3D (PoolingLayers.PoolingConfig.Of(3, Tuples.triple poolSize, ?strides = Option.map Tuples.triple strides, ?padding = padding)) name
+
+    /// <summary>Average pooling over windows of the time axis; with "same" padding each window averages only its real cells.</summary>
+    static member AveragePooling1D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.averagePooling1D (PoolingLayers.PoolingConfig.Of(1, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+
+    /// <summary>Average pooling over rows and columns with one window size (2 by default).</summary>
+    static member AveragePooling2D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.averagePooling2D (PoolingLayers.PoolingConfig.Of(2, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+
+    /// <summary>Average pooling with a (rows, columns) window.</summary>
+    static member AveragePooling2D(poolSize: int * int, ?strides: int * int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.averagePooling2D (PoolingLayers.PoolingConfig.Of(2, Tuples.pair poolSize, ?strides = Option.map Tuples.pair strides, ?padding = padding)) name
+
+    /// <summary>Average pooling over the three spatial axes with one window size (2 by default).</summary>
+    static member AveragePooling3D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.averagePooling3D (PoolingLayers.PoolingConfig.Of(3, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+
+    /// <summary>Average pooling with a (d1, d2, d3) window.</summary>
+    static member AveragePooling3D(poolSize: int * int * int, ?strides: int * int * int, ?padding: string, ?name: string) : Layer =
+        PoolingLayers.averagePooling3D (PoolingLayers.PoolingConfig.Of(3, Tuples.triple poolSize, ?strides = Option.map Tuples.triple strides, ?padding = padding)) name
+
+    /// <summary>The maximum over the time axis: (batch, steps, features) to (batch, features).</summary>
+    static member GlobalMaxPooling1D(?keepdims: bool, ?name: string) : Layer =
+        PoolingLayers.globalMaxPooling1D { KeepDims = defaultArg keepdims false } name
+
+    /// <summary>The maximum over rows and columns: (batch, height, width, channels) to (batch, channels).</summary>
+    static member GlobalMaxPooling2D(?keepdims: bool, ?name: string) : Layer =
+        PoolingLayers.globalMaxPooling2D { KeepDims = defaultArg keepdims false } name
+
+    /// <summary>The maximum over the three spatial axes.</summary>
+    static member GlobalMaxPooling3D(?keepdims: bool, ?name: string) : Layer =
+        PoolingLayers.globalMaxPooling3D { KeepDims = defaultArg keepdims false } name
+
+    /// <summary>The mean over the time axis; masked steps are left out of the mean.</summary>
+    static member GlobalAveragePooling1D(?keepdims: bool, ?name: string) : Layer =
+        PoolingLayers.globalAveragePooling1D { KeepDims = defaultArg keepdims false } name
+
+    /// <summary>The mean over rows and columns.</summary>
+    static member GlobalAveragePooling2D(?keepdims: bool, ?name: string) : Layer =
+        PoolingLayers.globalAveragePooling2D { KeepDims = defaultArg keepdims false } name
+
+    /// <summary>The mean over the three spatial axes.</summary>
+    static member GlobalAveragePooling3D(?keepdims: bool, ?name: string) : Layer =
+        PoolingLayers.globalAveragePooling3D { KeepDims = defaultArg keepdims false } name
+
+    // ---- Reshaping ----
+
+    /// <summary>Repeats each time step <paramref name="size"/> times (2 by default).</summary>
+    static member UpSampling1D(?size: int, ?name: string) : Layer = ReshapingLayers.upSampling1D (defaultArg size 2) name
+
+    /// <summary>Scales rows and columns by one factor (2 by default): "nearest" (default) or "bilinear" (half-pixel centres).</summary>
+    static member UpSampling2D(?size: int, ?interpolation: string, ?name: string) : Layer =
+        let s = defaultArg size 2
+        ReshapingLayers.upSampling2D { Size = (s, s); Interpolation = defaultArg interpolation "nearest" } name
+
+    /// <summary>Scales rows and columns by (rows, columns) factors.</summary>
+    static member UpSampling2D(size: int * int, ?interpolation: string, ?name: string) : Layer =
+        ReshapingLayers.upSampling2D { Size = size; Interpolation = defaultArg interpolation "nearest" } name
+
+    /// <summary>Repeats cells of the three spatial axes by one factor (2 by default).</summary>
+    static member UpSampling3D(?size: int, ?name: string) : Layer =
+        let s = defaultArg size 2
+        ReshapingLayers.upSampling3D (s, s, s) name
+
+    /// <summary>Repeats cells of the three spatial axes by (d1, d2, d3) factors.</summary>
+    static member UpSampling3D(size: int * int * int, ?name: string) : Layer = ReshapingLayers.upSampling3D size name
+
+    /// <summary>Adds zero steps on both sides of the time axis (1 by default).</summary>
+    static member ZeroPadding1D(?padding: int, ?name: string) : Layer =
+        let p = defaultArg padding 1
+        ReshapingLayers.zeroPadding1D (p, p) name
+
+    /// <summary>Adds (before, after) zero steps around the time axis.</summary>
+    static member ZeroPadding1D(padding: int * int, ?name: string) : Layer = ReshapingLayers.zeroPadding1D padding name
+
+    /// <summary>Adds the same number of zero rows and columns on every side (1 by default).</summary>
+    static member ZeroPadding2D(?padding: int, ?name: string) : Layer =
+        let p = defaultArg padding 1
+        ReshapingLayers.zeroPadding2D ((p, p), (p, p)) name
+
+    /// <summary>Adds (rows, columns) zeros, symmetric on each axis.</summary>
+    static member ZeroPadding2D(padding: int * int, ?name: string) : Layer =
+        let h, w = padding
+        ReshapingLayers.zeroPadding2D ((h, h), (w, w)) name
+
+    /// <summary>Adds ((top, bottom), (left, right)) zero rows and columns.</summary>
+    static member ZeroPadding2D(padding: (int * int) * (int * int), ?name: string) : Layer = ReshapingLayers.zeroPadding2D padding name
+
+    /// <summary>Adds the same number of zeros on both sides of the three spatial axes (1 by default).</summary>
+    static member ZeroPadding3D(?padding: int, ?name: string) : Layer =
+        let p = defaultArg padding 1
+        ReshapingLayers.zeroPadding3D ((p, p), (p, p), (p, p)) name
+
+    /// <summary>Adds ((before, after), ...) zeros per spatial axis.</summary>
+    static member ZeroPadding3D(padding: (int * int) * (int * int) * (int * int), ?name: string) : Layer =
+        ReshapingLayers.zeroPadding3D padding name
+
+    /// <summary>Removes steps from both ends of the time axis (1 by default).</summary>
+    static member Cropping1D(?cropping: int, ?name: string) : Layer =
+        let c = defaultArg cropping 1
+        ReshapingLayers.cropping1D (c, c) name
+
+    /// <summary>Removes (start, end) steps from the time axis.</summary>
+    static member Cropping1D(cropping: int * int, ?name: string) : Layer = ReshapingLayers.cropping1D cropping name
+
+    /// <summary>Removes the same number of rows and columns on every side (0 by default).</summary>
+    static member Cropping2D(?cropping: int, ?name: string) : Layer =
+        let c = defaultArg cropping 0
+        ReshapingLayers.cropping2D ((c, c), (c, c)) name
+
+    /// <summary>Removes ((top, bottom), (left, right)) rows and columns.</summary>
+    static member Cropping2D(cropping: (int * int) * (int * int), ?name: string) : Layer = ReshapingLayers.cropping2D cropping name
+
+    /// <summary>Removes ((start, end), ...) cells per spatial axis.</summary>
+    static member Cropping3D(cropping: (int * int) * (int * int) * (int * int), ?name: string) : Layer =
+        ReshapingLayers.cropping3D cropping name
+
+    /// <summary>Permutes the axes after the batch axis; <paramref name="dims"/> is 1-based, e.g. [2; 1].</summary>
+    static member Permute(dims: int list, ?name: string) : Layer = ReshapingLayers.permute dims name
+
+    /// <summary>Repeats a (batch, features) input <paramref name="n"/> times: (batch, n, features).</summary>
+    static member RepeatVector(n: int, ?name: string) : Layer = ReshapingLayers.repeatVector n name
+
+    // ---- Normalization ----
+
+    /// <summary>Batch normalization (axis -1, momentum 0.99, epsilon 1e-3): batch statistics in training, moving ones at inference.</summary>
+    static member BatchNormalization
+        (?axis: int, ?momentum: float, ?epsilon: float, ?center: bool, ?scale: bool, ?betaInitializer: Initializer, ?gammaInitializer: Initializer,
+         ?movingMeanInitializer: Initializer, ?movingVarianceInitializer: Initializer, ?name: string) : Layer =
+        let d = NormalizationLayers.BatchNormalizationConfig.Default
+
+        NormalizationLayers.batchNormalization
+            { d with
+                Axis = defaultArg axis d.Axis
+                Momentum = defaultArg momentum d.Momentum
+                Epsilon = defaultArg epsilon d.Epsilon
+                Center = defaultArg center d.Center
+                Scale = defaultArg scale d.Scale
+                BetaInitializer = defaultArg betaInitializer d.BetaInitializer
+                GammaInitializer = defaultArg gammaInitializer d.GammaInitializer
+                MovingMeanInitializer = defaultArg movingMeanInitializer d.MovingMeanInitializer
+                MovingVarianceInitializer = defaultArg movingVarianceInitializer d.MovingVarianceInitializer }
+            name
+
+    /// <summary>Layer normalization over <paramref name="axis"/> ([-1] by default), epsilon 1e-3.</summary>
+    static member LayerNormalization
+        (?axis: int list, ?epsilon: float, ?center: bool, ?scale: bool, ?betaInitializer: Initializer, ?gammaInitializer: Initializer, ?name: string) : Layer =
+        let d = NormalizationLayers.LayerNormalizationConfig.Default
+
+        NormalizationLayers.layerNormalization
+            { d with
+                Axis = defaultArg axis d.Axis
+                Epsilon = defaultArg epsilon d.Epsilon
+                Center = defaultArg center d.Center
+                Scale = defaultArg scale d.Scale
+                BetaInitializer = defaultArg betaInitializer d.BetaInitializer
+                GammaInitializer = defaultArg gammaInitializer d.GammaInitializer }
+            name
+
+    /// <summary>Group normalization (32 groups by default; -1 for one group per channel).</summary>
+    static member GroupNormalization
+        (?groups: int, ?axis: int, ?epsilon: float, ?center: bool, ?scale: bool, ?betaInitializer: Initializer, ?gammaInitializer: Initializer, ?name: string) : Layer =
+        let d = NormalizationLayers.GroupNormalizationConfig.Default
+
+        NormalizationLayers.groupNormalization
+            { d with
+                Groups = defaultArg groups d.Groups
+                Axis = defaultArg axis d.Axis
+                Epsilon = defaultArg epsilon d.Epsilon
+                Center = defaultArg center d.Center
+                Scale = defaultArg scale d.Scale
+                BetaInitializer = defaultArg betaInitializer d.BetaInitializer
+                GammaInitializer = defaultArg gammaInitializer d.GammaInitializer }
+            name
+
+    /// <summary>Scales each sample to unit L2 norm over <paramref name="axis"/> ([-1] by default).</summary>
+    static member UnitNormalization(?axis: int list, ?name: string) : Layer =
+        NormalizationLayers.unitNormalization (defaultArg axis [ -1 ]) name
+
+    // ---- Regularization ----
+
+    /// <summary>Drops whole channels of (batch, steps, channels) inputs during training only.</summary>
+    static member SpatialDropout1D(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.spatialDropout1D rate seed name
+
+    /// <summary>Drops whole channels of (batch, rows, cols, channels) inputs during training only.</summary>
+    static member SpatialDropout2D(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.spatialDropout2D rate seed name
+
+    /// <summary>Drops whole channels of 5D channels-last inputs during training only.</summary>
+    static member SpatialDropout3D(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.spatialDropout3D rate seed name
+
+    /// <summary>Adds zero-centred Gaussian noise of standard deviation <paramref name="stddev"/> during training only.</summary>
+    static member GaussianNoise(stddev: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.gaussianNoise stddev seed name
+
+    /// <summary>Multiplies by 1-centred Gaussian noise of stddev √(rate / (1 − rate)) during training only.</summary>
+    static member GaussianDropout(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.gaussianDropout rate seed name
+
+    /// <summary>Alpha dropout for SELU networks (keeps mean and variance) during training only.</summary>
+    static member AlphaDropout(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.alphaDropout rate seed name
+
+    // ---- Attention ----
+
+    /// <summary>Multi-head attention on <c>[query; value]</c> or <c>[query; value; key]</c>; with
+    /// <paramref name="useAttentionMask"/> the boolean (batch, T, S) mask is the last input.</summary>
+    static member MultiHeadAttention
+        (numHeads: int, keyDim: int, ?valueDim: int, ?dropout: float, ?useBias: bool, ?outputShape: int list, ?attentionAxes: int list,
+         ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?seed: int, ?returnAttentionScores: bool, ?useCausalMask: bool,
+         ?useAttentionMask: bool, ?name: string) : Layer =
+        let d = AttentionLayers.MultiHeadAttentionConfig.Default(numHeads, keyDim)
+
+        AttentionLayers.multiHeadAttention
+            { d with
+                ValueDim = valueDim
+                Dropout = defaultArg dropout d.Dropout
+                UseBias = defaultArg useBias d.UseBias
+                OutputShape = outputShape
+                AttentionAxes = attentionAxes
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Seed = seed
+                ReturnAttentionScores = defaultArg returnAttentionScores false
+                UseCausalMask = defaultArg useCausalMask false
+                UseAttentionMask = defaultArg useAttentionMask false }
+            name
+
+    /// <summary>Dot-product (Luong) attention on <c>[query; value]</c> or <c>[query; value; key]</c>.</summary>
+    static member Attention
+        (?useScale: bool, ?scoreMode: string, ?dropout: float, ?seed: int, ?returnAttentionScores: bool, ?useCausalMask: bool, ?name: string) : Layer =
+        let d = AttentionLayers.AttentionConfig.Default
+
+        AttentionLayers.attention
+            { d with
+                UseScale = defaultArg useScale d.UseScale
+                ScoreMode = defaultArg scoreMode d.ScoreMode
+                Dropout = defaultArg dropout d.Dropout
+                Seed = seed
+                ReturnAttentionScores = defaultArg returnAttentionScores false
+                UseCausalMask = defaultArg useCausalMask false }
+            name
+
+    /// <summary>Additive (Bahdanau) attention on <c>[query; value]</c> or <c>[query; value; key]</c>.</summary>
+    static member AdditiveAttention(?useScale: bool, ?dropout: float, ?seed: int, ?returnAttentionScores: bool, ?useCausalMask: bool, ?name: string) : Layer =
+        let d = AttentionLayers.AttentionConfig.AdditiveDefault
+
+        AttentionLayers.additiveAttention
+            { d with
+                UseScale = defaultArg useScale d.UseScale
+                Dropout = defaultArg dropout d.Dropout
+                Seed = seed
+                ReturnAttentionScores = defaultArg returnAttentionScores false
+                UseCausalMask = defaultArg useCausalMask false }
+            name
+
+    /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
+    static member add(inputs: KerasTensor list, ?name: string) : KerasTensor =
+        Layer.callMany (MergingLayers.add name) inputs |> List.exactlyOne
+
+    /// <summary>Keras's <c>layers.subtract</c>.</summary>
+    static member subtract(inputs: KerasTensor list, ?name: string) : KerasTensor =
+        Layer.callMany (MergingLayers.subtract name) inputs |> List.exactlyOne
+
+    /// <summary>Keras's <c>layers.multiply</c>.</summary>
+    static member multiply(inputs: KerasTensor list, ?name: string) : KerasTensor =
+        Layer.callMany (MergingLayers.multiply name) inputs |> List.exactlyOne
+
+    /// <summary>Keras's <c>layers.average</c>: averages the tensors with a new Average layer.</summary>
+    static member average(inputs: KerasTensor list, ?name: string) : KerasTensor =
+        Layer.callMany (MergingLayers.average name) inputs |> List.exactlyOne
+
+    /// <summary>Keras's <c>layers.maximum</c>.</summary>
+    static member maximum(inputs: KerasTensor list, ?name: string) : KerasTensor =
+        Layer.callMany (MergingLayers.maximum name) inputs |> List.exactlyOne
+
+    /// <summary>Keras's <c>layers.minimum</c>.</summary>
+    static member minimum(inputs: KerasTensor list, ?name: string) : KerasTensor =
+        Layer.callMany (MergingLayers.minimum name) inputs |> List.exactlyOne
+
+    /// <summary>Keras's <c>layers.concatenate</c>: concatenates the tensors along <paramref name="axis"/>.</summary>
+    static member concatenate(inputs: KerasTensor list, ?axis: int, ?name: string) : KerasTensor =
+        Layer.callMany (MergingLayers.concatenate (defaultArg axis -1) name) inputs |> List.exactlyOne
+

@@ -1,0 +1,53 @@
+namespace Keras
+
+/// <c>model.Compile(...)</c> with Keras's arguments.
+[<AutoOpen>]
+module CompileExtensions =
+    let private perOutput (model: Model) (what: string) (fallback: 'T option) (byName: (string * 'T) list option) (inOrder: 'T list option) =
+        let names = Model.outputNames model
+
+        match byName, inOrder, fallback with
+        | Some pairs, _, _ ->
+            for k, _ in pairs do
+                if not (List.contains k names) then Errors.raiseKeras (UnknownName(model.Name, "output", k, names))
+
+            names
+            |> List.map (fun n ->
+                match pairs |> List.tryFind (fun (k, _) -> k = n), fallback with
+                | Some(_, v), _ -> v
+                | None, Some v -> v
+                | None, None -> Errors.raiseKeras (InvalidArgument(model.Name, what, $"No {what} for output '{n}'.", String.concat ", " (List.map fst pairs))))
+        | None, Some values, _ when values.Length = names.Length -> values
+        | None, Some values, _ ->
+            Errors.raiseKeras (InvalidArgument(model.Name, what, $"""Expected one {what} per output ({String.concat ", " names}).""", $"{values.Length} values"))
+        | None, None, Some v -> names |> List.map (fun _ -> v)
+        | None, None, None -> Errors.raiseKeras (InvalidArgument(model.Name, what, $"A {what} is required.", "None"))
+
+    type Model with
+        /// <summary>Configures the model for training (Keras's <c>compile</c>) and returns it ready to fit.</summary>
+        /// <param name="optimizer">An optimizer value or Keras name ("rmsprop", "adam", ...).</param>
+        /// <param name="loss">One loss for every output (a value or Keras name).</param>
+        /// <param name="losses">Losses keyed by output name.</param>
+        /// <param name="lossList">Losses in output order.</param>
+        /// <param name="lossWeights">Loss weights keyed by output name (1.0 for outputs not named).</param>
+        /// <param name="lossWeightList">Loss weights in output order.</param>
+        /// <param name="metrics">Metrics for every output by Keras name ("accuracy", "mae", "precision", "auc", ...).</param>
+        /// <param name="metricSpecs">Metrics for every output as values (e.g. <c>MetricSpec.AUC 100</c>).</param>
+        /// <param name="outputMetrics">Metrics keyed by output name.</param>
+        member model.Compile
+            (
+                optimizer: Optimizer,
+                ?loss: Loss,
+                ?losses: (string * Loss) list,
+                ?lossList: Loss list,
+                ?lossWeights: (string * float) list,
+                ?lossWeightList: float list,
+                ?metrics: string list,
+                ?metricSpecs: MetricSpec list,
+                ?outputMetrics: (string * MetricSpec list) list
+            ) : CompiledModel =
+            let resolvedLosses = perOutput model "loss" loss losses lossList
+            let weights = perOutput model "loss weight" (Some 1.0) lossWeights lossWeightList
+            let everyOutput = (defaultArg metrics [] |> List.map MetricSpec.Named) @ defaultArg metricSpecs []
+            let resolvedMetrics = perOutput model "metrics" (Some everyOutput) outputMetrics None
+            CompiledModel(model, optimizer, resolvedLosses, weights, resolvedMetrics)

@@ -1,0 +1,344 @@
+namespace Keras
+
+open System
+open System.Collections.Generic
+open TorchSharp
+
+/// What <c>fit</c> returns: each epoch's value of every loss and metric (and <c>val_</c> ones), as Keras's
+/// <c>History.history</c>.
+type History(epochs: int list, values: IReadOnlyDictionary<string, float list>) =
+    /// The epochs that ran (0-based).
+    member _.Epochs = epochs
+    /// Per-name lists of epoch values: <c>history.History["loss"]</c>.
+    member _.History = values
+    /// The values of one name.
+    member _.Item(name: string) = values[name]
+
+/// The result of <c>compile</c>: a model with its loss, metrics and optimizer state, ready to train.
+[<AllowNullLiteral>]
+type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, lossWeights: float list, metrics: MetricSpec list list) =
+    let optimizerState = OptimizerState(optimizer)
+    let outputNames = Model.outputNames model
+    let multi = outputNames.Length > 1
+    let parameters = lazy (Model.trainableWeights model |> List.map _.Value)
+
+    // Metric objects need the first batch's shapes ("accuracy" is resolved from them); created on first use.
+    let mutable metricObjects: (int * Metric) list option = None
+
+    let metricsFor (ys: torch.Tensor list) (outs: torch.Tensor list) =
+        match metricObjects with
+        | Some m -> m
+        | None ->
+            let created =
+                metrics
+                |> List.mapi (fun i specs -> specs |> List.map (fun s -> i, Metrics.create s ys[i] outs[i]))
+                |> List.concat
+
+            metricObjects <- Some created
+            created
+
+    let metricName (i: int) (metric: Metric) = if multi then $"{outputNames[i]}_{metric.Name}" else metric.Name
+
+    let regularization () =
+        [ for layer in Weights.allLayers model.Layers do
+              let weights = Weights.ofLayer layer
+              if weights.Length > 0 then yield! layer.Spec.RegularizationLosses weights ]
+
+    /// Per-output losses and their weighted sum (with activity and weight regularization).
+    let computeLoss (outs: torch.Tensor list) (ys: torch.Tensor list) (sampleWeight: torch.Tensor option) (extra: torch.Tensor list) =
+        let perOutput = List.map3 (fun loss (y: torch.Tensor) out -> Keras.Loss.compute loss y out sampleWeight) losses ys outs
+        let weighted = List.map2 (fun (l: torch.Tensor) w -> if w = 1.0 then l else l * w) perOutput lossWeights
+        let total = (weighted @ extra @ regularization ()) |> List.reduce (fun a b -> a + b)
+        total, perOutput
+
+    do
+        if losses.Length <> outputNames.Length || lossWeights.Length <> outputNames.Length || metrics.Length <> outputNames.Length then
+            Errors.raiseKeras (
+                InvalidArgument(model.Name, "loss", $"""Expected one loss, loss weight and metric list per output ({String.concat ", " outputNames}).""", string losses.Length)
+            )
+
+    /// Running means of the losses, weighted by batch size as Keras's loss trackers are.
+    let lossTotals = Array.zeroCreate<float> (outputNames.Length + 1)
+    let mutable lossCount = 0.0
+
+    let resetState () =
+        Array.Clear lossTotals
+        lossCount <- 0.0
+        metricObjects |> Option.iter (List.iter (fun (_, m) -> m.Reset()))
+
+    let track (batch: int64) (total: torch.Tensor) (perOutput: torch.Tensor list) =
+        let n = float batch
+        lossTotals[0] <- lossTotals[0] + n * float (total.item<float32> ())
+        if multi then perOutput |> List.iteri (fun i l -> lossTotals[i + 1] <- lossTotals[i + 1] + n * float (l.item<float32> ()))
+        lossCount <- lossCount + n
+
+    let updateMetrics (ys: torch.Tensor list) (outs: torch.Tensor list) (sampleWeight: torch.Tensor option) =
+        use _ = torch.no_grad ()
+
+        for i, metric in metricsFor ys outs do
+            metric.Update(ys[i], outs[i].detach (), sampleWeight)
+
+    let currentLogs () =
+        let logs = Dictionary<string, float>()
+        logs["loss"] <- (if lossCount = 0.0 then 0.0 else lossTotals[0] / lossCount)
+
+        if multi then
+            outputNames |> List.iteri (fun i n -> logs[$"{n}_loss"] <- (if lossCount = 0.0 then 0.0 else lossTotals[i + 1] / lossCount))
+
+        for i, metric in defaultArg metricObjects [] do
+            logs[metricName i metric] <- metric.Result()
+
+        logs
+
+    let prepareX (x: Data) = Model.prepare model (Data.inputs model x)
+
+    let targetsOf (y: Data) = Data.targets model y
+
+    let slice (ts: torch.Tensor list) (start: int64) (len: int64) = ts |> List.map (fun t -> t.narrow (0L, start, len))
+
+    /// One optimization step on a batch; returns nothing, updates trackers. Skips the update on a non-finite loss.
+    let trainStep (xb: torch.Tensor list) (yb: torch.Tensor list) (sw: torch.Tensor option) =
+        use scope = torch.NewDisposeScope()
+        let outs, activity = Model.forwardWithLosses model true xb
+        let total, perOutput = computeLoss outs yb sw activity
+        let value = total.item<float32> ()
+
+        // A NaN loss must not corrupt the weights: the step is not applied (TerminateOnNaN then stops).
+        if Single.IsFinite value then
+            let grads = torch.autograd.grad ([| total |], parameters.Value |> List.map (fun p -> p :> torch.Tensor) |> Array.ofList, allow_unused = true)
+            optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
+
+        track xb.Head.shape[0] total perOutput
+        updateMetrics yb outs sw
+
+    let testStep (xb: torch.Tensor list) (yb: torch.Tensor list) (sw: torch.Tensor option) =
+        use scope = torch.NewDisposeScope()
+        use _ = torch.no_grad ()
+        let outs, activity = Model.forwardWithLosses model false xb
+        let total, perOutput = computeLoss outs yb sw activity
+        track xb.Head.shape[0] total perOutput
+        updateMetrics yb outs sw
+
+    let batches (n: int64) (batchSize: int) =
+        [ for start in 0L .. int64 batchSize .. n - 1L -> start, min (int64 batchSize) (n - start) ]
+
+    let runEvaluation (xs: torch.Tensor list) (ys: torch.Tensor list) (sw: torch.Tensor option) (batchSize: int) (verbose: int) =
+        resetState ()
+        let n = Data.rows model xs ys
+        let steps = batches n batchSize
+        let bar = Progress.Bar(steps.Length, verbose)
+
+        bar.Run(fun () ->
+            steps
+            |> List.iteri (fun i (start, len) ->
+                testStep (slice xs start len) (slice ys start len) (sw |> Option.map (fun w -> w.narrow (0L, start, len)))
+                bar.Update(i + 1, currentLogs ())))
+
+        let logs = currentLogs ()
+        bar.Finish logs
+        logs
+
+    let sampleWeights (ys: torch.Tensor list) (sampleWeight: torch.Tensor option) (classWeight: IReadOnlyDictionary<int, float> option) =
+        match sampleWeight, classWeight with
+        | Some w, _ -> Some(w.to_type torch.ScalarType.Float32)
+        | None, Some cw ->
+            // Keras maps each sample's class (the label, or the argmax of a one-hot target) to its weight.
+            let y = ys.Head
+            let classes = if y.dim () > 1L && y.shape[y.shape.Length - 1] > 1L then y.argmax (-1L) else y.reshape(-1L)
+            let table = Array.init (cw.Keys |> Seq.max |> (+) 1) (fun c -> match cw.TryGetValue c with | true, w -> float32 w | _ -> 1.0f)
+            Some(torch.tensor(table).index_select (0L, classes.to_type torch.ScalarType.Int64))
+        | None, None -> None
+
+    /// The model being trained.
+    member _.Model = model
+    /// The optimizer's state (learning rate, step count).
+    member _.Optimizer = optimizerState
+    /// The loss of each output.
+    member _.Losses = losses
+    /// The weight of each output's loss.
+    member _.LossWeights = lossWeights
+
+    /// <summary>Trains the model (Keras's <c>fit</c>) and returns the per-epoch history.</summary>
+    /// <param name="x">Inputs: a tensor, a list in input order, or tensors keyed by input name.</param>
+    /// <param name="y">Targets: a tensor, a list in output order, or tensors keyed by output name.</param>
+    /// <param name="batchSize">Samples per step; 32 by default.</param>
+    /// <param name="epochs">Epochs to train; 1 by default.</param>
+    /// <param name="verbose">0 silent, 1 progress bar (default), 2 one line per epoch.</param>
+    /// <param name="callbacks">Callbacks called during training.</param>
+    /// <param name="validationSplit">Fraction of the data (the last samples, before shuffling) held out for validation.</param>
+    /// <param name="validationData">Explicit validation inputs and targets.</param>
+    /// <param name="shuffle">Shuffle the training samples each epoch; true by default.</param>
+    /// <param name="classWeight">Weight of each class in the loss.</param>
+    /// <param name="sampleWeight">Weight of each sample in the loss.</param>
+    /// <param name="initialEpoch">Epoch to start from (for resuming).</param>
+    member this.Fit
+        (
+            x: Data,
+            y: Data,
+            ?batchSize: int,
+            ?epochs: int,
+            ?verbose: int,
+            ?callbacks: Callback list,
+            ?validationSplit: float,
+            ?validationData: Data * Data,
+            ?shuffle: bool,
+            ?classWeight: IReadOnlyDictionary<int, float>,
+            ?sampleWeight: torch.Tensor,
+            ?initialEpoch: int
+        ) : History =
+        let batchSize = defaultArg batchSize 32
+        let epochs = defaultArg epochs 1
+        let verbose = defaultArg verbose 1
+        let callbacks = defaultArg callbacks []
+        let split = defaultArg validationSplit 0.0
+
+        if batchSize <= 0 then
+            Errors.raiseKeras (InvalidArgument(model.Name, "batch_size", "Expected a positive integer.", string batchSize))
+
+        if split < 0.0 || split >= 1.0 then
+            Errors.raiseKeras (InvalidArgument(model.Name, "validation_split", "Expected a number in [0, 1).", string split))
+
+        let xs = prepareX x
+        let ys = targetsOf y
+        let n = Data.rows model xs ys
+        let sw = sampleWeights ys sampleWeight classWeight
+
+        // Keras holds out the last samples, before any shuffling.
+        let trainRows = if split > 0.0 then int64 (floor (float n * (1.0 - split))) else n
+        let train ts = ts |> List.map (fun (t: torch.Tensor) -> t.narrow (0L, 0L, trainRows))
+        let held ts = ts |> List.map (fun (t: torch.Tensor) -> t.narrow (0L, trainRows, n - trainRows))
+
+        let validation =
+            match validationData with
+            | Some(vx, vy) -> Some(prepareX vx, targetsOf vy, None)
+            | None when split > 0.0 -> Some(held xs, held ys, sw |> Option.map (fun w -> w.narrow (0L, trainRows, n - trainRows)))
+            | None -> None
+
+        let xTrain, yTrain = train xs, train ys
+        let swTrain = sw |> Option.map (fun w -> w.narrow (0L, 0L, trainRows))
+        let steps = batches trainRows batchSize
+
+        let control =
+            { Model = model
+              Optimizer = optimizerState
+              StopTraining = false
+              Epochs = epochs
+              Steps = steps.Length }
+
+        let history = Dictionary<string, ResizeArray<float>>()
+        let ran = ResizeArray<int>()
+        let mutable lastLogs = Dictionary<string, float>() :> IReadOnlyDictionary<_, _>
+        callbacks |> List.iter (fun c -> c.OnTrainBegin control)
+        let mutable epoch = defaultArg initialEpoch 0
+
+        while epoch < epochs && not control.StopTraining do
+            callbacks |> List.iter (fun c -> c.OnEpochBegin(control, epoch))
+            if verbose > 0 then Console.WriteLine $"Epoch {epoch + 1}/{epochs}"
+            resetState ()
+
+            // Shuffling once per epoch and slicing views keeps every batch contiguous.
+            let order = if defaultArg shuffle true then Some(torch.randperm trainRows) else None
+            let pick (ts: torch.Tensor list) = match order with Some o -> ts |> List.map (fun t -> t.index_select (0L, o)) | None -> ts
+            let xE, yE, swE = pick xTrain, pick yTrain, swTrain |> Option.map (fun w -> (pick [ w ]).Head)
+            let bar = Progress.Bar(steps.Length, verbose)
+
+            bar.Run(fun () ->
+                let mutable i = 0
+
+                while i < steps.Length && not control.StopTraining do
+                    let start, len = steps[i]
+                    callbacks |> List.iter (fun c -> c.OnBatchBegin(control, i))
+                    trainStep (slice xE start len) (slice yE start len) (swE |> Option.map (fun w -> w.narrow (0L, start, len)))
+                    let logs = currentLogs ()
+                    bar.Update(i + 1, logs)
+                    callbacks |> List.iter (fun c -> c.OnBatchEnd(control, i, logs))
+                    i <- i + 1)
+
+            let logs = currentLogs ()
+
+            match validation with
+            | Some(vx, vy, vsw) ->
+                let valLogs = runEvaluation vx vy vsw batchSize 0
+
+                for KeyValue(k, v) in valLogs do
+                    logs[$"val_{k}"] <- v
+            | None -> ()
+
+            bar.Finish logs
+
+            for KeyValue(k, v) in logs do
+                if not (history.ContainsKey k) then history[k] <- ResizeArray()
+                history[k].Add v
+
+            ran.Add epoch
+            lastLogs <- logs
+            callbacks |> List.iter (fun c -> c.OnEpochEnd(control, epoch, logs))
+            epoch <- epoch + 1
+
+        callbacks |> List.iter (fun c -> c.OnTrainEnd(control, lastLogs))
+        let values = Dictionary<string, float list>()
+
+        for KeyValue(k, v) in history do
+            values[k] <- List.ofSeq v
+
+        History(List.ofSeq ran, values)
+
+    /// <summary>Loss and metrics on data, in inference mode (Keras's <c>evaluate</c>); printed like
+    /// "313/313 - 0s - 341us/step - accuracy: 0.9613 - loss: 0.1288" when <paramref name="verbose"/> is not 0.</summary>
+    member _.Evaluate(x: Data, y: Data, ?batchSize: int, ?verbose: int, ?sampleWeight: torch.Tensor) : IReadOnlyDictionary<string, float> =
+        let verbose = match defaultArg verbose 1 with 1 -> 2 | v -> v
+        runEvaluation (prepareX x) (targetsOf y) sampleWeight (defaultArg batchSize 32) verbose
+
+    /// Predictions in batches, in inference mode, one tensor per output.
+    member _.Predict(x: Data, ?batchSize: int) = Model.predictMany model (defaultArg batchSize 32) (Data.inputs model x)
+
+    /// <summary>One training step on one batch; returns that batch's loss and metrics (Keras's <c>train_on_batch</c>).</summary>
+    member _.TrainOnBatch(x: Data, y: Data, ?sampleWeight: torch.Tensor) =
+        resetState ()
+        let xs, ys = prepareX x, targetsOf y
+        Data.rows model xs ys |> ignore
+        trainStep xs ys sampleWeight
+        currentLogs () :> IReadOnlyDictionary<_, _>
+
+    /// <summary>Loss and metrics of one batch without training (Keras's <c>test_on_batch</c>).</summary>
+    member _.TestOnBatch(x: Data, y: Data, ?sampleWeight: torch.Tensor) =
+        resetState ()
+        let xs, ys = prepareX x, targetsOf y
+        Data.rows model xs ys |> ignore
+        testStep xs ys sampleWeight
+        currentLogs () :> IReadOnlyDictionary<_, _>
+
+    /// Predictions for one batch (Keras's <c>predict_on_batch</c>).
+    member _.PredictOnBatch(x: Data) =
+        let xs = Data.inputs model x
+        Model.predictMany model (int (xs.Head.shape[0]) |> max 1) xs
+
+    /// <summary>The training loss of a batch as a differentiable tensor (outputs in training mode), for custom
+    /// training steps with <see cref="Gradients.valueAndGrad"/>.</summary>
+    member _.ComputeLoss(x: Data, y: Data, ?training: bool) =
+        let xs, ys = prepareX x, targetsOf y
+        let outs, activity = Model.forwardWithLosses model (defaultArg training true) xs
+        fst (computeLoss outs ys None activity)
+
+/// Functional gradients over model weights, in the differentiable-programming spirit of DiffSharp.
+[<RequireQualifiedAccess>]
+module Gradients =
+    /// <summary>The value of <paramref name="f"/> and its gradient with respect to each weight (zeros where the
+    /// value does not depend on a weight).</summary>
+    let valueAndGrad (f: unit -> torch.Tensor) (weights: Weight list) : torch.Tensor * torch.Tensor list =
+        let value = f ()
+        let inputs = weights |> List.map (fun w -> w.Value :> torch.Tensor) |> Array.ofList
+        let grads = torch.autograd.grad ([| value |], inputs, allow_unused = true)
+
+        let filled =
+            List.zip (List.ofArray inputs) (List.ofSeq grads)
+            |> List.map (fun (w, g) -> if isNull g then torch.zeros_like w else g)
+
+        value.detach (), filled
+
+    /// <summary>The gradient of <paramref name="f"/> with respect to each weight.</summary>
+    let grad (f: unit -> torch.Tensor) (weights: Weight list) = snd (valueAndGrad f weights)
+
+    /// <summary>Applies gradients with an optimizer (Keras's <c>optimizer.apply_gradients(zip(grads, weights))</c>).</summary>
+    let apply (optimizer: OptimizerState) (weights: Weight list) (grads: torch.Tensor list) =
+        optimizer.Apply(List.zip (weights |> List.map _.Value) grads)
