@@ -61,6 +61,68 @@ type Layers =
     /// <summary>Concatenates inputs along <paramref name="axis"/> (-1 by default).</summary>
     static member Concatenate(?axis: int, ?name: string) : Layer = MergingLayers.concatenate (defaultArg axis -1) name
 
+    // ---- Convolution (Keras's arguments; kernel sizes, strides and dilation take an int, a pair, a triple or a list) ----
+
+    /// <summary>1D convolution over (batch, steps, channels); kernel (k, channels / groups, filters); padding "valid", "same" (extra padding at the end) or "causal".</summary>
+    static member Conv1D
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.conv1d
+            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>2D convolution over (batch, height, width, channels); kernel (kh, kw, channels / groups, filters). <c>Layers.Conv2D(16, 3)</c> on 1 channel has 160 parameters.</summary>
+    static member Conv2D
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.conv2d
+            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>3D convolution over (batch, d1, d2, d3, channels); kernel (k1, k2, k3, channels / groups, filters).</summary>
+    static member Conv3D
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.conv3d
+            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>Transposed 1D convolution; kernel (k, filters, channels).</summary>
+    static member Conv1DTranspose
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.conv1dTranspose
+            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>Transposed 2D convolution; kernel (kh, kw, filters, channels); "valid" output (n − 1)·s + max(k, s), "same" n·s.</summary>
+    static member Conv2DTranspose
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.conv2dTranspose
+            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>Transposed 3D convolution; kernel (k1, k2, k3, filters, channels).</summary>
+    static member Conv3DTranspose
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.conv3dTranspose
+            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>Depthwise 1D convolution: each channel with its own depthMultiplier filters; kernel (k, channels, depthMultiplier).</summary>
+    static member DepthwiseConv1D
+        (kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.depthwiseConv1d
+            (ConvolutionLayers.DepthwiseConvConfig.Create(kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>Depthwise 2D convolution; kernel (kh, kw, channels, depthMultiplier).</summary>
+    static member DepthwiseConv2D
+        (kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.depthwiseConv2d
+            (ConvolutionLayers.DepthwiseConvConfig.Create(kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>Separable 1D convolution: depthwise, then pointwise (1, channels · depthMultiplier, filters), then the bias.</summary>
+    static member SeparableConv1D
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?pointwiseInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.separableConv1d
+            (ConvolutionLayers.SeparableConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?pointwiseInitializer = pointwiseInitializer, ?biasInitializer = biasInitializer)) name
+
+    /// <summary>Separable 2D convolution: depthwise kernel (kh, kw, channels, depthMultiplier), pointwise kernel (1, 1, channels · depthMultiplier, filters).</summary>
+    static member SeparableConv2D
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?pointwiseInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        ConvolutionLayers.separableConv2d
+            (ConvolutionLayers.SeparableConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?pointwiseInitializer = pointwiseInitializer, ?biasInitializer = biasInitializer)) name
+
     // ---- Pooling ----
 
     /// <summary>Max pooling over windows of the time axis (pool 2, strides = pool, "valid" by default).</summary>

@@ -33,16 +33,15 @@ let private columnWidths (lineLength: int) (positions: float list) =
     let shrunk = if excess > 0 then ratioReduce excess withPadding else withPadding
     shrunk |> List.map (fun w -> w - 2)
 
-/// Greedy word wrap as rich does it; words longer than the width are cut.
+/// Greedy word wrap as rich does it in Keras's tables: words move to the next line when they do not fit, and a word
+/// longer than the column is cut with an ellipsis (rich's default overflow for table cells).
 let private wrap (width: int) (text: string) =
-    let words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
+    let fit (word: string) = if word.Length > width then word.Substring(0, width - 1) + "…" else word
+    let words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray |> List.map fit
 
     let rec fold (lines: string list) (current: string) (words: string list) =
         match words with
         | [] -> List.rev (if current = "" then lines else current :: lines)
-        | w :: rest when w.Length > width ->
-            let flushed = if current = "" then lines else current :: lines
-            fold (w.Substring(0, width) :: flushed) "" (w.Substring width :: rest)
         | w :: rest when current = "" -> fold lines w rest
         | w :: rest when current.Length + 1 + w.Length <= width -> fold lines (current + " " + w) rest
         | w :: rest -> fold (current :: lines) w rest

@@ -62,13 +62,13 @@ let tests =
               Expect.stringContains (model.SummaryText()) " Total params: 14 (56.00 B)" "footer"
           }
 
-          test "Words longer than the column are folded, as rich does" {
+          test "Words longer than the column are cut with an ellipsis, as rich does" {
               let a = Keras.Input(shape = [ 3 ], name = "x")
               let b = Keras.Input(shape = [ 3 ], name = "y")
               let out = Layers.add [ a; b ] --> Layers.Dense(2, name = "a_dense_layer_with_a_long_name")
               let lines = Keras.Model([ a; b ], out).SummaryText().Split('\n')
-              Expect.isTrue (lines |> Array.exists (fun l -> l.StartsWith "│ a_dense_layer_with_a_long_nam │")) "first 29 characters"
-              Expect.isTrue (lines |> Array.exists (fun l -> l.StartsWith "│ e (Dense)                     │")) "the rest joins the next word"
+              Expect.isTrue (lines |> Array.exists (fun l -> l.StartsWith "│ a_dense_layer_with_a_long_na… │")) "28 characters and an ellipsis"
+              Expect.isTrue (lines |> Array.exists (fun l -> l.StartsWith "│ (Dense)                       │")) "the next word on its own line"
           }
 
           test "A nested model is one row with its total" {

@@ -4,7 +4,8 @@
 /// </summary>
 /// <remarks>
 /// Reads Keras's <c>mnist.npz</c> or the four canonical IDX gzip files from a folder or from the Keras cache folder.
-/// It never downloads: <see cref="tryFind"/> returning <c>None</c> is the seam where a downloader can plug in.
+/// <see cref="loadData"/> and <see cref="load"/> download Keras's <c>mnist.npz</c> into the cache when neither is there;
+/// the functions taking a folder or path (<see cref="loadIn"/>, <see cref="loadFrom"/>, …) never touch the network.
 /// </remarks>
 module Keras.Datasets.Mnist
 
@@ -66,6 +67,14 @@ let TestLabelsFile = "t10k-labels-idx1-ubyte.gz"
 /// <summary>File name Keras uses for MNIST in its cache folder.</summary>
 [<Literal>]
 let NpzFile = "mnist.npz"
+
+/// <summary>Where Keras downloads <c>mnist.npz</c> from (<c>keras.datasets.mnist.load_data</c>'s origin).</summary>
+[<Literal>]
+let Origin = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+
+/// <summary>The SHA-256 Keras checks <c>mnist.npz</c> against.</summary>
+[<Literal>]
+let NpzSha256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
 /// <summary>Converts the record to the Keras tuple form.</summary>
 /// <param name="data">The loaded data.</param>
@@ -331,13 +340,7 @@ let readNpz (path: string) : MnistData =
 /// <summary>The Keras datasets cache folder: <c>$KERAS_HOME/datasets</c> if <c>KERAS_HOME</c> is set, else <c>~/.keras/datasets</c>.</summary>
 /// <returns>The folder's path (it may not exist).</returns>
 let cacheDir () : string =
-    let kerasHome =
-        match Environment.GetEnvironmentVariable "KERAS_HOME" with
-        | null
-        | "" -> Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".keras")
-        | home -> home
-
-    Path.Combine(kerasHome, "datasets")
+    Path.Combine(Download.kerasHome (), "datasets")
 
 /// True when a folder holds all four IDX files (training images whole or as parts).
 let private hasIdxFiles (folder: string) : bool =
@@ -398,7 +401,7 @@ let private notFound (datasetsDir: string) : exn =
     FileNotFoundException(
         $"MNIST not found in '{datasetsDir}' (datasets folder: $KERAS_HOME/datasets or ~/.keras/datasets). "
         + $"Looked for '{NpzFile}' (x_train.npy, y_train.npy, x_test.npy, y_test.npy) or all four IDX files:{Environment.NewLine}{looked}{Environment.NewLine}"
-        + "Downloading is not supported yet: copy the files there, or call Mnist.loadDataFrom with their folder.",
+        + "Mnist.loadData () downloads mnist.npz into the cache; otherwise copy the files there, or call Mnist.loadDataFrom with their folder.",
         Path.Combine(datasetsDir, NpzFile)
     )
 
@@ -422,14 +425,52 @@ let loadFrom (path: string) : MnistData =
     else
         readIdxFolder path
 
-/// <summary>Loads MNIST from the Keras cache folder (<see cref="cacheDir"/>), like <c>keras.datasets.mnist.load_data()</c>.</summary>
+/// <summary>
+/// Loads MNIST from the cache root's <c>datasets</c> folder, downloading <paramref name="origin"/> there as <c>mnist.npz</c>
+/// first when neither <c>mnist.npz</c> nor the IDX files are present (see <see cref="candidates"/>).
+/// </summary>
+/// <param name="options">Download options; <c>CacheRoot</c> is the Keras home whose <c>datasets</c> subfolder is searched and filled.</param>
+/// <param name="origin">The URL of an npz file (Keras's is <see cref="Origin"/>).</param>
+/// <param name="fileHash">The npz file's expected SHA-256 (or MD5); <c>None</c> skips verification.</param>
 /// <returns>The four arrays, validated.</returns>
-/// <exception cref="System.IO.FileNotFoundException">Nothing was found; the message lists every path looked at.</exception>
-let load () : MnistData = loadIn (cacheDir ())
+/// <exception cref="Keras.Datasets.Download.DownloadException">The download failed; names the URL and path.</exception>
+/// <exception cref="Keras.Datasets.Download.FileHashMismatchException">The downloaded file has the wrong hash; nothing was saved.</exception>
+/// <exception cref="System.IO.InvalidDataException">A cached file is corrupt or has the wrong shape, count or labels.</exception>
+let loadWith (options: Download.DownloadOptions) (origin: string) (fileHash: string option) : MnistData =
+    let datasetsDir = Path.Combine(options.CacheRoot, "datasets")
 
-/// <summary>Keras's <c>mnist.load_data()</c>: reads MNIST from the cache folder (<see cref="cacheDir"/>); never downloads.</summary>
+    match tryFind datasetsDir with
+    | Some source when not options.ForceDownload -> read source
+    | _ -> Download.getFileWith options origin NpzFile "datasets" fileHash |> readNpz
+
+/// <summary>Like <see cref="loadWith"/>, in the Keras tuple form.</summary>
+/// <param name="options">Download options; <c>CacheRoot</c> is the Keras home whose <c>datasets</c> subfolder is used.</param>
+/// <param name="origin">The URL of an npz file (Keras's is <see cref="Origin"/>).</param>
+/// <param name="fileHash">The npz file's expected SHA-256 (or MD5); <c>None</c> skips verification.</param>
+/// <returns><c>(xTrain, yTrain), (xTest, yTest)</c>.</returns>
+let loadDataWith
+    (options: Download.DownloadOptions)
+    (origin: string)
+    (fileHash: string option)
+    : (byte[,,] * byte[]) * (byte[,,] * byte[]) =
+    (loadWith options origin fileHash).AsTuple
+
+/// <summary>
+/// Loads MNIST from the Keras cache folder (<see cref="cacheDir"/>), like <c>keras.datasets.mnist.load_data()</c>:
+/// when nothing is there, downloads Keras's <c>mnist.npz</c> from <see cref="Origin"/> and verifies its SHA-256.
+/// </summary>
+/// <returns>The four arrays, validated.</returns>
+/// <exception cref="Keras.Datasets.Download.DownloadException">The download failed; names the URL and path.</exception>
+/// <exception cref="Keras.Datasets.Download.FileHashMismatchException">The downloaded file has the wrong hash; nothing was saved.</exception>
+let load () : MnistData =
+    loadWith (Download.DownloadOptions.Default()) Origin (Some NpzSha256)
+
+/// <summary>
+/// Keras's <c>mnist.load_data()</c>: reads MNIST from the cache folder (<see cref="cacheDir"/>), downloading Keras's
+/// <c>mnist.npz</c> there first when neither it nor the IDX files are present.
+/// </summary>
 /// <returns><c>(xTrain, yTrain), (xTest, yTest)</c>: images 60000 × 28 × 28 and 10000 × 28 × 28, labels 0–9.</returns>
-/// <exception cref="System.IO.FileNotFoundException">Nothing was found; the message lists every path looked at.</exception>
+/// <exception cref="Keras.Datasets.Download.DownloadException">The download failed; names the URL and path.</exception>
 let loadData () : (byte[,,] * byte[]) * (byte[,,] * byte[]) = (load ()).AsTuple
 
 /// <summary>Like <see cref="loadData"/> but searching the given datasets folder instead of the cache folder.</summary>

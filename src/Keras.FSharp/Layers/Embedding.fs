@@ -19,10 +19,12 @@ type EmbeddingConfig =
 
     /// Keras's defaults: "uniform" initializer (RandomUniform in [-0.05, 0.05]), no masking.
     static member Default(inputDim, outputDim) =
-        { InputDim = inputDim
-          OutputDim = outputDim
-          EmbeddingsInitializer = RandomUniform(-0.05, 0.05)
-          MaskZero = false }
+        {
+            InputDim = inputDim
+            OutputDim = outputDim
+            EmbeddingsInitializer = RandomUniform(-0.05, 0.05)
+            MaskZero = false
+        }
 
 /// <summary>Turns non-negative integer indices into dense vectors: an input of shape <c>(…)</c> gives
 /// <c>(…, output_dim)</c> float32, row <c>i</c> of the <c>embeddings</c> weight <c>(input_dim, output_dim)</c> for index <c>i</c>.
@@ -31,28 +33,58 @@ type EmbeddingConfig =
 /// outside [0, input_dim).</exception>
 let embedding (config: EmbeddingConfig) (name: string option) : Layer =
     if config.InputDim <= 0 then
-        Errors.raiseKeras (InvalidArgument("Embedding", "input_dim", "Expected a positive integer.", string config.InputDim))
+        Errors.raiseKeras (
+            InvalidArgument("Embedding", "input_dim", "Expected a positive integer.", string config.InputDim)
+        )
 
     if config.OutputDim <= 0 then
-        Errors.raiseKeras (InvalidArgument("Embedding", "output_dim", "Expected a positive integer.", string config.OutputDim))
+        Errors.raiseKeras (
+            InvalidArgument("Embedding", "output_dim", "Expected a positive integer.", string config.OutputDim)
+        )
 
     let computeOutput layerName (inputs: TensorSpec list) =
         match inputs with
-        | [ x ] -> Ok [ { Shape = x.Shape @ [ Some config.OutputDim ]; DType = Float32 } ]
-        | many -> Error(InvalidInputs(layerName, "Embedding", "An `Embedding` layer takes exactly one input.", $"{many.Length} inputs"))
+        | [ x ] ->
+            Ok
+                [
+                    {
+                        Shape = x.Shape @ [ Some config.OutputDim ]
+                        DType = Float32
+                    }
+                ]
+        | many ->
+            Error(
+                InvalidInputs(
+                    layerName,
+                    "Embedding",
+                    "An `Embedding` layer takes exactly one input.",
+                    $"{many.Length} inputs"
+                )
+            )
 
     let build (_: TensorSpec list) : BuildResult =
-        { Weights =
-            [ { Name = "embeddings"
-                Shape = [ config.InputDim; config.OutputDim ]
-                Initializer = config.EmbeddingsInitializer
-                Trainable = true
-                DType = Float32 } ]
-          InputSpecs = [] }
+        {
+            Weights =
+                [
+                    {
+                        Name = "embeddings"
+                        Shape = [ config.InputDim; config.OutputDim ]
+                        Initializer = config.EmbeddingsInitializer
+                        Trainable = true
+                        DType = Float32
+                    }
+                ]
+            InputSpecs = []
+        }
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let x = List.exactlyOne inputs
-        let indices = if x.is_floating_point () || x.dtype = torch.ScalarType.Bool then x.to_type torch.ScalarType.Int64 else x
+
+        let indices =
+            if x.is_floating_point () || x.dtype = torch.ScalarType.Bool then
+                x.to_type torch.ScalarType.Int64
+            else
+                x
 
         // libtorch aborts on an out-of-range gather; check the range first and report it in Keras's terms.
         if indices.numel () > 0L then
@@ -72,41 +104,51 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
                 )
 
         let embeddings = ctx.Weights[0].Value
-        let flat = embeddings.index_select (0L, indices.reshape(-1L).to_type torch.ScalarType.Int64)
+
+        let flat =
+            embeddings.index_select (0L, indices.reshape(-1L).to_type torch.ScalarType.Int64)
+
         let shape = Array.append x.shape [| int64 config.OutputDim |]
         [ flat.reshape shape ]
 
     let computeMask (inputs: torch.Tensor list) (_: torch.Tensor option list) =
-        if config.MaskZero then [ Some(inputs.Head.ne (torch.tensor 0L)) ] else []
+        if config.MaskZero then
+            [ Some(inputs.Head.ne (torch.tensor 0L)) ]
+        else
+            []
 
     Layer.create
         name
-        { ClassName = "Embedding"
-          Config =
-            fun () ->
-                Config.ofList
-                    [ "input_dim", Config.value config.InputDim
-                      "output_dim", Config.value config.OutputDim
-                      "embeddings_initializer", Config.initializer config.EmbeddingsInitializer
-                      "embeddings_regularizer", null
-                      "activity_regularizer", null
-                      "embeddings_constraint", null
-                      "mask_zero", Config.value config.MaskZero
-                      "quantization_config", null ]
-          InputSpecs = []
-          ComputeOutput = computeOutput
-          Build = build
-          Call = call
-          SubLayers = fun () -> []
-          ComputeMask = computeMask
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = "Embedding"
+            Config =
+                fun () ->
+                    Config.ofList
+                        [
+                            "input_dim", Config.value config.InputDim
+                            "output_dim", Config.value config.OutputDim
+                            "embeddings_initializer", Config.initializer config.EmbeddingsInitializer
+                            "embeddings_regularizer", null
+                            "activity_regularizer", null
+                            "embeddings_constraint", null
+                            "mask_zero", Config.value config.MaskZero
+                            "quantization_config", null
+                        ]
+            InputSpecs = []
+            ComputeOutput = computeOutput
+            Build = build
+            Call = call
+            SubLayers = fun () -> []
+            ComputeMask = computeMask
+            RegularizationLosses = fun _ -> []
+        }
 
 /// <summary>Masks timesteps whose features all equal <paramref name="maskValue"/>: those timesteps become zero in the
 /// output, and the output mask is <c>any(inputs != mask_value, axis=-1)</c> for the layers that follow
 /// (recurrent layers skip masked steps).</summary>
 let masking (maskValue: float) (name: string option) : Layer =
     let keep (x: torch.Tensor) =
-        x.ne(torch.tensor (maskValue, dtype = x.dtype)).any (-1L, keepdim = true)
+        x.ne(torch.tensor (maskValue, dtype = x.dtype)).any(-1L, keepdim = true)
 
     let call (_: CallContext) (inputs: torch.Tensor list) =
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
@@ -114,7 +156,7 @@ let masking (maskValue: float) (name: string option) : Layer =
 
     let computeMask (inputs: torch.Tensor list) (_: torch.Tensor option list) =
         let x = CoreLayers.asFloat inputs.Head
-        [ Some((keep x).squeeze (-1L)) ]
+        [ Some((keep x).squeeze(-1L)) ]
 
     Layer.create
         name
@@ -124,5 +166,14 @@ let masking (maskValue: float) (name: string option) : Layer =
                 fun layerName inputs ->
                     match inputs with
                     | [ x ] -> Ok [ CoreLayers.floatSpec x ]
-                    | many -> Error(InvalidInputs(layerName, "Masking", "A `Masking` layer takes exactly one input.", $"{many.Length} inputs"))
-            ComputeMask = computeMask }
+                    | many ->
+                        Error(
+                            InvalidInputs(
+                                layerName,
+                                "Masking",
+                                "A `Masking` layer takes exactly one input.",
+                                $"{many.Length} inputs"
+                            )
+                        )
+            ComputeMask = computeMask
+        }

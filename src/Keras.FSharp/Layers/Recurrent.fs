@@ -47,19 +47,21 @@ type SimpleRNNConfig =
     /// Keras's defaults: tanh, bias, glorot_uniform kernel, orthogonal recurrent kernel, zero bias, no dropout,
     /// last output only.
     static member Default(units) =
-        { Units = units
-          Activation = Tanh
-          UseBias = true
-          KernelInitializer = GlorotUniform
-          RecurrentInitializer = Orthogonal 1.0
-          BiasInitializer = Zeros
-          Dropout = 0.0
-          RecurrentDropout = 0.0
-          Seed = None
-          ReturnSequences = false
-          ReturnState = false
-          GoBackwards = false
-          Stateful = false }
+        {
+            Units = units
+            Activation = Tanh
+            UseBias = true
+            KernelInitializer = GlorotUniform
+            RecurrentInitializer = Orthogonal 1.0
+            BiasInitializer = Zeros
+            Dropout = 0.0
+            RecurrentDropout = 0.0
+            Seed = None
+            ReturnSequences = false
+            ReturnState = false
+            GoBackwards = false
+            Stateful = false
+        }
 
 /// Configuration of <see cref="lstm"/>, with Keras's defaults in <see cref="LSTMConfig.Default"/>.
 type LSTMConfig =
@@ -100,21 +102,23 @@ type LSTMConfig =
     /// Keras's defaults: tanh and sigmoid, bias with unit forget bias, glorot_uniform / orthogonal / zeros, no
     /// dropout, last output only.
     static member Default(units) =
-        { Units = units
-          Activation = Tanh
-          RecurrentActivation = Sigmoid
-          UseBias = true
-          KernelInitializer = GlorotUniform
-          RecurrentInitializer = Orthogonal 1.0
-          BiasInitializer = Zeros
-          UnitForgetBias = true
-          Dropout = 0.0
-          RecurrentDropout = 0.0
-          Seed = None
-          ReturnSequences = false
-          ReturnState = false
-          GoBackwards = false
-          Stateful = false }
+        {
+            Units = units
+            Activation = Tanh
+            RecurrentActivation = Sigmoid
+            UseBias = true
+            KernelInitializer = GlorotUniform
+            RecurrentInitializer = Orthogonal 1.0
+            BiasInitializer = Zeros
+            UnitForgetBias = true
+            Dropout = 0.0
+            RecurrentDropout = 0.0
+            Seed = None
+            ReturnSequences = false
+            ReturnState = false
+            GoBackwards = false
+            Stateful = false
+        }
 
 /// Configuration of <see cref="gru"/>, with Keras's defaults in <see cref="GRUConfig.Default"/>.
 type GRUConfig =
@@ -154,21 +158,23 @@ type GRUConfig =
     /// Keras's defaults: tanh and sigmoid, bias, glorot_uniform / orthogonal / zeros, reset_after, no dropout,
     /// last output only.
     static member Default(units) =
-        { Units = units
-          Activation = Tanh
-          RecurrentActivation = Sigmoid
-          UseBias = true
-          KernelInitializer = GlorotUniform
-          RecurrentInitializer = Orthogonal 1.0
-          BiasInitializer = Zeros
-          Dropout = 0.0
-          RecurrentDropout = 0.0
-          ResetAfter = true
-          Seed = None
-          ReturnSequences = false
-          ReturnState = false
-          GoBackwards = false
-          Stateful = false }
+        {
+            Units = units
+            Activation = Tanh
+            RecurrentActivation = Sigmoid
+            UseBias = true
+            KernelInitializer = GlorotUniform
+            RecurrentInitializer = Orthogonal 1.0
+            BiasInitializer = Zeros
+            Dropout = 0.0
+            RecurrentDropout = 0.0
+            ResetAfter = true
+            Seed = None
+            ReturnSequences = false
+            ReturnState = false
+            GoBackwards = false
+            Stateful = false
+        }
 
 /// Configuration of <see cref="convLSTM2D"/>, with Keras's defaults in <see cref="ConvLSTM2DConfig.Default"/>.
 type ConvLSTM2DConfig =
@@ -216,25 +222,27 @@ type ConvLSTM2DConfig =
     /// Keras's defaults: strides 1, "valid", dilation 1, tanh and sigmoid, bias with unit forget bias,
     /// glorot_uniform / orthogonal / zeros, no dropout, last output only.
     static member Default(filters, kernelSize) =
-        { Filters = filters
-          KernelSize = kernelSize
-          Strides = (1, 1)
-          Padding = "valid"
-          DilationRate = (1, 1)
-          Activation = Tanh
-          RecurrentActivation = Sigmoid
-          UseBias = true
-          KernelInitializer = GlorotUniform
-          RecurrentInitializer = Orthogonal 1.0
-          BiasInitializer = Zeros
-          UnitForgetBias = true
-          Dropout = 0.0
-          RecurrentDropout = 0.0
-          Seed = None
-          ReturnSequences = false
-          ReturnState = false
-          GoBackwards = false
-          Stateful = false }
+        {
+            Filters = filters
+            KernelSize = kernelSize
+            Strides = (1, 1)
+            Padding = "valid"
+            DilationRate = (1, 1)
+            Activation = Tanh
+            RecurrentActivation = Sigmoid
+            UseBias = true
+            KernelInitializer = GlorotUniform
+            RecurrentInitializer = Orthogonal 1.0
+            BiasInitializer = Zeros
+            UnitForgetBias = true
+            Dropout = 0.0
+            RecurrentDropout = 0.0
+            Seed = None
+            ReturnSequences = false
+            ReturnState = false
+            GoBackwards = false
+            Stateful = false
+        }
 
 // ---------------------------------------------------------------------------------------------------------------
 // The shared recurrent machinery
@@ -242,8 +250,10 @@ type ConvLSTM2DConfig =
 
 /// One call's worth of a cell: the step function on (time index, states) and the zero initial states.
 type private CellRun =
-    { Step: int64 -> Tensor list -> Tensor * Tensor list
-      Initial: Tensor list }
+    {
+        Step: int64 -> Tensor list -> Tensor * Tensor list
+        Initial: Tensor list
+    }
 
 /// What distinguishes one recurrent layer kind from another; the loop, masks, shapes and wrappers are shared.
 [<NoEquality; NoComparison>]
@@ -276,10 +286,12 @@ type private CellDef =
 
 /// The RNN options shared by every recurrent layer.
 type private RnnOptions =
-    { ReturnSequences: bool
-      ReturnState: bool
-      GoBackwards: bool
-      ZeroOutputForMask: bool }
+    {
+        ReturnSequences: bool
+        ReturnState: bool
+        GoBackwards: bool
+        ZeroOutputForMask: bool
+    }
 
 /// What Bidirectional needs to recreate a recurrent layer forwards and backwards.
 [<NoEquality; NoComparison>]
@@ -291,7 +303,10 @@ let private dropoutActive (training: bool) (rate: float) = training && rate > 0.
 
 /// Keras's dropout masks: ones dropped with probability <paramref name="rate"/>, kept ones scaled by 1/(1 - rate).
 let private dropoutMasks (generator: torch.Generator) (rate: float) (count: int) (shape: int64[]) =
-    [ for _ in 1..count -> torch.empty(shape).bernoulli_(1.0 - rate, generator).mul (torch.tensor (float32 (1.0 / (1.0 - rate)))) ]
+    [
+        for _ in 1..count ->
+            torch.empty(shape).bernoulli_(1.0 - rate, generator).mul(torch.tensor (float32 (1.0 / (1.0 - rate))))
+    ]
 
 /// x·W; with dropout masks, (x·m)·W for one shared mask, or the per-gate products (x·m_g)·W_g concatenated.
 let private maskedMatmul (x: Tensor) (w: Tensor) (masks: Tensor list option) =
@@ -300,14 +315,25 @@ let private maskedMatmul (x: Tensor) (w: Tensor) (masks: Tensor list option) =
     | Some [ m ] -> torch.matmul (x.mul m, w)
     | Some ms ->
         let width = w.shape[w.shape.Length - 1] / int64 ms.Length
-        torch.cat ([| for g, m in List.indexed ms -> torch.matmul (x.mul m, w.narrow (-1L, int64 g * width, width)) |], -1L)
+
+        torch.cat (
+            [|
+                for g, m in List.indexed ms -> torch.matmul (x.mul m, w.narrow (-1L, int64 g * width, width))
+            |],
+            -1L
+        )
 
 /// Keras's RNN loop (keras/src/backend/*/rnn.py, unroll=False): runs the step over time, forwards or backwards; at a
 /// masked step the states carry over unchanged and the output repeats the previous output (zeros before the first
 /// output, or always zeros with zero_output_for_mask). Returns the outputs in processing order (when wanted), the last
 /// output and the final states.
 let private runLoop (run: CellRun) (steps: int64) (options: RnnOptions) (mask: Tensor option) (initial: Tensor list) =
-    let order = if options.GoBackwards then [ steps - 1L .. -1L .. 0L ] else [ 0L .. steps - 1L ]
+    let order =
+        if options.GoBackwards then
+            [ steps - 1L .. -1L .. 0L ]
+        else
+            [ 0L .. steps - 1L ]
+
     let outputs = ResizeArray<Tensor>()
     let mutable states = initial
     let mutable last: Tensor = null
@@ -325,7 +351,12 @@ let private runLoop (run: CellRun) (steps: int64) (options: RnnOptions) (mask: T
             let expand (v: Tensor) =
                 keep.reshape (Array.append [| keep.shape[0] |] (Array.create (int (v.dim ()) - 1) 1L))
 
-            let fill = if options.ZeroOutputForMask || isNull last then torch.zeros_like output else last
+            let fill =
+                if options.ZeroOutputForMask || isNull last then
+                    torch.zeros_like output
+                else
+                    last
+
             let output = torch.where (expand output, output, fill)
             states <- List.map2 (fun (n: Tensor) (o: Tensor) -> torch.where (expand n, n, o)) next states
             last <- output
@@ -333,15 +364,22 @@ let private runLoop (run: CellRun) (steps: int64) (options: RnnOptions) (mask: T
         if options.ReturnSequences then
             outputs.Add last
 
-    let sequence = if options.ReturnSequences then Some(torch.stack (outputs, 1L)) else None
+    let sequence =
+        if options.ReturnSequences then
+            Some(torch.stack (outputs, 1L))
+        else
+            None
+
     sequence, last, states
 
 let private serializeLayer (layer: Layer) : JsonNode =
     Config.ofList
-        [ "module", Config.value "keras.layers"
-          "class_name", Config.value layer.ClassName
-          "config", Layer.getConfig layer
-          "registered_name", null ]
+        [
+            "module", Config.value "keras.layers"
+            "class_name", Config.value layer.ClassName
+            "config", Layer.getConfig layer
+            "registered_name", null
+        ]
 
 let private layerName (className: string) (name: string option) =
     match name with
@@ -350,12 +388,21 @@ let private layerName (className: string) (name: string option) =
 
 /// The input rules of a recurrent layer: the sequence's rank, and nothing on the optional initial states.
 let private rnnInputSpecs (def: CellDef) (axes: (int * int) list) =
-    { InputSpec.any with NDim = Some def.InputNDim; Axes = axes } :: List.replicate def.StateCount InputSpec.any
+    { InputSpec.any with
+        NDim = Some def.InputNDim
+        Axes = axes
+    }
+    :: List.replicate def.StateCount InputSpec.any
 
 /// A recurrent layer: a cell sub-layer (holding the weights, as Keras's "lstm_cell") driven by the shared loop.
 let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string option) : Layer =
     let name = layerName def.ClassName name
-    let generator = lazy (match def.Seed with Some s -> new torch.Generator(uint64 s, torch.CPU) | None -> null)
+
+    let generator =
+        lazy
+            (match def.Seed with
+             | Some s -> new torch.Generator(uint64 s, torch.CPU)
+             | None -> null)
 
     let stepShape (shape: Shape) =
         match shape with
@@ -367,7 +414,12 @@ let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string op
 
         if not states.IsEmpty && states.Length <> def.StateCount then
             Error(
-                InvalidInputs(layerName, className, $"A `{className}` layer takes {def.StateCount} initial state tensor(s).", $"{states.Length} initial states")
+                InvalidInputs(
+                    layerName,
+                    className,
+                    $"A `{className}` layer takes {def.StateCount} initial state tensor(s).",
+                    $"{states.Length} initial states"
+                )
             )
         else
             match x.Shape with
@@ -377,41 +429,83 @@ let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string op
                 | Ok out ->
                     let stateShape = batch :: out
 
-                    match states |> List.tryFind (fun s -> s.Shape.Length <> stateShape.Length || not (List.forall2 Shape.dimsCompatible s.Shape stateShape)) with
+                    match
+                        states
+                        |> List.tryFind (fun s ->
+                            s.Shape.Length <> stateShape.Length
+                            || not (List.forall2 Shape.dimsCompatible s.Shape stateShape))
+                    with
                     | Some bad ->
                         Error(
-                            InvalidInputs(layerName, className, $"An initial state must have shape {Shape.format stateShape}.", Shape.format bad.Shape)
+                            InvalidInputs(
+                                layerName,
+                                className,
+                                $"An initial state must have shape {Shape.format stateShape}.",
+                                Shape.format bad.Shape
+                            )
                         )
                     | None -> Ok(batch, out)
             | _ ->
                 Error(
-                    IncompatibleInput(layerName, 0, $"expected ndim={def.InputNDim}, found ndim={x.Shape.Length}. Full shape received: {Shape.format x.Shape}")
+                    IncompatibleInput(
+                        layerName,
+                        0,
+                        $"expected ndim={def.InputNDim}, found ndim={x.Shape.Length}. Full shape received: {Shape.format x.Shape}"
+                    )
                 )
 
     let cellSpec: LayerSpec =
-        { ClassName = def.CellClassName
-          Config = fun () -> Config.ofList (def.Config())
-          InputSpecs = []
-          ComputeOutput =
-            fun layerName inputs ->
-                match inputs with
-                | x :: _ ->
-                    def.OutputShape x.Shape
-                    |> Result.mapError (fun reason -> InvalidInputs(layerName, def.CellClassName, reason, Shape.format x.Shape))
-                    |> Result.map (fun out -> List.replicate (1 + def.StateCount) { Shape = List.head x.Shape :: out; DType = Float32 })
-                | [] -> Error(InvalidInputs(layerName, def.CellClassName, "A cell takes a step input and its states.", "no inputs"))
-          Build = fun inputs -> { Weights = def.Weights (List.head inputs).Shape; InputSpecs = [] }
-          // One step on its own: inputs [x_t; states...], outputs [output; new states...].
-          Call =
-            fun ctx inputs ->
-                let x = CoreLayers.asFloat inputs.Head
-                let run = def.Prepare ctx.Weights ctx.Training generator.Value (x.unsqueeze 1L)
-                let states = if inputs.Tail.IsEmpty then run.Initial else inputs.Tail |> List.map (CoreLayers.asFloat >> def.ToInternal)
-                let output, next = run.Step 0L states
-                (output :: next) |> List.map def.ToExternal
-          SubLayers = fun () -> []
-          ComputeMask = fun _ _ -> []
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = def.CellClassName
+            Config = fun () -> Config.ofList (def.Config())
+            InputSpecs = []
+            ComputeOutput =
+                fun layerName inputs ->
+                    match inputs with
+                    | x :: _ ->
+                        def.OutputShape x.Shape
+                        |> Result.mapError (fun reason ->
+                            InvalidInputs(layerName, def.CellClassName, reason, Shape.format x.Shape))
+                        |> Result.map (fun out ->
+                            List.replicate
+                                (1 + def.StateCount)
+                                {
+                                    Shape = List.head x.Shape :: out
+                                    DType = Float32
+                                })
+                    | [] ->
+                        Error(
+                            InvalidInputs(
+                                layerName,
+                                def.CellClassName,
+                                "A cell takes a step input and its states.",
+                                "no inputs"
+                            )
+                        )
+            Build =
+                fun inputs ->
+                    {
+                        Weights = def.Weights (List.head inputs).Shape
+                        InputSpecs = []
+                    }
+            // One step on its own: inputs [x_t; states...], outputs [output; new states...].
+            Call =
+                fun ctx inputs ->
+                    let x = CoreLayers.asFloat inputs.Head
+                    let run = def.Prepare ctx.Weights ctx.Training generator.Value (x.unsqueeze 1L)
+
+                    let states =
+                        if inputs.Tail.IsEmpty then
+                            run.Initial
+                        else
+                            inputs.Tail |> List.map (CoreLayers.asFloat >> def.ToInternal)
+
+                    let output, next = run.Step 0L states
+                    (output :: next) |> List.map def.ToExternal
+            SubLayers = fun () -> []
+            ComputeMask = fun _ _ -> []
+            RegularizationLosses = fun _ -> []
+        }
 
     let cell = Layer.create (Some def.CellName) cellSpec
 
@@ -422,8 +516,25 @@ let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string op
             stepOutputs layerName x states
             |> Result.map (fun (batch, out) ->
                 let time = x.Shape[1]
-                let output = { Shape = (if options.ReturnSequences then batch :: time :: out else batch :: out); DType = Float32 }
-                let stateSpecs = List.replicate def.StateCount { Shape = batch :: out; DType = Float32 }
+
+                let output =
+                    {
+                        Shape =
+                            (if options.ReturnSequences then
+                                 batch :: time :: out
+                             else
+                                 batch :: out)
+                        DType = Float32
+                    }
+
+                let stateSpecs =
+                    List.replicate
+                        def.StateCount
+                        {
+                            Shape = batch :: out
+                            DType = Float32
+                        }
+
                 output :: (if options.ReturnState then stateSpecs else []))
 
     let build (inputs: TensorSpec list) : BuildResult =
@@ -432,28 +543,57 @@ let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string op
         let state = Weights.ensureBuilt cell [ { Shape = step; DType = Float32 } ]
         def.AfterBuild state.Weights
         let features = List.tail step
-        let axes = features |> List.mapi (fun i d -> d |> Option.map (fun n -> i - features.Length, n)) |> List.choose id
-        { Weights = []; InputSpecs = rnnInputSpecs def axes }
+
+        let axes =
+            features
+            |> List.mapi (fun i d -> d |> Option.map (fun n -> i - features.Length, n))
+            |> List.choose id
+
+        {
+            Weights = []
+            InputSpecs = rnnInputSpecs def axes
+        }
 
     let call (ctx: CallContext) (inputs: Tensor list) =
         let x = CoreLayers.asFloat inputs.Head
         let steps = x.shape[1]
 
         if steps = 0L then
-            Errors.raiseKeras (InvalidInputs(ctx.LayerName, def.ClassName, "The input sequence has no timesteps.", Shape.format (Layer.specOf x).Shape))
+            Errors.raiseKeras (
+                InvalidInputs(
+                    ctx.LayerName,
+                    def.ClassName,
+                    "The input sequence has no timesteps.",
+                    Shape.format (Layer.specOf x).Shape
+                )
+            )
 
         let run = def.Prepare (Weights.ofLayer cell) ctx.Training generator.Value x
-        let initial = if inputs.Tail.IsEmpty then run.Initial else inputs.Tail |> List.map (CoreLayers.asFloat >> def.ToInternal)
+
+        let initial =
+            if inputs.Tail.IsEmpty then
+                run.Initial
+            else
+                inputs.Tail |> List.map (CoreLayers.asFloat >> def.ToInternal)
 
         let mask =
             ctx.Masks
             |> List.tryHead
             |> Option.flatten
-            |> Option.map (fun m -> if m.dtype = torch.ScalarType.Bool then m else m.to_type torch.ScalarType.Bool)
+            |> Option.map (fun m ->
+                if m.dtype = torch.ScalarType.Bool then
+                    m
+                else
+                    m.to_type torch.ScalarType.Bool)
 
         let sequence, last, states = runLoop run steps options mask initial
         let output = def.ToExternal(defaultArg sequence last)
-        output :: (if options.ReturnState then states |> List.map def.ToExternal else [])
+
+        output
+        :: (if options.ReturnState then
+                states |> List.map def.ToExternal
+            else
+                [])
 
     let computeMask (_: Tensor list) (masks: Tensor option list) =
         let mask = List.tryHead masks |> Option.flatten
@@ -466,25 +606,29 @@ let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string op
     let layer =
         Layer.create
             (Some name)
-            { ClassName = def.ClassName
-              Config =
-                fun () ->
-                    Config.ofList (
-                        [ "return_sequences", Config.value options.ReturnSequences
-                          "return_state", Config.value options.ReturnState
-                          "go_backwards", Config.value options.GoBackwards
-                          "stateful", Config.value false
-                          "unroll", Config.value false
-                          "zero_output_for_mask", Config.value options.ZeroOutputForMask ]
-                        @ def.Config()
-                    )
-              InputSpecs = rnnInputSpecs def []
-              ComputeOutput = computeOutput
-              Build = build
-              Call = call
-              SubLayers = fun () -> [ cell ]
-              ComputeMask = computeMask
-              RegularizationLosses = fun _ -> [] }
+            {
+                ClassName = def.ClassName
+                Config =
+                    fun () ->
+                        Config.ofList (
+                            [
+                                "return_sequences", Config.value options.ReturnSequences
+                                "return_state", Config.value options.ReturnState
+                                "go_backwards", Config.value options.GoBackwards
+                                "stateful", Config.value false
+                                "unroll", Config.value false
+                                "zero_output_for_mask", Config.value options.ZeroOutputForMask
+                            ]
+                            @ def.Config()
+                        )
+                InputSpecs = rnnInputSpecs def []
+                ComputeOutput = computeOutput
+                Build = build
+                Call = call
+                SubLayers = fun () -> [ cell ]
+                ComputeMask = computeMask
+                RegularizationLosses = fun _ -> []
+            }
 
     registry.Add(layer.Identity, { Def = def; Options = options })
     layer
@@ -492,11 +636,23 @@ let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string op
 let private checkCommon className (units: int) (unitsName: string) (stateful: bool) =
     if units <= 0 then
         Errors.raiseKeras (
-            InvalidArgument(className, unitsName, $"Received an invalid value for argument `{unitsName}`, expected a positive integer.", string units)
+            InvalidArgument(
+                className,
+                unitsName,
+                $"Received an invalid value for argument `{unitsName}`, expected a positive integer.",
+                string units
+            )
         )
 
     if stateful then
-        Errors.raiseKeras (InvalidArgument(className, "stateful", "Stateful recurrent layers are not supported; use stateful=false.", "True"))
+        Errors.raiseKeras (
+            InvalidArgument(
+                className,
+                "stateful",
+                "Stateful recurrent layers are not supported; use stateful=false.",
+                "True"
+            )
+        )
 
 let private clamp01 (v: float) = min 1.0 (max 0.0 v)
 
@@ -512,27 +668,33 @@ let private inputDim (step: Shape) =
     | None -> invalidArg (nameof step) "The feature axis must be known to build the layer."
 
 let private weight name shape init =
-    { Name = name
-      Shape = shape
-      Initializer = init
-      Trainable = true
-      DType = Float32 }
+    {
+        Name = name
+        Shape = shape
+        Initializer = init
+        Trainable = true
+        DType = Float32
+    }
 
 let private rnnEntries (units: int) (activation: Activation) (recurrentActivation: Activation option) =
-    [ yield "units", Config.value units
-      yield "activation", Config.activation activation
-      match recurrentActivation with
-      | Some a -> yield "recurrent_activation", Config.activation a
-      | None -> () ]
+    [
+        yield "units", Config.value units
+        yield "activation", Config.activation activation
+        match recurrentActivation with
+        | Some a -> yield "recurrent_activation", Config.activation a
+        | None -> ()
+    ]
 
 let private regularizerEntries =
-    [ "kernel_regularizer", (null: JsonNode)
-      "recurrent_regularizer", null
-      "bias_regularizer", null
-      "activity_regularizer", null
-      "kernel_constraint", null
-      "recurrent_constraint", null
-      "bias_constraint", null ]
+    [
+        "kernel_regularizer", (null: JsonNode)
+        "recurrent_regularizer", null
+        "bias_regularizer", null
+        "activity_regularizer", null
+        "kernel_constraint", null
+        "recurrent_constraint", null
+        "bias_constraint", null
+    ]
 
 let private seedValue (seed: int option) : JsonNode =
     match seed with
@@ -540,17 +702,20 @@ let private seedValue (seed: int option) : JsonNode =
     | None -> null
 
 let private rnnOptions returnSequences returnState goBackwards =
-    { ReturnSequences = returnSequences
-      ReturnState = returnState
-      GoBackwards = goBackwards
-      ZeroOutputForMask = false }
+    {
+        ReturnSequences = returnSequences
+        ReturnState = returnState
+        GoBackwards = goBackwards
+        ZeroOutputForMask = false
+    }
 
-let private zeros (shape: int64[]) = torch.zeros (shape, dtype = torch.ScalarType.Float32)
+let private zeros (shape: int64[]) =
+    torch.zeros (shape, dtype = torch.ScalarType.Float32)
 
 /// Sets the forget-gate quarter of a 4-gate bias to ones, as Keras's unit_forget_bias initializer builds it.
 let private unitForgetBias (bias: Weight) (units: int) =
     use _ = torch.no_grad ()
-    bias.Value.narrow(0L, int64 units, int64 units).fill_ (1.0) |> ignore
+    bias.Value.narrow(0L, int64 units, int64 units).fill_(1.0) |> ignore
 
 // ---------------------------------------------------------------------------------------------------------------
 // SimpleRNN, LSTM, GRU
@@ -563,49 +728,81 @@ let private simpleRnnDef (config: SimpleRNNConfig) : CellDef =
     let prepare (w: Weight[]) (training: bool) (generator: torch.Generator) (x: Tensor) =
         let units = int64 config.Units
         let batch = x.shape[0]
-        let inMask = if dropoutActive training dropout then Some(dropoutMasks generator dropout 1 [| batch; 1L; x.shape[2] |]) else None
+
+        let inMask =
+            if dropoutActive training dropout then
+                Some(dropoutMasks generator dropout 1 [| batch; 1L; x.shape[2] |])
+            else
+                None
+
         let projected = maskedMatmul x w[0].Value inMask
-        let projected = if config.UseBias then projected.add w[2].Value else projected
-        let recMask = if dropoutActive training recurrentDropout then Some(dropoutMasks generator recurrentDropout 1 [| batch; units |]) else None
+
+        let projected =
+            if config.UseBias then
+                projected.add w[2].Value
+            else
+                projected
+
+        let recMask =
+            if dropoutActive training recurrentDropout then
+                Some(dropoutMasks generator recurrentDropout 1 [| batch; units |])
+            else
+                None
+
         let recurrentKernel = w[1].Value
 
-        { Initial = [ zeros [| batch; units |] ]
-          Step =
-            fun t states ->
-                let h = List.head states
-                let output = Activation.apply config.Activation (projected.select(1L, t).add (maskedMatmul h recurrentKernel recMask))
-                output, [ output ] }
+        {
+            Initial = [ zeros [| batch; units |] ]
+            Step =
+                fun t states ->
+                    let h = List.head states
 
-    { ClassName = "SimpleRNN"
-      CellClassName = "SimpleRNNCell"
-      CellName = "simple_rnn_cell"
-      InputNDim = 3
-      StateCount = 1
-      OutputShape = dense1D "SimpleRNN" config.Units
-      Weights =
-        fun step ->
-            let d = inputDim step
+                    let output =
+                        Activation.apply
+                            config.Activation
+                            (projected.select(1L, t).add(maskedMatmul h recurrentKernel recMask))
 
-            [ yield weight "kernel" [ d; config.Units ] config.KernelInitializer
-              yield weight "recurrent_kernel" [ config.Units; config.Units ] config.RecurrentInitializer
-              if config.UseBias then
-                  yield weight "bias" [ config.Units ] config.BiasInitializer ]
-      AfterBuild = ignore
-      Config =
-        fun () ->
-            rnnEntries config.Units config.Activation None
-            @ [ "use_bias", Config.value config.UseBias
-                "kernel_initializer", Config.initializer config.KernelInitializer
-                "recurrent_initializer", Config.initializer config.RecurrentInitializer
-                "bias_initializer", Config.initializer config.BiasInitializer ]
-            @ regularizerEntries
-            @ [ "dropout", Config.value dropout
-                "recurrent_dropout", Config.value recurrentDropout
-                "seed", seedValue config.Seed ]
-      Seed = config.Seed
-      Prepare = prepare
-      ToInternal = id
-      ToExternal = id }
+                    output, [ output ]
+        }
+
+    {
+        ClassName = "SimpleRNN"
+        CellClassName = "SimpleRNNCell"
+        CellName = "simple_rnn_cell"
+        InputNDim = 3
+        StateCount = 1
+        OutputShape = dense1D "SimpleRNN" config.Units
+        Weights =
+            fun step ->
+                let d = inputDim step
+
+                [
+                    yield weight "kernel" [ d; config.Units ] config.KernelInitializer
+                    yield weight "recurrent_kernel" [ config.Units; config.Units ] config.RecurrentInitializer
+                    if config.UseBias then
+                        yield weight "bias" [ config.Units ] config.BiasInitializer
+                ]
+        AfterBuild = ignore
+        Config =
+            fun () ->
+                rnnEntries config.Units config.Activation None
+                @ [
+                    "use_bias", Config.value config.UseBias
+                    "kernel_initializer", Config.initializer config.KernelInitializer
+                    "recurrent_initializer", Config.initializer config.RecurrentInitializer
+                    "bias_initializer", Config.initializer config.BiasInitializer
+                ]
+                @ regularizerEntries
+                @ [
+                    "dropout", Config.value dropout
+                    "recurrent_dropout", Config.value recurrentDropout
+                    "seed", seedValue config.Seed
+                ]
+        Seed = config.Seed
+        Prepare = prepare
+        ToInternal = id
+        ToExternal = id
+    }
 
 let private lstmDef (config: LSTMConfig) : CellDef =
     let dropout = clamp01 config.Dropout
@@ -616,60 +813,90 @@ let private lstmDef (config: LSTMConfig) : CellDef =
     let prepare (w: Weight[]) (training: bool) (generator: torch.Generator) (x: Tensor) =
         let units = int64 config.Units
         let batch = x.shape[0]
-        let inMasks = if dropoutActive training dropout then Some(dropoutMasks generator dropout maskCount [| batch; 1L; x.shape[2] |]) else None
+
+        let inMasks =
+            if dropoutActive training dropout then
+                Some(dropoutMasks generator dropout maskCount [| batch; 1L; x.shape[2] |])
+            else
+                None
+
         let projected = maskedMatmul x w[0].Value inMasks
-        let projected = if config.UseBias then projected.add w[2].Value else projected
-        let recMasks = if dropoutActive training recurrentDropout then Some(dropoutMasks generator recurrentDropout 4 [| batch; units |]) else None
+
+        let projected =
+            if config.UseBias then
+                projected.add w[2].Value
+            else
+                projected
+
+        let recMasks =
+            if dropoutActive training recurrentDropout then
+                Some(dropoutMasks generator recurrentDropout 4 [| batch; units |])
+            else
+                None
+
         let recurrentKernel = w[1].Value
         let act = Activation.apply config.Activation
         let gate = Activation.apply config.RecurrentActivation
 
-        { Initial = [ zeros [| batch; units |]; zeros [| batch; units |] ]
-          Step =
-            fun t states ->
-                match states with
-                | [ h; c ] ->
-                    let z = projected.select(1L, t).add (maskedMatmul h recurrentKernel recMasks)
-                    let parts = z.chunk (4L, -1L)
-                    let i = gate parts[0]
-                    let f = gate parts[1]
-                    let c = f.mul(c).add (i.mul (act parts[2]))
-                    let o = gate parts[3]
-                    let h = o.mul (act c)
-                    h, [ h; c ]
-                | _ -> invalidOp "An LSTM step takes two states." }
+        {
+            Initial = [ zeros [| batch; units |]; zeros [| batch; units |] ]
+            Step =
+                fun t states ->
+                    match states with
+                    | [ h; c ] ->
+                        let z = projected.select(1L, t).add(maskedMatmul h recurrentKernel recMasks)
+                        let parts = z.chunk (4L, -1L)
+                        let i = gate parts[0]
+                        let f = gate parts[1]
+                        let c = f.mul(c).add(i.mul (act parts[2]))
+                        let o = gate parts[3]
+                        let h = o.mul (act c)
+                        h, [ h; c ]
+                    | _ -> invalidOp "An LSTM step takes two states."
+        }
 
-    { ClassName = "LSTM"
-      CellClassName = "LSTMCell"
-      CellName = "lstm_cell"
-      InputNDim = 3
-      StateCount = 2
-      OutputShape = dense1D "LSTM" config.Units
-      Weights =
-        fun step ->
-            let d = inputDim step
+    {
+        ClassName = "LSTM"
+        CellClassName = "LSTMCell"
+        CellName = "lstm_cell"
+        InputNDim = 3
+        StateCount = 2
+        OutputShape = dense1D "LSTM" config.Units
+        Weights =
+            fun step ->
+                let d = inputDim step
 
-            [ yield weight "kernel" [ d; 4 * config.Units ] config.KernelInitializer
-              yield weight "recurrent_kernel" [ config.Units; 4 * config.Units ] config.RecurrentInitializer
-              if config.UseBias then
-                  yield weight "bias" [ 4 * config.Units ] config.BiasInitializer ]
-      AfterBuild = fun ws -> if config.UseBias && config.UnitForgetBias then unitForgetBias ws[2] config.Units
-      Config =
-        fun () ->
-            rnnEntries config.Units config.Activation (Some config.RecurrentActivation)
-            @ [ "use_bias", Config.value config.UseBias
-                "kernel_initializer", Config.initializer config.KernelInitializer
-                "recurrent_initializer", Config.initializer config.RecurrentInitializer
-                "bias_initializer", Config.initializer config.BiasInitializer
-                "unit_forget_bias", Config.value config.UnitForgetBias ]
-            @ regularizerEntries
-            @ [ "dropout", Config.value dropout
-                "recurrent_dropout", Config.value recurrentDropout
-                "seed", seedValue config.Seed ]
-      Seed = config.Seed
-      Prepare = prepare
-      ToInternal = id
-      ToExternal = id }
+                [
+                    yield weight "kernel" [ d; 4 * config.Units ] config.KernelInitializer
+                    yield weight "recurrent_kernel" [ config.Units; 4 * config.Units ] config.RecurrentInitializer
+                    if config.UseBias then
+                        yield weight "bias" [ 4 * config.Units ] config.BiasInitializer
+                ]
+        AfterBuild =
+            fun ws ->
+                if config.UseBias && config.UnitForgetBias then
+                    unitForgetBias ws[2] config.Units
+        Config =
+            fun () ->
+                rnnEntries config.Units config.Activation (Some config.RecurrentActivation)
+                @ [
+                    "use_bias", Config.value config.UseBias
+                    "kernel_initializer", Config.initializer config.KernelInitializer
+                    "recurrent_initializer", Config.initializer config.RecurrentInitializer
+                    "bias_initializer", Config.initializer config.BiasInitializer
+                    "unit_forget_bias", Config.value config.UnitForgetBias
+                ]
+                @ regularizerEntries
+                @ [
+                    "dropout", Config.value dropout
+                    "recurrent_dropout", Config.value recurrentDropout
+                    "seed", seedValue config.Seed
+                ]
+        Seed = config.Seed
+        Prepare = prepare
+        ToInternal = id
+        ToExternal = id
+    }
 
 let private gruDef (config: GRUConfig) : CellDef =
     let dropout = clamp01 config.Dropout
@@ -679,83 +906,128 @@ let private gruDef (config: GRUConfig) : CellDef =
     let prepare (w: Weight[]) (training: bool) (generator: torch.Generator) (x: Tensor) =
         let units = int64 config.Units
         let batch = x.shape[0]
-        let inMasks = if dropoutActive training dropout then Some(dropoutMasks generator dropout maskCount [| batch; 1L; x.shape[2] |]) else None
+
+        let inMasks =
+            if dropoutActive training dropout then
+                Some(dropoutMasks generator dropout maskCount [| batch; 1L; x.shape[2] |])
+            else
+                None
 
         let inputBias, recurrentBias =
             match config.UseBias, config.ResetAfter with
             | false, _ -> None, None
-            | true, true -> Some(w[2].Value.select (0L, 0L)), Some(w[2].Value.select (0L, 1L))
+            | true, true -> Some(w[2].Value.select(0L, 0L)), Some(w[2].Value.select(0L, 1L))
             | true, false -> Some w[2].Value, None
 
         let projected = maskedMatmul x w[0].Value inMasks
-        let projected = match inputBias with Some b -> projected.add b | None -> projected
-        let recMasks = if dropoutActive training recurrentDropout then Some(dropoutMasks generator recurrentDropout 3 [| batch; units |]) else None
+
+        let projected =
+            match inputBias with
+            | Some b -> projected.add b
+            | None -> projected
+
+        let recMasks =
+            if dropoutActive training recurrentDropout then
+                Some(dropoutMasks generator recurrentDropout 3 [| batch; units |])
+            else
+                None
+
         let recurrentKernel = w[1].Value
         let act = Activation.apply config.Activation
         let gate = Activation.apply config.RecurrentActivation
 
         let step t (states: Tensor list) =
             let h = List.head states
-            let xs = projected.select(1L, t).chunk (3L, -1L)
+            let xs = projected.select(1L, t).chunk(3L, -1L)
 
             let hh =
                 if config.ResetAfter then
                     let inner = maskedMatmul h recurrentKernel recMasks
-                    let inner = match recurrentBias with Some b -> inner.add b | None -> inner
+
+                    let inner =
+                        match recurrentBias with
+                        | Some b -> inner.add b
+                        | None -> inner
+
                     let rs = inner.chunk (3L, -1L)
                     let z = gate (xs[0].add rs[0])
                     let r = gate (xs[1].add rs[1])
-                    z, act (xs[2].add (r.mul rs[2]))
+                    z, act (xs[2].add(r.mul rs[2]))
                 else
                     let zrKernel = recurrentKernel.narrow (-1L, 0L, 2L * units)
                     let hKernel = recurrentKernel.narrow (-1L, 2L * units, units)
+
                     let zrMasks, hMask =
                         match recMasks with
                         | Some [ m0; m1; m2 ] -> Some [ m0; m1 ], Some m2
                         | _ -> None, None
-                    let rs = (maskedMatmul h zrKernel zrMasks).chunk (2L, -1L)
+
+                    let rs = (maskedMatmul h zrKernel zrMasks).chunk(2L, -1L)
                     let z = gate (xs[0].add rs[0])
                     let r = gate (xs[1].add rs[1])
-                    let hIn = match hMask with Some m -> h.mul m | None -> h
-                    z, act (xs[2].add (torch.matmul (r.mul hIn, hKernel)))
+
+                    let hIn =
+                        match hMask with
+                        | Some m -> h.mul m
+                        | None -> h
+
+                    z, act (xs[2].add(torch.matmul (r.mul hIn, hKernel)))
 
             let z, candidate = hh
-            let h = z.mul(h).add ((torch.ones_like z).sub(z).mul candidate)
+            let h = z.mul(h).add((torch.ones_like z).sub(z).mul candidate)
             h, [ h ]
 
-        { Initial = [ zeros [| batch; units |] ]; Step = step }
+        {
+            Initial = [ zeros [| batch; units |] ]
+            Step = step
+        }
 
-    { ClassName = "GRU"
-      CellClassName = "GRUCell"
-      CellName = "gru_cell"
-      InputNDim = 3
-      StateCount = 1
-      OutputShape = dense1D "GRU" config.Units
-      Weights =
-        fun step ->
-            let d = inputDim step
+    {
+        ClassName = "GRU"
+        CellClassName = "GRUCell"
+        CellName = "gru_cell"
+        InputNDim = 3
+        StateCount = 1
+        OutputShape = dense1D "GRU" config.Units
+        Weights =
+            fun step ->
+                let d = inputDim step
 
-            [ yield weight "kernel" [ d; 3 * config.Units ] config.KernelInitializer
-              yield weight "recurrent_kernel" [ config.Units; 3 * config.Units ] config.RecurrentInitializer
-              if config.UseBias then
-                  yield weight "bias" (if config.ResetAfter then [ 2; 3 * config.Units ] else [ 3 * config.Units ]) config.BiasInitializer ]
-      AfterBuild = ignore
-      Config =
-        fun () ->
-            rnnEntries config.Units config.Activation (Some config.RecurrentActivation)
-            @ [ "use_bias", Config.value config.UseBias
-                "kernel_initializer", Config.initializer config.KernelInitializer
-                "recurrent_initializer", Config.initializer config.RecurrentInitializer
-                "bias_initializer", Config.initializer config.BiasInitializer ]
-            @ regularizerEntries
-            @ [ "dropout", Config.value dropout
-                "recurrent_dropout", Config.value recurrentDropout
-                "reset_after", Config.value config.ResetAfter
-                "seed", seedValue config.Seed ]
-      Seed = config.Seed
-      Prepare = prepare
-      ToInternal = id
-      ToExternal = id }
+                [
+                    yield weight "kernel" [ d; 3 * config.Units ] config.KernelInitializer
+                    yield weight "recurrent_kernel" [ config.Units; 3 * config.Units ] config.RecurrentInitializer
+                    if config.UseBias then
+                        yield
+                            weight
+                                "bias"
+                                (if config.ResetAfter then
+                                     [ 2; 3 * config.Units ]
+                                 else
+                                     [ 3 * config.Units ])
+                                config.BiasInitializer
+                ]
+        AfterBuild = ignore
+        Config =
+            fun () ->
+                rnnEntries config.Units config.Activation (Some config.RecurrentActivation)
+                @ [
+                    "use_bias", Config.value config.UseBias
+                    "kernel_initializer", Config.initializer config.KernelInitializer
+                    "recurrent_initializer", Config.initializer config.RecurrentInitializer
+                    "bias_initializer", Config.initializer config.BiasInitializer
+                ]
+                @ regularizerEntries
+                @ [
+                    "dropout", Config.value dropout
+                    "recurrent_dropout", Config.value recurrentDropout
+                    "reset_after", Config.value config.ResetAfter
+                    "seed", seedValue config.Seed
+                ]
+        Seed = config.Seed
+        Prepare = prepare
+        ToInternal = id
+        ToExternal = id
+    }
 
 /// <summary>Keras's SimpleRNN: <c>h_t = activation(x_t·kernel + h_{t-1}·recurrent_kernel + bias)</c>; the output is h.
 /// Input (batch, time, features); output (batch, units), or (batch, time, units) with return_sequences; with
@@ -814,7 +1086,10 @@ let private conv2d (x: Tensor) (weight: Tensor) (bias: Tensor) (strides: int * i
 
 /// Output size of one spatial axis of a convolution, as Keras computes it.
 let private convOutputSize (size: int) (kernel: int) (stride: int) (dilation: int) (same: bool) =
-    if same then (size + stride - 1) / stride else (size - dilation * (kernel - 1) - 1) / stride + 1
+    if same then
+        (size + stride - 1) / stride
+    else
+        (size - dilation * (kernel - 1) - 1) / stride + 1
 
 /// Moves the channel axis from third-to-last to last: (..., C, H, W) to (..., H, W, C).
 let private channelsLast (t: Tensor) =
@@ -837,28 +1112,52 @@ let private convLstmDef (config: ConvLSTM2DConfig) (padding: string) : CellDef =
         let batch, time = x.shape[0], x.shape[1]
         // (batch, time, rows, cols, ch) -> (batch, time, ch, rows, cols)
         let xs = x.permute (0L, 1L, 4L, 2L, 3L)
-        let kernel = w[0].Value.permute (3L, 2L, 0L, 1L) // (4f, ch, kh, kw)
-        let recurrentKernel = w[1].Value.permute (3L, 2L, 0L, 1L) // (4f, f, kh, kw)
+        let kernel = w[0].Value.permute(3L, 2L, 0L, 1L) // (4f, ch, kh, kw)
+        let recurrentKernel = w[1].Value.permute(3L, 2L, 0L, 1L) // (4f, f, kh, kw)
         let bias = if config.UseBias then w[2].Value else null
-        let fold (t: Tensor) = t.reshape (Array.append [| batch * time |] t.shape[2..])
+
+        let fold (t: Tensor) =
+            t.reshape (Array.append [| batch * time |] t.shape[2..])
 
         let projected =
             if dropoutActive training dropout then
-                let masks = dropoutMasks generator dropout 4 (Array.append [| batch; 1L |] xs.shape[2..])
+                let masks =
+                    dropoutMasks generator dropout 4 (Array.append [| batch; 1L |] xs.shape[2..])
 
                 let parts =
                     masks
                     |> List.mapi (fun g m ->
-                        let gateBias = if isNull bias then null else bias.narrow (0L, int64 (g * f), int64 f)
-                        conv2d (fold (xs.mul m)) (kernel.narrow (0L, int64 (g * f), int64 f)) gateBias config.Strides config.DilationRate same)
+                        let gateBias =
+                            if isNull bias then
+                                null
+                            else
+                                bias.narrow (0L, int64 (g * f), int64 f)
+
+                        conv2d
+                            (fold (xs.mul m))
+                            (kernel.narrow (0L, int64 (g * f), int64 f))
+                            gateBias
+                            config.Strides
+                            config.DilationRate
+                            same)
 
                 torch.cat (Array.ofList parts, 1L)
             else
                 conv2d (fold xs) kernel bias config.Strides config.DilationRate same
 
-        let projected = projected.reshape (Array.append [| batch; time |] projected.shape[1..])
-        let stateShape = Array.append [| batch |] projected.shape[2..] |> Array.mapi (fun i d -> if i = 1 then int64 f else d)
-        let recMasks = if dropoutActive training recurrentDropout then Some(dropoutMasks generator recurrentDropout 4 stateShape) else None
+        let projected =
+            projected.reshape (Array.append [| batch; time |] projected.shape[1..])
+
+        let stateShape =
+            Array.append [| batch |] projected.shape[2..]
+            |> Array.mapi (fun i d -> if i = 1 then int64 f else d)
+
+        let recMasks =
+            if dropoutActive training recurrentDropout then
+                Some(dropoutMasks generator recurrentDropout 4 stateShape)
+            else
+                None
+
         let act = Activation.apply config.Activation
         let gate = Activation.apply config.RecurrentActivation
 
@@ -867,76 +1166,103 @@ let private convLstmDef (config: ConvLSTM2DConfig) (padding: string) : CellDef =
             | None -> conv2d h recurrentKernel null (1, 1) (1, 1) true
             | Some ms ->
                 torch.cat (
-                    [| for g, m in List.indexed ms -> conv2d (h.mul m) (recurrentKernel.narrow (0L, int64 (g * f), int64 f)) null (1, 1) (1, 1) true |],
+                    [|
+                        for g, m in List.indexed ms ->
+                            conv2d
+                                (h.mul m)
+                                (recurrentKernel.narrow (0L, int64 (g * f), int64 f))
+                                null
+                                (1, 1)
+                                (1, 1)
+                                true
+                    |],
                     1L
                 )
 
-        { Initial = [ zeros stateShape; zeros stateShape ]
-          Step =
-            fun t states ->
-                match states with
-                | [ h; c ] ->
-                    let z = projected.select(1L, t).add (recurrent h)
-                    let parts = z.chunk (4L, 1L)
-                    let i = gate parts[0]
-                    let fg = gate parts[1]
-                    let c = fg.mul(c).add (i.mul (act parts[2]))
-                    let o = gate parts[3]
-                    let h = o.mul (act c)
-                    h, [ h; c ]
-                | _ -> invalidOp "A ConvLSTM2D step takes two states." }
+        {
+            Initial = [ zeros stateShape; zeros stateShape ]
+            Step =
+                fun t states ->
+                    match states with
+                    | [ h; c ] ->
+                        let z = projected.select(1L, t).add(recurrent h)
+                        let parts = z.chunk (4L, 1L)
+                        let i = gate parts[0]
+                        let fg = gate parts[1]
+                        let c = fg.mul(c).add(i.mul (act parts[2]))
+                        let o = gate parts[3]
+                        let h = o.mul (act c)
+                        h, [ h; c ]
+                    | _ -> invalidOp "A ConvLSTM2D step takes two states."
+        }
 
-    { ClassName = "ConvLSTM2D"
-      CellClassName = "ConvLSTMCell"
-      CellName = "conv_lstm_cell"
-      InputNDim = 5
-      StateCount = 2
-      OutputShape =
-        fun step ->
-            match step with
-            | [ _; Some rows; Some cols; Some _ ] ->
-                let outRows = convOutputSize rows kh (fst config.Strides) (fst config.DilationRate) same
-                let outCols = convOutputSize cols kw (snd config.Strides) (snd config.DilationRate) same
+    {
+        ClassName = "ConvLSTM2D"
+        CellClassName = "ConvLSTMCell"
+        CellName = "conv_lstm_cell"
+        InputNDim = 5
+        StateCount = 2
+        OutputShape =
+            fun step ->
+                match step with
+                | [ _; Some rows; Some cols; Some _ ] ->
+                    let outRows =
+                        convOutputSize rows kh (fst config.Strides) (fst config.DilationRate) same
 
-                if outRows <= 0 || outCols <= 0 then
-                    Error $"The convolution window {Shape.format [ Some kh; Some kw ]} does not fit in the input's spatial size {Shape.format [ Some rows; Some cols ]}."
-                else
-                    Ok [ Some outRows; Some outCols; Some f ]
-            | [ _; _; _; None ] -> Error "The channel dimension of the inputs (last axis) should be defined. Found None."
-            | [ _; _; _; _ ] -> Error "ConvLSTM layers only support static input shapes for the spatial dimension."
-            | _ -> Error "Expected a sequence of rank 5 (batch, time, rows, cols, channels)."
-      Weights =
-        fun step ->
-            let d = inputDim step
+                    let outCols =
+                        convOutputSize cols kw (snd config.Strides) (snd config.DilationRate) same
 
-            [ yield weight "kernel" [ kh; kw; d; 4 * f ] config.KernelInitializer
-              yield weight "recurrent_kernel" [ kh; kw; f; 4 * f ] config.RecurrentInitializer
-              if config.UseBias then
-                  yield weight "bias" [ 4 * f ] config.BiasInitializer ]
-      AfterBuild = fun ws -> if config.UseBias && config.UnitForgetBias then unitForgetBias ws[2] f
-      Config =
-        fun () ->
-            [ "filters", Config.value f
-              "kernel_size", Config.ints [ kh; kw ]
-              "strides", Config.ints [ fst config.Strides; snd config.Strides ]
-              "padding", Config.value padding
-              "data_format", Config.value "channels_last"
-              "dilation_rate", Config.ints [ fst config.DilationRate; snd config.DilationRate ]
-              "activation", Config.activation config.Activation
-              "recurrent_activation", Config.activation config.RecurrentActivation
-              "use_bias", Config.value config.UseBias
-              "kernel_initializer", Config.initializer config.KernelInitializer
-              "recurrent_initializer", Config.initializer config.RecurrentInitializer
-              "bias_initializer", Config.initializer config.BiasInitializer
-              "unit_forget_bias", Config.value config.UnitForgetBias ]
-            @ regularizerEntries
-            @ [ "dropout", Config.value dropout
-                "recurrent_dropout", Config.value recurrentDropout
-                "seed", seedValue config.Seed ]
-      Seed = config.Seed
-      Prepare = prepare
-      ToInternal = channelsFirst
-      ToExternal = channelsLast }
+                    if outRows <= 0 || outCols <= 0 then
+                        Error
+                            $"The convolution window {Shape.format [ Some kh; Some kw ]} does not fit in the input's spatial size {Shape.format [ Some rows; Some cols ]}."
+                    else
+                        Ok [ Some outRows; Some outCols; Some f ]
+                | [ _; _; _; None ] ->
+                    Error "The channel dimension of the inputs (last axis) should be defined. Found None."
+                | [ _; _; _; _ ] -> Error "ConvLSTM layers only support static input shapes for the spatial dimension."
+                | _ -> Error "Expected a sequence of rank 5 (batch, time, rows, cols, channels)."
+        Weights =
+            fun step ->
+                let d = inputDim step
+
+                [
+                    yield weight "kernel" [ kh; kw; d; 4 * f ] config.KernelInitializer
+                    yield weight "recurrent_kernel" [ kh; kw; f; 4 * f ] config.RecurrentInitializer
+                    if config.UseBias then
+                        yield weight "bias" [ 4 * f ] config.BiasInitializer
+                ]
+        AfterBuild =
+            fun ws ->
+                if config.UseBias && config.UnitForgetBias then
+                    unitForgetBias ws[2] f
+        Config =
+            fun () ->
+                [
+                    "filters", Config.value f
+                    "kernel_size", Config.ints [ kh; kw ]
+                    "strides", Config.ints [ fst config.Strides; snd config.Strides ]
+                    "padding", Config.value padding
+                    "data_format", Config.value "channels_last"
+                    "dilation_rate", Config.ints [ fst config.DilationRate; snd config.DilationRate ]
+                    "activation", Config.activation config.Activation
+                    "recurrent_activation", Config.activation config.RecurrentActivation
+                    "use_bias", Config.value config.UseBias
+                    "kernel_initializer", Config.initializer config.KernelInitializer
+                    "recurrent_initializer", Config.initializer config.RecurrentInitializer
+                    "bias_initializer", Config.initializer config.BiasInitializer
+                    "unit_forget_bias", Config.value config.UnitForgetBias
+                ]
+                @ regularizerEntries
+                @ [
+                    "dropout", Config.value dropout
+                    "recurrent_dropout", Config.value recurrentDropout
+                    "seed", seedValue config.Seed
+                ]
+        Seed = config.Seed
+        Prepare = prepare
+        ToInternal = channelsFirst
+        ToExternal = channelsLast
+    }
 
 /// <summary>Keras's ConvLSTM2D on channels-last sequences (batch, time, rows, cols, channels): an LSTM whose input and
 /// recurrent transformations are 2-D convolutions (the recurrent one with "same" padding and stride 1). Output
@@ -946,6 +1272,7 @@ let private convLstmDef (config: ConvLSTM2DConfig) (padding: string) : CellDef =
 /// "valid"/"same", strides and dilation are both above 1, or stateful is requested.</exception>
 let convLSTM2D (config: ConvLSTM2DConfig) (name: string option) : Layer =
     checkCommon "ConvLSTM2D" config.Filters "filters" config.Stateful
+
     let positive (argument: string) (a, b) =
         if a <= 0 || b <= 0 then
             Errors.raiseKeras (InvalidArgument("ConvLSTM2D", argument, "Expected positive integers.", $"({a}, {b})"))
@@ -954,7 +1281,10 @@ let convLSTM2D (config: ConvLSTM2DConfig) (name: string option) : Layer =
     positive "strides" config.Strides
     positive "dilation_rate" config.DilationRate
 
-    if max (fst config.Strides) (snd config.Strides) > 1 && max (fst config.DilationRate) (snd config.DilationRate) > 1 then
+    if
+        max (fst config.Strides) (snd config.Strides) > 1
+        && max (fst config.DilationRate) (snd config.DilationRate) > 1
+    then
         Errors.raiseKeras (
             InvalidArgument(
                 "ConvLSTM2D",
@@ -967,9 +1297,19 @@ let convLSTM2D (config: ConvLSTM2DConfig) (name: string option) : Layer =
     let padding = config.Padding.Trim().ToLowerInvariant()
 
     if padding <> "valid" && padding <> "same" then
-        Errors.raiseKeras (InvalidArgument("ConvLSTM2D", "padding", "The `padding` argument must be one of \"valid\", \"same\".", config.Padding))
+        Errors.raiseKeras (
+            InvalidArgument(
+                "ConvLSTM2D",
+                "padding",
+                "The `padding` argument must be one of \"valid\", \"same\".",
+                config.Padding
+            )
+        )
 
-    recurrentLayer (convLstmDef config padding) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards) name
+    recurrentLayer
+        (convLstmDef config padding)
+        (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards)
+        name
 
 // ---------------------------------------------------------------------------------------------------------------
 // Wrappers
@@ -990,7 +1330,12 @@ let bidirectional (layer: Layer) (mergeMode: string option) (name: string option
     match mergeMode with
     | Some m when not (List.contains m [ "sum"; "mul"; "ave"; "concat" ]) ->
         Errors.raiseKeras (
-            InvalidArgument("Bidirectional", "merge_mode", "Merge mode should be one of {\"sum\", \"mul\", \"ave\", \"concat\", None}.", m)
+            InvalidArgument(
+                "Bidirectional",
+                "merge_mode",
+                "Merge mode should be one of {\"sum\", \"mul\", \"ave\", \"concat\", None}.",
+                m
+            )
         )
     | _ -> ()
 
@@ -1017,12 +1362,27 @@ let bidirectional (layer: Layer) (mergeMode: string option) (name: string option
             )
         )
 
-    let strip (prefix: string) (n: string) = if n.StartsWith prefix then n.Substring prefix.Length else n
+    let strip (prefix: string) (n: string) =
+        if n.StartsWith prefix then n.Substring prefix.Length else n
+
     let zeroOutput = info.Options.ReturnSequences
-    let forward = recurrentLayer info.Def { info.Options with ZeroOutputForMask = zeroOutput } (Some("forward_" + strip "forward_" layer.Name))
+
+    let forward =
+        recurrentLayer
+            info.Def
+            { info.Options with
+                ZeroOutputForMask = zeroOutput
+            }
+            (Some("forward_" + strip "forward_" layer.Name))
 
     let backward =
-        recurrentLayer info.Def { info.Options with GoBackwards = true; ZeroOutputForMask = zeroOutput } (Some("backward_" + strip "backward_" layer.Name))
+        recurrentLayer
+            info.Def
+            { info.Options with
+                GoBackwards = true
+                ZeroOutputForMask = zeroOutput
+            }
+            (Some("backward_" + strip "backward_" layer.Name))
 
     let returnSequences = info.Options.ReturnSequences
     let returnState = info.Options.ReturnState
@@ -1057,7 +1417,12 @@ let bidirectional (layer: Layer) (mergeMode: string option) (name: string option
                     match mergeMode with
                     | Some "concat" ->
                         let last = List.last output.Shape |> Option.map ((*) 2)
-                        [ { output with Shape = (List.take (output.Shape.Length - 1) output.Shape) @ [ last ] } ]
+
+                        [
+                            { output with
+                                Shape = (List.take (output.Shape.Length - 1) output.Shape) @ [ last ]
+                            }
+                        ]
                     | Some _ -> [ output ]
                     | None -> [ output; output ]
 
@@ -1076,14 +1441,19 @@ let bidirectional (layer: Layer) (mergeMode: string option) (name: string option
         let yBackward = callInner ctx backward masks backwardInputs
         let y, statesForward = List.head yForward, List.tail yForward
         let yReversed, statesBackward = List.head yBackward, List.tail yBackward
-        let yReversed = if returnSequences then yReversed.flip [| 1L |] else yReversed
+
+        let yReversed =
+            if returnSequences then
+                yReversed.flip [| 1L |]
+            else
+                yReversed
 
         let merged =
             match mergeMode with
             | Some "concat" -> [ torch.cat ([| y; yReversed |], -1L) ]
             | Some "sum" -> [ y.add yReversed ]
             | Some "mul" -> [ y.mul yReversed ]
-            | Some _ -> [ y.add(yReversed).div (torch.tensor 2.0f) ]
+            | Some _ -> [ y.add(yReversed).div(torch.tensor 2.0f) ]
             | None -> [ y; yReversed ]
 
         merged @ (if returnState then statesForward @ statesBackward else [])
@@ -1093,26 +1463,37 @@ let bidirectional (layer: Layer) (mergeMode: string option) (name: string option
         let outputs = if mergeMode.IsNone then 2 else 1
 
         if returnSequences then
-            List.replicate outputs mask @ (if returnState then List.replicate (2 * stateCount) None else [])
+            List.replicate outputs mask
+            @ (if returnState then
+                   List.replicate (2 * stateCount) None
+               else
+                   [])
         else
             []
 
     Layer.create
         name
-        { ClassName = "Bidirectional"
-          Config =
-            fun () ->
-                Config.ofList
-                    [ "merge_mode", (match mergeMode with Some m -> Config.value m | None -> null)
-                      "layer", serializeLayer forward
-                      "backward_layer", serializeLayer backward ]
-          InputSpecs = layer.Spec.InputSpecs
-          ComputeOutput = computeOutput
-          Build = build
-          Call = call
-          SubLayers = fun () -> [ forward; backward ]
-          ComputeMask = computeMask
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = "Bidirectional"
+            Config =
+                fun () ->
+                    Config.ofList
+                        [
+                            "merge_mode",
+                            (match mergeMode with
+                             | Some m -> Config.value m
+                             | None -> null)
+                            "layer", serializeLayer forward
+                            "backward_layer", serializeLayer backward
+                        ]
+            InputSpecs = layer.Spec.InputSpecs
+            ComputeOutput = computeOutput
+            Build = build
+            Call = call
+            SubLayers = fun () -> [ forward; backward ]
+            ComputeMask = computeMask
+            RegularizationLosses = fun _ -> []
+        }
 
 /// <summary>Keras's TimeDistributed: applies <paramref name="layer"/> to every timestep of a (batch, time, ...) input
 /// by folding time into the batch axis, so (batch, time, ...) gives (batch, time, ...inner output). The inner layer's
@@ -1131,10 +1512,31 @@ let timeDistributed (layer: Layer) (name: string option) : Layer =
                 match outputs with
                 | [ o ] ->
                     match o.Shape with
-                    | batch :: rest -> Ok [ { o with Shape = batch :: x.Shape[1] :: rest } ]
-                    | [] -> Error(InvalidInputs(layerName, "TimeDistributed", "The wrapped layer returns a scalar.", Shape.format o.Shape))
+                    | batch :: rest ->
+                        Ok
+                            [
+                                { o with
+                                    Shape = batch :: x.Shape[1] :: rest
+                                }
+                            ]
+                    | [] ->
+                        Error(
+                            InvalidInputs(
+                                layerName,
+                                "TimeDistributed",
+                                "The wrapped layer returns a scalar.",
+                                Shape.format o.Shape
+                            )
+                        )
                 | many ->
-                    Error(InvalidInputs(layerName, "TimeDistributed", "The wrapped layer must return exactly one output.", $"{many.Length} outputs")))
+                    Error(
+                        InvalidInputs(
+                            layerName,
+                            "TimeDistributed",
+                            "The wrapped layer must return exactly one output.",
+                            $"{many.Length} outputs"
+                        )
+                    ))
         | [ x ] ->
             Error(
                 InvalidInputs(
@@ -1144,7 +1546,15 @@ let timeDistributed (layer: Layer) (name: string option) : Layer =
                     Shape.format x.Shape
                 )
             )
-        | many -> Error(InvalidInputs(layerName, "TimeDistributed", "A `TimeDistributed` layer takes exactly one input.", $"{many.Length} inputs"))
+        | many ->
+            Error(
+                InvalidInputs(
+                    layerName,
+                    "TimeDistributed",
+                    "A `TimeDistributed` layer takes exactly one input.",
+                    $"{many.Length} inputs"
+                )
+            )
 
     let build (inputs: TensorSpec list) : BuildResult =
         Weights.ensureBuilt layer [ childSpec (List.head inputs) ] |> ignore
@@ -1166,12 +1576,14 @@ let timeDistributed (layer: Layer) (name: string option) : Layer =
 
     Layer.create
         name
-        { ClassName = "TimeDistributed"
-          Config = fun () -> Config.ofList [ "layer", serializeLayer layer ]
-          InputSpecs = [ { InputSpec.any with MinNDim = Some 3 } ]
-          ComputeOutput = computeOutput
-          Build = build
-          Call = call
-          SubLayers = fun () -> [ layer ]
-          ComputeMask = Layer.passMask
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = "TimeDistributed"
+            Config = fun () -> Config.ofList [ "layer", serializeLayer layer ]
+            InputSpecs = [ { InputSpec.any with MinNDim = Some 3 } ]
+            ComputeOutput = computeOutput
+            Build = build
+            Call = call
+            SubLayers = fun () -> [ layer ]
+            ComputeMask = Layer.passMask
+            RegularizationLosses = fun _ -> []
+        }
