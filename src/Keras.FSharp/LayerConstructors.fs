@@ -61,6 +61,141 @@ type Layers =
     /// <summary>Concatenates inputs along <paramref name="axis"/> (-1 by default).</summary>
     static member Concatenate(?axis: int, ?name: string) : Layer = MergingLayers.concatenate (defaultArg axis -1) name
 
+    // ---- Embedding and masking ----
+
+    /// <summary>Turns integer indices into vectors: (…) int to (…, outputDim) float32; weight <c>embeddings</c>
+    /// (inputDim, outputDim); with <paramref name="maskZero"/>, index 0 is padding and masked.</summary>
+    static member Embedding(inputDim: int, outputDim: int, ?embeddingsInitializer: Initializer, ?maskZero: bool, ?name: string) : Layer =
+        let d = EmbeddingLayers.EmbeddingConfig.Default(inputDim, outputDim)
+
+        EmbeddingLayers.embedding
+            { d with
+                EmbeddingsInitializer = defaultArg embeddingsInitializer d.EmbeddingsInitializer
+                MaskZero = defaultArg maskZero d.MaskZero }
+            name
+
+    /// <summary>Masks timesteps whose features all equal <paramref name="maskValue"/> (0.0 by default).</summary>
+    static member Masking(?maskValue: float, ?name: string) : Layer = EmbeddingLayers.masking (defaultArg maskValue 0.0) name
+
+    // ---- Recurrent (Keras 3 defaults: tanh, sigmoid gates, orthogonal recurrent kernels) ----
+
+    /// <summary>Fully-connected RNN: <c>h = activation(x·kernel + h·recurrent_kernel + bias)</c>.</summary>
+    static member SimpleRNN
+        (units: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?recurrentInitializer: Initializer,
+         ?biasInitializer: Initializer, ?dropout: float, ?recurrentDropout: float, ?returnSequences: bool, ?returnState: bool,
+         ?goBackwards: bool, ?stateful: bool, ?seed: int, ?name: string) : Layer =
+        let d = RecurrentLayers.SimpleRNNConfig.Default units
+
+        RecurrentLayers.simpleRNN
+            { d with
+                Activation = defaultArg activation d.Activation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                ReturnSequences = defaultArg returnSequences d.ReturnSequences
+                ReturnState = defaultArg returnState d.ReturnState
+                GoBackwards = defaultArg goBackwards d.GoBackwards
+                Stateful = defaultArg stateful d.Stateful
+                Seed = seed }
+            name
+
+    /// <summary>Long Short-Term Memory (gates i, f, c, o); kernel (features, 4·units), recurrent_kernel (units, 4·units),
+    /// bias (4·units); with <paramref name="returnState"/> the outputs are [output; h; c].</summary>
+    static member LSTM
+        (units: int, ?activation: Activation, ?recurrentActivation: Activation, ?useBias: bool, ?kernelInitializer: Initializer,
+         ?recurrentInitializer: Initializer, ?biasInitializer: Initializer, ?unitForgetBias: bool, ?dropout: float, ?recurrentDropout: float,
+         ?returnSequences: bool, ?returnState: bool, ?goBackwards: bool, ?stateful: bool, ?seed: int, ?name: string) : Layer =
+        let d = RecurrentLayers.LSTMConfig.Default units
+
+        RecurrentLayers.lstm
+            { d with
+                Activation = defaultArg activation d.Activation
+                RecurrentActivation = defaultArg recurrentActivation d.RecurrentActivation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                UnitForgetBias = defaultArg unitForgetBias d.UnitForgetBias
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                ReturnSequences = defaultArg returnSequences d.ReturnSequences
+                ReturnState = defaultArg returnState d.ReturnState
+                GoBackwards = defaultArg goBackwards d.GoBackwards
+                Stateful = defaultArg stateful d.Stateful
+                Seed = seed }
+            name
+
+    /// <summary>Gated Recurrent Unit (gates z, r, h); bias (2, 3·units) with <paramref name="resetAfter"/> (Keras 3's default).</summary>
+    static member GRU
+        (units: int, ?activation: Activation, ?recurrentActivation: Activation, ?useBias: bool, ?kernelInitializer: Initializer,
+         ?recurrentInitializer: Initializer, ?biasInitializer: Initializer, ?dropout: float, ?recurrentDropout: float, ?resetAfter: bool,
+         ?returnSequences: bool, ?returnState: bool, ?goBackwards: bool, ?stateful: bool, ?seed: int, ?name: string) : Layer =
+        let d = RecurrentLayers.GRUConfig.Default units
+
+        RecurrentLayers.gru
+            { d with
+                Activation = defaultArg activation d.Activation
+                RecurrentActivation = defaultArg recurrentActivation d.RecurrentActivation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                ResetAfter = defaultArg resetAfter d.ResetAfter
+                ReturnSequences = defaultArg returnSequences d.ReturnSequences
+                ReturnState = defaultArg returnState d.ReturnState
+                GoBackwards = defaultArg goBackwards d.GoBackwards
+                Stateful = defaultArg stateful d.Stateful
+                Seed = seed }
+            name
+
+    /// <summary>Runs copies of a recurrent layer forwards and backwards and merges their outputs ("concat" by default;
+    /// "sum", "mul", "ave", or null for both outputs).</summary>
+    static member Bidirectional(layer: Layer, ?mergeMode: string, ?name: string) : Layer =
+        let mode =
+            match mergeMode with
+            | None -> Some "concat"
+            | Some null -> None
+            | Some m when m.Trim().ToLowerInvariant() = "none" -> None
+            | Some m -> Some(m.Trim().ToLowerInvariant())
+
+        RecurrentLayers.bidirectional layer mode name
+
+    /// <summary>Applies <paramref name="layer"/> to every timestep of a (batch, time, ...) input, sharing its weights.</summary>
+    static member TimeDistributed(layer: Layer, ?name: string) : Layer = RecurrentLayers.timeDistributed layer name
+
+    /// <summary>Convolutional LSTM over (batch, time, rows, cols, channels); kernel (kh, kw, channels, 4·filters).</summary>
+    static member ConvLSTM2D
+        (filters: int, kernelSize: int * int, ?strides: int * int, ?padding: string, ?dilationRate: int * int, ?activation: Activation,
+         ?recurrentActivation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?recurrentInitializer: Initializer,
+         ?biasInitializer: Initializer, ?unitForgetBias: bool, ?dropout: float, ?recurrentDropout: float, ?returnSequences: bool,
+         ?returnState: bool, ?goBackwards: bool, ?seed: int, ?name: string) : Layer =
+        let d = RecurrentLayers.ConvLSTM2DConfig.Default(filters, kernelSize)
+
+        RecurrentLayers.convLSTM2D
+            { d with
+                Strides = defaultArg strides d.Strides
+                Padding = defaultArg padding d.Padding
+                DilationRate = defaultArg dilationRate d.DilationRate
+                Activation = defaultArg activation d.Activation
+                RecurrentActivation = defaultArg recurrentActivation d.RecurrentActivation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                UnitForgetBias = defaultArg unitForgetBias d.UnitForgetBias
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                ReturnSequences = defaultArg returnSequences d.ReturnSequences
+                ReturnState = defaultArg returnState d.ReturnState
+                GoBackwards = defaultArg goBackwards d.GoBackwards
+                Seed = seed }
+            name
+
     // ---- Convolution (Keras's arguments; kernel sizes, strides and dilation take an int, a pair, a triple or a list) ----
 
     /// <summary>1D convolution over (batch, steps, channels); kernel (k, channels / groups, filters); padding "valid", "same" (extra padding at the end) or "causal".</summary>

@@ -11,40 +11,23 @@ open Expecto
 open Keras.Datasets
 
 // ---------------------------------------------------------------------------------------------
-// Finding the real data. Private on purpose: a shared TestData.fs may offer one later.
+// The real data: shared/data/mnist, found by TestData.sharedData.
 // ---------------------------------------------------------------------------------------------
 
-/// A directory and all its ancestors, nearest first.
-let rec private ancestors (dir: DirectoryInfo) : DirectoryInfo list =
-    match dir.Parent with
-    | null -> [ dir ]
-    | parent -> dir :: ancestors parent
+/// shared/data/mnist (the four IDX files, training images in parts).
+let private mnistFolder: Lazy<string> = lazy (TestData.sharedData "mnist")
 
-/// shared/data/mnist beside an ancestor of the test binary or the current directory
-/// (the repository may be cloned anywhere, with `shared` as a sibling of its root).
-let private mnistFolder: Lazy<string> =
-    lazy
-        (let starts = [ AppContext.BaseDirectory; Environment.CurrentDirectory ]
-
-         let candidates =
-             starts
-             |> List.collect (fun s -> ancestors (DirectoryInfo s))
-             |> List.map (fun d -> Path.Combine(d.FullName, "shared", "data", "mnist"))
-
-         match candidates |> List.tryFind Directory.Exists with
-         | Some folder -> folder
-         | None -> failtestf "shared/data/mnist not found above any of %A" starts)
-
-/// Full MNIST, read once for all tests that need it.
-let private realMnist: Lazy<Mnist.MnistData> =
+/// Full MNIST, read once for all tests that need it (DownloadTests too).
+let realMnist: Lazy<Mnist.MnistData> =
     lazy (Mnist.loadFrom mnistFolder.Value)
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: temporary folders, writers for IDX, gzip, npy and npz, and exception checks.
+// The public ones are shared with DownloadTests.
 // ---------------------------------------------------------------------------------------------
 
 /// Runs `f` with a fresh temporary folder, deleted afterwards.
-let private withTempDir (f: string -> unit) : unit =
+let withTempDir (f: string -> unit) : unit =
     let dir = Path.Combine(Path.GetTempPath(), $"keras-datasets-{Guid.NewGuid():N}")
     Directory.CreateDirectory dir |> ignore
 
@@ -89,7 +72,7 @@ let private labels (n: int) (seed: int) : byte[] =
     Array.init n (fun i -> byte ((i + seed) % 10))
 
 /// A .npy file's bytes (version 1, 2 or 3) for a uint8 array; header padded to a multiple of 64 like NumPy.
-let private npyBytes (version: int) (descr: string) (fortran: bool) (shape: int[]) (data: byte[]) : byte[] =
+let npyBytes (version: int) (descr: string) (fortran: bool) (shape: int[]) (data: byte[]) : byte[] =
     let dims =
         if shape.Length = 1 then
             $"{shape[0]},"
@@ -124,10 +107,10 @@ let private npyBytes (version: int) (descr: string) (fortran: bool) (shape: int[
         ]
 
 /// A .npy file's bytes for a standard uint8 C-order array.
-let private npy (version: int) (shape: int[]) (data: byte[]) : byte[] = npyBytes version "|u1" false shape data
+let npy (version: int) (shape: int[]) (data: byte[]) : byte[] = npyBytes version "|u1" false shape data
 
 /// Writes a zip (npz) of named entries, deflated like np.savez_compressed.
-let private writeNpz (path: string) (entries: (string * byte[]) list) : unit =
+let writeNpz (path: string) (entries: (string * byte[]) list) : unit =
     use archive = ZipFile.Open(path, ZipArchiveMode.Create)
 
     for name, bytes in entries do
@@ -167,13 +150,13 @@ let private writeIdxFolder (folder: string) (nTrain: int) (nTest: int) (parts: i
     write Mnist.TestLabelsFile (gzip (idxBytes [| nTest |] (labels nTest 4)))
 
 /// Flattens a 3-D byte array in C order.
-let private flatten (images: byte[,,]) : byte[] =
+let flatten (images: byte[,,]) : byte[] =
     let flat = Array.zeroCreate images.Length
     Buffer.BlockCopy(images, 0, flat, 0, flat.Length)
     flat
 
 /// Checks `f` raises exactly the exception type `expected` and that its message contains every fragment.
-let private expectErrorOf (expected: Type) (fragments: string list) (f: unit -> unit) : unit =
+let expectErrorOf (expected: Type) (fragments: string list) (f: unit -> unit) : unit =
     let raised =
         try
             f ()
@@ -516,6 +499,10 @@ let private mnistTests =
                     Environment.SetEnvironmentVariable("KERAS_HOME", null)
                     let home = Environment.GetFolderPath Environment.SpecialFolder.UserProfile
                     Expect.equal (Mnist.cacheDir ()) (Path.Combine(home, ".keras", "datasets")) "default"
+                    Expect.equal (Download.kerasHome ()) (Path.Combine(home, ".keras")) "Keras home by default"
+                    Expect.equal (Download.DownloadOptions.Default().CacheRoot) (Path.Combine(home, ".keras")) "default cache root"
+                    Environment.SetEnvironmentVariable("KERAS_HOME", "/some/keras home")
+                    Expect.equal (Download.kerasHome ()) "/some/keras home" "Keras home from KERAS_HOME"
                 finally
                     Environment.SetEnvironmentVariable("KERAS_HOME", saved)
             }

@@ -260,7 +260,7 @@ let tests =
           }
 
           test "The guide's shared embedding and Conv1D on a static batch" {
-              let shared = EmbeddingLayers.embedding (EmbeddingLayers.EmbeddingConfig.Default(1000, 128)) None
+              let shared = Layers.Embedding(1000, 128)
               let a = Keras.Input(shape = [ -1 ], dtype = Int32)
               let b = Keras.Input(shape = [ -1 ], dtype = Int32)
               let ea, eb = a --> shared, b --> shared
@@ -270,4 +270,61 @@ let tests =
               Expect.equal (inputs --> Layers.Conv1D(32, 3)).Shape [ Some 16; Some 8; Some 32 ] "Conv1D(32, 3) on (16, 10, 5)"
               let seq = Keras.Input(shape = [ -1; 32 ])
               Expect.equal (seq --> Layers.GlobalAveragePooling1D()).Shape [ None; Some 32 ] "GlobalAveragePooling1D"
+          } 
+          test "The toy ResNet trains for an epoch on random 32×32×3 data and its loss falls" {
+              Utils.setRandomSeed 7
+              let model = toyResnet ()
+              // Learnable random data: the class is decided by the mean of one colour channel.
+              let x = torch.rand (256L, 32L, 32L, 3L)
+              let classes = (x.select(3L, 0L).mean ([| 1L; 2L |]) * 40.f).floor().clamp(0.0.ToScalar(), 9.0.ToScalar()).to_type torch.ScalarType.Int64
+              let y = Utils.toCategorical classes (Some 10)
+              let compiled = model.Compile(optimizer = Optimizers.RMSprop(learningRate = ConstantRate 1e-3), loss = CategoricalCrossentropy true, metrics = [ "acc" ])
+              let losses = ResizeArray<float>()
+              let spy = Callbacks.LambdaCallback(onBatchEnd = fun _ logs -> losses.Add logs["loss"])
+              let before = compiled.Evaluate(x, y, verbose = 0)["loss"]
+              let history = compiled.Fit(x, y, batchSize = 64, epochs = 1, validationSplit = 0.2, callbacks = [ spy ], verbose = 0)
+              Expect.containsAll history.History.Keys [ "acc"; "loss"; "val_acc"; "val_loss" ] "the guide's metric names"
+              Expect.isLessThan (compiled.Evaluate(x, y, verbose = 0)["loss"]) before "the loss fell over the epoch"
+          }
+
+          test "VGG19 has Keras's parameter counts and gives the guide's feature-extraction model" {
+              let top = Applications.vgg19 true None 1000 None
+              Expect.equal (top.CountParams()) 143667240L "VGG19 with the top"
+              Expect.equal (top.Layers |> List.map _.Name |> List.take 4) [ "input_layer"; "block1_conv1"; "block1_conv2"; "block1_pool" ] "Keras's names"
+              let vgg = Applications.vgg19 false (Some [ 64; 64; 3 ]) 1000 None
+              Expect.equal (vgg.CountParams()) 20024384L "VGG19 without the top"
+              let features = Keras.Model(vgg.Inputs, vgg.Layers |> List.tail |> List.map (fun l -> Model.layerOutput vgg l.Name))
+              let outputs = features.Predict([ torch.rand (1L, 64L, 64L, 3L) ])
+              Expect.equal outputs.Length 21 "one output per layer after the input"
+              Expect.equal (List.last outputs).shape [| 1L; 2L; 2L; 512L |] "block5_pool"
+          } 
+          test "The ticket-routing model trains on the guide's random data with dict inputs and targets" {
+              Utils.setRandomSeed 11
+              let numTags, numWords, numDepartments = 12, 10000, 4
+              let title = Keras.Input(shape = [ -1 ], name = "title", dtype = Int64)
+              let body = Keras.Input(shape = [ -1 ], name = "body", dtype = Int64)
+              let tags = Keras.Input(shape = [ numTags ], name = "tags")
+              let titleFeatures = title --> Layers.Embedding(numWords, 64) --> Layers.LSTM(128)
+              let bodyFeatures = body --> Layers.Embedding(numWords, 64) --> Layers.LSTM(32)
+              let x = Layers.concatenate [ titleFeatures; bodyFeatures; tags ]
+              let priority = x --> Layers.Dense(1, name = "priority")
+              let department = x --> Layers.Dense(numDepartments, name = "department")
+              let model = Keras.Model([ title; body; tags ], [ "priority", priority; "department", department ])
+
+              let compiled =
+                  model.Compile(
+                      optimizer = Optimizers.RMSprop(learningRate = ConstantRate 1e-3),
+                      losses = [ "priority", BinaryCrossentropy true; "department", CategoricalCrossentropy true ],
+                      lossWeights = [ "priority", 1.0; "department", 0.2 ]
+                  )
+
+              let inputs = Data.Of [ "title", torch.randint (int64 numWords, [| 1280L; 12L |]); "body", torch.randint (int64 numWords, [| 1280L; 100L |]); "tags", torch.randint(2L, [| 1280L; int64 numTags |]).to_type torch.ScalarType.Float32 ]
+              let targets = Data.Of [ "priority", torch.rand (1280L, 1L); "department", torch.randint(2L, [| 1280L; int64 numDepartments |]).to_type torch.ScalarType.Float32 ]
+              let history = compiled.Fit(inputs, targets, epochs = 2, batchSize = 32, verbose = 0)
+              let loss = history["loss"]
+              Expect.isLessThan loss[1] loss[0] "the total loss falls"
+
+              for epoch in 0..1 do
+                  let expected = history["priority_loss"][epoch] + 0.2 * history["department_loss"][epoch]
+                  Expect.floatClose Accuracy.medium loss[epoch] expected "loss = 1.0·priority_loss + 0.2·department_loss"
           } ]

@@ -87,18 +87,17 @@ type DownloadException(message: string, url: string, path: string, statusCode: i
 /// <param name="algorithm">"sha256" or "md5".</param>
 /// <param name="expected">The expected hash (lowercase hex).</param>
 /// <param name="actual">The hash of the bytes received (lowercase hex).</param>
+/// <remarks>A <see cref="DownloadException"/> (so an <c>IOException</c>) without a status code.</remarks>
 type FileHashMismatchException(url: string, path: string, algorithm: string, expected: string, actual: string) =
     inherit
-        InvalidDataException(
+        DownloadException(
             $"Incomplete or corrupted file detected: the {algorithm} hash of the file downloaded from '{url}' is {actual}, "
-            + $"but the expected value is {expected}. The download was discarded and '{path}' was left as it was."
+            + $"but the expected value is {expected}. The download was discarded and '{path}' was left as it was.",
+            url,
+            path,
+            None,
+            null
         )
-
-    /// <summary>The URL the file came from.</summary>
-    member _.Url = url
-
-    /// <summary>The cache path the file was to be saved to.</summary>
-    member _.Path = path
 
     /// <summary>"sha256" or "md5".</summary>
     member _.Algorithm = algorithm

@@ -10,6 +10,15 @@ type Data =
     | Tensors of torch.Tensor list
     | Named of IReadOnlyDictionary<string, torch.Tensor>
 
+    /// <summary>Tensors keyed by input (or output) name: <c>Data.Of [ "title", titleData; "body", bodyData ]</c>.</summary>
+    static member Of(pairs: (string * torch.Tensor) list) =
+        let d = Dictionary<string, torch.Tensor>()
+
+        for k, v in pairs do
+            d[k] <- v
+
+        Named d
+
     /// One tensor.
     static member op_Implicit(t: torch.Tensor) = Tensor t
     /// Tensors in input (or output) order.

@@ -1,0 +1,51 @@
+/// Ready-made architectures, as Keras's <c>keras.applications</c>.
+module Keras.Applications
+
+open Keras.Operators
+
+/// <summary>VGG19 (Simonyan and Zisserman, 2014) with Keras's layer names: five blocks of 3×3 "same" convolutions and
+/// 2×2 max pooling, then (with <paramref name="includeTop"/>) flatten, fc1, fc2 and a softmax over
+/// <paramref name="classes"/>. Weights are freshly initialized (Keras's <c>weights=None</c>); Keras's total with the top
+/// is 143,667,240 parameters.</summary>
+/// <param name="includeTop">Whether to add the classifier (then the input must be 224×224×3).</param>
+/// <param name="inputShape">Image shape (height, width, channels); 224×224×3 by default.</param>
+/// <param name="classes">Classifier outputs; 1000 by default.</param>
+/// <param name="pooling">Without the top: None, "avg" or "max" global pooling of the last block.</param>
+let vgg19 (includeTop: bool) (inputShape: int list option) (classes: int) (pooling: string option) : Model =
+    let shape = defaultArg inputShape [ 224; 224; 3 ]
+
+    if includeTop && shape <> [ 224; 224; 3 ] then
+        Errors.raiseKeras (
+            InvalidArgument("vgg19", "input_shape", "With include_top=True the input must be 224×224×3.", Shape.format (Shape.ofInts shape))
+        )
+
+    let input = Keras.Input(shape = shape, name = "input_layer")
+
+    let block (x: KerasTensor) (index: int) (filters: int) (convs: int) =
+        let convolved =
+            [ 1..convs ]
+            |> List.fold
+                (fun t i -> t --> Layers.Conv2D(filters, 3, activation = "relu", padding = "same", name = $"block{index}_conv{i}"))
+                x
+
+        convolved --> Layers.MaxPooling2D(2, strides = 2, name = $"block{index}_pool")
+
+    let features =
+        [ 1, 64, 2; 2, 128, 2; 3, 256, 4; 4, 512, 4; 5, 512, 4 ]
+        |> List.fold (fun x (i, f, n) -> block x i f n) input
+
+    let output =
+        if includeTop then
+            features
+            --> Layers.Flatten(name = "flatten")
+            --> Layers.Dense(4096, activation = "relu", name = "fc1")
+            --> Layers.Dense(4096, activation = "relu", name = "fc2")
+            --> Layers.Dense(classes, activation = "softmax", name = "predictions")
+        else
+            match pooling with
+            | Some "avg" -> features --> Layers.GlobalAveragePooling2D()
+            | Some "max" -> features --> Layers.GlobalMaxPooling2D()
+            | None -> features
+            | Some other -> Errors.raiseKeras (InvalidArgument("vgg19", "pooling", "Expected None, \"avg\" or \"max\".", other))
+
+    Keras.Model(input, output, name = "vgg19")
