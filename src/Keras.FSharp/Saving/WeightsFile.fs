@@ -1,0 +1,3 @@
+/// Placeholder.
+module Keras.WeightsFilePlaceholder
+
