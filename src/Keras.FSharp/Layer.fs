@@ -139,7 +139,11 @@ module Layer =
 
     /// A context for calling a layer: its weights, the training flag, the input masks and where losses go.
     let internal contextFor (layer: Layer) (training: bool) (masks: torch.Tensor option list) (addLoss: torch.Tensor -> unit) (inputs: torch.Tensor list) =
-        let state = Weights.ensureBuilt layer (inputs |> List.map specOf)
+        // The specs are only needed to build; the common path is a table lookup.
+        let state =
+            match Weights.tryState layer with
+            | Some state -> state
+            | None -> Weights.ensureBuilt layer (inputs |> List.map specOf)
 
         { Training = training
           Weights = state.Weights

@@ -161,23 +161,24 @@ type OptimizerState(optimizer: Optimizer) =
                 | RMSprop(_, rho, eps) ->
                     let a = this.SlotsFor(p, 1, 0.0)[0]
                     a.mul_(rho.ToScalar()).addcmul_ (g, g, value = (1.0 - rho).ToScalar()) |> ignore
-                    p.sub_ (g * lr / (a.sqrt () + eps)) |> ignore
+                    // addcdiv_ fuses the division into the update, as a hand-written TorchSharp step would.
+                    p.addcdiv_ (g, a.sqrt().add_ (eps.ToScalar()), (-lr).ToScalar()) |> ignore
                 | Adam(_, b1, b2, eps) ->
                     let s = this.SlotsFor(p, 2, 0.0)
                     let alpha = lr * sqrt (1.0 - b2 ** t) / (1.0 - b1 ** t)
                     s[0].mul_(b1.ToScalar()).add_ (g * (1.0 - b1)) |> ignore
                     s[1].mul_(b2.ToScalar()).addcmul_ (g, g, value = (1.0 - b2).ToScalar()) |> ignore
-                    p.sub_ (s[0] * alpha / (s[1].sqrt () + eps)) |> ignore
+                    p.addcdiv_ (s[0], s[1].sqrt().add_ (eps.ToScalar()), (-alpha).ToScalar()) |> ignore
                 | AdamW(_, decay, b1, b2, eps) ->
                     let s = this.SlotsFor(p, 2, 0.0)
                     p.sub_ (p * (lr * decay)) |> ignore
                     let alpha = lr * sqrt (1.0 - b2 ** t) / (1.0 - b1 ** t)
                     s[0].mul_(b1.ToScalar()).add_ (g * (1.0 - b1)) |> ignore
                     s[1].mul_(b2.ToScalar()).addcmul_ (g, g, value = (1.0 - b2).ToScalar()) |> ignore
-                    p.sub_ (s[0] * alpha / (s[1].sqrt () + eps)) |> ignore
+                    p.addcdiv_ (s[0], s[1].sqrt().add_ (eps.ToScalar()), (-alpha).ToScalar()) |> ignore
                 | Adagrad(_, initial, eps) ->
                     let a = this.SlotsFor(p, 1, initial)[0]
                     a.addcmul_ (g, g, value = 1.0.ToScalar()) |> ignore
-                    p.sub_ (g * lr / (a + eps).sqrt ()) |> ignore
+                    p.addcdiv_ (g, (a + eps).sqrt_ (), (-lr).ToScalar()) |> ignore
 
         iterations <- iterations + 1L

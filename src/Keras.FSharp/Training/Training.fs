@@ -21,6 +21,7 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
     let outputNames = Model.outputNames model
     let multi = outputNames.Length > 1
     let parameters = lazy (Model.trainableWeights model |> List.map _.Value)
+    let parameterTensors = lazy (parameters.Value |> List.map (fun p -> p :> torch.Tensor) |> Array.ofList)
 
     // Metric objects need the first batch's shapes ("accuracy" is resolved from them); created on first use.
     let mutable metricObjects: (int * Metric) list option = None
@@ -39,8 +40,10 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
 
     let metricName (i: int) (metric: Metric) = if multi then $"{outputNames[i]}_{metric.Name}" else metric.Name
 
+    let allLayers = lazy (Weights.allLayers model.Layers)
+
     let regularization () =
-        [ for layer in Weights.allLayers model.Layers do
+        [ for layer in allLayers.Value do
               let weights = Weights.ofLayer layer
               if weights.Length > 0 then yield! layer.Spec.RegularizationLosses weights ]
 
@@ -66,9 +69,9 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
         lossCount <- 0.0
         metricObjects |> Option.iter (List.iter (fun (_, m) -> m.Reset()))
 
-    let track (batch: int64) (total: torch.Tensor) (perOutput: torch.Tensor list) =
+    let track (batch: int64) (total: float) (perOutput: torch.Tensor list) =
         let n = float batch
-        lossTotals[0] <- lossTotals[0] + n * float (total.item<float32> ())
+        lossTotals[0] <- lossTotals[0] + n * total
         if multi then perOutput |> List.iteri (fun i l -> lossTotals[i + 1] <- lossTotals[i + 1] + n * float (l.item<float32> ()))
         lossCount <- lossCount + n
 
@@ -105,10 +108,10 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
 
         // A NaN loss must not corrupt the weights: the step is not applied (TerminateOnNaN then stops).
         if Single.IsFinite value then
-            let grads = torch.autograd.grad ([| total |], parameters.Value |> List.map (fun p -> p :> torch.Tensor) |> Array.ofList, allow_unused = true)
+            let grads = torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
             optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
 
-        track xb.Head.shape[0] total perOutput
+        track xb.Head.shape[0] (float value) perOutput
         updateMetrics yb outs sw
 
     let testStep (xb: torch.Tensor list) (yb: torch.Tensor list) (sw: torch.Tensor option) =
@@ -116,7 +119,7 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
         use _ = torch.no_grad ()
         let outs, activity = Model.forwardWithLosses model false xb
         let total, perOutput = computeLoss outs yb sw activity
-        track xb.Head.shape[0] total perOutput
+        track xb.Head.shape[0] (float (total.item<float32> ())) perOutput
         updateMetrics yb outs sw
 
     let batches (n: int64) (batchSize: int) =
