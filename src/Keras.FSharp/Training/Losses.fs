@@ -112,10 +112,14 @@ module Loss =
             // Labels may come as (batch,) or (batch, 1), as Keras accepts both.
             let labels =
                 let l = if yTrue.dim () = yPred.dim () then yTrue.squeeze (-1L) else yTrue
-                l.to_type torch.ScalarType.Int64
+                if l.dtype = torch.ScalarType.Int64 then l else l.to_type torch.ScalarType.Int64
 
-            let logp = logProbabilities fromLogits yPred
-            logp.gather(-1L, labels.unsqueeze -1L).squeeze(-1L).neg ()
+            if fromLogits && yPred.dim () = 2L then
+                // One fused kernel (log-softmax and negative log-likelihood), the same math.
+                torch.nn.functional.cross_entropy (yPred, labels, reduction = torch.nn.Reduction.None)
+            else
+                let logp = logProbabilities fromLogits yPred
+                logp.gather(-1L, labels.unsqueeze -1L).squeeze(-1L).neg ()
         | CategoricalCrossentropy fromLogits ->
             let logp = logProbabilities fromLogits yPred
             (yTrue.to_type logp.dtype * logp).sum(-1L).neg ()

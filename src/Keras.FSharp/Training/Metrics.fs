@@ -44,13 +44,16 @@ type MeanMetric(name: string, perSample: torch.Tensor -> torch.Tensor -> torch.T
     /// Adds a batch.
     override _.Update(yTrue, yPred, sampleWeight) =
         use _ = torch.no_grad ()
-        use values = (perSample yTrue yPred).to_type torch.ScalarType.Float64
+        use raw = perSample yTrue yPred
 
         match sampleWeight with
         | None ->
-            total <- total + values.sum().item<float> ()
-            count <- count + float (values.numel ())
+            // Sums of a batch are exact in the values' own type (0/1 counts, float32 errors); accumulate in float.
+            use s = raw.sum ()
+            total <- total + (if s.dtype = torch.ScalarType.Int64 then float (s.item<int64> ()) else s.ToDouble())
+            count <- count + float (raw.numel ())
         | Some w ->
+            use values = raw.to_type torch.ScalarType.Float64
             use w = w.to_type(torch.ScalarType.Float64).reshape (Array.append [| values.shape[0] |] (Array.create (values.dim () - 1L |> int) 1L))
             use weighted = values * w
             total <- total + weighted.sum().item<float> ()
@@ -112,11 +115,11 @@ module Metrics =
     /// Keras's sparse categorical accuracy per sample: argmax of the prediction equals the label.
     let sparseCategoricalAccuracy (yTrue: torch.Tensor) (yPred: torch.Tensor) =
         let labels = if yTrue.dim () = yPred.dim () then yTrue.squeeze (-1L) else yTrue
-        (classOf yPred).eq(labels.to_type torch.ScalarType.Int64).to_type torch.ScalarType.Float32
+        (classOf yPred).eq (if labels.dtype = torch.ScalarType.Int64 then labels else labels.to_type torch.ScalarType.Int64)
 
     /// Keras's categorical accuracy per sample: the argmaxes agree.
     let categoricalAccuracy (yTrue: torch.Tensor) (yPred: torch.Tensor) =
-        (classOf yPred).eq(classOf yTrue).to_type torch.ScalarType.Float32
+        (classOf yPred).eq (classOf yTrue)
 
     /// Keras's binary accuracy per sample: the mean over the last axis of (prediction > threshold) = label.
     let binaryAccuracy (threshold: float) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
