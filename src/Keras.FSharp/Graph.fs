@@ -33,7 +33,10 @@ type WeightSpec =
       Shape: int list
       Initializer: Initializer
       Trainable: bool
-      DType: DType }
+      DType: DType
+      /// Keras's weight constraint as the projection it applies (<c>Constraint.projection</c>): the optimizer step
+      /// replaces the weight with <c>f(weight)</c> right after each update. <c>None</c>: unconstrained.
+      Constraint: (torch.Tensor -> torch.Tensor) option }
 
 /// A created weight: a TorchSharp parameter (gradients on when trainable).
 type Weight =
@@ -41,7 +44,9 @@ type Weight =
       /// The layer that owns this weight.
       Owner: string
       Value: TorchSharp.Modules.Parameter
-      Trainable: bool }
+      Trainable: bool
+      /// The projection applied after each optimizer update (Keras's <c>variable.constraint</c>); <c>None</c>: none.
+      Constraint: (torch.Tensor -> torch.Tensor) option }
 
 /// What a layer's forward function receives besides its input tensors.
 type CallContext =

@@ -14,9 +14,16 @@ type Layers =
     /// <param name="useBias">Whether to add a bias; true by default.</param>
     /// <param name="kernelInitializer">glorot_uniform by default.</param>
     /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="kernelRegularizer">Penalty on the kernel (e.g. <c>L2 0.01</c> or <c>"l2"</c>); none by default.</param>
+    /// <param name="biasRegularizer">Penalty on the bias; none by default.</param>
+    /// <param name="activityRegularizer">Penalty on the output, summed over the batch; none by default.</param>
+    /// <param name="kernelConstraint">Projection of the kernel after each step (e.g. <c>MaxNorm(1.0, [ 0 ])</c>).</param>
+    /// <param name="biasConstraint">Projection of the bias after each step.</param>
     /// <param name="name">Layer name; "dense", "dense_1", ... by default.</param>
     static member Dense
-        (units: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string)
+        (units: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer,
+         ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint,
+         ?biasConstraint: Constraint, ?name: string)
         : Layer =
         let d = CoreLayers.DenseConfig.Default units
 
@@ -25,7 +32,12 @@ type Layers =
                 Activation = defaultArg activation d.Activation
                 UseBias = defaultArg useBias d.UseBias
                 KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
-                BiasInitializer = defaultArg biasInitializer d.BiasInitializer }
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                KernelRegularizer = kernelRegularizer
+                BiasRegularizer = biasRegularizer
+                ActivityRegularizer = activityRegularizer
+                KernelConstraint = kernelConstraint
+                BiasConstraint = biasConstraint }
             name
 
     /// <summary>Applies an activation function.</summary>
@@ -65,13 +77,18 @@ type Layers =
 
     /// <summary>Turns integer indices into vectors: (…) int to (…, outputDim) float32; weight <c>embeddings</c>
     /// (inputDim, outputDim); with <paramref name="maskZero"/>, index 0 is padding and masked.</summary>
-    static member Embedding(inputDim: int, outputDim: int, ?embeddingsInitializer: Initializer, ?maskZero: bool, ?name: string) : Layer =
+    static member Embedding
+        (inputDim: int, outputDim: int, ?embeddingsInitializer: Initializer, ?maskZero: bool, ?embeddingsRegularizer: Regularizer,
+         ?activityRegularizer: Regularizer, ?embeddingsConstraint: Constraint, ?name: string) : Layer =
         let d = EmbeddingLayers.EmbeddingConfig.Default(inputDim, outputDim)
 
         EmbeddingLayers.embedding
             { d with
                 EmbeddingsInitializer = defaultArg embeddingsInitializer d.EmbeddingsInitializer
-                MaskZero = defaultArg maskZero d.MaskZero }
+                MaskZero = defaultArg maskZero d.MaskZero
+                EmbeddingsRegularizer = embeddingsRegularizer
+                ActivityRegularizer = activityRegularizer
+                EmbeddingsConstraint = embeddingsConstraint }
             name
 
     /// <summary>Masks timesteps whose features all equal <paramref name="maskValue"/> (0.0 by default).</summary>
@@ -83,7 +100,9 @@ type Layers =
     static member SimpleRNN
         (units: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?recurrentInitializer: Initializer,
          ?biasInitializer: Initializer, ?dropout: float, ?recurrentDropout: float, ?returnSequences: bool, ?returnState: bool,
-         ?goBackwards: bool, ?stateful: bool, ?seed: int, ?name: string) : Layer =
+         ?goBackwards: bool, ?stateful: bool, ?seed: int, ?kernelRegularizer: Regularizer, ?recurrentRegularizer: Regularizer, ?biasRegularizer: Regularizer,
+         ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?recurrentConstraint: Constraint,
+         ?biasConstraint: Constraint, ?name: string) : Layer =
         let d = RecurrentLayers.SimpleRNNConfig.Default units
 
         RecurrentLayers.simpleRNN
@@ -99,6 +118,13 @@ type Layers =
                 ReturnState = defaultArg returnState d.ReturnState
                 GoBackwards = defaultArg goBackwards d.GoBackwards
                 Stateful = defaultArg stateful d.Stateful
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                ActivityRegularizer = activityRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
                 Seed = seed }
             name
 
@@ -107,7 +133,9 @@ type Layers =
     static member LSTM
         (units: int, ?activation: Activation, ?recurrentActivation: Activation, ?useBias: bool, ?kernelInitializer: Initializer,
          ?recurrentInitializer: Initializer, ?biasInitializer: Initializer, ?unitForgetBias: bool, ?dropout: float, ?recurrentDropout: float,
-         ?returnSequences: bool, ?returnState: bool, ?goBackwards: bool, ?stateful: bool, ?seed: int, ?name: string) : Layer =
+         ?returnSequences: bool, ?returnState: bool, ?goBackwards: bool, ?stateful: bool, ?seed: int, ?kernelRegularizer: Regularizer, ?recurrentRegularizer: Regularizer, ?biasRegularizer: Regularizer,
+         ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?recurrentConstraint: Constraint,
+         ?biasConstraint: Constraint, ?name: string) : Layer =
         let d = RecurrentLayers.LSTMConfig.Default units
 
         RecurrentLayers.lstm
@@ -125,6 +153,13 @@ type Layers =
                 ReturnState = defaultArg returnState d.ReturnState
                 GoBackwards = defaultArg goBackwards d.GoBackwards
                 Stateful = defaultArg stateful d.Stateful
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                ActivityRegularizer = activityRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
                 Seed = seed }
             name
 
@@ -132,7 +167,9 @@ type Layers =
     static member GRU
         (units: int, ?activation: Activation, ?recurrentActivation: Activation, ?useBias: bool, ?kernelInitializer: Initializer,
          ?recurrentInitializer: Initializer, ?biasInitializer: Initializer, ?dropout: float, ?recurrentDropout: float, ?resetAfter: bool,
-         ?returnSequences: bool, ?returnState: bool, ?goBackwards: bool, ?stateful: bool, ?seed: int, ?name: string) : Layer =
+         ?returnSequences: bool, ?returnState: bool, ?goBackwards: bool, ?stateful: bool, ?seed: int, ?kernelRegularizer: Regularizer, ?recurrentRegularizer: Regularizer, ?biasRegularizer: Regularizer,
+         ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?recurrentConstraint: Constraint,
+         ?biasConstraint: Constraint, ?name: string) : Layer =
         let d = RecurrentLayers.GRUConfig.Default units
 
         RecurrentLayers.gru
@@ -150,6 +187,13 @@ type Layers =
                 ReturnState = defaultArg returnState d.ReturnState
                 GoBackwards = defaultArg goBackwards d.GoBackwards
                 Stateful = defaultArg stateful d.Stateful
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                ActivityRegularizer = activityRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
                 Seed = seed }
             name
 
@@ -200,63 +244,63 @@ type Layers =
 
     /// <summary>1D convolution over (batch, steps, channels); kernel (k, channels / groups, filters); padding "valid", "same" (extra padding at the end) or "causal".</summary>
     static member Conv1D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.conv1d
-            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>2D convolution over (batch, height, width, channels); kernel (kh, kw, channels / groups, filters). <c>Layers.Conv2D(16, 3)</c> on 1 channel has 160 parameters.</summary>
     static member Conv2D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.conv2d
-            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>3D convolution over (batch, d1, d2, d3, channels); kernel (k1, k2, k3, channels / groups, filters).</summary>
     static member Conv3D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.conv3d
-            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>Transposed 1D convolution; kernel (k, filters, channels).</summary>
     static member Conv1DTranspose
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.conv1dTranspose
-            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>Transposed 2D convolution; kernel (kh, kw, filters, channels); "valid" output (n − 1)·s + max(k, s), "same" n·s.</summary>
     static member Conv2DTranspose
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.conv2dTranspose
-            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>Transposed 3D convolution; kernel (k1, k2, k3, filters, channels).</summary>
     static member Conv3DTranspose
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.conv3dTranspose
-            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>Depthwise 1D convolution: each channel with its own depthMultiplier filters; kernel (k, channels, depthMultiplier).</summary>
     static member DepthwiseConv1D
-        (kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?biasInitializer: Initializer, ?depthwiseRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?depthwiseConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.depthwiseConv1d
-            (ConvolutionLayers.DepthwiseConvConfig.Create(kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.DepthwiseConvConfig.Create(kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?biasInitializer = biasInitializer, ?depthwiseRegularizer = depthwiseRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?depthwiseConstraint = depthwiseConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>Depthwise 2D convolution; kernel (kh, kw, channels, depthMultiplier).</summary>
     static member DepthwiseConv2D
-        (kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?biasInitializer: Initializer, ?depthwiseRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?depthwiseConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.depthwiseConv2d
-            (ConvolutionLayers.DepthwiseConvConfig.Create(kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.DepthwiseConvConfig.Create(kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?biasInitializer = biasInitializer, ?depthwiseRegularizer = depthwiseRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?depthwiseConstraint = depthwiseConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>Separable 1D convolution: depthwise, then pointwise (1, channels · depthMultiplier, filters), then the bias.</summary>
     static member SeparableConv1D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?pointwiseInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?pointwiseInitializer: Initializer, ?biasInitializer: Initializer, ?depthwiseRegularizer: Regularizer, ?pointwiseRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?depthwiseConstraint: Constraint, ?pointwiseConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.separableConv1d
-            (ConvolutionLayers.SeparableConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?pointwiseInitializer = pointwiseInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.SeparableConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?pointwiseInitializer = pointwiseInitializer, ?biasInitializer = biasInitializer, ?depthwiseRegularizer = depthwiseRegularizer, ?pointwiseRegularizer = pointwiseRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?depthwiseConstraint = depthwiseConstraint, ?pointwiseConstraint = pointwiseConstraint, ?biasConstraint = biasConstraint)) name
 
     /// <summary>Separable 2D convolution: depthwise kernel (kh, kw, channels, depthMultiplier), pointwise kernel (1, 1, channels · depthMultiplier, filters).</summary>
     static member SeparableConv2D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?pointwiseInitializer: Initializer, ?biasInitializer: Initializer, ?name: string) : Layer =
+        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?pointwiseInitializer: Initializer, ?biasInitializer: Initializer, ?depthwiseRegularizer: Regularizer, ?pointwiseRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?depthwiseConstraint: Constraint, ?pointwiseConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
         ConvolutionLayers.separableConv2d
-            (ConvolutionLayers.SeparableConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?pointwiseInitializer = pointwiseInitializer, ?biasInitializer = biasInitializer)) name
+            (ConvolutionLayers.SeparableConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?pointwiseInitializer = pointwiseInitializer, ?biasInitializer = biasInitializer, ?depthwiseRegularizer = depthwiseRegularizer, ?pointwiseRegularizer = pointwiseRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?depthwiseConstraint = depthwiseConstraint, ?pointwiseConstraint = pointwiseConstraint, ?biasConstraint = biasConstraint)) name
 
     // ---- Pooling ----
 

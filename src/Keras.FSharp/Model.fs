@@ -298,7 +298,9 @@ module Model =
     /// Casts data to the dtype of the model input it feeds and checks its shape against that input.
     let internal prepare (model: Model) (values: torch.Tensor list) =
         Native.NativeLoader.ensureLoaded ()
-        checkCallInputs model.Name model.Inputs (values |> List.map (Layer.specOf >> _.Shape)) |> Errors.orRaise
+        // Data may hold any number of rows (fit and predict slice them into batches): the batch axis is not checked here.
+        let anyRows (t: KerasTensor) = { t with Spec = { t.Spec with Shape = None :: List.tail t.Shape } }
+        checkCallInputs model.Name (model.Inputs |> List.map anyRows) (values |> List.map (Layer.specOf >> _.Shape)) |> Errors.orRaise
 
         List.zip model.Inputs values
         |> List.map (fun (input, v) ->

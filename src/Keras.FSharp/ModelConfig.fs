@@ -1,3 +1,533 @@
-/// Placeholder.
-module Keras.ModelConfigPlaceholder
+namespace Keras
 
+open System
+open System.Collections.Generic
+open System.Text.Json.Nodes
+
+/// <summary>Keras's serialized form of one layer (<c>serialize_keras_object</c>): <c>{"module", "class_name", "config",
+/// "registered_name"}</c>, and rebuilding layers from it. Built-in classes with a direct constructor mapping are rebuilt
+/// here (InputLayer is handled by <c>Model.fromConfig</c>); custom classes come from <c>customObjects</c> or the global
+/// registry (<see cref="CustomObjects"/>).</summary>
+[<RequireQualifiedAccess>]
+module LayerSerialization =
+    let private fail (error: KerasError) : 'T = Errors.raiseKeras error
+
+    /// The classes <see cref="deserialize"/> rebuilds without custom objects.
+    let builtInClasses =
+        [ "InputLayer"; "Dense"; "Activation"; "Dropout"; "Flatten"; "Reshape"; "Add"; "Subtract"; "Multiply"; "Average"
+          "Maximum"; "Minimum"; "Concatenate"; "Lambda"; "Functional" ]
+
+    let private str (node: JsonNode) =
+        if isNull node then null
+        else
+            match node with
+            | :? JsonValue as v ->
+                match v.TryGetValue<string>() with
+                | true, s -> s
+                | _ -> null
+            | _ -> null
+
+    let private entry (o: JsonObject) (key: string) : JsonNode =
+        let mutable node: JsonNode = null
+        if o.TryGetPropertyValue(key, &node) then node else null
+
+    /// <summary>The Keras config of a layer (<c>Layer.getConfig</c>), for InputLayer in Keras's own key set.</summary>
+    let layerConfig (layer: Layer) : JsonObject =
+        if layer.ClassName = "InputLayer" then
+            let config = JsonObject()
+
+            for KeyValue(key, value) in layer.Spec.Config() do
+                config[key] <- (if isNull value then null else value.DeepClone())
+
+            config["name"] <- JsonValue.Create layer.Name
+            config
+        else
+            Layer.getConfig layer
+
+    /// <summary>Keras's <c>serialize_keras_object(layer)</c>: module ("keras.layers" for built-in layers, "__main__" for
+    /// custom ones), class name, config and registered name (null for built-ins, the registered name for custom layers),
+    /// plus <c>build_config</c> when <paramref name="buildShapes"/> is given.</summary>
+    /// <exception cref="KerasException">For a nested functional model, whose graph a layer value does not expose.</exception>
+    let serialize (layer: Layer) (buildShapes: Shape list option) : JsonObject =
+        if layer.ClassName = "Functional" then
+            fail (
+                InvalidArgument(
+                    layer.Name,
+                    "layers",
+                    "A functional model nested in another model cannot be serialized yet: its graph is not reachable from the outer model's layer. Serialize the nested model with Model.getConfig on its own.",
+                    string layer
+                )
+            )
+
+        let modul, registered =
+            match CustomInfo.tryOf layer with
+            | Some info -> info.Module, info.RegisteredName
+            | None -> "keras.layers", None
+
+        let o = JsonObject()
+        o["module"] <- JsonValue.Create modul
+        o["class_name"] <- JsonValue.Create layer.ClassName
+        o["config"] <- layerConfig layer
+        o["registered_name"] <- (match registered with Some r -> JsonValue.Create r :> JsonNode | None -> null)
+
+        match buildShapes with
+        | Some [ single ] -> o["build_config"] <- Config.ofList [ "input_shape", Config.shape single ]
+        | Some(_ :: _ as many) -> o["build_config"] <- Config.ofList [ "input_shape", JsonArray(many |> List.map Config.shape |> Array.ofList) ]
+        | _ -> ()
+
+        o
+
+    let private initializerClasses =
+        [ Zeros; Ones; Constant 0.0; GlorotUniform; GlorotNormal; HeUniform; HeNormal; LecunUniform; LecunNormal
+          RandomNormal(0.0, 0.05); RandomUniform(-0.05, 0.05); Orthogonal 1.0 ]
+        |> List.map (fun i -> Initializer.className i, i)
+
+    /// <summary>An initializer from its Keras form: a name ("random_normal") or <c>{"class_name", "config"}</c>.</summary>
+    /// <exception cref="KerasException">When the initializer is unknown.</exception>
+    let initializer (owner: string) (node: JsonNode) : Initializer =
+        let unknown () = fail (InvalidArgument(owner, "initializer", "Unknown initializer.", (if isNull node then "None" else node.ToJsonString())))
+
+        match node with
+        | null -> unknown ()
+        | :? JsonObject as o ->
+            let cfg =
+                match entry o "config" with
+                | :? JsonObject as c -> c
+                | _ -> JsonObject()
+
+            let number key fallback = cfg.TryGet<float> key |> Option.defaultValue fallback
+
+            match initializerClasses |> List.tryFind (fun (n, _) -> n = str (entry o "class_name")) with
+            | Some(_, Constant _) -> Constant(number "value" 0.0)
+            | Some(_, RandomNormal _) -> RandomNormal(number "mean" 0.0, number "stddev" 0.05)
+            | Some(_, RandomUniform _) -> RandomUniform(number "minval" -0.05, number "maxval" 0.05)
+            | Some(_, Orthogonal _) -> Orthogonal(number "gain" 1.0)
+            | Some(_, init) -> init
+            | None -> unknown ()
+        | _ ->
+            match Initializer.tryOfName (str node |> Option.ofObj |> Option.defaultValue "") with
+            | Some init -> init
+            | None -> unknown ()
+
+    /// <summary>An activation from its Keras name; names Keras does not know are looked up as functions in the custom objects.</summary>
+    /// <exception cref="KerasException">When the name is neither a Keras activation nor a custom function.</exception>
+    let activation (owner: string) (customObjects: IDictionary<string, CustomObject>) (node: JsonNode) : Activation =
+        let name =
+            match node with
+            | null -> "linear"
+            | :? JsonObject as o -> str (entry o "class_name") |> Option.ofObj |> Option.defaultValue ""
+            | _ -> str node |> Option.ofObj |> Option.defaultValue ""
+
+        match Activation.TryParse name with
+        | Some a -> a
+        | None ->
+            match CustomObjects.tryFind customObjects name with
+            | Some(Function f) -> CustomActivation(name, f)
+            | _ -> fail (InvalidArgument(owner, "activation", "Unknown activation: not a Keras activation nor a function in the custom objects.", $"'{name}'"))
+
+    let private refuseSet (owner: string) (config: JsonObject) (keys: string list) =
+        for key in keys do
+            match entry config key with
+            | null -> ()
+            | node -> fail (InvalidArgument(owner, key, "This setting cannot be rebuilt from a config yet.", node.ToJsonString()))
+
+    /// A Lambda layer from its config: only registered functions, never code.
+    let private lambda (name: string) (customObjects: IDictionary<string, CustomObject>) (config: JsonObject) =
+        let refuse reason received = fail (InvalidArgument(name, "function", reason, received))
+
+        let fnName =
+            match entry config "function" with
+            | :? JsonObject as f when str (entry f "class_name") = "__lambda__" ->
+                refuse
+                    "Requested the deserialization of a `Lambda` layer whose `function` is an anonymous function. Code is never deserialized: give the function a name, register it (CustomObjects.registerFunction) and build the Lambda with that name."
+                    "__lambda__"
+            | :? JsonObject as f ->
+                match str (entry f "registered_name") with
+                | null -> str (entry f "config")
+                | n -> n
+            | node -> str node
+
+        match CustomObjects.tryFind customObjects fnName with
+        | Some(Function fn) ->
+            let outputShape =
+                match entry config "output_shape" with
+                | :? JsonArray as a ->
+                    Some(a |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>())) |> List.ofSeq)
+                | null -> None
+                | other -> refuse "Only a tuple `output_shape` can be rebuilt." (other.ToJsonString())
+
+            Lambda.Create(fn, functionName = fnName, ?outputShape = outputShape, name = name)
+        | _ ->
+            refuse
+                $"Unknown function '{fnName}': pass it in `customObjects` or register it with CustomObjects.registerFunction."
+                $"'{fnName}'"
+
+    let private builtIn (className: string) (name: string) (customObjects: IDictionary<string, CustomObject>) (config: JsonObject) : Layer option =
+        let owner = name
+
+        match className with
+        | "Dense" ->
+            refuseSet owner config [ "kernel_regularizer"; "bias_regularizer"; "activity_regularizer"; "kernel_constraint"; "bias_constraint" ]
+
+            Some(
+                Layers.Dense(
+                    config.Int "units",
+                    activation = activation owner customObjects (entry config "activation"),
+                    useBias = (config.TryGet<bool> "use_bias" |> Option.defaultValue true),
+                    kernelInitializer = (match entry config "kernel_initializer" with null -> GlorotUniform | n -> initializer owner n),
+                    biasInitializer = (match entry config "bias_initializer" with null -> Zeros | n -> initializer owner n),
+                    name = name
+                )
+            )
+        | "Activation" -> Some(Layers.Activation(activation owner customObjects (entry config "activation"), name = name))
+        | "Dropout" ->
+            refuseSet owner config [ "noise_shape" ]
+            Some(Layers.Dropout(config.Float "rate", ?seed = config.TryGet<int> "seed", name = name))
+        | "Flatten" ->
+            match config.TryGet<string> "data_format" with
+            | Some "channels_first" -> fail (InvalidArgument(owner, "data_format", "Only channels_last is supported.", "'channels_first'"))
+            | _ -> Some(Layers.Flatten(name = name))
+        | "Reshape" -> Some(Layers.Reshape(config.Ints "target_shape", name = name))
+        | "Add" -> Some(Layers.Add(name = name))
+        | "Subtract" -> Some(Layers.Subtract(name = name))
+        | "Multiply" -> Some(Layers.Multiply(name = name))
+        | "Average" -> Some(Layers.Average(name = name))
+        | "Maximum" -> Some(Layers.Maximum(name = name))
+        | "Minimum" -> Some(Layers.Minimum(name = name))
+        | "Concatenate" -> Some(Layers.Concatenate(axis = (config.TryGet<int> "axis" |> Option.defaultValue -1), name = name))
+        | "Lambda" -> Some(lambda name customObjects config)
+        | _ -> None
+
+    /// <summary>Rebuilds a layer (not an InputLayer nor a nested model) from its serialized form: a custom class from
+    /// <paramref name="customObjects"/> or the global registry (by registered name, then class name), else a built-in
+    /// class. The layer gets the config's name.</summary>
+    /// <exception cref="KerasException">When the class is unknown or its config cannot be rebuilt.</exception>
+    let deserialize (customObjects: IDictionary<string, CustomObject>) (data: JsonObject) : Layer =
+        let className = str (entry data "class_name")
+        let registered = str (entry data "registered_name")
+
+        let config =
+            match entry data "config" with
+            | :? JsonObject as c -> c.DeepClone().AsObject()
+            | _ -> JsonObject()
+
+        let name =
+            match str (entry config "name") with
+            | null -> str (entry data "name")
+            | n -> n
+
+        let owner = if isNull name then className else name
+
+        let custom () =
+            [ registered; className ]
+            |> List.tryPick (fun n ->
+                match CustomObjects.tryFind customObjects n with
+                | Some(LayerClass create) -> Some create
+                | _ -> None)
+
+        let fromCustom (create: JsonObject -> Layer) =
+            let layer = create config
+            if isNull name then layer else CustomLayer.WithName(layer, name)
+
+        let unknown () =
+            fail (
+                InvalidArgument(
+                    owner,
+                    "class_name",
+                    $"Could not locate class '{className}'. Pass it in `customObjects` or register it with CustomObjects.register (Keras: custom_objects / register_keras_serializable).",
+                    $"'{className}'"
+                )
+            )
+
+        if isNull className then
+            fail (InvalidArgument(owner, "class_name", "A serialized layer needs a class name.", data.ToJsonString()))
+
+        // A registered name marks a custom class (Keras writes null for its own classes).
+        if not (isNull registered) && className <> "Functional" then
+            match custom () with
+            | Some create -> fromCustom create
+            | None -> unknown ()
+        else
+            match builtIn className name customObjects config with
+            | Some layer -> layer
+            | None ->
+                match custom () with
+                | Some create -> fromCustom create
+                | None -> unknown ()
+
+/// <summary><c>Model.getConfig</c> and <c>Model.fromConfig</c>: Keras 3's functional model config (<c>model.get_config()</c>,
+/// <c>keras.Model.from_config(config, custom_objects)</c>).</summary>
+[<AutoOpen>]
+module ModelConfigExtensions =
+    let private entry (o: JsonObject) (key: string) : JsonNode =
+        let mutable node: JsonNode = null
+        if o.TryGetPropertyValue(key, &node) then node else null
+
+    let private fail (error: KerasError) : 'T = Errors.raiseKeras error
+
+    let private triple (name: string) (node: int) (tensor: int) : JsonNode =
+        JsonArray([| JsonValue.Create name :> JsonNode; JsonValue.Create node; JsonValue.Create tensor |])
+
+    /// Keras's serialized functional model.
+    [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
+    module Model =
+        /// <summary>Keras 3's config of a functional model: <c>name</c>, <c>trainable</c>, <c>layers</c> (each serialized
+        /// with its <c>build_config</c>, <c>name</c> and <c>inbound_nodes</c>, whose arguments are <c>__keras_tensor__</c>
+        /// entries with <c>keras_history: [layer name, node index, tensor index]</c>), <c>input_layers</c> and
+        /// <c>output_layers</c>. Node indexes count only the calls that belong to this model, in call order, as Keras
+        /// renumbers them. Custom layers are written with their class and registered names and their config.</summary>
+        /// <exception cref="KerasException">When the model nests another functional model (not serializable yet).</exception>
+        let getConfig (model: Model) : JsonObject =
+            // Keras renumbers each layer's calls, keeping those inside the model.
+            let localIndex = Dictionary<int64, int>()
+            let nodesOf = Dictionary<int64, Node list>()
+
+            for layer in model.Layers do
+                let nodes = model.Nodes |> List.filter (fun n -> n.Layer = layer) |> List.sortBy _.NodeIndex
+                nodesOf[layer.Identity.Id] <- nodes
+                nodes |> List.iteri (fun i n -> localIndex[n.Id] <- i)
+
+            let history (t: KerasTensor) = triple t.Node.Layer.Name localIndex[t.Node.Id] t.Index
+
+            let tensorConfig (t: KerasTensor) : JsonNode =
+                Config.ofList
+                    [ "class_name", Config.value "__keras_tensor__"
+                      "config",
+                      Config.ofList
+                          [ "shape", Config.shape t.Shape
+                            "dtype", Config.value (DType.name t.DType)
+                            "keras_history", history t ] ]
+
+            let nodeConfig (node: Node) : JsonNode =
+                let args =
+                    match node.Inputs with
+                    | [ single ] -> JsonArray([| tensorConfig single |])
+                    | many -> JsonArray([| JsonArray(many |> List.map tensorConfig |> Array.ofList) :> JsonNode |])
+
+                Config.ofList [ "args", args; "kwargs", JsonObject() ]
+
+            let layers =
+                model.Layers
+                |> List.map (fun layer ->
+                    let nodes = nodesOf[layer.Identity.Id]
+                    let calls = nodes |> List.filter (fun n -> not n.Inputs.IsEmpty)
+
+                    let buildShapes =
+                        match calls with
+                        | first :: _ -> Some(first.Inputs |> List.map _.Shape)
+                        | [] -> None
+
+                    let o = LayerSerialization.serialize layer buildShapes
+                    o["name"] <- JsonValue.Create layer.Name
+                    o["inbound_nodes"] <- JsonArray(calls |> List.map nodeConfig |> Array.ofList)
+                    o :> JsonNode)
+
+            let inputs: JsonNode =
+                match model.Inputs with
+                | [ single ] -> history single
+                | many -> JsonArray(many |> List.map history |> Array.ofList)
+
+            let outputs: JsonNode =
+                match model.Structure, model.Outputs with
+                | SingleOutput, [ single ] -> history single
+                | OutputDict names, outs ->
+                    let o = JsonObject()
+
+                    for n, t in List.zip names outs do
+                        o[n] <- history t
+
+                    o
+                | _, outs -> JsonArray(outs |> List.map history |> Array.ofList)
+
+            Config.ofList
+                [ "name", Config.value model.Name
+                  "trainable", Config.value true
+                  "layers", JsonArray(Array.ofList layers)
+                  "input_layers", inputs
+                  "output_layers", outputs ]
+
+        let private str (node: JsonNode) =
+            match node with
+            | :? JsonValue as v ->
+                match v.TryGetValue<string>() with
+                | true, s -> s
+                | _ -> null
+            | _ -> null
+
+        let private isTriple (node: JsonNode) =
+            match node with
+            | :? JsonArray as a -> a.Count = 3 && not (isNull (str a[0]))
+            | _ -> false
+
+        let private parseTriple (node: JsonNode) =
+            let a = node.AsArray()
+            str a[0], a[1].GetValue<int>(), a[2].GetValue<int>()
+
+        /// The (layer, node, tensor) references of a node's arguments: Keras 3's <c>{"args", "kwargs"}</c> or the legacy list form.
+        let private nodeInputs (owner: string) (node: JsonNode) =
+            let rec tensors (n: JsonNode) =
+                match n with
+                | :? JsonObject as o when str (entry o "class_name") = "__keras_tensor__" ->
+                    let cfg = entry o "config" :?> JsonObject
+                    [ parseTriple (entry cfg "keras_history") ]
+                | :? JsonArray as a -> a |> Seq.collect tensors |> List.ofSeq
+                | null -> []
+                | other -> fail (InvalidArgument(owner, "inbound_nodes", "Only tensors can be rebuilt as call arguments.", other.ToJsonString()))
+
+            match node with
+            | :? JsonObject as o ->
+                match entry o "kwargs" with
+                | :? JsonObject as kw when kw.Count > 0 ->
+                    fail (InvalidArgument(owner, "inbound_nodes", "Keyword arguments of layer calls cannot be rebuilt yet.", kw.ToJsonString()))
+                | _ -> ()
+
+                tensors (entry o "args")
+            | :? JsonArray as legacy -> legacy |> Seq.map (fun item -> parseTriple (JsonArray(item.AsArray() |> Seq.truncate 3 |> Seq.map (fun x -> x.DeepClone()) |> Array.ofSeq))) |> List.ofSeq
+            | _ -> fail (InvalidArgument(owner, "inbound_nodes", "Unreadable node.", (if isNull node then "None" else node.ToJsonString())))
+
+        /// <summary>Keras's <c>Model.from_config(config, custom_objects)</c>: creates every layer first (custom classes from
+        /// <paramref name="customObjects"/> — may be <c>CustomObjects.none</c> — then the global registry), then replays their
+        /// calls in order, so shared layers and nested models come back with their nodes. The new layers have fresh weights.</summary>
+        /// <exception cref="KerasException">When a class is unknown, a Lambda function is anonymous or unregistered, or the
+        /// graph cannot be replayed.</exception>
+        let rec fromConfig (config: JsonObject) (customObjects: IDictionary<string, CustomObject>) : Model =
+            let modelName = str (entry config "name")
+            let owner = if isNull modelName then "functional" else modelName
+
+            let layerData =
+                match entry config "layers" with
+                | :? JsonArray as a -> a |> Seq.map (fun n -> n.AsObject()) |> List.ofSeq
+                | _ -> fail (InvalidArgument(owner, "layers", "A functional config needs a list of layers.", config.ToJsonString()))
+
+            let created = Dictionary<string, Layer>()
+            let isModel = HashSet<string>()
+            let produced = Dictionary<string, ResizeArray<KerasTensor list>>()
+            let pending = Dictionary<string, Queue<JsonNode>>()
+
+            for data in layerData do
+                let className = str (entry data "class_name")
+                let layerConfig = entry data "config"
+
+                let name =
+                    match str (entry data "name") with
+                    | null ->
+                        match layerConfig with
+                        | :? JsonObject as c -> str (entry c "name")
+                        | _ -> null
+                    | n -> n
+
+                if isNull name then
+                    fail (InvalidArgument(owner, "layers", "Every layer entry needs a name.", data.ToJsonString()))
+
+                if created.ContainsKey name then
+                    fail (DuplicateLayerName(name, 2))
+
+                produced[name] <- ResizeArray()
+
+                match className with
+                | "InputLayer" ->
+                    let c = layerConfig.AsObject()
+
+                    let shape =
+                        match entry c "batch_shape", entry c "batch_input_shape" with
+                        | (:? JsonArray as a), _
+                        | null, (:? JsonArray as a) -> a |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>())) |> List.ofSeq
+                        | _ -> fail (InvalidArgument(name, "batch_shape", "An InputLayer config needs its batch shape.", c.ToJsonString()))
+
+                    let dtype =
+                        match c.TryGet<string> "dtype" with
+                        | Some d -> DType.tryParse d |> Option.defaultWith (fun () -> fail (InvalidArgument(name, "dtype", "Unknown dtype.", d)))
+                        | None -> Float32
+
+                    let tensor = CoreLayers.input None (Some shape) dtype (Some name)
+                    created[name] <- tensor.Node.Layer
+                    produced[name].Add [ tensor ]
+                | "Functional" when isNull (str (entry data "registered_name")) || str (entry data "registered_name") = "Functional" ->
+                    let inner = fromConfig (layerConfig.AsObject()) customObjects
+                    created[name] <- (if inner.Name = name then inner.AsLayer else CustomLayer.WithName(inner.AsLayer, name))
+                    isModel.Add name |> ignore
+                | _ -> created[name] <- LayerSerialization.deserialize customObjects data
+
+                let queue = Queue<JsonNode>()
+
+                match entry data "inbound_nodes" with
+                | :? JsonArray as nodes ->
+                    for n in nodes do
+                        queue.Enqueue n
+                | _ -> ()
+
+                pending[name] <- queue
+
+            // Keras's models start with a built-in node, so their calls are numbered from 1.
+            let tensorAt (layerName: string) (nodeIndex: int) (tensorIndex: int) =
+                match produced.TryGetValue layerName with
+                | true, outs ->
+                    let i = if isModel.Contains layerName then nodeIndex - 1 else nodeIndex
+                    if i >= 0 && i < outs.Count && tensorIndex < outs[i].Length then Some(List.item tensorIndex outs[i]) else None
+                | _ -> fail (InvalidArgument(owner, "inbound_nodes", $"Unknown layer: {layerName}", layerName))
+
+            let mutable remaining = pending.Values |> Seq.sumBy _.Count
+
+            while remaining > 0 do
+                let mutable progressed = false
+
+                for data in layerData do
+                    let name =
+                        match str (entry data "name") with
+                        | null -> str (entry (entry data "config" :?> JsonObject) "name")
+                        | n -> n
+
+                    let queue = pending[name]
+                    let mutable blocked = false
+
+                    while queue.Count > 0 && not blocked do
+                        let refs = nodeInputs name (queue.Peek())
+                        let inputs = refs |> List.map (fun (l, n, t) -> tensorAt l n t)
+
+                        if inputs |> List.forall Option.isSome then
+                            queue.Dequeue() |> ignore
+                            let outs = Layer.callMany created[name] (inputs |> List.map Option.get)
+                            produced[name].Add outs
+                            remaining <- remaining - 1
+                            progressed <- true
+                        else
+                            blocked <- true
+
+                if not progressed then
+                    let stuck = pending |> Seq.filter (fun kv -> kv.Value.Count > 0) |> Seq.map _.Key |> String.concat ", "
+
+                    fail (
+                        InvalidArgument(
+                            owner,
+                            "layers",
+                            "Invalid Functional model configuration. The graph of the Functional model either has loops or disconnected nodes.",
+                            stuck
+                        )
+                    )
+
+            let resolve (node: JsonNode) =
+                let l, n, t = parseTriple node
+
+                match tensorAt l n t with
+                | Some tensor -> tensor
+                | None -> fail (InvalidArgument(owner, "input_layers", $"Layer {l} has no node {n} with output {t}.", node.ToJsonString()))
+
+            let many (node: JsonNode) =
+                if isTriple node then [ resolve node ]
+                else node.AsArray() |> Seq.map resolve |> List.ofSeq
+
+            let inputs = many (entry config "input_layers")
+
+            let outputs, structure =
+                match entry config "output_layers" with
+                | node when isTriple node -> [ resolve node ], SingleOutput
+                | :? JsonObject as o ->
+                    let pairs = o |> Seq.map (fun kv -> kv.Key, resolve kv.Value) |> List.ofSeq
+                    List.map snd pairs, OutputDict(List.map fst pairs)
+                | node -> many node, OutputList
+
+            Model.create inputs outputs structure (Option.ofObj modelName)
+
+    type Model with
+        /// <summary>Keras's <c>model.get_config()</c>; see <c>Model.getConfig</c>.</summary>
+        member model.GetConfig() = Model.getConfig model

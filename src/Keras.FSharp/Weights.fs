@@ -38,7 +38,8 @@ module Weights =
         { Name = spec.Name
           Owner = layer.Name
           Value = parameter
-          Trainable = spec.Trainable }
+          Trainable = spec.Trainable
+          Constraint = spec.Constraint }
 
     /// Builds the layer from the specs of its first inputs unless it is built already, and returns its state.
     let internal ensureBuilt (layer: Layer) (inputs: TensorSpec list) =
@@ -78,6 +79,18 @@ module Weights =
     /// Trainable weights first, then non-trainable ones — Keras's order.
     let ordered (weights: Weight list) =
         (weights |> List.filter _.Trainable) @ (weights |> List.filter (fun w -> not w.Trainable))
+
+    /// <summary>Applies each weight's constraint in place, without recording gradients (Keras's optimizer does it right
+    /// after each update: <c>variable.assign(variable.constraint(variable))</c>).</summary>
+    let applyConstraints (weights: Weight seq) =
+        use _ = torch.no_grad ()
+
+        for w in weights do
+            match w.Constraint with
+            | Some project ->
+                use scope = torch.NewDisposeScope()
+                w.Value.copy_ (project w.Value) |> ignore
+            | None -> ()
 
     /// Number of scalars in a weight.
     let size (weight: Weight) = weight.Value.numel ()

@@ -40,6 +40,61 @@ let private messageOf (f: unit -> unit) =
     with :? KerasException as e ->
         e.Message
 
+// ---- Helpers for regularizers and constraints wired into layers ----
+
+let private scalar (t: torch.Tensor) = float (t.item<float32> ())
+
+/// Reproducible normal data from a private generator (the global one is shared by tests running in parallel).
+let private randn (seed: int) (shape: int64[]) =
+    Native.NativeLoader.ensureLoaded ()
+    use g = new torch.Generator(uint64 seed)
+    torch.randn (shape, generator = g)
+
+/// Input(3) → the given layer, with the layer's weights set to known values.
+let private modelOf (layer: Layer) (weights: torch.Tensor list) =
+    let inputs = Keras.Input(shape = [ 3 ])
+    let model = Keras.Model(inputs, Layer.call layer inputs)
+    Layer.setWeights layer weights
+    model
+
+let private sgd (rate: float) = Optimizers.SGD(learningRate = ConstantRate rate)
+
+/// The weight regularization terms of a layer and of the layers it holds, summed.
+let private weightPenalty (layer: Layer) =
+    Weights.allLayers [ layer ]
+    |> List.collect (fun l -> l.Spec.RegularizationLosses(Weights.ofLayer l))
+    |> List.sumBy scalar
+
+/// Calls a layer in training mode and collects the losses it adds (activity regularization).
+let private callCollecting (layer: Layer) (inputs: torch.Tensor list) =
+    Layer.callEager layer false inputs |> ignore // builds and checks
+    let losses = ResizeArray<torch.Tensor>()
+    let outputs = layer.Spec.Call (Layer.contextFor layer true [] losses.Add inputs) inputs
+    outputs, List.ofSeq losses
+
+/// A node of a JSON config by its path of keys.
+let private at (path: string list) (node: System.Text.Json.Nodes.JsonNode) : System.Text.Json.Nodes.JsonNode =
+    path |> List.fold (fun (n: System.Text.Json.Nodes.JsonNode) key -> n[key]) node
+
+let private text path node = (at path node).GetValue<string>()
+let private number path node = (at path node).GetValue<float>()
+let private integer path node = (at path node).GetValue<int>()
+
+let private sumSquares (t: torch.Tensor) = t.square().sum () |> scalar
+let private sumAbs (t: torch.Tensor) = t.abs().sum () |> scalar
+
+/// L2 norms of a (in, units) kernel's columns: each unit's incoming weight vector.
+let private columnNorms (kernel: torch.Tensor) = values (kernel.detach().square().sum(0L).sqrt ())
+
+/// Targets that need kernel columns of norm about 8.7 and negative weights: y = x·W + b.
+let private growingData () =
+    let x = randn 11 [| 64L; 3L |]
+    let w = tensor2 [ [ 5.f; -5.f ]; [ 5.f; 5.f ]; [ -5.f; 5.f ] ]
+    x, torch.matmul(x, w).add (torch.tensor [| -1.f; -2.f |])
+
+let private initialKernel () = tensor2 [ [ 0.1f; -0.2f ]; [ 0.3f; 0.1f ]; [ -0.1f; 0.2f ] ]
+let private initialBias () = torch.tensor [| 0.05f; -0.05f |]
+
 [<Tests>]
 let tests =
     testList
@@ -225,4 +280,200 @@ let tests =
                     Expect.equal (Constraint.tryOfName "non_neg") (Some NonNeg) "non_neg"
                     Expect.equal (Constraint.tryOfName "unit_norm") (Some(UnitNorm [ 0 ])) "unit_norm"
                     Expect.equal (Constraint.tryOfName "min_max_norm") (Some(MinMaxNorm(0.0, 1.0, 1.0, [ 0 ]))) "min_max_norm"
+                    Expect.equal (Constraint.tryOfName "max_norm") (Some(MaxNorm(2.0, [ 0 ]))) "max_norm"
+                    Expect.throwsT<KerasException> (fun () -> Constraint.Parse "clip" |> ignore) "unknown constraint"
+                    Expect.throwsT<KerasException> (fun () -> Regularizer.Parse "l3" |> ignore) "unknown regularizer"
+                } ]
+
+          testList
+              "in layers"
+              [ test "Dense: evaluate's loss is the data loss plus the kernel and bias penalties, by hand" {
+                    let dense = Layers.Dense(2, kernelRegularizer = L2 0.01, biasRegularizer = L1 0.1)
+                    let kernel = tensor2 [ [ 1.f; -2.f ]; [ 0.5f; 3.f ]; [ -1.5f; 0.25f ] ]
+                    let bias = torch.tensor [| 0.5f; -1.f |]
+                    let model = modelOf dense [ kernel; bias ]
+                    let compiled = model.Compile(optimizer = sgd 0.1, loss = "mse")
+                    let x = randn 1 [| 20L; 3L |]
+                    let y = randn 2 [| 20L; 2L |]
+                    let dataLoss = torch.matmul(x, kernel).add(bias).sub(y).square().mean () |> scalar
+                    // Σw² = 1 + 4 + 0.25 + 9 + 2.25 + 0.0625 = 16.5625; Σ|b| = 1.5
+                    let penalty = 0.01 * 16.5625 + 0.1 * 1.5
+                    Expect.floatClose Accuracy.medium (weightPenalty dense) penalty "the layer's regularization losses"
+                    let loss = compiled.Evaluate(x, y, batchSize = 7, verbose = 0)["loss"]
+                    Expect.floatClose Accuracy.medium loss (dataLoss + penalty) "mse + 0.01·Σw² + 0.1·Σ|b|"
+                    Expect.floatClose Accuracy.medium (compiled.TestOnBatch(x, y)["loss"]) (dataLoss + penalty) "test_on_batch"
+                    let plain = modelOf (Layers.Dense(2)) [ kernel; bias ]
+                    let plainLoss = plain.Compile(optimizer = sgd 0.1, loss = "mse").Evaluate(x, y, verbose = 0)["loss"]
+                    Expect.floatClose Accuracy.medium plainLoss dataLoss "no regularizer: the data loss alone"
+                }
+
+                test "Dense: the activity penalty is the regularizer of the whole batch's output, not divided by the batch size" {
+                    let dense = Layers.Dense(2, activityRegularizer = L2 0.5)
+                    let kernel = tensor2 [ [ 1.f; 0.f ]; [ 0.f; 1.f ]; [ 1.f; -1.f ] ]
+                    let bias = torch.tensor [| 0.f; 1.f |]
+                    let model = modelOf dense [ kernel; bias ]
+                    let compiled = model.Compile(optimizer = sgd 0.1, loss = "mse")
+                    let x = tensor2 [ [ 1.f; 2.f; 3.f ]; [ 0.f; -1.f; 1.f ]; [ 2.f; 0.f; 0.f ]; [ -1.f; 1.f; 0.5f ] ]
+                    let y = tensor2 [ [ 4.f; 0.f ]; [ 1.f; -1.f ]; [ 2.f; 1.f ]; [ 0.f; 1.f ] ]
+                    // Outputs: [4, 0], [1, -1], [2, 1], [-0.5, 1.5]; Σ out² = 16 + 2 + 5 + 2.5 = 25.5.
+                    let out = torch.matmul(x, kernel).add bias
+                    closeTo 1e-6f [| 4.f; 0.f; 1.f; -1.f; 2.f; 1.f; -0.5f; 1.5f |] (values out) "outputs by hand"
+                    let dataLoss = out.sub(y).square().mean () |> scalar
+                    let loss = compiled.Evaluate(x, y, verbose = 0)["loss"]
+                    Expect.floatClose Accuracy.medium loss (dataLoss + 0.5 * 25.5) "mse + 0.5·Σ out² over the batch"
+                    Expect.floatClose Accuracy.medium (weightPenalty dense) 0.0 "no weight penalty"
+                    let config = Layer.getConfig dense
+                    Expect.equal (text [ "activity_regularizer"; "class_name" ] config) "L2" "serialized when set"
+                    Expect.isFalse ((Layer.getConfig (Layers.Dense 2)).ContainsKey "activity_regularizer") "absent otherwise, as Keras's base config"
+                }
+
+                test "the activity penalty's gradient reaches the weights" {
+                    let dense = Layers.Dense(1, useBias = false, activityRegularizer = L2 1.0)
+                    let model = modelOf dense [ tensor2 [ [ 1.f ]; [ 2.f ]; [ 3.f ] ] ]
+                    let compiled = model.Compile(optimizer = sgd 0.1, loss = "mse")
+                    let x = tensor2 [ [ 1.f; 0.f; 0.f ] ]
+                    // Output 1 = target: the data loss is 0, so only the penalty out² = (x·w)² moves w[0] by -0.1·2·1·1.
+                    compiled.TrainOnBatch(x, tensor2 [ [ 1.f ] ]) |> ignore
+                    closeTo 1e-6f [| 0.8f; 2.f; 3.f |] (values (Layer.weights dense).Head.Value) "w[0] = 1 - 0.1·2"
+                }
+
+                test "Conv2D, Embedding and LSTM penalties: weight regularizers by hand, activity on every output" {
+                    let conv = Layers.Conv2D(2, 2, kernelRegularizer = L2 0.01, biasRegularizer = L1 0.5, activityRegularizer = L1 0.1)
+                    let x = randn 3 [| 2L; 3L; 3L; 1L |]
+                    Layer.callEager conv false [ x ] |> ignore
+                    let kernel = (Layer.weights conv).Head.Value
+                    Layer.setWeights conv [ kernel.detach().clone (); torch.tensor [| 1.f; -2.f |] ]
+                    Expect.floatClose Accuracy.medium (weightPenalty conv) (0.01 * sumSquares kernel + 0.5 * 3.0) "Conv2D kernel and bias"
+                    let outputs, losses = callCollecting conv [ x ]
+                    Expect.equal losses.Length 1 "one activity loss"
+                    Expect.floatClose Accuracy.medium (scalar losses.Head) (0.1 * sumAbs outputs.Head) "0.1·Σ|out|"
+
+                    let embedding = Layers.Embedding(5, 2, embeddingsRegularizer = L2 0.1, activityRegularizer = L2 1.0)
+                    let ids = torch.tensor([| 0L; 3L; 3L; 4L |]).reshape (2L, 2L)
+                    let outputs, losses = callCollecting embedding [ ids ]
+                    let table = (Layer.weights embedding).Head.Value
+                    Expect.floatClose Accuracy.medium (weightPenalty embedding) (0.1 * sumSquares table) "the whole embeddings matrix"
+                    Expect.floatClose Accuracy.medium (scalar losses.Head) (sumSquares outputs.Head) "repeated rows count twice"
+
+                    let lstm =
+                        Layers.LSTM(
+                            3,
+                            returnState = true,
+                            kernelRegularizer = L2 0.01,
+                            recurrentRegularizer = L1 0.02,
+                            biasRegularizer = L2 0.03,
+                            activityRegularizer = L1 0.1
+                        )
+
+                    let seq = randn 4 [| 2L; 4L; 2L |]
+                    let outputs, losses = callCollecting lstm [ seq ]
+
+                    match Layer.weights lstm with
+                    | [ k; r; b ] ->
+                        let expected = 0.01 * sumSquares k.Value + 0.02 * sumAbs r.Value + 0.03 * sumSquares b.Value
+                        Expect.floatClose Accuracy.medium (weightPenalty lstm) expected "kernel, recurrent kernel and bias (unit forget bias included)"
+                    | ws -> failtestf "expected 3 LSTM weights, got %d" ws.Length
+
+                    Expect.equal losses.Length 3 "output, h and c are each penalized (Keras flattens the outputs)"
+                    List.iter2 (fun (o: torch.Tensor) (l: torch.Tensor) -> Expect.floatClose Accuracy.medium (scalar l) (0.1 * sumAbs o) "0.1·Σ|out|") outputs losses
+                }
+
+                test "max_norm(1.0) keeps every kernel column at norm 1 or less through training" {
+                    let x, y = growingData ()
+                    let train (layer: Layer) =
+                        let model = modelOf layer [ initialKernel (); initialBias () ]
+                        model.Compile(optimizer = sgd 0.05, loss = "mse").Fit(x, y, batchSize = 16, epochs = 5, shuffle = false, verbose = 0) |> ignore
+                        columnNorms (Layer.weights layer).Head.Value
+
+                    let free = train (Layers.Dense 2)
+                    Expect.isTrue (free |> Array.forall (fun n -> n > 2.f)) $"without the constraint the columns grow ({free})"
+                    let constrained = train (Layers.Dense(2, kernelConstraint = MaxNorm(1.0, [ 0 ])))
+                    Expect.all constrained (fun n -> n <= 1.f + 1e-6f) $"every column norm ≤ 1 ({constrained})"
+                    Expect.all constrained (fun n -> n > 0.99f) "the columns pushed to the bound sit on it"
+                }
+
+                test "non_neg keeps the kernel and the bias non-negative through training" {
+                    let x, y = growingData ()
+                    let dense = Layers.Dense(2, kernelConstraint = "non_neg", biasConstraint = NonNeg)
+                    let model = modelOf dense [ initialKernel().abs (); initialBias().abs () ]
+                    model.Compile(optimizer = sgd 0.05, loss = "mse").Fit(x, y, batchSize = 16, epochs = 3, shuffle = false, verbose = 0) |> ignore
+
+                    match Layer.weights dense with
+                    | [ k; b ] ->
+                        Expect.all (values k.Value) (fun v -> v >= 0.f) "kernel ≥ 0"
+                        Expect.all (values b.Value) (fun v -> v >= 0.f) "bias ≥ 0"
+                        Expect.exists (values k.Value) (fun v -> v = 0.f) "the weights that wanted to go negative were clipped to 0"
+                        Expect.exists (values k.Value) (fun v -> v > 1.f) "the others trained"
+                    | ws -> failtestf "expected 2 weights, got %d" ws.Length
+                }
+
+                test "Gradients.apply applies the constraints after the update" {
+                    let x, y = growingData ()
+                    let dense = Layers.Dense(2, kernelConstraint = MaxNorm(0.5, [ 0 ]))
+                    let model = modelOf dense [ initialKernel (); initialBias () ]
+                    let compiled = model.Compile(optimizer = sgd 0.1, loss = "mse")
+                    let weights = Model.trainableWeights model
+
+                    for _ in 1..5 do
+                        let _, grads = Gradients.valueAndGrad (fun () -> compiled.ComputeLoss(x, y)) weights
+                        Gradients.apply compiled.Optimizer weights grads
+
+                    Expect.all (columnNorms (Layer.weights dense).Head.Value) (fun n -> n <= 0.5f + 1e-6f) "column norms ≤ 0.5"
+                }
+
+                test "configs hold Keras's serialized regularizers and constraints, null where absent" {
+                    let dense = Layers.Dense(4, kernelRegularizer = "l2", kernelConstraint = MaxNorm(1.0, [ 0 ]))
+                    let config = Layer.getConfig dense
+
+                    Expect.equal
+                        (config["kernel_regularizer"].ToJsonString())
+                        """{"module":"keras.regularizers","class_name":"L2","config":{"l2":0.01},"registered_name":null}"""
+                        "kernel_regularizer"
+
+                    for key in [ "bias_regularizer"; "bias_constraint" ] do
+                        Expect.isTrue (config.ContainsKey key && isNull config[key]) $"{key} is null"
+
+                    let c = config["kernel_constraint"]
+                    Expect.equal (c["module"].GetValue<string>()) "keras.constraints" "constraint module"
+                    Expect.equal (c["class_name"].GetValue<string>()) "MaxNorm" "constraint class"
+                    Expect.equal (number [ "config"; "max_value" ] c) 1.0 "max_value"
+                    Expect.equal (integer [ "config"; "axis" ] c) 0 "axis"
+
+                    let conv = Layer.getConfig (Layers.Conv1D(2, 3, biasRegularizer = L1L2(0.1, 0.2), activityRegularizer = L1 0.3))
+                    Expect.equal (number [ "bias_regularizer"; "config"; "l2" ] conv) 0.2 "Conv1D bias_regularizer"
+                    Expect.equal (text [ "activity_regularizer"; "class_name" ] conv) "L1" "Conv1D activity_regularizer"
+                    Expect.isNull conv["kernel_constraint"] "Conv1D kernel_constraint"
+                    let separable = Layer.getConfig (Layers.SeparableConv2D(2, 3, pointwiseConstraint = NonNeg))
+                    Expect.equal (text [ "pointwise_constraint"; "class_name" ] separable) "NonNeg" "SeparableConv2D"
+                    let embedding = Layer.getConfig (Layers.Embedding(10, 3, embeddingsConstraint = UnitNorm [ 1 ]))
+                    Expect.equal (integer [ "embeddings_constraint"; "config"; "axis" ] embedding) 1 "Embedding"
+                    let gru = Layer.getConfig (Layers.GRU(3, recurrentRegularizer = "l1", recurrentConstraint = "unit_norm"))
+                    Expect.equal (number [ "recurrent_regularizer"; "config"; "l1" ] gru) 0.01 "GRU recurrent_regularizer"
+                    Expect.equal (text [ "recurrent_constraint"; "class_name" ] gru) "UnitNorm" "GRU recurrent_constraint"
+                }
+
+                test "the l2 penalty's gradient 2·l2·w reaches the kernel in a training step" {
+                    let dense = Layers.Dense(2, kernelRegularizer = L2 0.5)
+                    let model = modelOf dense [ initialKernel (); torch.zeros 2L ]
+                    let compiled = model.Compile(optimizer = sgd 0.1, loss = "mse")
+                    // Zero inputs and targets: the data loss has no gradient on the kernel; only the penalty moves it.
+                    compiled.TrainOnBatch(torch.zeros (4L, 3L), torch.zeros (4L, 2L)) |> ignore
+                    let expected = values (initialKernel ()) |> Array.map (fun w -> w - 0.1f * 2.f * 0.5f * w)
+                    closeTo 1e-6f expected (values (Layer.weights dense).Head.Value) "w - lr·2·l2·w"
+                } ]
+
+          testSequenced
+          <| testList
+              "in training"
+              [ test "training with an l2 kernel regularizer ends with smaller weights than the same run without" {
+                    let x, y = growingData ()
+                    let train (layer: Layer) =
+                        Utils.setRandomSeed 21
+                        let model = modelOf layer [ initialKernel (); initialBias () ]
+                        model.Compile(optimizer = sgd 0.05, loss = "mse").Fit(x, y, batchSize = 16, epochs = 5, verbose = 0) |> ignore
+                        sumSquares (Layer.weights layer).Head.Value
+
+                    let plain = train (Layers.Dense 2)
+                    let regularized = train (Layers.Dense(2, kernelRegularizer = L2 0.1))
+                    Expect.isLessThan regularized (plain * 0.9) $"Σw² with l2(0.1) ({regularized}) < without ({plain})"
                 } ] ]

@@ -51,7 +51,8 @@ let private weight name (shape: int list) init : WeightSpec =
       Shape = shape
       Initializer = init
       Trainable = true
-      DType = Float32 }
+      DType = Float32
+      Constraint = None }
 
 /// <summary>Configuration of <see cref="multiHeadAttention"/>, with Keras's defaults in
 /// <see cref="MultiHeadAttentionConfig.Default"/>. The last three fields are Keras's call arguments, fixed per

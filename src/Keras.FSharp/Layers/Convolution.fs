@@ -59,6 +59,16 @@ type ConvConfig =
         KernelInitializer: Initializer
         /// Initializer of the bias.
         BiasInitializer: Initializer
+        /// Penalty on the kernel added to the training loss.
+        KernelRegularizer: Regularizer option
+        /// Penalty on the bias added to the training loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's output added to the training loss (summed over the batch, as Keras 3 does).
+        ActivityRegularizer: Regularizer option
+        /// Projection of the kernel after each optimizer step.
+        KernelConstraint: Constraint option
+        /// Projection of the bias after each optimizer step.
+        BiasConstraint: Constraint option
     }
 
     /// Keras's defaults: strides 1, "valid", channels_last, dilation 1, one group, linear, bias on,
@@ -76,6 +86,11 @@ type ConvConfig =
             UseBias = true
             KernelInitializer = GlorotUniform
             BiasInitializer = Zeros
+            KernelRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            KernelConstraint = None
+            BiasConstraint = None
         }
 
     /// <summary>A configuration from Keras-style optional arguments; omitted ones take Keras's defaults.</summary>
@@ -91,7 +106,12 @@ type ConvConfig =
             ?activation: Activation,
             ?useBias: bool,
             ?kernelInitializer: Initializer,
-            ?biasInitializer: Initializer
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint
         ) =
         let d = ConvConfig.Default(filters, kernelSize.Values)
 
@@ -105,6 +125,11 @@ type ConvConfig =
             UseBias = defaultArg useBias d.UseBias
             KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
             BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+            KernelRegularizer = kernelRegularizer
+            BiasRegularizer = biasRegularizer
+            ActivityRegularizer = activityRegularizer
+            KernelConstraint = kernelConstraint
+            BiasConstraint = biasConstraint
         }
 
 /// Configuration of the transposed convolutions, with Keras's defaults in <see cref="ConvTransposeConfig.Default"/>.
@@ -132,6 +157,16 @@ type ConvTransposeConfig =
         KernelInitializer: Initializer
         /// Initializer of the bias.
         BiasInitializer: Initializer
+        /// Penalty on the kernel added to the training loss.
+        KernelRegularizer: Regularizer option
+        /// Penalty on the bias added to the training loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's output added to the training loss (summed over the batch, as Keras 3 does).
+        ActivityRegularizer: Regularizer option
+        /// Projection of the kernel after each optimizer step.
+        KernelConstraint: Constraint option
+        /// Projection of the bias after each optimizer step.
+        BiasConstraint: Constraint option
     }
 
     /// Keras's defaults: strides 1, "valid", no output padding, channels_last, dilation 1, linear, bias on,
@@ -149,6 +184,11 @@ type ConvTransposeConfig =
             UseBias = true
             KernelInitializer = GlorotUniform
             BiasInitializer = Zeros
+            KernelRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            KernelConstraint = None
+            BiasConstraint = None
         }
 
     /// <summary>A configuration from Keras-style optional arguments; omitted ones take Keras's defaults.</summary>
@@ -164,7 +204,12 @@ type ConvTransposeConfig =
             ?activation: Activation,
             ?useBias: bool,
             ?kernelInitializer: Initializer,
-            ?biasInitializer: Initializer
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint
         ) =
         let d = ConvTransposeConfig.Default(filters, kernelSize.Values)
 
@@ -178,6 +223,11 @@ type ConvTransposeConfig =
             UseBias = defaultArg useBias d.UseBias
             KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
             BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+            KernelRegularizer = kernelRegularizer
+            BiasRegularizer = biasRegularizer
+            ActivityRegularizer = activityRegularizer
+            KernelConstraint = kernelConstraint
+            BiasConstraint = biasConstraint
         }
 
 /// Configuration of the depthwise convolutions, with Keras's defaults in <see cref="DepthwiseConvConfig.Default"/>.
@@ -203,6 +253,16 @@ type DepthwiseConvConfig =
         DepthwiseInitializer: Initializer
         /// Initializer of the bias.
         BiasInitializer: Initializer
+        /// Penalty on the depthwise kernel added to the training loss.
+        DepthwiseRegularizer: Regularizer option
+        /// Penalty on the bias added to the training loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's output added to the training loss (summed over the batch, as Keras 3 does).
+        ActivityRegularizer: Regularizer option
+        /// Projection of the depthwise kernel after each optimizer step.
+        DepthwiseConstraint: Constraint option
+        /// Projection of the bias after each optimizer step.
+        BiasConstraint: Constraint option
     }
 
     /// Keras's defaults: strides 1, "valid", depth multiplier 1, channels_last, dilation 1, linear, bias on,
@@ -219,6 +279,11 @@ type DepthwiseConvConfig =
             UseBias = true
             DepthwiseInitializer = GlorotUniform
             BiasInitializer = Zeros
+            DepthwiseRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            DepthwiseConstraint = None
+            BiasConstraint = None
         }
 
     /// <summary>A configuration from Keras-style optional arguments; omitted ones take Keras's defaults.</summary>
@@ -233,7 +298,12 @@ type DepthwiseConvConfig =
             ?activation: Activation,
             ?useBias: bool,
             ?depthwiseInitializer: Initializer,
-            ?biasInitializer: Initializer
+            ?biasInitializer: Initializer,
+            ?depthwiseRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?depthwiseConstraint: Constraint,
+            ?biasConstraint: Constraint
         ) =
         let d = DepthwiseConvConfig.Default(kernelSize.Values)
 
@@ -247,6 +317,11 @@ type DepthwiseConvConfig =
             UseBias = defaultArg useBias d.UseBias
             DepthwiseInitializer = defaultArg depthwiseInitializer d.DepthwiseInitializer
             BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+            DepthwiseRegularizer = depthwiseRegularizer
+            BiasRegularizer = biasRegularizer
+            ActivityRegularizer = activityRegularizer
+            DepthwiseConstraint = depthwiseConstraint
+            BiasConstraint = biasConstraint
         }
 
 /// Configuration of the separable convolutions, with Keras's defaults in <see cref="SeparableConvConfig.Default"/>.
@@ -276,6 +351,20 @@ type SeparableConvConfig =
         PointwiseInitializer: Initializer
         /// Initializer of the bias.
         BiasInitializer: Initializer
+        /// Penalty on the depthwise kernel added to the training loss.
+        DepthwiseRegularizer: Regularizer option
+        /// Penalty on the pointwise kernel added to the training loss.
+        PointwiseRegularizer: Regularizer option
+        /// Penalty on the bias added to the training loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's output added to the training loss (summed over the batch, as Keras 3 does).
+        ActivityRegularizer: Regularizer option
+        /// Projection of the depthwise kernel after each optimizer step.
+        DepthwiseConstraint: Constraint option
+        /// Projection of the pointwise kernel after each optimizer step.
+        PointwiseConstraint: Constraint option
+        /// Projection of the bias after each optimizer step.
+        BiasConstraint: Constraint option
     }
 
     /// Keras's defaults: strides 1, "valid", depth multiplier 1, channels_last, dilation 1, linear, bias on,
@@ -294,6 +383,13 @@ type SeparableConvConfig =
             DepthwiseInitializer = GlorotUniform
             PointwiseInitializer = GlorotUniform
             BiasInitializer = Zeros
+            DepthwiseRegularizer = None
+            PointwiseRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            DepthwiseConstraint = None
+            PointwiseConstraint = None
+            BiasConstraint = None
         }
 
     /// <summary>A configuration from Keras-style optional arguments; omitted ones take Keras's defaults.</summary>
@@ -310,7 +406,14 @@ type SeparableConvConfig =
             ?useBias: bool,
             ?depthwiseInitializer: Initializer,
             ?pointwiseInitializer: Initializer,
-            ?biasInitializer: Initializer
+            ?biasInitializer: Initializer,
+            ?depthwiseRegularizer: Regularizer,
+            ?pointwiseRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?depthwiseConstraint: Constraint,
+            ?pointwiseConstraint: Constraint,
+            ?biasConstraint: Constraint
         ) =
         let d = SeparableConvConfig.Default(filters, kernelSize.Values)
 
@@ -325,6 +428,13 @@ type SeparableConvConfig =
             DepthwiseInitializer = defaultArg depthwiseInitializer d.DepthwiseInitializer
             PointwiseInitializer = defaultArg pointwiseInitializer d.PointwiseInitializer
             BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+            DepthwiseRegularizer = depthwiseRegularizer
+            PointwiseRegularizer = pointwiseRegularizer
+            BiasRegularizer = biasRegularizer
+            ActivityRegularizer = activityRegularizer
+            DepthwiseConstraint = depthwiseConstraint
+            PointwiseConstraint = pointwiseConstraint
+            BiasConstraint = biasConstraint
         }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -545,13 +655,14 @@ let private convOutput
                         }
                     ])
 
-let private weight name shape init =
+let private weight name shape init (weightConstraint: Constraint option) =
     {
         Name = name
         Shape = shape
         Initializer = init
         Trainable = true
         DType = Float32
+        Constraint = Constraint.projection weightConstraint
     }
 
 /// Input rules once built: the rank and the channel count of the first call.
@@ -735,8 +846,10 @@ let private addBias (g: Geometry) (bias: torch.Tensor) (y: torch.Tensor) =
 
 let private configOf (entries: (string * JsonNode) list) = fun () -> Config.ofList entries
 
-let private regularizerEntries names =
-    names |> List.map (fun n -> n, (null: JsonNode))
+/// Keras's regularizer and constraint entries: their serialized forms, null where absent.
+let private regularizerEntries (regularizers: (string * Regularizer option) list) (constraints: (string * Constraint option) list) =
+    (regularizers |> List.map (fun (n, r) -> n, Regularizer.configOrNull r))
+    @ (constraints |> List.map (fun (n, c) -> n, Constraint.configOrNull c))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Conv1D / Conv2D / Conv3D
@@ -776,8 +889,9 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
                             "kernel"
                             (g.KernelSize @ [ channels / config.Groups; config.Filters ])
                             config.KernelInitializer
+                            config.KernelConstraint
                     if config.UseBias then
-                        yield weight "bias" [ config.Filters ] config.BiasInitializer
+                        yield weight "bias" [ config.Filters ] config.BiasInitializer config.BiasConstraint
                 ]
             InputSpecs = specs
         }
@@ -794,7 +908,7 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
         let y =
             convolveToTorch g config.Groups x (torchKernel rank ctx.Weights[0].Value) bias
 
-        [ Activation.apply config.Activation (fromTorchLayout g y) ]
+        Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation (fromTorchLayout g y) ]
 
     Layer.create
         name
@@ -817,11 +931,13 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
                         yield!
                             regularizerEntries
                                 [
-                                    "kernel_regularizer"
-                                    "bias_regularizer"
-                                    "activity_regularizer"
-                                    "kernel_constraint"
-                                    "bias_constraint"
+                                    "kernel_regularizer", config.KernelRegularizer
+                                    "bias_regularizer", config.BiasRegularizer
+                                    "activity_regularizer", config.ActivityRegularizer
+                                ]
+                                [
+                                    "kernel_constraint", config.KernelConstraint
+                                    "bias_constraint", config.BiasConstraint
                                 ]
                     ]
             InputSpecs =
@@ -835,7 +951,8 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
             Call = call
             SubLayers = fun () -> []
             ComputeMask = fun _ _ -> []
-            RegularizationLosses = fun _ -> []
+            RegularizationLosses =
+                Regularizer.ofWeights [ config.KernelRegularizer, "kernel"; config.BiasRegularizer, "bias" ]
         }
 
 /// <summary>1D convolution (temporal): input (batch, steps, channels), kernel (kernel_size, channels / groups,
@@ -939,9 +1056,14 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
         {
             Weights =
                 [
-                    yield weight "kernel" (g.KernelSize @ [ config.Filters; channels ]) config.KernelInitializer
+                    yield
+                        weight
+                            "kernel"
+                            (g.KernelSize @ [ config.Filters; channels ])
+                            config.KernelInitializer
+                            config.KernelConstraint
                     if config.UseBias then
-                        yield weight "bias" [ config.Filters ] config.BiasInitializer
+                        yield weight "bias" [ config.Filters ] config.BiasInitializer config.BiasConstraint
                 ]
             InputSpecs = specs
         }
@@ -985,7 +1107,7 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
 
         let y = fromTorchLayout g y
         let y = if extends && not (isNull bias) then addBias g bias y else y
-        [ Activation.apply config.Activation y ]
+        Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation y ]
 
     Layer.create
         name
@@ -1012,11 +1134,13 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
                         yield!
                             regularizerEntries
                                 [
-                                    "kernel_regularizer"
-                                    "bias_regularizer"
-                                    "activity_regularizer"
-                                    "kernel_constraint"
-                                    "bias_constraint"
+                                    "kernel_regularizer", config.KernelRegularizer
+                                    "bias_regularizer", config.BiasRegularizer
+                                    "activity_regularizer", config.ActivityRegularizer
+                                ]
+                                [
+                                    "kernel_constraint", config.KernelConstraint
+                                    "bias_constraint", config.BiasConstraint
                                 ]
                     ]
             InputSpecs =
@@ -1030,7 +1154,8 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
             Call = call
             SubLayers = fun () -> []
             ComputeMask = fun _ _ -> []
-            RegularizationLosses = fun _ -> []
+            RegularizationLosses =
+                Regularizer.ofWeights [ config.KernelRegularizer, "kernel"; config.BiasRegularizer, "bias" ]
         }
 
 /// <summary>Transposed 1D convolution: kernel (kernel_size, filters, channels). Output length (n - 1)·s + k for
@@ -1087,8 +1212,14 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
                             "kernel"
                             (g.KernelSize @ [ channels; config.DepthMultiplier ])
                             config.DepthwiseInitializer
+                            config.DepthwiseConstraint
                     if config.UseBias then
-                        yield weight "bias" [ channels * config.DepthMultiplier ] config.BiasInitializer
+                        yield
+                            weight
+                                "bias"
+                                [ channels * config.DepthMultiplier ]
+                                config.BiasInitializer
+                                config.BiasConstraint
                 ]
             InputSpecs = specs
         }
@@ -1105,7 +1236,7 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
         let kernel = ctx.Weights[0].Value
         let channels = int kernel.shape[rank]
         let y = convolveToTorch g channels x (torchDepthwiseKernel rank kernel) bias
-        [ Activation.apply config.Activation (fromTorchLayout g y) ]
+        Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation (fromTorchLayout g y) ]
 
     Layer.create
         name
@@ -1127,11 +1258,13 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
                         yield!
                             regularizerEntries
                                 [
-                                    "depthwise_regularizer"
-                                    "bias_regularizer"
-                                    "activity_regularizer"
-                                    "depthwise_constraint"
-                                    "bias_constraint"
+                                    "depthwise_regularizer", config.DepthwiseRegularizer
+                                    "bias_regularizer", config.BiasRegularizer
+                                    "activity_regularizer", config.ActivityRegularizer
+                                ]
+                                [
+                                    "depthwise_constraint", config.DepthwiseConstraint
+                                    "bias_constraint", config.BiasConstraint
                                 ]
                     ]
             InputSpecs =
@@ -1145,7 +1278,8 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
             Call = call
             SubLayers = fun () -> []
             ComputeMask = fun _ _ -> []
-            RegularizationLosses = fun _ -> []
+            RegularizationLosses =
+                Regularizer.ofWeights [ config.DepthwiseRegularizer, "kernel"; config.BiasRegularizer, "bias" ]
         }
 
 /// <summary>Depthwise 1D convolution: each input channel convolved with its own <c>DepthMultiplier</c> filters;
@@ -1187,13 +1321,15 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
                             "depthwise_kernel"
                             (g.KernelSize @ [ channels; config.DepthMultiplier ])
                             config.DepthwiseInitializer
+                            config.DepthwiseConstraint
                     yield
                         weight
                             "pointwise_kernel"
                             (List.replicate rank 1 @ [ channels * config.DepthMultiplier; config.Filters ])
                             config.PointwiseInitializer
+                            config.PointwiseConstraint
                     if config.UseBias then
-                        yield weight "bias" [ config.Filters ] config.BiasInitializer
+                        yield weight "bias" [ config.Filters ] config.BiasInitializer config.BiasConstraint
                 ]
             InputSpecs = specs
         }
@@ -1215,7 +1351,7 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
         let y =
             convNd rank z (torchKernel rank ctx.Weights[1].Value) bias ones zeros ones 1L
 
-        [ Activation.apply config.Activation (fromTorchLayout g y) ]
+        Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation (fromTorchLayout g y) ]
 
     Layer.create
         name
@@ -1239,13 +1375,15 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
                         yield!
                             regularizerEntries
                                 [
-                                    "depthwise_regularizer"
-                                    "pointwise_regularizer"
-                                    "bias_regularizer"
-                                    "activity_regularizer"
-                                    "depthwise_constraint"
-                                    "pointwise_constraint"
-                                    "bias_constraint"
+                                    "depthwise_regularizer", config.DepthwiseRegularizer
+                                    "pointwise_regularizer", config.PointwiseRegularizer
+                                    "bias_regularizer", config.BiasRegularizer
+                                    "activity_regularizer", config.ActivityRegularizer
+                                ]
+                                [
+                                    "depthwise_constraint", config.DepthwiseConstraint
+                                    "pointwise_constraint", config.PointwiseConstraint
+                                    "bias_constraint", config.BiasConstraint
                                 ]
                     ]
             InputSpecs =
@@ -1259,7 +1397,13 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
             Call = call
             SubLayers = fun () -> []
             ComputeMask = fun _ _ -> []
-            RegularizationLosses = fun _ -> []
+            RegularizationLosses =
+                Regularizer.ofWeights
+                    [
+                        config.DepthwiseRegularizer, "depthwise_kernel"
+                        config.PointwiseRegularizer, "pointwise_kernel"
+                        config.BiasRegularizer, "bias"
+                    ]
         }
 
 /// <summary>Separable 1D convolution: a depthwise convolution (kernel (kernel_size, channels, depth_multiplier))

@@ -48,15 +48,30 @@ type DenseConfig =
       Activation: Activation
       UseBias: bool
       KernelInitializer: Initializer
-      BiasInitializer: Initializer }
+      BiasInitializer: Initializer
+      /// Penalty on the kernel added to the training loss.
+      KernelRegularizer: Regularizer option
+      /// Penalty on the bias added to the training loss.
+      BiasRegularizer: Regularizer option
+      /// Penalty on the layer's output added to the training loss (summed over the batch, as Keras 3 does).
+      ActivityRegularizer: Regularizer option
+      /// Projection of the kernel after each optimizer step.
+      KernelConstraint: Constraint option
+      /// Projection of the bias after each optimizer step.
+      BiasConstraint: Constraint option }
 
-    /// Keras's defaults: linear activation, bias on, glorot_uniform kernel, zero bias.
+    /// Keras's defaults: linear activation, bias on, glorot_uniform kernel, zero bias, no regularizers or constraints.
     static member Default(units) =
         { Units = units
           Activation = Linear
           UseBias = true
           KernelInitializer = GlorotUniform
-          BiasInitializer = Zeros }
+          BiasInitializer = Zeros
+          KernelRegularizer = None
+          BiasRegularizer = None
+          ActivityRegularizer = None
+          KernelConstraint = None
+          BiasConstraint = None }
 
 /// <summary>The densely connected layer: <c>activation(inputs · kernel + bias)</c> on the last axis.</summary>
 let dense (config: DenseConfig) (name: string option) : Layer =
@@ -89,14 +104,16 @@ let dense (config: DenseConfig) (name: string option) : Layer =
                     Shape = [ inDim; config.Units ]
                     Initializer = config.KernelInitializer
                     Trainable = true
-                    DType = Float32 }
+                    DType = Float32
+                    Constraint = Constraint.projection config.KernelConstraint }
               if config.UseBias then
                   yield
                       { Name = "bias"
                         Shape = [ config.Units ]
                         Initializer = config.BiasInitializer
                         Trainable = true
-                        DType = Float32 } ]
+                        DType = Float32
+                        Constraint = Constraint.projection config.BiasConstraint } ]
           InputSpecs = [ { InputSpec.any with MinNDim = Some 2; Axes = [ -1, inDim ] } ] }
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
@@ -111,7 +128,7 @@ let dense (config: DenseConfig) (name: string option) : Layer =
             else
                 torch.matmul (x, kernel)
 
-        [ Activation.apply config.Activation z ]
+        Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation z ]
 
     Layer.create
         name
@@ -119,22 +136,26 @@ let dense (config: DenseConfig) (name: string option) : Layer =
           Config =
             fun () ->
                 Config.ofList
-                    [ "units", Config.value config.Units
-                      "activation", Config.activation config.Activation
-                      "use_bias", Config.value config.UseBias
-                      "kernel_initializer", Config.initializer config.KernelInitializer
-                      "bias_initializer", Config.initializer config.BiasInitializer
-                      "kernel_regularizer", null
-                      "bias_regularizer", null
-                      "kernel_constraint", null
-                      "bias_constraint", null ]
+                    [ // Keras's base Layer.get_config writes activity_regularizer (after dtype) only when set.
+                      match config.ActivityRegularizer with
+                      | Some r -> yield "activity_regularizer", Regularizer.config r
+                      | None -> ()
+                      yield "units", Config.value config.Units
+                      yield "activation", Config.activation config.Activation
+                      yield "use_bias", Config.value config.UseBias
+                      yield "kernel_initializer", Config.initializer config.KernelInitializer
+                      yield "bias_initializer", Config.initializer config.BiasInitializer
+                      yield "kernel_regularizer", Regularizer.configOrNull config.KernelRegularizer
+                      yield "bias_regularizer", Regularizer.configOrNull config.BiasRegularizer
+                      yield "kernel_constraint", Constraint.configOrNull config.KernelConstraint
+                      yield "bias_constraint", Constraint.configOrNull config.BiasConstraint ]
           InputSpecs = [ { InputSpec.any with MinNDim = Some 2 } ]
           ComputeOutput = computeOutput
           Build = build
           Call = call
           SubLayers = fun () -> []
           ComputeMask = Layer.passMask
-          RegularizationLosses = fun _ -> [] }
+          RegularizationLosses = Regularizer.ofWeights [ config.KernelRegularizer, "kernel"; config.BiasRegularizer, "bias" ] }
 
 /// Applies an activation function to its input.
 let activation (activation: Activation) (name: string option) : Layer =

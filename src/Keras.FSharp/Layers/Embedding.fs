@@ -15,15 +15,25 @@ type EmbeddingConfig =
         EmbeddingsInitializer: Initializer
         /// When true, index 0 is padding: the output mask is <c>inputs != 0</c>.
         MaskZero: bool
+        /// Penalty on the <c>embeddings</c> matrix added to the training loss.
+        EmbeddingsRegularizer: Regularizer option
+        /// Penalty on the layer's output added to the training loss (summed over the batch, as Keras 3 does).
+        ActivityRegularizer: Regularizer option
+        /// Projection of the <c>embeddings</c> matrix after each optimizer step.
+        EmbeddingsConstraint: Constraint option
     }
 
-    /// Keras's defaults: "uniform" initializer (RandomUniform in [-0.05, 0.05]), no masking.
+    /// Keras's defaults: "uniform" initializer (RandomUniform in [-0.05, 0.05]), no masking, no regularizers or
+    /// constraint.
     static member Default(inputDim, outputDim) =
         {
             InputDim = inputDim
             OutputDim = outputDim
             EmbeddingsInitializer = RandomUniform(-0.05, 0.05)
             MaskZero = false
+            EmbeddingsRegularizer = None
+            ActivityRegularizer = None
+            EmbeddingsConstraint = None
         }
 
 /// <summary>Turns non-negative integer indices into dense vectors: an input of shape <c>(…)</c> gives
@@ -72,6 +82,7 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
                         Initializer = config.EmbeddingsInitializer
                         Trainable = true
                         DType = Float32
+                        Constraint = Constraint.projection config.EmbeddingsConstraint
                     }
                 ]
             InputSpecs = []
@@ -109,7 +120,7 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
             embeddings.index_select (0L, indices.reshape(-1L).to_type torch.ScalarType.Int64)
 
         let shape = Array.append x.shape [| int64 config.OutputDim |]
-        [ flat.reshape shape ]
+        Regularizer.addActivity config.ActivityRegularizer ctx [ flat.reshape shape ]
 
     let computeMask (inputs: torch.Tensor list) (_: torch.Tensor option list) =
         if config.MaskZero then
@@ -128,9 +139,9 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
                             "input_dim", Config.value config.InputDim
                             "output_dim", Config.value config.OutputDim
                             "embeddings_initializer", Config.initializer config.EmbeddingsInitializer
-                            "embeddings_regularizer", null
-                            "activity_regularizer", null
-                            "embeddings_constraint", null
+                            "embeddings_regularizer", Regularizer.configOrNull config.EmbeddingsRegularizer
+                            "activity_regularizer", Regularizer.configOrNull config.ActivityRegularizer
+                            "embeddings_constraint", Constraint.configOrNull config.EmbeddingsConstraint
                             "mask_zero", Config.value config.MaskZero
                             "quantization_config", null
                         ]
@@ -140,7 +151,7 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
             Call = call
             SubLayers = fun () -> []
             ComputeMask = computeMask
-            RegularizationLosses = fun _ -> []
+            RegularizationLosses = Regularizer.ofWeights [ config.EmbeddingsRegularizer, "embeddings" ]
         }
 
 /// <summary>Masks timesteps whose features all equal <paramref name="maskValue"/>: those timesteps become zero in the

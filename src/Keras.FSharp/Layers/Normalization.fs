@@ -61,7 +61,8 @@ let private weight name (shape: int list) init trainable : WeightSpec =
       Shape = shape
       Initializer = init
       Trainable = trainable
-      DType = Float32 }
+      DType = Float32
+      Constraint = None }
 
 /// Configuration of <see cref="batchNormalization"/>, with Keras's defaults in <see cref="BatchNormalizationConfig.Default"/>.
 type BatchNormalizationConfig =

@@ -28,6 +28,20 @@ type SimpleRNNConfig =
         RecurrentInitializer: Initializer
         /// Initializer of <c>bias</c> (units).
         BiasInitializer: Initializer
+        /// Penalty on <c>kernel</c> added to the training loss.
+        KernelRegularizer: Regularizer option
+        /// Penalty on <c>recurrent_kernel</c> added to the training loss.
+        RecurrentRegularizer: Regularizer option
+        /// Penalty on <c>bias</c> added to the training loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's outputs added to the training loss (summed over the batch, as Keras 3 does).
+        ActivityRegularizer: Regularizer option
+        /// Projection of <c>kernel</c> after each optimizer step.
+        KernelConstraint: Constraint option
+        /// Projection of <c>recurrent_kernel</c> after each optimizer step.
+        RecurrentConstraint: Constraint option
+        /// Projection of <c>bias</c> after each optimizer step.
+        BiasConstraint: Constraint option
         /// Fraction of the inputs dropped in training (one mask per sequence, shared by all timesteps); clamped to [0, 1].
         Dropout: float
         /// Fraction of the recurrent state dropped in training; clamped to [0, 1].
@@ -54,6 +68,13 @@ type SimpleRNNConfig =
             KernelInitializer = GlorotUniform
             RecurrentInitializer = Orthogonal 1.0
             BiasInitializer = Zeros
+            KernelRegularizer = None
+            RecurrentRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            KernelConstraint = None
+            RecurrentConstraint = None
+            BiasConstraint = None
             Dropout = 0.0
             RecurrentDropout = 0.0
             Seed = None
@@ -80,6 +101,20 @@ type LSTMConfig =
         RecurrentInitializer: Initializer
         /// Initializer of <c>bias</c> (4·units).
         BiasInitializer: Initializer
+        /// Penalty on <c>kernel</c> added to the training loss.
+        KernelRegularizer: Regularizer option
+        /// Penalty on <c>recurrent_kernel</c> added to the training loss.
+        RecurrentRegularizer: Regularizer option
+        /// Penalty on <c>bias</c> added to the training loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's outputs added to the training loss (summed over the batch, as Keras 3 does).
+        ActivityRegularizer: Regularizer option
+        /// Projection of <c>kernel</c> after each optimizer step.
+        KernelConstraint: Constraint option
+        /// Projection of <c>recurrent_kernel</c> after each optimizer step.
+        RecurrentConstraint: Constraint option
+        /// Projection of <c>bias</c> after each optimizer step.
+        BiasConstraint: Constraint option
         /// When true, the forget-gate part of the bias starts at 1 (the other parts use the bias initializer).
         UnitForgetBias: bool
         /// Fraction of the inputs dropped in training; clamped to [0, 1].
@@ -110,6 +145,13 @@ type LSTMConfig =
             KernelInitializer = GlorotUniform
             RecurrentInitializer = Orthogonal 1.0
             BiasInitializer = Zeros
+            KernelRegularizer = None
+            RecurrentRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            KernelConstraint = None
+            RecurrentConstraint = None
+            BiasConstraint = None
             UnitForgetBias = true
             Dropout = 0.0
             RecurrentDropout = 0.0
@@ -137,6 +179,20 @@ type GRUConfig =
         RecurrentInitializer: Initializer
         /// Initializer of <c>bias</c>: (2, 3·units) with reset_after (input and recurrent biases), else (3·units).
         BiasInitializer: Initializer
+        /// Penalty on <c>kernel</c> added to the training loss.
+        KernelRegularizer: Regularizer option
+        /// Penalty on <c>recurrent_kernel</c> added to the training loss.
+        RecurrentRegularizer: Regularizer option
+        /// Penalty on <c>bias</c> added to the training loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's outputs added to the training loss (summed over the batch, as Keras 3 does).
+        ActivityRegularizer: Regularizer option
+        /// Projection of <c>kernel</c> after each optimizer step.
+        KernelConstraint: Constraint option
+        /// Projection of <c>recurrent_kernel</c> after each optimizer step.
+        RecurrentConstraint: Constraint option
+        /// Projection of <c>bias</c> after each optimizer step.
+        BiasConstraint: Constraint option
         /// Fraction of the inputs dropped in training; clamped to [0, 1].
         Dropout: float
         /// Fraction of the recurrent state dropped in training; clamped to [0, 1].
@@ -166,6 +222,13 @@ type GRUConfig =
             KernelInitializer = GlorotUniform
             RecurrentInitializer = Orthogonal 1.0
             BiasInitializer = Zeros
+            KernelRegularizer = None
+            RecurrentRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            KernelConstraint = None
+            RecurrentConstraint = None
+            BiasConstraint = None
             Dropout = 0.0
             RecurrentDropout = 0.0
             ResetAfter = true
@@ -272,6 +335,10 @@ type private CellDef =
         Weights: Shape -> WeightSpec list
         /// Sets initial values no initializer expresses (LSTM's unit forget bias).
         AfterBuild: Weight[] -> unit
+        /// The penalties of the cell's weights (kernel, recurrent and bias regularizers).
+        RegularizationLosses: Weight[] -> Tensor list
+        /// Penalty on the layer's outputs, added through the call context.
+        ActivityRegularizer: Regularizer option
         /// The layer's own Keras config entries (after the RNN ones).
         Config: unit -> (string * JsonNode) list
         /// Seed of the dropout masks.
@@ -504,7 +571,7 @@ let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string op
                     (output :: next) |> List.map def.ToExternal
             SubLayers = fun () -> []
             ComputeMask = fun _ _ -> []
-            RegularizationLosses = fun _ -> []
+            RegularizationLosses = def.RegularizationLosses
         }
 
     let cell = Layer.create (Some def.CellName) cellSpec
@@ -594,6 +661,7 @@ let private recurrentLayer (def: CellDef) (options: RnnOptions) (name: string op
                 states |> List.map def.ToExternal
             else
                 [])
+        |> Regularizer.addActivity def.ActivityRegularizer ctx
 
     let computeMask (_: Tensor list) (masks: Tensor option list) =
         let mask = List.tryHead masks |> Option.flatten
@@ -667,13 +735,14 @@ let private inputDim (step: Shape) =
     | Some d -> d
     | None -> invalidArg (nameof step) "The feature axis must be known to build the layer."
 
-let private weight name shape init =
+let private weight name shape init (weightConstraint: Constraint option) =
     {
         Name = name
         Shape = shape
         Initializer = init
         Trainable = true
         DType = Float32
+        Constraint = Constraint.projection weightConstraint
     }
 
 let private rnnEntries (units: int) (activation: Activation) (recurrentActivation: Activation option) =
@@ -685,16 +754,45 @@ let private rnnEntries (units: int) (activation: Activation) (recurrentActivatio
         | None -> ()
     ]
 
-let private regularizerEntries =
+/// The regularizers and constraints of a recurrent layer, as its config fields hold them.
+type private Penalties =
+    {
+        Kernel: Regularizer option
+        Recurrent: Regularizer option
+        Bias: Regularizer option
+        Activity: Regularizer option
+        KernelConstraint: Constraint option
+        RecurrentConstraint: Constraint option
+        BiasConstraint: Constraint option
+    }
+
+/// No regularizer or constraint (ConvLSTM2D).
+let private noPenalties =
+    {
+        Kernel = None
+        Recurrent = None
+        Bias = None
+        Activity = None
+        KernelConstraint = None
+        RecurrentConstraint = None
+        BiasConstraint = None
+    }
+
+/// Keras's regularizer and constraint entries: their serialized forms, null where absent.
+let private regularizerEntries (p: Penalties) : (string * JsonNode) list =
     [
-        "kernel_regularizer", (null: JsonNode)
-        "recurrent_regularizer", null
-        "bias_regularizer", null
-        "activity_regularizer", null
-        "kernel_constraint", null
-        "recurrent_constraint", null
-        "bias_constraint", null
+        "kernel_regularizer", Regularizer.configOrNull p.Kernel
+        "recurrent_regularizer", Regularizer.configOrNull p.Recurrent
+        "bias_regularizer", Regularizer.configOrNull p.Bias
+        "activity_regularizer", Regularizer.configOrNull p.Activity
+        "kernel_constraint", Constraint.configOrNull p.KernelConstraint
+        "recurrent_constraint", Constraint.configOrNull p.RecurrentConstraint
+        "bias_constraint", Constraint.configOrNull p.BiasConstraint
     ]
+
+/// The penalties of a cell's kernel, recurrent kernel and bias.
+let private cellPenalties (p: Penalties) =
+    Regularizer.ofWeights [ p.Kernel, "kernel"; p.Recurrent, "recurrent_kernel"; p.Bias, "bias" ]
 
 let private seedValue (seed: int option) : JsonNode =
     match seed with
@@ -721,7 +819,20 @@ let private unitForgetBias (bias: Weight) (units: int) =
 // SimpleRNN, LSTM, GRU
 // ---------------------------------------------------------------------------------------------------------------
 
+/// The penalties of a SimpleRNN, LSTM or GRU configuration.
+let inline private penaltiesOf (config: ^C) : Penalties =
+    {
+        Kernel = (^C: (member KernelRegularizer: Regularizer option) config)
+        Recurrent = (^C: (member RecurrentRegularizer: Regularizer option) config)
+        Bias = (^C: (member BiasRegularizer: Regularizer option) config)
+        Activity = (^C: (member ActivityRegularizer: Regularizer option) config)
+        KernelConstraint = (^C: (member KernelConstraint: Constraint option) config)
+        RecurrentConstraint = (^C: (member RecurrentConstraint: Constraint option) config)
+        BiasConstraint = (^C: (member BiasConstraint: Constraint option) config)
+    }
+
 let private simpleRnnDef (config: SimpleRNNConfig) : CellDef =
+    let penalties = penaltiesOf config
     let dropout = clamp01 config.Dropout
     let recurrentDropout = clamp01 config.RecurrentDropout
 
@@ -777,12 +888,19 @@ let private simpleRnnDef (config: SimpleRNNConfig) : CellDef =
                 let d = inputDim step
 
                 [
-                    yield weight "kernel" [ d; config.Units ] config.KernelInitializer
-                    yield weight "recurrent_kernel" [ config.Units; config.Units ] config.RecurrentInitializer
+                    yield weight "kernel" [ d; config.Units ] config.KernelInitializer config.KernelConstraint
+                    yield
+                        weight
+                            "recurrent_kernel"
+                            [ config.Units; config.Units ]
+                            config.RecurrentInitializer
+                            config.RecurrentConstraint
                     if config.UseBias then
-                        yield weight "bias" [ config.Units ] config.BiasInitializer
+                        yield weight "bias" [ config.Units ] config.BiasInitializer config.BiasConstraint
                 ]
         AfterBuild = ignore
+        RegularizationLosses = cellPenalties penalties
+        ActivityRegularizer = penalties.Activity
         Config =
             fun () ->
                 rnnEntries config.Units config.Activation None
@@ -792,7 +910,7 @@ let private simpleRnnDef (config: SimpleRNNConfig) : CellDef =
                     "recurrent_initializer", Config.initializer config.RecurrentInitializer
                     "bias_initializer", Config.initializer config.BiasInitializer
                 ]
-                @ regularizerEntries
+                @ regularizerEntries penalties
                 @ [
                     "dropout", Config.value dropout
                     "recurrent_dropout", Config.value recurrentDropout
@@ -805,6 +923,7 @@ let private simpleRnnDef (config: SimpleRNNConfig) : CellDef =
     }
 
 let private lstmDef (config: LSTMConfig) : CellDef =
+    let penalties = penaltiesOf config
     let dropout = clamp01 config.Dropout
     let recurrentDropout = clamp01 config.RecurrentDropout
     // Keras switches to per-gate dropout masks (implementation 1) when recurrent dropout is on.
@@ -867,15 +986,22 @@ let private lstmDef (config: LSTMConfig) : CellDef =
                 let d = inputDim step
 
                 [
-                    yield weight "kernel" [ d; 4 * config.Units ] config.KernelInitializer
-                    yield weight "recurrent_kernel" [ config.Units; 4 * config.Units ] config.RecurrentInitializer
+                    yield weight "kernel" [ d; 4 * config.Units ] config.KernelInitializer config.KernelConstraint
+                    yield
+                        weight
+                            "recurrent_kernel"
+                            [ config.Units; 4 * config.Units ]
+                            config.RecurrentInitializer
+                            config.RecurrentConstraint
                     if config.UseBias then
-                        yield weight "bias" [ 4 * config.Units ] config.BiasInitializer
+                        yield weight "bias" [ 4 * config.Units ] config.BiasInitializer config.BiasConstraint
                 ]
         AfterBuild =
             fun ws ->
                 if config.UseBias && config.UnitForgetBias then
                     unitForgetBias ws[2] config.Units
+        RegularizationLosses = cellPenalties penalties
+        ActivityRegularizer = penalties.Activity
         Config =
             fun () ->
                 rnnEntries config.Units config.Activation (Some config.RecurrentActivation)
@@ -886,7 +1012,7 @@ let private lstmDef (config: LSTMConfig) : CellDef =
                     "bias_initializer", Config.initializer config.BiasInitializer
                     "unit_forget_bias", Config.value config.UnitForgetBias
                 ]
-                @ regularizerEntries
+                @ regularizerEntries penalties
                 @ [
                     "dropout", Config.value dropout
                     "recurrent_dropout", Config.value recurrentDropout
@@ -899,6 +1025,7 @@ let private lstmDef (config: LSTMConfig) : CellDef =
     }
 
 let private gruDef (config: GRUConfig) : CellDef =
+    let penalties = penaltiesOf config
     let dropout = clamp01 config.Dropout
     let recurrentDropout = clamp01 config.RecurrentDropout
     let maskCount = if recurrentDropout <> 0.0 then 3 else 1
@@ -994,8 +1121,13 @@ let private gruDef (config: GRUConfig) : CellDef =
                 let d = inputDim step
 
                 [
-                    yield weight "kernel" [ d; 3 * config.Units ] config.KernelInitializer
-                    yield weight "recurrent_kernel" [ config.Units; 3 * config.Units ] config.RecurrentInitializer
+                    yield weight "kernel" [ d; 3 * config.Units ] config.KernelInitializer config.KernelConstraint
+                    yield
+                        weight
+                            "recurrent_kernel"
+                            [ config.Units; 3 * config.Units ]
+                            config.RecurrentInitializer
+                            config.RecurrentConstraint
                     if config.UseBias then
                         yield
                             weight
@@ -1005,8 +1137,11 @@ let private gruDef (config: GRUConfig) : CellDef =
                                  else
                                      [ 3 * config.Units ])
                                 config.BiasInitializer
+                                config.BiasConstraint
                 ]
         AfterBuild = ignore
+        RegularizationLosses = cellPenalties penalties
+        ActivityRegularizer = penalties.Activity
         Config =
             fun () ->
                 rnnEntries config.Units config.Activation (Some config.RecurrentActivation)
@@ -1016,7 +1151,7 @@ let private gruDef (config: GRUConfig) : CellDef =
                     "recurrent_initializer", Config.initializer config.RecurrentInitializer
                     "bias_initializer", Config.initializer config.BiasInitializer
                 ]
-                @ regularizerEntries
+                @ regularizerEntries penalties
                 @ [
                     "dropout", Config.value dropout
                     "recurrent_dropout", Config.value recurrentDropout
@@ -1226,15 +1361,17 @@ let private convLstmDef (config: ConvLSTM2DConfig) (padding: string) : CellDef =
                 let d = inputDim step
 
                 [
-                    yield weight "kernel" [ kh; kw; d; 4 * f ] config.KernelInitializer
-                    yield weight "recurrent_kernel" [ kh; kw; f; 4 * f ] config.RecurrentInitializer
+                    yield weight "kernel" [ kh; kw; d; 4 * f ] config.KernelInitializer None
+                    yield weight "recurrent_kernel" [ kh; kw; f; 4 * f ] config.RecurrentInitializer None
                     if config.UseBias then
-                        yield weight "bias" [ 4 * f ] config.BiasInitializer
+                        yield weight "bias" [ 4 * f ] config.BiasInitializer None
                 ]
         AfterBuild =
             fun ws ->
                 if config.UseBias && config.UnitForgetBias then
                     unitForgetBias ws[2] f
+        RegularizationLosses = fun _ -> []
+        ActivityRegularizer = None
         Config =
             fun () ->
                 [
@@ -1252,7 +1389,7 @@ let private convLstmDef (config: ConvLSTM2DConfig) (padding: string) : CellDef =
                     "bias_initializer", Config.initializer config.BiasInitializer
                     "unit_forget_bias", Config.value config.UnitForgetBias
                 ]
-                @ regularizerEntries
+                @ regularizerEntries noPenalties
                 @ [
                     "dropout", Config.value dropout
                     "recurrent_dropout", Config.value recurrentDropout

@@ -1,3 +1,693 @@
-/// Placeholder.
-module Keras.WeightsFilePlaceholder
+namespace Keras
 
+open System
+open System.Collections.Generic
+open System.IO
+open System.IO.Compression
+open PureHDF
+open TorchSharp
+
+/// <summary>Model weights in the files Python Keras writes and reads: Keras 3's <c>.weights.h5</c> (what
+/// <c>model.save_weights</c> writes), the weights inside a <c>.keras</c> archive, and the legacy full-model HDF5 files
+/// of Keras 2 and Keras 3 (<c>model.save("x.h5")</c>).</summary>
+/// <remarks>
+/// <para>Keras 3 stores weights by layer <em>class</em> and position, not by layer name: the model's layers, in order,
+/// become the groups <c>layers/&lt;snake_case class name&gt;</c>, <c>layers/&lt;snake_case class name&gt;_1</c>, ...
+/// (numbered per class), each holding a <c>vars</c> group with one dataset per variable, named <c>0</c>, <c>1</c>, ...
+/// in Keras's order (trainable variables first). A nested model's layers sit under its own group
+/// (<c>layers/functional/layers/dense/vars/0</c>); a recurrent layer's weights under its cell
+/// (<c>layers/lstm/cell/vars/0</c>); a Bidirectional layer's under <c>forward_layer</c> and <c>backward_layer</c>;
+/// a TimeDistributed layer's under <c>layer</c>; MultiHeadAttention's under <c>_query_dense</c>, <c>_key_dense</c>,
+/// <c>_value_dense</c> and <c>_output_dense</c>. The model's own (empty) <c>vars</c> group sits at the root.
+/// Two models of the same architecture therefore exchange weights whatever their layers are named.</para>
+/// <para>Datasets keep the dtype of the weight (float16 and bfloat16 weights are written as float32); layouts are
+/// Keras's (Dense <c>(in, out)</c>, Conv <c>(*kernel, in, filters)</c>, ...), which the layers already use.</para>
+/// </remarks>
+[<RequireQualifiedAccess>]
+module WeightsFile =
+    /// One <c>vars</c> group: the weights a layer (or one part of it) stores under a path, in Keras's order.
+    type private VarsEntry =
+        {
+            /// The group holding <c>vars</c>; "" for the model itself.
+            Path: string
+            /// The name written in the group's <c>name</c> attribute and shown in errors.
+            Label: string
+            Weights: Weight list
+        }
+
+    /// How a layer holds other layers, as Keras's attribute walk sees it.
+    type private Child =
+        /// One layer under a fixed attribute name (<c>cell</c>, <c>forward_layer</c>, <c>layer</c>).
+        | Attribute of name: string * layer: Layer
+        /// A list of layers named by class and position (<c>layers/dense</c>, <c>layers/dense_1</c>).
+        | Container of name: string * layers: Layer list
+
+    let private join (parent: string) (child: string) =
+        if parent = "" then child else parent + "/" + child
+
+    /// Keras keeps some layers' weights in inner layers; here they are weights named "inner/variable".
+    let private partPath (className: string) (prefix: string) =
+        match className, prefix with
+        | "MultiHeadAttention", "query" -> "_query_dense"
+        | "MultiHeadAttention", "key" -> "_key_dense"
+        | "MultiHeadAttention", "value" -> "_value_dense"
+        | "MultiHeadAttention", "attention_output" -> "_output_dense"
+        | _ -> prefix
+
+    let private childrenOf (layer: Layer) =
+        match layer.Spec.SubLayers() with
+        | [] -> []
+        | subs ->
+            match layer.ClassName, subs with
+            | ("Functional" | "Sequential"), _ -> [ Container("layers", subs) ]
+            | "Bidirectional", [ forward; backward ] -> [ Attribute("forward_layer", forward); Attribute("backward_layer", backward) ]
+            | "TimeDistributed", [ inner ] -> [ Attribute("layer", inner) ]
+            | _, [ cell ] when cell.ClassName.EndsWith "Cell" -> [ Attribute("cell", cell) ]
+            | _ -> [ Container("layers", subs) ]
+
+    /// Every <c>vars</c> group of the model in Keras's walk order, and every container group with the child names the
+    /// model gives it. Layers met a second time (shared) are stored once, at their first path, as Keras does.
+    let private plan (model: Model) =
+        let entries = ResizeArray<VarsEntry>()
+        let containers = ResizeArray<string * Set<string>>()
+        let visited = HashSet<int64>()
+
+        let prefixOf (w: Weight) =
+            match w.Name.IndexOf '/' with
+            | -1 -> None
+            | i -> Some(w.Name.Substring(0, i))
+
+        let rec visitLayer (path: string) (layer: Layer) =
+            if visited.Add layer.Identity.Id then
+                let own = Weights.ofLayer layer |> List.ofArray |> Weights.ordered
+
+                entries.Add
+                    { Path = path
+                      Label = layer.Name
+                      Weights = own |> List.filter (prefixOf >> Option.isNone) }
+
+                own
+                |> List.choose (fun w -> prefixOf w |> Option.map (fun p -> p, w))
+                |> List.groupBy fst
+                |> List.iter (fun (prefix, ws) ->
+                    entries.Add
+                        { Path = join path (partPath layer.ClassName prefix)
+                          Label = prefix
+                          Weights = List.map snd ws })
+
+                for child in childrenOf layer do
+                    match child with
+                    | Attribute(name, sub) -> visitLayer (join path name) sub
+                    | Container(name, subs) -> visitContainer (join path name) subs
+
+        and visitContainer (path: string) (layers: Layer list) =
+            let used = Dictionary<string, int>()
+
+            let names =
+                [ for layer in layers do
+                      let baseName = Ids.snakeCase layer.ClassName
+
+                      let name =
+                          match used.TryGetValue baseName with
+                          | true, n ->
+                              used[baseName] <- n + 1
+                              $"{baseName}_{n + 1}"
+                          | _ ->
+                              used[baseName] <- 0
+                              baseName
+
+                      visitLayer (join path name) layer
+                      yield name ]
+
+            containers.Add(path, Set.ofList names)
+
+        visited.Add model.AsLayer.Identity.Id |> ignore
+        entries.Add { Path = ""; Label = model.Name; Weights = [] }
+        visitContainer "layers" model.Layers
+        List.ofSeq entries, List.ofSeq containers
+
+    let private formatShape (dims: int64 seq) =
+        Shape.format (Shape.ofInts (dims |> Seq.map int))
+
+    let private fileError (owner: string) (file: string) (reason: string) : 'T =
+        Errors.raiseKeras (InvalidArgument(owner, "filepath", reason, file))
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Writing
+
+    /// The values of a weight as a flat array of <typeparamref name="T"/>, after converting to <paramref name="target"/>.
+    let private valuesOf<'T when 'T: unmanaged and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+        (tensor: torch.Tensor)
+        (target: torch.ScalarType)
+        : 'T[] =
+        use _ = torch.NewDisposeScope()
+        tensor.detach().cpu().to_type(target).contiguous().data<'T>().ToArray()
+
+    /// A dataset for one weight: a scalar is written inline, anything else is declared now and filled while writing.
+    let private declare<'T when 'T: unmanaged and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+        (tensor: torch.Tensor)
+        (target: torch.ScalarType)
+        : obj * (H5NativeWriter -> unit) =
+        let dims = tensor.shape |> Array.map uint64
+
+        if dims.Length = 0 then
+            box (valuesOf<'T> tensor target).[0], ignore
+        else
+            let dataset = H5Dataset<'T[]>(fileDims = dims)
+            box dataset, (fun (writer: H5NativeWriter) -> writer.Write(dataset, valuesOf<'T> tensor target))
+
+    let private datasetFor (label: string) (weight: Weight) =
+        let t = weight.Value
+
+        match t.dtype with
+        | torch.ScalarType.Float32
+        | torch.ScalarType.Float16
+        | torch.ScalarType.BFloat16 -> declare<float32> t torch.ScalarType.Float32
+        | torch.ScalarType.Float64 -> declare<float> t torch.ScalarType.Float64
+        | torch.ScalarType.Int32 -> declare<int> t torch.ScalarType.Int32
+        | torch.ScalarType.Int64 -> declare<int64> t torch.ScalarType.Int64
+        | torch.ScalarType.Int16 -> declare<int16> t torch.ScalarType.Int16
+        | torch.ScalarType.Int8 -> declare<sbyte> t torch.ScalarType.Int8
+        | torch.ScalarType.Byte -> declare<byte> t torch.ScalarType.Byte
+        | other ->
+            Errors.raiseKeras (
+                InvalidArgument(
+                    label,
+                    weight.Name,
+                    "Weights of this dtype cannot be written to a weights file (supported: floating point and integer types).",
+                    string other
+                )
+            )
+
+    /// The group at a path under the root, creating the groups along it.
+    let private groupAt (root: H5Group) (path: string) =
+        let mutable group = root
+
+        if path <> "" then
+            for part in path.Split '/' do
+                group <-
+                    match group.TryGetValue part with
+                    | true, (:? H5Group as existing) -> existing
+                    | _ ->
+                        let created = H5Group()
+                        group[part] <- created
+                        created
+
+        group
+
+    /// <summary>Saves the model's weights in Keras 3's <c>.weights.h5</c> layout, as <c>model.save_weights(path)</c>
+    /// does: Python Keras loads the file into the same architecture with <c>model.load_weights(path)</c>, and so does
+    /// <see cref="loadWeights"/>.</summary>
+    /// <remarks>The file is written to a temporary file in the same folder and then moved over
+    /// <paramref name="path"/>, so a failed save never destroys an existing file.</remarks>
+    /// <param name="model">The model whose weights to save.</param>
+    /// <param name="path">The target file; it must end in <c>.weights.h5</c>, as Keras requires.</param>
+    /// <exception cref="KerasException">When the path does not end in <c>.weights.h5</c>, or a weight's dtype cannot be written.</exception>
+    let saveWeights (model: Model) (path: string) =
+        if isNull path || not (path.EndsWith(".weights.h5", StringComparison.Ordinal)) then
+            fileError model.Name path "The filename must end in `.weights.h5`."
+
+        let entries, _ = plan model
+        let file = H5File()
+        let writes = ResizeArray<H5NativeWriter -> unit>()
+
+        for entry in entries do
+            let vars = H5Group()
+            vars.Attributes <- Dictionary<string, obj>(dict [ "name", box entry.Label ])
+
+            entry.Weights
+            |> List.iteri (fun i w ->
+                let dataset, write = datasetFor entry.Label w
+                vars[string i] <- dataset
+                writes.Add write)
+
+            (groupAt file entry.Path)["vars"] <- vars
+
+        let full = Path.GetFullPath path
+        let folder = Path.GetDirectoryName full
+        let temp = Path.Combine(folder, $".{Path.GetFileName full}.{Guid.NewGuid():N}.tmp")
+
+        try
+            do
+                use writer = file.BeginWrite temp
+
+                for write in writes do
+                    write writer
+
+            File.Move(temp, full, true)
+        with _ ->
+            (try
+                File.Delete temp
+             with _ ->
+                 ())
+
+            reraise ()
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Reading
+
+    /// A child group of a group, if it exists and is a group.
+    let private tryGroup (root: IH5Group) (path: string) : IH5Group option =
+        if path = "" then
+            Some root
+        else
+            path.Split '/'
+            |> Array.fold
+                (fun (current: IH5Group option) part ->
+                    current
+                    |> Option.bind (fun g ->
+                        if g.LinkExists part then
+                            match g.Get part with
+                            | :? IH5Group as sub -> Some sub
+                            | _ -> None
+                        else
+                            None))
+                (Some root)
+
+    /// The datasets directly in a group, by name.
+    let private datasetsIn (group: IH5Group) =
+        group.Children()
+        |> Seq.choose (fun c ->
+            match c with
+            | :? IH5Dataset as d -> Some(c.Name, d)
+            | _ -> None)
+        |> dict
+
+    /// True when a group holds a dataset somewhere below it.
+    let rec private holdsData (group: IH5Group) =
+        group.Children()
+        |> Seq.exists (fun c ->
+            match c with
+            | :? IH5Dataset -> true
+            | :? IH5Group as g -> holdsData g
+            | _ -> false)
+
+    let private dimsOf (dataset: IH5Dataset) =
+        dataset.Space.Dimensions |> Array.map int64
+
+    /// Reads a dataset of any floating point or integer type into a tensor of its shape.
+    let private readTensor (owner: string) (where: string) (dataset: IH5Dataset) : torch.Tensor =
+        use scope = torch.NewDisposeScope()
+        let dims = dimsOf dataset
+        let kind = dataset.Type
+
+        let widen (values: 'T[]) (convert: 'T -> int64) =
+            (torch.tensor (Array.map convert values: int64[])).reshape dims
+
+        let loaded =
+            match kind.Class, kind.Size with
+            | H5DataTypeClass.FloatingPoint, 4 -> (torch.tensor (dataset.Read<float32[]>(): float32[])).reshape dims
+            | H5DataTypeClass.FloatingPoint, 8 -> (torch.tensor (dataset.Read<float[]>(): float[])).reshape dims
+            | H5DataTypeClass.FixedPoint, size ->
+                (match size, kind.FixedPoint.IsSigned with
+                 | 1, true -> widen (dataset.Read<sbyte[]>()) int64
+                 | 1, false -> widen (dataset.Read<byte[]>()) int64
+                 | 2, true -> widen (dataset.Read<int16[]>()) int64
+                 | 2, false -> widen (dataset.Read<uint16[]>()) int64
+                 | 4, true -> (torch.tensor (dataset.Read<int[]>(): int[])).reshape dims
+                 | 4, false -> widen (dataset.Read<uint32[]>()) int64
+                 | 8, true -> (torch.tensor (dataset.Read<int64[]>(): int64[])).reshape dims
+                 | _ -> widen (dataset.Read<uint64[]>()) int64)
+            | cls, size ->
+                Errors.raiseKeras (
+                    InvalidArgument(owner, "weights", $"The dataset '{where}' has a type that cannot be loaded (HDF5 class {cls}, {size} bytes).", where)
+                )
+
+        scope.MoveToOuter loaded
+
+    /// Reads every checked (weight, dataset) pair, then copies the values into the weights: nothing changes unless
+    /// every value could be read.
+    let private assign (pairs: (Weight * string * string * IH5Dataset) list) =
+        let values = pairs |> List.map (fun (w, owner, where, d) -> w, readTensor owner where d)
+
+        use _ = torch.no_grad ()
+
+        for w, v in values do
+            let converted = v.to_type w.Value.dtype
+            w.Value.copy_ converted |> ignore
+
+            if not (obj.ReferenceEquals(converted, v)) then
+                converted.Dispose()
+
+            v.Dispose()
+
+    /// Runs a load, turning failures of the HDF5 reader (a corrupt or truncated file) into a KerasException.
+    let private guarded (model: Model) (source: string) (load: unit -> unit) =
+        try
+            load ()
+        with
+        | :? KerasException -> reraise ()
+        | ex -> fileError model.Name source $"The file could not be read as a Keras weights file: {ex.GetType().Name}: {ex.Message}"
+
+    let private openHdf5 (model: Model) (path: string) : PureHDF.VOL.Native.NativeFile =
+        if not (File.Exists path) then
+            raise (FileNotFoundException($"No weights file at '{path}'.", path))
+
+        try
+            H5File.OpenRead path
+        with ex ->
+            fileError model.Name path $"The file is not a readable HDF5 file: {ex.Message}"
+
+    /// The group stored at a path, with Keras's fallback for files written by Keras 2.13's `.keras` format.
+    let private storedGroup (root: IH5Group) (path: string) =
+        match tryGroup root path with
+        | Some g -> Some g
+        | None when path.StartsWith "layers" && root.LinkExists "_layer_checkpoint_dependencies" ->
+            tryGroup root (path.Replace("layers", "_layer_checkpoint_dependencies"))
+        | None -> None
+
+    /// The vars group stored for an entry.
+    let private storedVars (root: IH5Group) (path: string) = storedGroup root (join path "vars")
+
+    let private quoted (names: string seq) =
+        names |> Seq.map (fun n -> $"'{n}'") |> String.concat ", " |> sprintf "[%s]"
+
+    /// Loads Keras 3's layout from an open HDF5 root.
+    let private loadKeras3 (model: Model) (source: string) (root: IH5Group) =
+        guarded model source (fun () ->
+            if not (root.LinkExists "layers" || root.LinkExists "vars" || root.LinkExists "_layer_checkpoint_dependencies") then
+                fileError
+                    model.Name
+                    source
+                    "The file has no `layers` or `vars` group, so it is not a Keras 3 weights file (`.weights.h5`). Legacy Keras HDF5 files (`model.save(\"x.h5\")`) load with loadLegacyH5Weights."
+
+            let entries, containers = plan model
+
+            let pairs =
+                [ for entry in entries do
+                      let stored = storedVars root entry.Path
+                      let datasets = stored |> Option.map datasetsIn |> Option.defaultValue (dict [])
+                      let varsPath = join entry.Path "vars"
+
+                      if datasets.Count <> entry.Weights.Length then
+                          let missing =
+                              if stored.IsNone then $" The file has no group '{varsPath}'." else ""
+
+                          Errors.raiseKeras (
+                              InvalidArgument(
+                                  entry.Label,
+                                  "weights",
+                                  $"Layer '{entry.Label}' expected {entry.Weights.Length} variables, but received {datasets.Count} variables during loading. Expected: {quoted (entry.Weights |> List.map _.Name)} (group '{varsPath}' of '{source}').{missing}",
+                                  $"{datasets.Count} variables"
+                              )
+                          )
+
+                      for i, w in List.indexed entry.Weights do
+                          let where = $"{varsPath}/{i}"
+
+                          match datasets.TryGetValue(string i) with
+                          | true, d ->
+                              let expected = w.Value.shape
+                              let received = dimsOf d
+
+                              if expected <> received then
+                                  Errors.raiseKeras (
+                                      InvalidArgument(
+                                          entry.Label,
+                                          w.Name,
+                                          $"The shape of the target variable and the shape of the target value must match: variable.shape={formatShape expected}, value.shape={formatShape received} (dataset '{where}' of '{source}').",
+                                          formatShape received
+                                      )
+                                  )
+
+                              yield w, entry.Label, where, d
+                          | _ ->
+                              Errors.raiseKeras (
+                                  InvalidArgument(
+                                      entry.Label,
+                                      w.Name,
+                                      $"The file has no dataset '{where}' for variable '{w.Name}' of layer '{entry.Label}'; it has {quoted datasets.Keys}.",
+                                      source
+                                  )
+                              ) ]
+
+            // Weights for layers the model does not have mean another architecture.
+            for path, names in containers do
+                match storedGroup root path with
+                | Some group ->
+                    for child in group.Children() do
+                        match child with
+                        | :? IH5Group as g when not (names.Contains child.Name) && holdsData g ->
+                            fileError
+                                model.Name
+                                source
+                                $"The file holds weights at '{join path child.Name}', but the model has no such layer (it has {quoted (Set.toList names)} there). The file was saved from another architecture."
+                        | _ -> ()
+                | None -> ()
+
+            assign pairs)
+
+    /// <summary>Loads weights saved in Keras 3's <c>.weights.h5</c> layout — by <see cref="saveWeights"/> or by Python
+    /// Keras's <c>model.save_weights</c> — into a model of the same architecture. Layers are matched by class and
+    /// position, not by name. Nothing changes unless every weight can be loaded.</summary>
+    /// <param name="model">The model to load into.</param>
+    /// <param name="path">The weights file.</param>
+    /// <exception cref="KerasException">When the file is not a readable Keras 3 weights file, an entry is missing, a
+    /// layer's variable count or a shape differs (the message names the layer and both shapes), or the file has weights
+    /// for layers the model does not have.</exception>
+    /// <exception cref="System.IO.FileNotFoundException">When the file does not exist.</exception>
+    let loadWeights (model: Model) (path: string) =
+        use file = openHdf5 model path
+        loadKeras3 model path file
+
+    /// Opens the HDF5 weights inside a `.keras` archive as a seekable stream.
+    let private archiveWeights (model: Model) (path: string) : Stream =
+        if not (File.Exists path) then
+            raise (FileNotFoundException($"No Keras archive at '{path}'.", path))
+
+        use archive =
+            try
+                ZipFile.OpenRead path
+            with ex ->
+                fileError model.Name path $"The file is not a `.keras` archive (a zip file): {ex.Message}"
+
+        match archive.GetEntry "model.weights.h5" with
+        | null ->
+            let names = archive.Entries |> Seq.map _.FullName |> List.ofSeq
+
+            let reason =
+                if List.contains "model.weights.npz" names then
+                    "The archive stores its weights as `model.weights.npz`; only `model.weights.h5` (Keras's default) can be read."
+                else
+                    $"The archive has no `model.weights.h5`; it holds {quoted names}."
+
+            fileError model.Name path reason
+        | entry ->
+            let buffer: Stream =
+                if entry.Length < (1L <<< 30) then
+                    new MemoryStream(int entry.Length)
+                else
+                    new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 <<< 16, FileOptions.DeleteOnClose)
+
+            try
+                use content = entry.Open()
+                content.CopyTo buffer
+                buffer.Position <- 0L
+                buffer
+            with ex ->
+                buffer.Dispose()
+                fileError model.Name path $"The archive's `model.weights.h5` could not be read: {ex.Message}"
+
+    /// <summary>Loads the weights of a Keras 3 <c>.keras</c> archive (a zip holding <c>config.json</c>,
+    /// <c>metadata.json</c> and <c>model.weights.h5</c>) into a model of the same architecture, built in F#. The
+    /// archive's config is not read: build the same layers in the same order.</summary>
+    /// <param name="model">The model to load into.</param>
+    /// <param name="path">The <c>.keras</c> file.</param>
+    /// <exception cref="KerasException">As <see cref="loadWeights"/>, and when the file is not a zip archive or holds no
+    /// <c>model.weights.h5</c>.</exception>
+    let loadWeightsFromKerasArchive (model: Model) (path: string) =
+        use stream = archiveWeights model path
+        let source = $"{path}!model.weights.h5"
+
+        use file =
+            try
+                H5File.Open(stream, true)
+            with ex ->
+                fileError model.Name source $"The archive's weights are not a readable HDF5 file: {ex.Message}"
+
+        loadKeras3 model source file
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Legacy HDF5 (Keras 2, and Keras 3's model.save("x.h5"))
+
+    /// A string list attribute as Keras's legacy writer stores it, possibly split into name0, name1, ... chunks.
+    let private stringsAttribute (o: IH5Object) (name: string) =
+        let read (a: IH5Attribute) =
+            let count = a.Space.Dimensions |> Array.fold (fun n d -> n * d) 1UL
+
+            if a.Space.Type = H5DataspaceType.Null || count = 0UL || a.Type.Class = H5DataTypeClass.FloatingPoint then
+                []
+            elif a.Space.Type = H5DataspaceType.Scalar then
+                [ a.Read<string>() ]
+            else
+                a.Read<string[]>() |> List.ofArray
+
+        if o.AttributeExists name then
+            read (o.Attribute name)
+        else
+            Seq.initInfinite (fun i -> $"{name}{i}")
+            |> Seq.takeWhile o.AttributeExists
+            |> Seq.collect (fun chunk -> read (o.Attribute chunk))
+            |> List.ofSeq
+
+    /// The group holding the layer groups: <c>model_weights</c> in a full-model file, the root in a weights-only one.
+    let private legacyRoot (model: Model) (source: string) (file: IH5Group) =
+        if file.LinkExists "model_weights" then
+            match file.Get "model_weights" with
+            | :? IH5Group as g -> g
+            | _ -> fileError model.Name source "`model_weights` is not a group."
+        elif file.AttributeExists "layer_names" || file.AttributeExists "layer_names0" then
+            file
+        else
+            fileError
+                model.Name
+                source
+                "The file has no `model_weights` group or `layer_names` attribute, so it is not a legacy Keras HDF5 file. Keras 3 weights files (`.weights.h5`) load with loadWeights."
+
+    /// One layer group of a legacy file: its name and its datasets in weight_names order.
+    let private legacyLayer (model: Model) (source: string) (root: IH5Group) (name: string) =
+        match tryGroup root name with
+        | None -> fileError model.Name source $"The file lists layer '{name}' but has no group for it."
+        | Some group ->
+            stringsAttribute group "weight_names"
+            |> List.map (fun weightName ->
+                match (try Some(group.Dataset weightName) with _ -> None) with
+                | Some d -> weightName, d
+                | None -> fileError model.Name source $"The file has no dataset '{name}/{weightName}' listed in the weight_names of layer '{name}'.")
+
+    /// Checks one layer's saved weights against the model's layer (Keras's messages) and pairs them.
+    let private pairLegacy (index: int) (layer: Layer) (saved: (string * IH5Dataset) list) =
+        let symbolic = Layer.weights layer
+
+        if symbolic.Length <> saved.Length then
+            Errors.raiseKeras (
+                InvalidArgument(
+                    layer.Name,
+                    "weights",
+                    $"Layer #{index} (named \"{layer.Name}\") expects {symbolic.Length} weight(s), but the saved weights have {saved.Length} element(s).",
+                    quoted (List.map fst saved)
+                )
+            )
+
+        List.zip symbolic saved
+        |> List.map (fun (w, (weightName, d)) ->
+            let expected = w.Value.shape
+            let received = dimsOf d
+
+            if expected <> received then
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        layer.Name,
+                        w.Name,
+                        $"Shape mismatch in layer #{index} (named \"{layer.Name}\") for weight {w.Name}. Weight expects shape {formatShape expected}. Received saved weight with shape {formatShape received}.",
+                        formatShape received
+                    )
+                )
+
+            w, layer.Name, $"{layer.Name}/{weightName}", d)
+
+    let private weighted (model: Model) =
+        model.Layers |> List.filter (fun l -> not (Layer.weights l).IsEmpty)
+
+    let private loadLegacy (model: Model) (path: string) (byName: bool) =
+        use file = openHdf5 model path
+
+        guarded model path (fun () ->
+            let root = legacyRoot model path file
+            let names = stringsAttribute root "layer_names"
+
+            let pairs =
+                if byName then
+                    weighted model
+                    |> List.mapi (fun i layer ->
+                        if not (List.contains layer.Name names) then
+                            let available = names |> List.filter (fun n -> not (legacyLayer model path root n).IsEmpty)
+
+                            Errors.raiseKeras (
+                                InvalidArgument(
+                                    layer.Name,
+                                    "weights",
+                                    $"Layer '{layer.Name}' has weights, but '{path}' has no layer of that name; its layers with weights are {quoted available}.",
+                                    layer.Name
+                                )
+                            )
+
+                        pairLegacy i layer (legacyLayer model path root layer.Name))
+                    |> List.concat
+                else
+                    let saved =
+                        names
+                        |> List.map (fun n -> legacyLayer model path root n)
+                        |> List.filter (fun ws -> not ws.IsEmpty)
+
+                    let layers = weighted model
+
+                    if saved.Length <> layers.Length then
+                        fileError
+                            model.Name
+                            path
+                            $"Layer count mismatch when loading weights from file. Model expected {layers.Length} layers, found {saved.Length} saved layers."
+
+                    List.zip layers saved |> List.mapi (fun i (l, s) -> pairLegacy i l s) |> List.concat
+
+            assign pairs)
+
+    /// <summary>Loads weights from a legacy Keras HDF5 file — a full model saved by Keras 2 or by Keras 3's
+    /// <c>model.save("x.h5")</c> (weights under <c>model_weights/&lt;layer&gt;</c>, named as its <c>weight_names</c>
+    /// attribute lists them: <c>&lt;layer&gt;/kernel:0</c> in Keras 2, <c>kernel</c> in Keras 3), or a legacy
+    /// weights-only file — matching the model's layers <em>by name</em> (Keras's <c>by_name=True</c>). Every layer of
+    /// the model with weights must be in the file; file layers the model does not have are ignored. Nothing changes
+    /// unless every weight can be loaded.</summary>
+    /// <param name="model">The model to load into; name its layers as in the file.</param>
+    /// <param name="path">The <c>.h5</c> file.</param>
+    /// <exception cref="KerasException">When the file is not a readable legacy Keras file, a layer is missing, or a
+    /// weight count or shape differs (Keras's messages).</exception>
+    let loadLegacyH5Weights (model: Model) (path: string) = loadLegacy model path true
+
+    /// <summary>Loads weights from a legacy Keras HDF5 file as Keras's <c>model.load_weights("x.h5")</c> does by
+    /// default: the file's layers that have weights, in order, go to the model's layers that have weights, in order,
+    /// whatever their names.</summary>
+    /// <param name="model">The model to load into.</param>
+    /// <param name="path">The <c>.h5</c> file.</param>
+    /// <exception cref="KerasException">When the file is not a readable legacy Keras file, or the layer count, a weight
+    /// count or a shape differs (Keras's messages).</exception>
+    let loadLegacyH5WeightsInOrder (model: Model) (path: string) = loadLegacy model path false
+
+    /// <summary>Loads weights from any of the files Keras's <c>model.load_weights</c> accepts, recognised by content: a
+    /// <c>.keras</c> archive (<see cref="loadWeightsFromKerasArchive"/>), a Keras 3 <c>.weights.h5</c> file
+    /// (<see cref="loadWeights"/>), or a legacy HDF5 file, loaded in layer order as Keras does
+    /// (<see cref="loadLegacyH5WeightsInOrder"/>).</summary>
+    /// <param name="model">The model to load into.</param>
+    /// <param name="path">The file.</param>
+    /// <exception cref="KerasException">When the file is none of these, or does not fit the model.</exception>
+    let load (model: Model) (path: string) =
+        if not (File.Exists path) then
+            raise (FileNotFoundException($"No weights file at '{path}'.", path))
+
+        let header =
+            use stream = File.OpenRead path
+            let bytes = Array.zeroCreate<byte> 4
+            let n = stream.Read(bytes, 0, 4)
+            bytes[.. n - 1]
+
+        if header = [| 0x50uy; 0x4Buy; 0x03uy; 0x04uy |] then
+            loadWeightsFromKerasArchive model path
+        else
+            let legacy =
+                use file = openHdf5 model path
+
+                not (file.LinkExists "layers" || file.LinkExists "vars")
+                && (file.LinkExists "model_weights" || file.AttributeExists "layer_names" || file.AttributeExists "layer_names0")
+
+            if legacy then loadLegacyH5WeightsInOrder model path else loadWeights model path
+
+/// <summary><c>model.SaveWeights(path)</c> and <c>model.LoadWeights(path)</c>, as in Keras.</summary>
+[<AutoOpen>]
+module WeightsFileExtensions =
+    type Model with
+        /// <summary>Saves the weights in Keras 3's <c>.weights.h5</c> layout (see <see cref="WeightsFile.saveWeights"/>).</summary>
+        member model.SaveWeights(path: string) = WeightsFile.saveWeights model path
+
+        /// <summary>Loads weights from a <c>.weights.h5</c> file, a <c>.keras</c> archive or a legacy <c>.h5</c> file
+        /// (see <see cref="WeightsFile.load"/>).</summary>
+        member model.LoadWeights(path: string) = WeightsFile.load model path

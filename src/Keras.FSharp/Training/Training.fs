@@ -21,6 +21,7 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
     let outputNames = Model.outputNames model
     let multi = outputNames.Length > 1
     let parameters = lazy (Model.trainableWeights model |> List.map _.Value)
+    let constrained = lazy (Model.trainableWeights model |> List.filter _.Constraint.IsSome)
     let parameterTensors = lazy (parameters.Value |> List.map (fun p -> p :> torch.Tensor) |> Array.ofList)
 
     // Metric objects need the first batch's shapes ("accuracy" is resolved from them); created on first use.
@@ -110,6 +111,8 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
         if Single.IsFinite value then
             let grads = torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
             optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
+            // Keras applies each weight's constraint right after the update.
+            Weights.applyConstraints constrained.Value
 
         track xb.Head.shape[0] (float value) perOutput
         updateMetrics yb outs sw
@@ -342,6 +345,8 @@ module Gradients =
     /// <summary>The gradient of <paramref name="f"/> with respect to each weight.</summary>
     let grad (f: unit -> torch.Tensor) (weights: Weight list) = snd (valueAndGrad f weights)
 
-    /// <summary>Applies gradients with an optimizer (Keras's <c>optimizer.apply_gradients(zip(grads, weights))</c>).</summary>
+    /// <summary>Applies gradients with an optimizer, then the weights' constraints (Keras's
+    /// <c>optimizer.apply_gradients(zip(grads, weights))</c>).</summary>
     let apply (optimizer: OptimizerState) (weights: Weight list) (grads: torch.Tensor list) =
         optimizer.Apply(List.zip (weights |> List.map _.Value) grads)
+        Weights.applyConstraints weights
