@@ -11,7 +11,9 @@ open Keras.Operators
 /// <param name="inputShape">Image shape (height, width, channels); 224×224×3 by default.</param>
 /// <param name="classes">Classifier outputs; 1000 by default.</param>
 /// <param name="pooling">Without the top: None, "avg" or "max" global pooling of the last block.</param>
-let vgg19 (includeTop: bool) (inputShape: int list option) (classes: int) (pooling: string option) : Model =
+/// <param name="weights">None for fresh weights, or a weights file: Keras's <c>.weights.h5</c>, a <c>.keras</c> archive or a
+/// legacy <c>.h5</c> such as Keras's published <c>vgg19_weights_tf_dim_ordering_tf_kernels.h5</c>.</param>
+let vgg19With (includeTop: bool) (inputShape: int list option) (classes: int) (pooling: string option) (weights: string option) : Model =
     let shape = defaultArg inputShape [ 224; 224; 3 ]
 
     if includeTop && shape <> [ 224; 224; 3 ] then
@@ -48,4 +50,10 @@ let vgg19 (includeTop: bool) (inputShape: int list option) (classes: int) (pooli
             | None -> features
             | Some other -> Errors.raiseKeras (InvalidArgument("vgg19", "pooling", "Expected None, \"avg\" or \"max\".", other))
 
-    Keras.Model(input, output, name = "vgg19")
+    let model = Keras.Model(input, output, name = "vgg19")
+    weights |> Option.iter (WeightsFile.load model)
+    model
+
+/// <summary>VGG19 with fresh weights (Keras's <c>weights=None</c>); see <see cref="vgg19With"/> to load a weights file.</summary>
+let vgg19 (includeTop: bool) (inputShape: int list option) (classes: int) (pooling: string option) : Model =
+    vgg19With includeTop inputShape classes pooling None

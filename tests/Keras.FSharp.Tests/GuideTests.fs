@@ -297,6 +297,13 @@ let tests =
               let outputs = features.Predict([ torch.rand (1L, 64L, 64L, 3L) ])
               Expect.equal outputs.Length 21 "one output per layer after the input"
               Expect.equal (List.last outputs).shape [| 1L; 2L; 2L; 512L |] "block5_pool"
+              // A weights file round trip through the builder's `weights` argument.
+              let file = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"vgg19-{System.Guid.NewGuid():N}.weights.h5")
+              WeightsFile.saveWeights vgg file
+              let reloaded = Applications.vgg19With false (Some [ 64; 64; 3 ]) 1000 None (Some file)
+              System.IO.File.Delete file
+              let image = torch.rand (1L, 64L, 64L, 3L)
+              closeTo 1e-5f (values (vgg.Predict image)) (values (reloaded.Predict image)) "same predictions from the file's weights"
           } 
           test "The ticket-routing model trains on the guide's random data with dict inputs and targets" {
               Utils.setRandomSeed 11
