@@ -245,3 +245,12 @@ module Constraint =
         match c with
         | Some c -> config c
         | None -> null
+
+    /// <summary>A trainable float32 weight with an optional constraint: how most layers declare their weights.</summary>
+    let trainableWeight (name: string) (shape: int list) (init: Initializer) (weightConstraint: Constraint option) : WeightSpec =
+        { Name = name
+          Shape = shape
+          Initializer = init
+          Trainable = true
+          DType = Float32
+          Constraint = projection weightConstraint }

@@ -17,12 +17,7 @@ let private seedConfig (seed: int option) =
     | Some s -> Config.value s
     | None -> null
 
-let private generatorFor (seed: int option) =
-    match seed with
-    | Some s ->
-        Native.NativeLoader.ensureLoaded ()
-        new torch.Generator(uint64 (int64 s))
-    | None -> null
+let private generatorFor = RegularizationLayers.generatorFor
 
 /// Inverted dropout with an optional generator: keeps each entry with probability 1 - rate and scales it by 1/(1 - rate).
 let private dropoutWith (generator: torch.Generator) (rate: float) (x: torch.Tensor) =

@@ -655,15 +655,7 @@ let private convOutput
                         }
                     ])
 
-let private weight name shape init (weightConstraint: Constraint option) =
-    {
-        Name = name
-        Shape = shape
-        Initializer = init
-        Trainable = true
-        DType = Float32
-        Constraint = Constraint.projection weightConstraint
-    }
+let private weight = Constraint.trainableWeight
 
 /// Input rules once built: the rank and the channel count of the first call.
 let private builtSpecs (g: Geometry) (inputs: TensorSpec list) =

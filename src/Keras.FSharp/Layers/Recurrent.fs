@@ -735,15 +735,7 @@ let private inputDim (step: Shape) =
     | Some d -> d
     | None -> invalidArg (nameof step) "The feature axis must be known to build the layer."
 
-let private weight name shape init (weightConstraint: Constraint option) =
-    {
-        Name = name
-        Shape = shape
-        Initializer = init
-        Trainable = true
-        DType = Float32
-        Constraint = Constraint.projection weightConstraint
-    }
+let private weight = Constraint.trainableWeight
 
 let private rnnEntries (units: int) (activation: Activation) (recurrentActivation: Activation option) =
     [

@@ -9,7 +9,7 @@ let inline private sc (v: float) : Scalar = v.ToScalar()
 
 /// A random generator for a layer: seeded when the layer has a seed (reproducible draws), otherwise TorchSharp's
 /// global generator (<c>null</c>), which <c>torch.manual_seed</c> controls.
-let private generatorFor (seed: int option) =
+let internal generatorFor (seed: int option) =
     match seed with
     | Some s ->
         Native.NativeLoader.ensureLoaded ()
