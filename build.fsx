@@ -68,6 +68,7 @@ open Fake.Core.TargetOperators
 "restore" ==> "build" ==> "test" |> ignore
 "build" ==> "demo" |> ignore
 "restore" ==> "format" |> ignore
+"restore" ==> "bench" |> ignore
 
 let target = args |> List.tryFind (fun a -> not (a.StartsWith "-")) |> Option.defaultValue "build"
 
