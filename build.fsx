@@ -14,7 +14,9 @@ let mutable closingLine: string option = None
 
 /// Runs a program in the repository root, streaming its output; fails the target on a non-zero exit.
 let run (program: string) (args: string list) =
-    let info = ProcessStartInfo(program, args, WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true)
+    let info =
+        ProcessStartInfo(program, args, WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true)
+
     use proc = Process.Start info
 
     let rec pump () =
@@ -22,7 +24,10 @@ let run (program: string) (args: string list) =
         | null -> ()
         | line ->
             Console.WriteLine line
-            if Text.RegularExpressions.Regex.IsMatch(line, @"^\d+ passed, \d+ failed$") then closingLine <- Some line
+
+            if Text.RegularExpressions.Regex.IsMatch(line, @"^\d+ passed, \d+ failed$") then
+                closingLine <- Some line
+
             pump ()
 
     pump ()
@@ -49,16 +54,43 @@ Target.create "restore" (fun _ ->
 Target.create "build" (fun _ -> dotnet [ "build"; "Keras.Functional.sln"; "-c"; "Release" ])
 
 Target.create "test" (fun _ ->
-    dotnet [ "run"; "--no-build"; "-c"; "Release"; "--project"; "tests/Keras.FSharp.Tests"; "--"; "--summary" ])
+    dotnet
+        [
+            "run"
+            "--no-build"
+            "-c"
+            "Release"
+            "--project"
+            "tests/Keras.FSharp.Tests"
+            "--"
+            "--summary"
+        ])
 
 Target.create "demo" (fun _ ->
     let data = sharedData "mnist" |> Option.toList
-    dotnet ([ "run"; "--no-build"; "-c"; "Release"; "--project"; "examples/MnistDemo"; "--" ] @ data))
+
+    dotnet (
+        [
+            "run"
+            "--no-build"
+            "-c"
+            "Release"
+            "--project"
+            "examples/MnistDemo"
+            "--"
+        ]
+        @ data
+    ))
 
 Target.create "format" (fun _ -> dotnet [ "fantomas"; "src"; "tests"; "examples"; "build.fsx" ])
 
 Target.create "bench" (fun _ ->
-    if Directory.Exists(Path.Combine(root, "bench")) && Directory.EnumerateFiles(Path.Combine(root, "bench"), "*.fsproj", SearchOption.AllDirectories) |> Seq.isEmpty |> not then
+    if
+        Directory.Exists(Path.Combine(root, "bench"))
+        && Directory.EnumerateFiles(Path.Combine(root, "bench"), "*.fsproj", SearchOption.AllDirectories)
+           |> Seq.isEmpty
+           |> not
+    then
         dotnet [ "run"; "-c"; "Release"; "--project"; "bench/Keras.Bench" ]
     else
         Trace.log "No benchmark project yet.")
@@ -70,7 +102,10 @@ open Fake.Core.TargetOperators
 "restore" ==> "format" |> ignore
 "restore" ==> "bench" |> ignore
 
-let target = args |> List.tryFind (fun a -> not (a.StartsWith "-")) |> Option.defaultValue "build"
+let target =
+    args
+    |> List.tryFind (fun a -> not (a.StartsWith "-"))
+    |> Option.defaultValue "build"
 
 try
     Target.run 1 target []

@@ -9,7 +9,13 @@ open Keras.Operators
 /// The model and its compile settings, as the guide writes them.
 let private compiled () =
     let inputs = Keras.Input(shape = [ 784 ])
-    let outputs = inputs --> Layers.Dense(64, activation = "relu") --> Layers.Dense(64, activation = "relu") --> Layers.Dense(10)
+
+    let outputs =
+        inputs
+        --> Layers.Dense(64, activation = "relu")
+        --> Layers.Dense(64, activation = "relu")
+        --> Layers.Dense(10)
+
     let model = Keras.Model(inputs, outputs)
     model.Compile(optimizer = Optimizers.RMSprop(), loss = SparseCategoricalCrossentropy true, metrics = [ "accuracy" ])
 
@@ -19,18 +25,20 @@ let private handModel () =
         let l = torch.nn.Linear(i, o)
         use _ = torch.no_grad ()
         let limit = sqrt (6.0 / float (i + o))
-        l.weight.uniform_(-limit, limit) |> ignore
+        l.weight.uniform_ (-limit, limit) |> ignore
         l.bias.zero_ () |> ignore
         l
 
     let m (x: torch.nn.Module<torch.Tensor, torch.Tensor>) = x
 
     torch.nn.Sequential(
-        [| "d1", m (linear 784L 64L)
-           "r1", m (torch.nn.ReLU())
-           "d2", m (linear 64L 64L)
-           "r2", m (torch.nn.ReLU())
-           "d3", m (linear 64L 10L) |]
+        [|
+            "d1", m (linear 784L 64L)
+            "r1", m (torch.nn.ReLU())
+            "d2", m (linear 64L 64L)
+            "r2", m (torch.nn.ReLU())
+            "d3", m (linear 64L 10L)
+        |]
     )
 
 /// A benchmark case over <paramref name="x"/> (n × 784 float32) and <paramref name="y"/> (n int64 labels).
@@ -41,7 +49,8 @@ let case (x: torch.Tensor) (y: torch.Tensor) : Harness.Case =
     let library = compiled ()
     let hand: TorchSharp.Modules.Sequential = handModel ()
     // Keras's RMSprop defaults expressed in TorchSharp: alpha is Keras's rho.
-    let optimizer = torch.optim.RMSProp(hand.parameters (), lr = 0.001, alpha = 0.9, eps = 1e-7)
+    let optimizer =
+        torch.optim.RMSProp(hand.parameters (), lr = 0.001, alpha = 0.9, eps = 1e-7)
 
     let handEpoch () =
         hand.train ()
@@ -61,12 +70,14 @@ let case (x: torch.Tensor) (y: torch.Tensor) : Harness.Case =
             loss.backward ()
             optimizer.step () |> ignore
             // The same running metrics fit reports: mean loss and accuracy.
-            lossSum <- lossSum + float (loss.item<float32> ()) * float len
-            correct <- correct + logits.argmax(-1L).eq(yb).sum().item<int64> ()
+            lossSum <- lossSum + float (loss.item<float32>()) * float len
+            correct <- correct + logits.argmax(-1L).eq(yb).sum().item<int64>()
 
         ignore (lossSum / float n, float correct / float n)
 
-    { Name = "MNIST MLP (batch 64)"
-      Steps = steps
-      Library = fun () -> library.Fit(x, y, batchSize = 64, epochs = 1, verbose = 0) |> ignore
-      HandWritten = handEpoch }
+    {
+        Name = "MNIST MLP (batch 64)"
+        Steps = steps
+        Library = fun () -> library.Fit(x, y, batchSize = 64, epochs = 1, verbose = 0) |> ignore
+        HandWritten = handEpoch
+    }

@@ -9,11 +9,19 @@ open Keras.Datasets
 let main argv =
     let repetitions = argv |> Array.tryHead |> Option.map int |> Option.defaultValue 3
     Keras.Utils.setRandomSeed 0
-    printfn "Machine: %d cores, %s, %s" System.Environment.ProcessorCount (System.Runtime.InteropServices.RuntimeInformation.OSDescription) (System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription)
+
+    printfn
+        "Machine: %d cores, %s, %s"
+        System.Environment.ProcessorCount
+        (System.Runtime.InteropServices.RuntimeInformation.OSDescription)
+        (System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription)
+
     printfn "TorchSharp threads: %d" (TorchSharp.torch.get_num_threads ())
 
     let mnist =
-        [ Path.Combine(__SOURCE_DIRECTORY__, "..", "..", "..", "shared", "data", "mnist") ]
+        [
+            Path.Combine(__SOURCE_DIRECTORY__, "..", "..", "..", "shared", "data", "mnist")
+        ]
         |> List.tryFind Directory.Exists
         |> Option.map Mnist.loadFrom
 
@@ -23,8 +31,13 @@ let main argv =
         | None -> TorchSharp.torch.rand (60000L, 784L), TorchSharp.torch.randint (10L, [| 60000L |])
 
     let results =
-        [ Harness.measure repetitions (MnistMlp.case x y)
-          Harness.measure repetitions (ToyResnet.case 512L) ]
+        [
+            Harness.measure repetitions (MnistMlp.case x y)
+            Harness.measure repetitions (ToyResnet.case 512L)
+        ]
 
     // Exit non-zero only if a case could not run; the ratios are reported, not asserted.
-    if results |> List.forall (fun (l, h) -> l > 0.0 && h > 0.0) then 0 else 1
+    if results |> List.forall (fun (l, h) -> l > 0.0 && h > 0.0) then
+        0
+    else
+        1

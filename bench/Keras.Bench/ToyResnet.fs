@@ -8,16 +8,46 @@ open Keras.Operators
 
 let private compiled () =
     let inputs = Keras.Input(shape = [ 32; 32; 3 ])
-    let x = inputs --> Layers.Conv2D(32, 3, activation = "relu") --> Layers.Conv2D(64, 3, activation = "relu")
+
+    let x =
+        inputs
+        --> Layers.Conv2D(32, 3, activation = "relu")
+        --> Layers.Conv2D(64, 3, activation = "relu")
+
     let block1 = x --> Layers.MaxPooling2D(3)
-    let x = block1 --> Layers.Conv2D(64, 3, activation = "relu", padding = "same") --> Layers.Conv2D(64, 3, activation = "relu", padding = "same")
+
+    let x =
+        block1
+        --> Layers.Conv2D(64, 3, activation = "relu", padding = "same")
+        --> Layers.Conv2D(64, 3, activation = "relu", padding = "same")
+
     let block2 = Layers.add [ x; block1 ]
-    let x = block2 --> Layers.Conv2D(64, 3, activation = "relu", padding = "same") --> Layers.Conv2D(64, 3, activation = "relu", padding = "same")
+
+    let x =
+        block2
+        --> Layers.Conv2D(64, 3, activation = "relu", padding = "same")
+        --> Layers.Conv2D(64, 3, activation = "relu", padding = "same")
+
     let block3 = Layers.add [ x; block2 ]
-    let x = block3 --> Layers.Conv2D(64, 3, activation = "relu") --> Layers.GlobalAveragePooling2D()
-    let outputs = x --> Layers.Dense(256, activation = "relu") --> Layers.Dropout(0.5) --> Layers.Dense(10)
+
+    let x =
+        block3
+        --> Layers.Conv2D(64, 3, activation = "relu")
+        --> Layers.GlobalAveragePooling2D()
+
+    let outputs =
+        x
+        --> Layers.Dense(256, activation = "relu")
+        --> Layers.Dropout(0.5)
+        --> Layers.Dense(10)
+
     let model = Keras.Model(inputs, outputs, name = "toy_resnet")
-    model.Compile(optimizer = Optimizers.RMSprop(learningRate = ConstantRate 1e-3), loss = CategoricalCrossentropy true, metrics = [ "acc" ])
+
+    model.Compile(
+        optimizer = Optimizers.RMSprop(learningRate = ConstantRate 1e-3),
+        loss = CategoricalCrossentropy true,
+        metrics = [ "acc" ]
+    )
 
 /// The same network as a TorchSharp module.
 type private Net() as this =
@@ -40,7 +70,7 @@ type private Net() as this =
         let b1 = torch.nn.functional.max_pool2d (x, 3L)
         let b2 = (b1 |> c3.forward |> relu |> c4.forward |> relu) + b1
         let b3 = (b2 |> c5.forward |> relu |> c6.forward |> relu) + b2
-        let x = (b3 |> c7.forward |> relu).mean ([| 2L; 3L |])
+        let x = (b3 |> c7.forward |> relu).mean([| 2L; 3L |])
         x |> d1.forward |> relu |> drop.forward |> d2.forward
 
 /// A benchmark case over <paramref name="n"/> random images with random one-hot labels.
@@ -51,7 +81,9 @@ let case (n: int64) : Harness.Case =
     let labels = Utils.toCategorical (torch.randint (10L, [| n |])) (Some 10)
     let library = compiled ()
     let net = new Net()
-    let optimizer = torch.optim.RMSProp(net.parameters (), lr = 1e-3, alpha = 0.9, eps = 1e-7)
+
+    let optimizer =
+        torch.optim.RMSProp(net.parameters (), lr = 1e-3, alpha = 0.9, eps = 1e-7)
 
     let handEpoch () =
         net.train ()
@@ -66,18 +98,22 @@ let case (n: int64) : Harness.Case =
             let len = min batch (n - start)
             // A permuted view of channels-last images is in torch's channels_last memory format, which libtorch's
             // CPU convolutions run fastest on: the layout a performance-minded TorchSharp user picks.
-            let xb, yb = xs.narrow(0L, start, len).permute (0L, 3L, 1L, 2L), ys.narrow (0L, start, len)
+            let xb, yb =
+                xs.narrow(0L, start, len).permute(0L, 3L, 1L, 2L), ys.narrow (0L, start, len)
+
             let logits = net.forward xb
             let loss = torch.nn.functional.cross_entropy (logits, yb)
             optimizer.zero_grad ()
             loss.backward ()
             optimizer.step () |> ignore
-            lossSum <- lossSum + float (loss.item<float32> ()) * float len
-            correct <- correct + logits.argmax(-1L).eq(yb.argmax (-1L)).sum().item<int64> ()
+            lossSum <- lossSum + float (loss.item<float32>()) * float len
+            correct <- correct + logits.argmax(-1L).eq(yb.argmax (-1L)).sum().item<int64>()
 
         ignore (lossSum / float n, float correct / float n)
 
-    { Name = "toy ResNet (batch 64)"
-      Steps = steps
-      Library = fun () -> library.Fit(images, labels, batchSize = 64, epochs = 1, verbose = 0) |> ignore
-      HandWritten = handEpoch }
+    {
+        Name = "toy ResNet (batch 64)"
+        Steps = steps
+        Library = fun () -> library.Fit(images, labels, batchSize = 64, epochs = 1, verbose = 0) |> ignore
+        HandWritten = handEpoch
+    }

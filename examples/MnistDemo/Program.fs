@@ -33,7 +33,9 @@ let main argv =
             metrics = [ "accuracy" ]
         )
 
-    let _history = compiled.Fit(xTrain, yTrain, batchSize = 64, epochs = 2, validationSplit = 0.2)
+    let _history =
+        compiled.Fit(xTrain, yTrain, batchSize = 64, epochs = 2, validationSplit = 0.2)
+
     let scores = compiled.Evaluate(xTest, yTest, verbose = 2)
     printfn "Test loss: %.4f" scores["loss"]
     printfn "Test accuracy: %.4f" scores["accuracy"]

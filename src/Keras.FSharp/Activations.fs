@@ -79,7 +79,20 @@ type Activation =
 
     /// The names <see cref="TryParse"/> accepts.
     static member KnownNames =
-        [ "linear"; "relu"; "sigmoid"; "softmax"; "tanh"; "gelu"; "elu"; "selu"; "softplus"; "swish"; "silu"; "leaky_relu" ]
+        [
+            "linear"
+            "relu"
+            "sigmoid"
+            "softmax"
+            "tanh"
+            "gelu"
+            "elu"
+            "selu"
+            "softplus"
+            "swish"
+            "silu"
+            "leaky_relu"
+        ]
 
     /// Resolves a Keras activation name or raises an error listing the known names.
     static member Parse(name: string) =
@@ -87,7 +100,12 @@ type Activation =
         | Some activation -> activation
         | None ->
             Errors.raiseKeras (
-                InvalidArgument("activation", "activation", $"""Unknown activation. Known: {String.concat ", " Activation.KnownNames}.""", $"'{name}'")
+                InvalidArgument(
+                    "activation",
+                    "activation",
+                    $"""Unknown activation. Known: {String.concat ", " Activation.KnownNames}.""",
+                    $"'{name}'"
+                )
             )
 
     /// Lets a Keras name stand for the activation where a method expects one: <c>Dense(64, activation = "relu")</c>.

@@ -13,12 +13,23 @@ open Keras.Operators
 /// <param name="pooling">Without the top: None, "avg" or "max" global pooling of the last block.</param>
 /// <param name="weights">None for fresh weights, or a weights file: Keras's <c>.weights.h5</c>, a <c>.keras</c> archive or a
 /// legacy <c>.h5</c> such as Keras's published <c>vgg19_weights_tf_dim_ordering_tf_kernels.h5</c>.</param>
-let vgg19With (includeTop: bool) (inputShape: int list option) (classes: int) (pooling: string option) (weights: string option) : Model =
+let vgg19With
+    (includeTop: bool)
+    (inputShape: int list option)
+    (classes: int)
+    (pooling: string option)
+    (weights: string option)
+    : Model =
     let shape = defaultArg inputShape [ 224; 224; 3 ]
 
     if includeTop && shape <> [ 224; 224; 3 ] then
         Errors.raiseKeras (
-            InvalidArgument("vgg19", "input_shape", "With include_top=True the input must be 224×224×3.", Shape.format (Shape.ofInts shape))
+            InvalidArgument(
+                "vgg19",
+                "input_shape",
+                "With include_top=True the input must be 224×224×3.",
+                Shape.format (Shape.ofInts shape)
+            )
         )
 
     let input = Keras.Input(shape = shape, name = "input_layer")
@@ -27,7 +38,15 @@ let vgg19With (includeTop: bool) (inputShape: int list option) (classes: int) (p
         let convolved =
             [ 1..convs ]
             |> List.fold
-                (fun t i -> t --> Layers.Conv2D(filters, 3, activation = "relu", padding = "same", name = $"block{index}_conv{i}"))
+                (fun t i ->
+                    t
+                    --> Layers.Conv2D(
+                        filters,
+                        3,
+                        activation = "relu",
+                        padding = "same",
+                        name = $"block{index}_conv{i}"
+                    ))
                 x
 
         convolved --> Layers.MaxPooling2D(2, strides = 2, name = $"block{index}_pool")
@@ -48,7 +67,8 @@ let vgg19With (includeTop: bool) (inputShape: int list option) (classes: int) (p
             | Some "avg" -> features --> Layers.GlobalAveragePooling2D()
             | Some "max" -> features --> Layers.GlobalMaxPooling2D()
             | None -> features
-            | Some other -> Errors.raiseKeras (InvalidArgument("vgg19", "pooling", "Expected None, \"avg\" or \"max\".", other))
+            | Some other ->
+                Errors.raiseKeras (InvalidArgument("vgg19", "pooling", "Expected None, \"avg\" or \"max\".", other))
 
     let model = Keras.Model(input, output, name = "vgg19")
     weights |> Option.iter (WeightsFile.load model)

@@ -23,7 +23,8 @@ type CustomObject =
 /// looks names up in its <c>customObjects</c> argument first, then here.</summary>
 [<RequireQualifiedAccess>]
 module CustomObjects =
-    let private registry = ConcurrentDictionary<string, CustomObject>(StringComparer.Ordinal)
+    let private registry =
+        ConcurrentDictionary<string, CustomObject>(StringComparer.Ordinal)
 
     /// <summary>Registers a layer class under its Keras class (or registered) name, with the factory that rebuilds it
     /// from its config: <c>CustomObjects.register "CustomDense" (fun config -> customDense (config.Int "units"))</c>.
@@ -41,14 +42,22 @@ module CustomObjects =
 
     /// No custom objects: the <c>customObjects</c> argument meaning "only what is registered globally".
     let none: IDictionary<string, CustomObject> =
-        Collections.ObjectModel.ReadOnlyDictionary<string, CustomObject>(Dictionary<string, CustomObject>()) :> IDictionary<_, _>
+        Collections.ObjectModel.ReadOnlyDictionary<string, CustomObject>(Dictionary<string, CustomObject>())
+        :> IDictionary<_, _>
 
     /// <summary>Looks a name up in <paramref name="customObjects"/> (may be null), then in the global registry.</summary>
     let tryFind (customObjects: IDictionary<string, CustomObject>) (name: string) =
         if isNull name then
             None
         else
-            match (if isNull customObjects then None else (match customObjects.TryGetValue name with | true, o -> Some o | _ -> None)) with
+            match
+                (if isNull customObjects then
+                     None
+                 else
+                     (match customObjects.TryGetValue name with
+                      | true, o -> Some o
+                      | _ -> None))
+            with
             | Some o -> Some o
             | None ->
                 match registry.TryGetValue name with
@@ -57,9 +66,11 @@ module CustomObjects =
 
 /// How a layer made by this module is written in a model config: Keras's "module" and "registered_name".
 type internal CustomInfo =
-    { mutable Name: string
-      Module: string
-      RegisteredName: string option }
+    {
+        mutable Name: string
+        Module: string
+        RegisteredName: string option
+    }
 
 /// Layers made by <see cref="CustomLayer"/> and <see cref="Lambda"/>, keyed by identity.
 module internal CustomInfo =
@@ -106,12 +117,26 @@ type LayerBuilder internal (layerName: string, className: string, inputs: Tensor
         let a = Shape.normalizeAxis shape.Length axis
 
         if a < 0 || a >= shape.Length then
-            fail (InvalidInputs(layerName, className, $"The input has rank {shape.Length}; axis {axis} does not exist.", Shape.format shape))
+            fail (
+                InvalidInputs(
+                    layerName,
+                    className,
+                    $"The input has rank {shape.Length}; axis {axis} does not exist.",
+                    Shape.format shape
+                )
+            )
 
         match shape[a] with
         | Some d -> d
         | None ->
-            fail (InvalidInputs(layerName, className, $"Axis {axis} of the input must be known to build the layer.", Shape.format shape))
+            fail (
+                InvalidInputs(
+                    layerName,
+                    className,
+                    $"Axis {axis} of the input must be known to build the layer.",
+                    Shape.format shape
+                )
+            )
 
     /// <summary>Declares a weight (Keras's <c>add_weight</c>); read it in the call as <c>self["name"]</c>.</summary>
     /// <param name="name">Unique within the layer.</param>
@@ -120,17 +145,33 @@ type LayerBuilder internal (layerName: string, className: string, inputs: Tensor
     /// <param name="trainable">True by default; non-trainable weights are not updated by <c>fit</c>.</param>
     /// <param name="dtype">float32 by default.</param>
     /// <exception cref="KerasException">When the name is already used by this layer or a dimension is negative.</exception>
-    member _.AddWeight(name: string, shape: int list, ?initializer: Initializer, ?trainable: bool, ?dtype: DType) : unit =
+    member _.AddWeight
+        (name: string, shape: int list, ?initializer: Initializer, ?trainable: bool, ?dtype: DType)
+        : unit =
         let dtype = defaultArg dtype Float32
 
         if String.IsNullOrWhiteSpace name then
             fail (InvalidArgument(layerName, "name", "Every weight of a custom layer needs a name.", "''"))
 
         if weights |> Seq.exists (fun w -> w.Name = name) then
-            fail (InvalidArgument(layerName, "name", $"A weight named '{name}' was already added to this layer; weight names must be unique.", $"'{name}'"))
+            fail (
+                InvalidArgument(
+                    layerName,
+                    "name",
+                    $"A weight named '{name}' was already added to this layer; weight names must be unique.",
+                    $"'{name}'"
+                )
+            )
 
         if shape |> List.exists (fun d -> d < 0) then
-            fail (InvalidArgument(layerName, "shape", $"Dimensions of weight '{name}' must be non-negative.", Shape.format (Shape.ofInts shape)))
+            fail (
+                InvalidArgument(
+                    layerName,
+                    "shape",
+                    $"Dimensions of weight '{name}' must be non-negative.",
+                    Shape.format (Shape.ofInts shape)
+                )
+            )
 
         let init =
             match initializer with
@@ -138,12 +179,14 @@ type LayerBuilder internal (layerName: string, className: string, inputs: Tensor
             | None -> if DType.isFloating dtype then GlorotUniform else Zeros
 
         weights.Add
-            { Name = name
-              Shape = shape
-              Initializer = init
-              Trainable = defaultArg trainable true
-              DType = dtype
-              Constraint = None }
+            {
+                Name = name
+                Shape = shape
+                Initializer = init
+                Trainable = defaultArg trainable true
+                DType = dtype
+                Constraint = None
+            }
 
     /// <summary>Declares a weight with an initializer given by its Keras name ("random_normal", "zeros", "glorot_uniform", ...).</summary>
     /// <exception cref="KerasException">When the initializer name is unknown, the name is already used or a dimension is negative.</exception>
@@ -159,8 +202,10 @@ type LayerBuilder internal (layerName: string, className: string, inputs: Tensor
     member _.SetInputSpecs(specs: InputSpec list) = inputSpecs <- specs
 
     member internal _.Result: BuildResult =
-        { Weights = List.ofSeq weights
-          InputSpecs = inputSpecs }
+        {
+            Weights = List.ofSeq weights
+            InputSpecs = inputSpecs
+        }
 
 /// <summary>What a custom layer's call receives besides its input tensors (the <c>self</c> of Keras's <c>call</c>):
 /// its weights by name (<c>self["w"]</c>), the <c>training</c> flag, the input masks, and <c>Call</c> to run the layers and
@@ -187,7 +232,7 @@ type CustomCall internal (ctx: CallContext, className: string, held: Lazy<HashSe
     /// <summary>The weight declared with this name in the build step, as a tensor (gradients flow to it).</summary>
     /// <exception cref="KerasException">When the layer has no weight with this name.</exception>
     member _.Item
-        with get (name: string) : torch.Tensor =
+        with get (name: string): torch.Tensor =
             match ctx.Weights |> Array.tryFind (fun w -> w.Name = name) with
             | Some w -> w.Value :> torch.Tensor
             | None ->
@@ -211,7 +256,10 @@ type CustomCall internal (ctx: CallContext, className: string, held: Lazy<HashSe
                 )
             )
 
-        Layer.outputSpecs layer (inputs |> List.map Layer.specOf) |> Errors.orRaise |> ignore
+        Layer.outputSpecs layer (inputs |> List.map Layer.specOf)
+        |> Errors.orRaise
+        |> ignore
+
         let inner = Layer.contextFor layer ctx.Training [] ctx.AddLoss inputs
         layer.Spec.Call inner inputs
 
@@ -220,10 +268,18 @@ type CustomCall internal (ctx: CallContext, className: string, held: Lazy<HashSe
         match this.CallMany(layer, [ input ]) with
         | [ output ] -> output
         | outputs ->
-            fail (InvalidArgument(layer.Name, "outputs", "The layer returns several outputs; use CallMany.", string outputs.Length))
+            fail (
+                InvalidArgument(
+                    layer.Name,
+                    "outputs",
+                    "The layer returns several outputs; use CallMany.",
+                    string outputs.Length
+                )
+            )
 
     /// <summary>Calls a held model (given in <c>models</c>) on several concrete tensors.</summary>
-    member this.CallMany(model: Model, inputs: torch.Tensor list) : torch.Tensor list = this.CallMany(model.AsLayer, inputs)
+    member this.CallMany(model: Model, inputs: torch.Tensor list) : torch.Tensor list =
+        this.CallMany(model.AsLayer, inputs)
 
     /// <summary>Calls a held one-input, one-output model on a concrete tensor, like <c>self.classifier(features)</c>.</summary>
     member this.Call(model: Model, input: torch.Tensor) : torch.Tensor = this.Call(model.AsLayer, input)
@@ -231,16 +287,18 @@ type CustomCall internal (ctx: CallContext, className: string, held: Lazy<HashSe
 /// The parts of a custom layer, as <see cref="CustomLayer.Create"/> assembles them.
 [<NoEquality; NoComparison>]
 type internal CustomDefinition =
-    { ClassName: string
-      Module: string
-      RegisteredName: string option
-      Config: unit -> JsonObject
-      Build: LayerBuilder -> unit
-      Call: CustomCall -> torch.Tensor list -> torch.Tensor list
-      Held: unit -> Layer list
-      Rule: (Shape list -> Shape list) option
-      InputSpecs: InputSpec list
-      ComputeMask: torch.Tensor list -> torch.Tensor option list -> torch.Tensor option list }
+    {
+        ClassName: string
+        Module: string
+        RegisteredName: string option
+        Config: unit -> JsonObject
+        Build: LayerBuilder -> unit
+        Call: CustomCall -> torch.Tensor list -> torch.Tensor list
+        Held: unit -> Layer list
+        Rule: (Shape list -> Shape list) option
+        InputSpecs: InputSpec list
+        ComputeMask: torch.Tensor list -> torch.Tensor option list -> torch.Tensor option list
+    }
 
 /// The machinery behind custom layers: building, the wrapped call, and output shape inference by running the call.
 module internal CustomMachinery =
@@ -286,11 +344,13 @@ module internal CustomMachinery =
     let specsText (specs: TensorSpec list) =
         specs |> List.map (fun s -> Shape.format s.Shape) |> String.concat ", "
 
-    let private shapeOf (t: torch.Tensor) = t.shape |> Array.map (int >> Some) |> List.ofArray
+    let private shapeOf (t: torch.Tensor) =
+        t.shape |> Array.map (int >> Some) |> List.ofArray
 
     /// Known dimensions of the rule's shape must equal the actual ones, and the ranks must agree.
     let private agrees (expected: Shape) (actual: Shape) =
-        expected.Length = actual.Length && List.forall2 Shape.dimsCompatible expected actual
+        expected.Length = actual.Length
+        && List.forall2 Shape.dimsCompatible expected actual
 
     /// The call as the layer runs it: the user's call, then the check against the shape rule when there is one.
     let wrapCall (def: CustomDefinition) (held: Lazy<HashSet<int64>>) (ctx: CallContext) (inputs: torch.Tensor list) =
@@ -304,7 +364,8 @@ module internal CustomMachinery =
             let actual = outputs |> List.map shapeOf
 
             if expected.Length <> actual.Length || not (List.forall2 agrees expected actual) then
-                let show shapes = shapes |> List.map Shape.format |> String.concat ", "
+                let show shapes =
+                    shapes |> List.map Shape.format |> String.concat ", "
 
                 raise (
                     CustomLayerException(
@@ -326,18 +387,29 @@ module internal CustomMachinery =
             use scope = torch.NewDisposeScope()
 
             let tensors =
-                List.map2 (fun (s: TensorSpec) (d: int list) -> torch.zeros (d |> List.map int64 |> Array.ofList, dtype = DType.toTorch s.DType)) specs sizes
+                List.map2
+                    (fun (s: TensorSpec) (d: int list) ->
+                        torch.zeros (d |> List.map int64 |> Array.ofList, dtype = DType.toTorch s.DType))
+                    specs
+                    sizes
 
             let ctx = Layer.contextFor layer false [] ignore tensors
 
             layer.Spec.Call ctx tensors
-            |> List.map (fun o -> (o.shape |> Array.map int |> List.ofArray), (DType.tryOfTorch o.dtype |> Option.defaultValue Float32))
+            |> List.map (fun o ->
+                (o.shape |> Array.map int |> List.ofArray), (DType.tryOfTorch o.dtype |> Option.defaultValue Float32))
             |> Ok
         with
         | :? CustomLayerException as e -> Error e.Error
         | e ->
-            let shown = sizes |> List.map (fun s -> Shape.format (Shape.ofInts s)) |> String.concat ", "
-            let message = (match e with :? KerasException as k -> k.Message | _ -> e.Message).Trim()
+            let shown =
+                sizes |> List.map (fun s -> Shape.format (Shape.ofInts s)) |> String.concat ", "
+
+            let message =
+                (match e with
+                 | :? KerasException as k -> k.Message
+                 | _ -> e.Message)
+                    .Trim()
 
             Error(
                 InvalidInputs(
@@ -353,7 +425,8 @@ module internal CustomMachinery =
     let private sizeB axis = if axis = 0 then 3 else 17
 
     let private fill (pick: int -> int) (specs: TensorSpec list) =
-        specs |> List.map (fun s -> s.Shape |> List.mapi (fun axis d -> defaultArg d (pick axis)))
+        specs
+        |> List.map (fun s -> s.Shape |> List.mapi (fun axis d -> defaultArg d (pick axis)))
 
     /// Keras's compute_output_spec for layers without a shape rule: the call runs on zeros (twice when some input
     /// dimension is unknown, with two different sizes); output dimensions that change with them are unknown.
@@ -362,11 +435,22 @@ module internal CustomMachinery =
 
         match dummyRun layer className specs (fill sizeA specs) with
         | Error e -> Error e
-        | Ok first when known -> Ok(first |> List.map (fun (shape, dtype) -> { Shape = Shape.ofInts shape; DType = dtype }))
+        | Ok first when known ->
+            Ok(
+                first
+                |> List.map (fun (shape, dtype) ->
+                    {
+                        Shape = Shape.ofInts shape
+                        DType = dtype
+                    })
+            )
         | Ok first ->
             match dummyRun layer className specs (fill sizeB specs) with
             | Error e -> Error e
-            | Ok second when second.Length <> first.Length || List.exists2 (fun (a: int list, _) (b: int list, _) -> a.Length <> b.Length) first second ->
+            | Ok second when
+                second.Length <> first.Length
+                || List.exists2 (fun (a: int list, _) (b: int list, _) -> a.Length <> b.Length) first second
+                ->
                 Error(
                     InvalidInputs(
                         layer.Name,
@@ -379,14 +463,18 @@ module internal CustomMachinery =
                 Ok(
                     List.map2
                         (fun (a: int list, dtype) (b: int list, _) ->
-                            { Shape = List.map2 (fun x y -> if x = y then Some x else None) a b
-                              DType = dtype })
+                            {
+                                Shape = List.map2 (fun x y -> if x = y then Some x else None) a b
+                                DType = dtype
+                            })
                         first
                         second
                 )
 
     let private key (specs: TensorSpec list) =
-        specs |> List.map (fun s -> Shape.format s.Shape + ":" + DType.name s.DType) |> String.concat ";"
+        specs
+        |> List.map (fun s -> Shape.format s.Shape + ":" + DType.name s.DType)
+        |> String.concat ";"
 
     /// Makes the layer.
     let create (def: CustomDefinition) (name: string option) : Layer =
@@ -436,8 +524,10 @@ module internal CustomMachinery =
                     |> Result.map (fun () ->
                         shapes
                         |> List.mapi (fun i s ->
-                            { Shape = s
-                              DType = (if i < ruleDTypes.Length then ruleDTypes[i] else Float32) }))
+                            {
+                                Shape = s
+                                DType = (if i < ruleDTypes.Length then ruleDTypes[i] else Float32)
+                            }))
                 | None ->
                     let k = key inputs
 
@@ -452,24 +542,28 @@ module internal CustomMachinery =
                 Error e.Error
 
         let spec: LayerSpec =
-            { ClassName = def.ClassName
-              Config = def.Config
-              InputSpecs = def.InputSpecs
-              ComputeOutput = computeOutput
-              Build = build
-              Call = wrapCall def held
-              SubLayers = def.Held
-              ComputeMask = def.ComputeMask
-              RegularizationLosses = fun _ -> [] }
+            {
+                ClassName = def.ClassName
+                Config = def.Config
+                InputSpecs = def.InputSpecs
+                ComputeOutput = computeOutput
+                Build = build
+                Call = wrapCall def held
+                SubLayers = def.Held
+                ComputeMask = def.ComputeMask
+                RegularizationLosses = fun _ -> []
+            }
 
         let layer = Layer.create name spec
         self <- Some layer
 
         CustomInfo.table.Add(
             layer.Identity,
-            { Name = layer.Name
-              Module = def.Module
-              RegisteredName = def.RegisteredName }
+            {
+                Name = layer.Name
+                Module = def.Module
+                RegisteredName = def.RegisteredName
+            }
         )
 
         layer
@@ -547,33 +641,59 @@ type CustomLayer =
                     | _ ->
                         raise (
                             CustomLayerException(
-                                InvalidInputs(self.LayerName, className, "This layer takes exactly one input (its call was given with `call`; use `callMany` for several).", $"{inputs.Length} inputs")
+                                InvalidInputs(
+                                    self.LayerName,
+                                    className,
+                                    "This layer takes exactly one input (its call was given with `call`; use `callMany` for several).",
+                                    $"{inputs.Length} inputs"
+                                )
                             )
                         )
             | None, Some f -> f
             | _ ->
-                Errors.raiseKeras (InvalidArgument(className, "call", "Give exactly one of `call` and `callMany`.", (if call.IsSome then "both" else "neither")))
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        className,
+                        "call",
+                        "Give exactly one of `call` and `callMany`.",
+                        (if call.IsSome then "both" else "neither")
+                    )
+                )
 
         let rule =
             match outputShape, outputShapes with
             | Some r, None -> Some(fun (shapes: Shape list) -> [ r (List.head shapes) ])
             | None, Some r -> Some r
             | None, None -> None
-            | Some _, Some _ -> Errors.raiseKeras (InvalidArgument(className, "outputShape", "Give at most one of `outputShape` and `outputShapes`.", "both"))
+            | Some _, Some _ ->
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        className,
+                        "outputShape",
+                        "Give at most one of `outputShape` and `outputShapes`.",
+                        "both"
+                    )
+                )
 
         let held = (defaultArg layers []) @ (defaultArg models [] |> List.map _.AsLayer)
 
         CustomMachinery.create
-            { ClassName = className
-              Module = "__main__"
-              RegisteredName = Some(defaultArg registeredName className)
-              Config = CustomMachinery.configOf (defaultArg config [])
-              Build = defaultArg build ignore
-              Call = forward
-              Held = fun () -> held
-              Rule = rule
-              InputSpecs = inputSpec |> Option.toList
-              ComputeMask = if defaultArg supportsMasking false then Layer.passMask else (fun _ _ -> []) }
+            {
+                ClassName = className
+                Module = "__main__"
+                RegisteredName = Some(defaultArg registeredName className)
+                Config = CustomMachinery.configOf (defaultArg config [])
+                Build = defaultArg build ignore
+                Call = forward
+                Held = fun () -> held
+                Rule = rule
+                InputSpecs = inputSpec |> Option.toList
+                ComputeMask =
+                    if defaultArg supportsMasking false then
+                        Layer.passMask
+                    else
+                        (fun _ _ -> [])
+            }
             name
 
     /// <summary>The same layer under the name its config gives (what <c>Model.fromConfig</c> does with a factory's layer);
@@ -585,44 +705,67 @@ type CustomLayer =
 /// whose function is anonymous or not registered — code is never deserialized.</summary>
 [<AbstractClass; Sealed>]
 type Lambda =
-    static member internal Make(fn: torch.Tensor -> torch.Tensor, functionName: string option, outputShape: Shape option, name: string option) =
+    static member internal Make
+        (fn: torch.Tensor -> torch.Tensor, functionName: string option, outputShape: Shape option, name: string option)
+        =
         let functionConfig () : JsonNode =
             match functionName with
             | Some n ->
                 Config.ofList
-                    [ "module", Config.value "__main__"
-                      "class_name", Config.value "function"
-                      "config", Config.value n
-                      "registered_name", Config.value n ]
+                    [
+                        "module", Config.value "__main__"
+                        "class_name", Config.value "function"
+                        "config", Config.value n
+                        "registered_name", Config.value n
+                    ]
             | None ->
                 // What Keras writes for a Python lambda; fromConfig refuses it, as Keras does in safe mode.
                 Config.ofList
-                    [ "class_name", Config.value "__lambda__"
-                      "config", Config.ofList [ "code", Config.value "<F# function>"; "defaults", null; "closure", null ] ]
+                    [
+                        "class_name", Config.value "__lambda__"
+                        "config",
+                        Config.ofList [ "code", Config.value "<F# function>"; "defaults", null; "closure", null ]
+                    ]
 
         let config () =
             Config.ofList
-                [ yield "function", functionConfig ()
-                  match outputShape with
-                  | Some s -> yield "output_shape", Config.shape s
-                  | None -> ()
-                  yield "arguments", (JsonObject() :> JsonNode) ]
+                [
+                    yield "function", functionConfig ()
+                    match outputShape with
+                    | Some s -> yield "output_shape", Config.shape s
+                    | None -> ()
+                    yield "arguments", (JsonObject() :> JsonNode)
+                ]
 
         CustomMachinery.create
-            { ClassName = "Lambda"
-              Module = "keras.layers"
-              RegisteredName = None
-              Config = config
-              Build = ignore
-              Call =
-                fun self inputs ->
-                    match inputs with
-                    | [ x ] -> [ fn x ]
-                    | _ -> raise (CustomLayerException(InvalidInputs(self.LayerName, "Lambda", "A Lambda layer takes exactly one input.", $"{inputs.Length} inputs")))
-              Held = fun () -> []
-              Rule = outputShape |> Option.map (fun s -> fun (shapes: Shape list) -> [ List.head (List.head shapes) :: s ])
-              InputSpecs = []
-              ComputeMask = fun _ _ -> [] }
+            {
+                ClassName = "Lambda"
+                Module = "keras.layers"
+                RegisteredName = None
+                Config = config
+                Build = ignore
+                Call =
+                    fun self inputs ->
+                        match inputs with
+                        | [ x ] -> [ fn x ]
+                        | _ ->
+                            raise (
+                                CustomLayerException(
+                                    InvalidInputs(
+                                        self.LayerName,
+                                        "Lambda",
+                                        "A Lambda layer takes exactly one input.",
+                                        $"{inputs.Length} inputs"
+                                    )
+                                )
+                            )
+                Held = fun () -> []
+                Rule =
+                    outputShape
+                    |> Option.map (fun s -> fun (shapes: Shape list) -> [ List.head (List.head shapes) :: s ])
+                InputSpecs = []
+                ComputeMask = fun _ _ -> []
+            }
             name
 
     /// <summary>A Lambda layer applying <paramref name="fn"/>. Give <paramref name="functionName"/> (registered with
@@ -631,7 +774,9 @@ type Lambda =
     /// <param name="functionName">The name the function is serialized and looked up under.</param>
     /// <param name="outputShape">The output shape without the batch axis (Keras's tuple form); inferred by running the function when absent.</param>
     /// <param name="name">The layer's name; "lambda", "lambda_1", ... by default.</param>
-    static member Create(fn: torch.Tensor -> torch.Tensor, ?functionName: string, ?outputShape: Shape, ?name: string) : Layer =
+    static member Create
+        (fn: torch.Tensor -> torch.Tensor, ?functionName: string, ?outputShape: Shape, ?name: string)
+        : Layer =
         Lambda.Make(fn, functionName, outputShape, name)
 
     /// <summary>A Lambda layer applying the function registered (globally) under <paramref name="functionName"/>.</summary>
@@ -641,7 +786,12 @@ type Lambda =
         | Some(Function fn) -> Lambda.Make(fn, Some functionName, outputShape, name)
         | _ ->
             Errors.raiseKeras (
-                InvalidArgument("Lambda", "function", "No function is registered under this name (CustomObjects.registerFunction).", $"'{functionName}'")
+                InvalidArgument(
+                    "Lambda",
+                    "function",
+                    "No function is registered under this name (CustomObjects.registerFunction).",
+                    $"'{functionName}'"
+                )
             )
 
 /// <summary>Keras's "subclassed model" as data: a model defined by a call over layers (the guide's <c>MLP</c>), wrapped into a
@@ -685,7 +835,11 @@ type CustomModel =
                 ?name = name
             )
 
-        Model.create [ input ] (Layer.callMany layer [ input ]) (if callMany.IsSome then OutputList else SingleOutput) (Some layer.Name)
+        Model.create
+            [ input ]
+            (Layer.callMany layer [ input ])
+            (if callMany.IsSome then OutputList else SingleOutput)
+            (Some layer.Name)
 
 /// <summary>Eager calls on concrete tensors (<c>layer.Call(tensor)</c>, <c>model.Call(tensor)</c>), and typed reads of
 /// config entries for factories (<c>config.Int "units"</c>).</summary>
@@ -693,7 +847,11 @@ type CustomModel =
 module CustomExtensions =
     let private entry (config: JsonObject) (key: string) : JsonNode option =
         let mutable node: JsonNode = null
-        if config.TryGetPropertyValue(key, &node) && not (isNull node) then Some node else None
+
+        if config.TryGetPropertyValue(key, &node) && not (isNull node) then
+            Some node
+        else
+            None
 
     type Layer with
         /// <summary>Calls the layer eagerly on a concrete tensor, building its weights on the first call (Keras's
@@ -702,7 +860,15 @@ module CustomExtensions =
         member layer.Call(x: torch.Tensor, ?training: bool) : torch.Tensor =
             match Layer.callEager layer (defaultArg training false) [ x ] with
             | [ y ] -> y
-            | ys -> Errors.raiseKeras (InvalidArgument(layer.Name, "outputs", "The layer returns several outputs; use CallMany.", string ys.Length))
+            | ys ->
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        layer.Name,
+                        "outputs",
+                        "The layer returns several outputs; use CallMany.",
+                        string ys.Length
+                    )
+                )
 
         /// <summary>Calls the layer eagerly on concrete tensors.</summary>
         member layer.CallMany(xs: torch.Tensor list, ?training: bool) : torch.Tensor list =
@@ -714,7 +880,15 @@ module CustomExtensions =
         member model.Call(x: torch.Tensor, ?training: bool) : torch.Tensor =
             match Model.callEager model (defaultArg training false) [ x ] with
             | [ y ] -> y
-            | ys -> Errors.raiseKeras (InvalidArgument(model.Name, "outputs", "The model returns several outputs; use CallMany.", string ys.Length))
+            | ys ->
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        model.Name,
+                        "outputs",
+                        "The model returns several outputs; use CallMany.",
+                        string ys.Length
+                    )
+                )
 
         /// <summary>Runs the model eagerly on concrete tensors, one per input.</summary>
         member model.CallMany(xs: torch.Tensor list, ?training: bool) : torch.Tensor list =
@@ -729,7 +903,14 @@ module CustomExtensions =
                 try
                     node.Deserialize<'T>()
                 with e ->
-                    Errors.raiseKeras (InvalidArgument("config", key, $"Expected a value of type {typeof<'T>.Name}: {e.Message}", node.ToJsonString()))
+                    Errors.raiseKeras (
+                        InvalidArgument(
+                            "config",
+                            key,
+                            $"Expected a value of type {typeof<'T>.Name}: {e.Message}",
+                            node.ToJsonString()
+                        )
+                    )
             | None -> Errors.raiseKeras (InvalidArgument("config", key, "The config has no such entry.", "None"))
 
         /// <summary>A config entry, or <c>None</c> when it is missing or null.</summary>

@@ -21,32 +21,38 @@ type TensorSpec = { Shape: Shape; DType: DType }
 
 /// Keras's InputSpec: what a layer accepts on one input. Checked on every call once the layer is built.
 type InputSpec =
-    { NDim: int option
-      MinNDim: int option
-      MaxNDim: int option
-      /// Axis (possibly negative) and the size it must have.
-      Axes: (int * int) list }
+    {
+        NDim: int option
+        MinNDim: int option
+        MaxNDim: int option
+        /// Axis (possibly negative) and the size it must have.
+        Axes: (int * int) list
+    }
 
 /// A weight the layer declares when it is built.
 type WeightSpec =
-    { Name: string
-      Shape: int list
-      Initializer: Initializer
-      Trainable: bool
-      DType: DType
-      /// Keras's weight constraint as the projection it applies (<c>Constraint.projection</c>): the optimizer step
-      /// replaces the weight with <c>f(weight)</c> right after each update. <c>None</c>: unconstrained.
-      Constraint: (torch.Tensor -> torch.Tensor) option }
+    {
+        Name: string
+        Shape: int list
+        Initializer: Initializer
+        Trainable: bool
+        DType: DType
+        /// Keras's weight constraint as the projection it applies (<c>Constraint.projection</c>): the optimizer step
+        /// replaces the weight with <c>f(weight)</c> right after each update. <c>None</c>: unconstrained.
+        Constraint: (torch.Tensor -> torch.Tensor) option
+    }
 
 /// A created weight: a TorchSharp parameter (gradients on when trainable).
 type Weight =
-    { Name: string
-      /// The layer that owns this weight.
-      Owner: string
-      Value: TorchSharp.Modules.Parameter
-      Trainable: bool
-      /// The projection applied after each optimizer update (Keras's <c>variable.constraint</c>); <c>None</c>: none.
-      Constraint: (torch.Tensor -> torch.Tensor) option }
+    {
+        Name: string
+        /// The layer that owns this weight.
+        Owner: string
+        Value: TorchSharp.Modules.Parameter
+        Trainable: bool
+        /// The projection applied after each optimizer update (Keras's <c>variable.constraint</c>); <c>None</c>: none.
+        Constraint: (torch.Tensor -> torch.Tensor) option
+    }
 
 /// What a layer's forward function receives besides its input tensors.
 type CallContext =
@@ -65,8 +71,10 @@ type CallContext =
 
 /// What building a layer produces: its weights and the input rules that hold from then on.
 type BuildResult =
-    { Weights: WeightSpec list
-      InputSpecs: InputSpec list }
+    {
+        Weights: WeightSpec list
+        InputSpecs: InputSpec list
+    }
 
 /// The behaviour of a kind of layer — the same mechanism for built-in and user layers: a Keras config, a
 /// shape rule, weight creation from input shapes, and a forward function on tensors.
@@ -95,9 +103,11 @@ type LayerSpec =
 
 /// A layer: immutable configuration and behaviour plus a stable identity and a unique name.
 and [<CustomEquality; NoComparison>] Layer =
-    { Identity: LayerIdentity
-      Name: string
-      Spec: LayerSpec }
+    {
+        Identity: LayerIdentity
+        Name: string
+        Spec: LayerSpec
+    }
 
     /// Keras class name.
     member this.ClassName = this.Spec.ClassName
@@ -108,18 +118,22 @@ and [<CustomEquality; NoComparison>] Layer =
         | _ -> false
 
     override this.GetHashCode() = this.Identity.Id.GetHashCode()
-    override this.ToString() = $"<{this.Spec.ClassName} name={this.Name}>"
+
+    override this.ToString() =
+        $"<{this.Spec.ClassName} name={this.Name}>"
 
 /// A symbolic tensor: shape, dtype and history (the call of a layer that produced it, and which output).
 [<CustomEquality; NoComparison>]
 type KerasTensor =
-    { Id: int64
-      Name: string
-      Spec: TensorSpec
-      /// The layer call that produced this tensor (for an <c>Input</c>, the input layer's node).
-      Node: Node
-      /// Which output of that node this is.
-      Index: int }
+    {
+        Id: int64
+        Name: string
+        Spec: TensorSpec
+        /// The layer call that produced this tensor (for an <c>Input</c>, the input layer's node).
+        Node: Node
+        /// Which output of that node this is.
+        Index: int
+    }
 
     /// The shape, <c>None</c> for unknown dimensions.
     member this.Shape = this.Spec.Shape
@@ -138,12 +152,14 @@ type KerasTensor =
 
 /// One call of a layer: its input tensors and the specs of its outputs.
 and [<CustomEquality; NoComparison>] Node =
-    { Id: int64
-      Layer: Layer
-      Inputs: KerasTensor list
-      Outputs: TensorSpec list
-      /// Position of this call among all calls of the layer (Keras's node index).
-      NodeIndex: int }
+    {
+        Id: int64
+        Layer: Layer
+        Inputs: KerasTensor list
+        Outputs: TensorSpec list
+        /// Position of this call among all calls of the layer (Keras's node index).
+        NodeIndex: int
+    }
 
     override this.Equals(other) =
         match other with
@@ -156,7 +172,9 @@ and [<CustomEquality; NoComparison>] Node =
 module internal Ids =
     let mutable private counter = 0L
     let next () = Interlocked.Increment(&counter)
-    let private nameCounts = System.Collections.Concurrent.ConcurrentDictionary<string, int>()
+
+    let private nameCounts =
+        System.Collections.Concurrent.ConcurrentDictionary<string, int>()
 
     /// Keras's auto naming: "dense", then "dense_1", "dense_2", ... per prefix, process-wide.
     let uniqueName (prefix: string) =

@@ -67,7 +67,10 @@ module Initializer =
         | [ fanIn; fanOut ] -> float fanIn, float fanOut
         | _ ->
             let reversed = List.rev shape
-            let receptive = reversed |> List.skip 2 |> List.fold (fun acc d -> acc * float d) 1.0
+
+            let receptive =
+                reversed |> List.skip 2 |> List.fold (fun acc d -> acc * float d) 1.0
+
             float reversed[1] * receptive, float reversed[0] * receptive
 
     // Keras draws "normal" variance-scaling weights from a normal truncated at two standard deviations;
@@ -79,7 +82,7 @@ module Initializer =
         torch.nn.init.trunc_normal_ (t, 0.0, stddev, -2.0 * stddev, 2.0 * stddev)
 
     let private uniform (shape: int64[]) dtype (low: float) (high: float) =
-        torch.empty(shape, dtype = dtype).uniform_ (low, high)
+        torch.empty(shape, dtype = dtype).uniform_(low, high)
 
     /// Keras's orthogonal initializer: the weight is viewed as a (rows, last axis) matrix; Q of the QR decomposition
     /// of a normal matrix, with signs fixed by R's diagonal so the result is uniformly distributed.

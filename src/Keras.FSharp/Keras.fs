@@ -14,7 +14,9 @@ type Keras =
     /// <param name="name">The input layer's name; Keras's automatic "input_layer", "input_layer_1", ... otherwise.</param>
     /// <example><c>Keras.Input(shape = [784])</c> has shape <c>(None, 784)</c>.</example>
     static member Input(?shape: int list, ?batchShape: int list, ?dtype: DType, ?name: string) : KerasTensor =
-        let dims (s: int list) = s |> List.map (fun d -> if d = -1 then None else Some d)
+        let dims (s: int list) =
+            s |> List.map (fun d -> if d = -1 then None else Some d)
+
         CoreLayers.input (Option.map dims shape) (Option.map dims batchShape) (defaultArg dtype Float32) name
 
     /// <summary>A symbolic input with dimensions given as a <see cref="Shape"/> (<c>None</c> for unknown sizes).</summary>
@@ -47,12 +49,17 @@ type Keras =
 type Apply =
     /// A layer on one tensor.
     static member Call(x: KerasTensor, layer: Layer) = Layer.call layer x
+
     /// A layer on several tensors (merge layers).
-    static member Call(xs: KerasTensor list, layer: Layer) = Layer.callMany layer xs |> List.exactlyOne
+    static member Call(xs: KerasTensor list, layer: Layer) =
+        Layer.callMany layer xs |> List.exactlyOne
+
     /// A model on one tensor.
     static member Call(x: KerasTensor, model: Model) = Model.call model x
+
     /// A model on several tensors.
-    static member Call(xs: KerasTensor list, model: Model) = Model.callMany model xs |> List.exactlyOne
+    static member Call(xs: KerasTensor list, model: Model) =
+        Model.callMany model xs |> List.exactlyOne
 
 /// Opt-in operators: <c>open Keras.Operators</c>.
 module Operators =
@@ -61,14 +68,16 @@ module Operators =
 
     /// <summary>Applies a layer or a model to a symbolic tensor (or a list of them) and returns its output.</summary>
     /// <example><c>inputs --> Layers.Dense(64, activation = "relu") --> Layers.Dense(10)</c></example>
-    let inline (-->) (x: ^X) (f: ^F) : KerasTensor = applyWith Unchecked.defaultof<Apply> x f
+    let inline (-->) (x: ^X) (f: ^F) : KerasTensor =
+        applyWith Unchecked.defaultof<Apply> x f
 
 /// Methods on models, Keras-style: <c>model.Summary()</c>, <c>model.Predict(x)</c>.
 [<AutoOpen>]
 module ModelExtensions =
     type Model with
         /// Prints Keras's summary table.
-        member model.Summary(?lineLength: int) = System.Console.Write(Summary.renderWith lineLength model)
+        member model.Summary(?lineLength: int) =
+            System.Console.Write(Summary.renderWith lineLength model)
 
         /// The summary table as text.
         member model.SummaryText(?lineLength: int) = Summary.renderWith lineLength model
@@ -83,10 +92,12 @@ module ModelExtensions =
         member model.Call(x: KerasTensor) = Model.call model x
 
         /// Predicts in batches (32 by default) in inference mode.
-        member model.Predict(x: torch.Tensor, ?batchSize: int) = Model.predictMany model (defaultArg batchSize 32) [ x ] |> List.head
+        member model.Predict(x: torch.Tensor, ?batchSize: int) =
+            Model.predictMany model (defaultArg batchSize 32) [ x ] |> List.head
 
         /// Predicts for a model with several inputs; one tensor per output.
-        member model.Predict(xs: torch.Tensor list, ?batchSize: int) = Model.predictMany model (defaultArg batchSize 32) xs
+        member model.Predict(xs: torch.Tensor list, ?batchSize: int) =
+            Model.predictMany model (defaultArg batchSize 32) xs
 
         /// Predicts from named inputs; outputs keyed by output name.
         member model.Predict(xs: IReadOnlyDictionary<string, torch.Tensor>, ?batchSize: int) =

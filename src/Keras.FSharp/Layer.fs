@@ -8,21 +8,33 @@ open TorchSharp
 module InputSpec =
     /// A spec that accepts anything.
     let any =
-        { NDim = None
-          MinNDim = None
-          MaxNDim = None
-          Axes = [] }
+        {
+            NDim = None
+            MinNDim = None
+            MaxNDim = None
+            Axes = []
+        }
 
     /// Checks one input; the error text is Keras's.
     let check (layerName: string) (index: int) (spec: InputSpec) (shape: Shape) =
         let rank = Shape.rank shape
         let full = Shape.format shape
-        let fail detail = Error(IncompatibleInput(layerName, index, detail))
+
+        let fail detail =
+            Error(IncompatibleInput(layerName, index, detail))
 
         let rankProblem =
-            [ spec.NDim |> Option.filter (fun n -> n <> rank) |> Option.map (fun n -> $"expected ndim={n}, found ndim={rank}. Full shape received: {full}")
-              spec.MinNDim |> Option.filter (fun n -> rank < n) |> Option.map (fun n -> $"expected min_ndim={n}, found ndim={rank}. Full shape received: {full}")
-              spec.MaxNDim |> Option.filter (fun n -> rank > n) |> Option.map (fun n -> $"expected max_ndim={n}, found ndim={rank}. Full shape received: {full}") ]
+            [
+                spec.NDim
+                |> Option.filter (fun n -> n <> rank)
+                |> Option.map (fun n -> $"expected ndim={n}, found ndim={rank}. Full shape received: {full}")
+                spec.MinNDim
+                |> Option.filter (fun n -> rank < n)
+                |> Option.map (fun n -> $"expected min_ndim={n}, found ndim={rank}. Full shape received: {full}")
+                spec.MaxNDim
+                |> Option.filter (fun n -> rank > n)
+                |> Option.map (fun n -> $"expected max_ndim={n}, found ndim={rank}. Full shape received: {full}")
+            ]
             |> List.tryPick id
 
         match rankProblem with
@@ -32,10 +44,16 @@ module InputSpec =
                 spec.Axes
                 |> List.tryFind (fun (axis, value) ->
                     let a = Shape.normalizeAxis rank axis
-                    a < 0 || a >= rank || (match shape[a] with Some d -> d <> value | None -> false))
+
+                    a < 0
+                    || a >= rank
+                    || (match shape[a] with
+                        | Some d -> d <> value
+                        | None -> false))
 
             match axisProblem with
-            | Some(axis, value) -> fail $"expected axis {axis} of input shape to have value {value}, but received input with shape {full}"
+            | Some(axis, value) ->
+                fail $"expected axis {axis} of input shape to have value {value}, but received input with shape {full}"
             | None -> Ok()
 
     /// Checks every input against the specs: one spec applies to all inputs, otherwise they pair up.
@@ -44,7 +62,9 @@ module InputSpec =
             match specs with
             | [] -> []
             | [ single ] -> shapes |> List.mapi (fun i s -> i, single, s)
-            | many -> List.zip (List.truncate shapes.Length many) (List.truncate many.Length shapes) |> List.mapi (fun i (sp, s) -> i, sp, s)
+            | many ->
+                List.zip (List.truncate shapes.Length many) (List.truncate many.Length shapes)
+                |> List.mapi (fun i (sp, s) -> i, sp, s)
 
         pairs
         |> List.fold (fun acc (i, spec, shape) -> acc |> Result.bind (fun () -> check layerName i spec shape)) (Ok())
@@ -55,28 +75,33 @@ module Layer =
     /// <summary>Makes a layer with a fresh identity. Without a name it gets Keras's automatic one, the snake_case
     /// class name numbered per process: "dense", "dense_1", ...</summary>
     let create (name: string option) (spec: LayerSpec) =
-        { Identity = LayerIdentity(Ids.next ())
-          Name =
-            match name with
-            | Some n when not (System.String.IsNullOrWhiteSpace n) -> n
-            | _ -> Ids.uniqueName (Ids.snakeCase spec.ClassName)
-          Spec = spec }
+        {
+            Identity = LayerIdentity(Ids.next ())
+            Name =
+                match name with
+                | Some n when not (System.String.IsNullOrWhiteSpace n) -> n
+                | _ -> Ids.uniqueName (Ids.snakeCase spec.ClassName)
+            Spec = spec
+        }
 
     /// A spec with Keras's defaults for everything but the class name and forward function: no weights,
     /// no input rules, and output specs equal to the input specs.
     let simpleSpec (className: string) (call: CallContext -> torch.Tensor list -> torch.Tensor list) : LayerSpec =
-        { ClassName = className
-          Config = fun () -> JsonObject()
-          InputSpecs = []
-          ComputeOutput = fun _ inputs -> Ok inputs
-          Build = fun _ -> { Weights = []; InputSpecs = [] }
-          Call = call
-          SubLayers = fun () -> []
-          ComputeMask = fun _ _ -> []
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = className
+            Config = fun () -> JsonObject()
+            InputSpecs = []
+            ComputeOutput = fun _ inputs -> Ok inputs
+            Build = fun _ -> { Weights = []; InputSpecs = [] }
+            Call = call
+            SubLayers = fun () -> []
+            ComputeMask = fun _ _ -> []
+            RegularizationLosses = fun _ -> []
+        }
 
     /// A mask rule for layers that keep the time axis: the first input's mask passes through unchanged.
-    let passMask (_: torch.Tensor list) (masks: torch.Tensor option list) = [ List.tryHead masks |> Option.flatten ]
+    let passMask (_: torch.Tensor list) (masks: torch.Tensor option list) =
+        [ List.tryHead masks |> Option.flatten ]
 
     let private checkInputs (layer: Layer) (specs: TensorSpec list) =
         let shapes = specs |> List.map _.Shape
@@ -100,19 +125,23 @@ module Layer =
         |> List.mapi (fun i spec ->
             let id = Ids.next ()
 
-            { Id = id
-              Name = $"keras_tensor_{id}"
-              Spec = spec
-              Node = node
-              Index = i })
+            {
+                Id = id
+                Name = $"keras_tensor_{id}"
+                Spec = spec
+                Node = node
+                Index = i
+            })
 
     /// Records a call of the layer on these inputs, whose output specs are already known.
     let internal addNode (layer: Layer) (inputs: KerasTensor list) (outputs: TensorSpec list) =
-        { Id = Ids.next ()
-          Layer = layer
-          Inputs = inputs
-          Outputs = outputs
-          NodeIndex = layer.Identity.NextNodeIndex() }
+        {
+            Id = Ids.next ()
+            Layer = layer
+            Inputs = inputs
+            Outputs = outputs
+            NodeIndex = layer.Identity.NextNodeIndex()
+        }
 
     /// <summary>Calls the layer on symbolic tensors: checks the inputs, infers the outputs, builds the weights on
     /// the first call, and records the call. Calling the same layer again makes a new node sharing the weights.</summary>
@@ -129,27 +158,42 @@ module Layer =
         | [ output ] -> output
         | outputs ->
             Errors.raiseKeras (
-                InvalidArgument(layer.Name, "outputs", "The layer returns several outputs; use Layer.callMany.", string outputs.Length)
+                InvalidArgument(
+                    layer.Name,
+                    "outputs",
+                    "The layer returns several outputs; use Layer.callMany.",
+                    string outputs.Length
+                )
             )
 
     /// The specs of concrete tensors, every dimension known.
     let specOf (tensor: torch.Tensor) =
-        { Shape = tensor.shape |> Array.map (int >> Some) |> List.ofArray
-          DType = DType.tryOfTorch tensor.dtype |> Option.defaultValue Float32 }
+        {
+            Shape = tensor.shape |> Array.map (int >> Some) |> List.ofArray
+            DType = DType.tryOfTorch tensor.dtype |> Option.defaultValue Float32
+        }
 
     /// A context for calling a layer: its weights, the training flag, the input masks and where losses go.
-    let internal contextFor (layer: Layer) (training: bool) (masks: torch.Tensor option list) (addLoss: torch.Tensor -> unit) (inputs: torch.Tensor list) =
+    let internal contextFor
+        (layer: Layer)
+        (training: bool)
+        (masks: torch.Tensor option list)
+        (addLoss: torch.Tensor -> unit)
+        (inputs: torch.Tensor list)
+        =
         // The specs are only needed to build; the common path is a table lookup.
         let state =
             match Weights.tryState layer with
             | Some state -> state
             | None -> Weights.ensureBuilt layer (inputs |> List.map specOf)
 
-        { Training = training
-          Weights = state.Weights
-          LayerName = layer.Name
-          Masks = masks
-          AddLoss = addLoss }
+        {
+            Training = training
+            Weights = state.Weights
+            LayerName = layer.Name
+            Masks = masks
+            AddLoss = addLoss
+        }
 
     /// Runs the forward function on concrete tensors, without checks (the graph was checked when built).
     let internal forward (layer: Layer) (training: bool) (inputs: torch.Tensor list) =
@@ -163,7 +207,8 @@ module Layer =
         forward layer training inputs
 
     /// The layer's weights including those of layers it holds; empty before it is built.
-    let weights (layer: Layer) = Weights.ofLayers [ layer ] |> Weights.ordered
+    let weights (layer: Layer) =
+        Weights.ofLayers [ layer ] |> Weights.ordered
 
     /// Number of scalars in the layer's weights (Keras's <c>count_params</c>).
     let countParams (layer: Layer) = Weights.countParams layer
@@ -176,7 +221,12 @@ module Layer =
 
         if current.Length <> values.Length then
             Errors.raiseKeras (
-                InvalidArgument(layer.Name, "weights", $"Layer expects {current.Length} weights.", $"{values.Length} weights")
+                InvalidArgument(
+                    layer.Name,
+                    "weights",
+                    $"Layer expects {current.Length} weights.",
+                    $"{values.Length} weights"
+                )
             )
 
         use _ = torch.no_grad ()
@@ -185,13 +235,16 @@ module Layer =
             if w.Value.shape <> v.shape then
                 let expected = Shape.format (Shape.ofInts (w.Value.shape |> Array.map int))
                 let received = Shape.format (Shape.ofInts (v.shape |> Array.map int))
-                Errors.raiseKeras (InvalidArgument(layer.Name, w.Name, $"Expected a weight of shape {expected}.", received))
+
+                Errors.raiseKeras (
+                    InvalidArgument(layer.Name, w.Name, $"Expected a weight of shape {expected}.", received)
+                )
 
             w.Value.copy_ (v.to_type w.Value.dtype) |> ignore
 
     /// Copies of the layer's weight values (Keras's <c>get_weights</c>).
     let getWeights (layer: Layer) =
-        weights layer |> List.map (fun w -> w.Value.detach().clone ())
+        weights layer |> List.map (fun w -> w.Value.detach().clone())
 
     /// Keras's <c>get_config</c>: name, trainable, dtype and the layer's own entries.
     let getConfig (layer: Layer) =
@@ -251,7 +304,9 @@ module Config =
             | _ -> ofList [ "seed", null ]
 
         ofList
-            [ "module", value "keras.initializers"
-              "class_name", value (Initializer.className init)
-              "config", config
-              "registered_name", null ]
+            [
+                "module", value "keras.initializers"
+                "class_name", value (Initializer.className init)
+                "config", config
+                "registered_name", null
+            ]

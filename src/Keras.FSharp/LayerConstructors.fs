@@ -21,10 +21,19 @@ type Layers =
     /// <param name="biasConstraint">Projection of the bias after each step.</param>
     /// <param name="name">Layer name; "dense", "dense_1", ... by default.</param>
     static member Dense
-        (units: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer,
-         ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint,
-         ?biasConstraint: Constraint, ?name: string)
-        : Layer =
+        (
+            units: int,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         let d = CoreLayers.DenseConfig.Default units
 
         CoreLayers.dense
@@ -37,7 +46,8 @@ type Layers =
                 BiasRegularizer = biasRegularizer
                 ActivityRegularizer = activityRegularizer
                 KernelConstraint = kernelConstraint
-                BiasConstraint = biasConstraint }
+                BiasConstraint = biasConstraint
+            }
             name
 
     /// <summary>Applies an activation function.</summary>
@@ -50,7 +60,8 @@ type Layers =
     static member Flatten(?name: string) : Layer = ReshapingLayers.flatten name
 
     /// <summary>Reshapes each sample to <paramref name="targetShape"/> (one entry may be -1).</summary>
-    static member Reshape(targetShape: int list, ?name: string) : Layer = ReshapingLayers.reshape targetShape name
+    static member Reshape(targetShape: int list, ?name: string) : Layer =
+        ReshapingLayers.reshape targetShape name
 
     /// <summary>Adds inputs elementwise.</summary>
     static member Add(?name: string) : Layer = MergingLayers.add name
@@ -71,15 +82,24 @@ type Layers =
     static member Minimum(?name: string) : Layer = MergingLayers.minimum name
 
     /// <summary>Concatenates inputs along <paramref name="axis"/> (-1 by default).</summary>
-    static member Concatenate(?axis: int, ?name: string) : Layer = MergingLayers.concatenate (defaultArg axis -1) name
+    static member Concatenate(?axis: int, ?name: string) : Layer =
+        MergingLayers.concatenate (defaultArg axis -1) name
 
     // ---- Embedding and masking ----
 
     /// <summary>Turns integer indices into vectors: (…) int to (…, outputDim) float32; weight <c>embeddings</c>
     /// (inputDim, outputDim); with <paramref name="maskZero"/>, index 0 is padding and masked.</summary>
     static member Embedding
-        (inputDim: int, outputDim: int, ?embeddingsInitializer: Initializer, ?maskZero: bool, ?embeddingsRegularizer: Regularizer,
-         ?activityRegularizer: Regularizer, ?embeddingsConstraint: Constraint, ?name: string) : Layer =
+        (
+            inputDim: int,
+            outputDim: int,
+            ?embeddingsInitializer: Initializer,
+            ?maskZero: bool,
+            ?embeddingsRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?embeddingsConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         let d = EmbeddingLayers.EmbeddingConfig.Default(inputDim, outputDim)
 
         EmbeddingLayers.embedding
@@ -88,21 +108,41 @@ type Layers =
                 MaskZero = defaultArg maskZero d.MaskZero
                 EmbeddingsRegularizer = embeddingsRegularizer
                 ActivityRegularizer = activityRegularizer
-                EmbeddingsConstraint = embeddingsConstraint }
+                EmbeddingsConstraint = embeddingsConstraint
+            }
             name
 
     /// <summary>Masks timesteps whose features all equal <paramref name="maskValue"/> (0.0 by default).</summary>
-    static member Masking(?maskValue: float, ?name: string) : Layer = EmbeddingLayers.masking (defaultArg maskValue 0.0) name
+    static member Masking(?maskValue: float, ?name: string) : Layer =
+        EmbeddingLayers.masking (defaultArg maskValue 0.0) name
 
     // ---- Recurrent (Keras 3 defaults: tanh, sigmoid gates, orthogonal recurrent kernels) ----
 
     /// <summary>Fully-connected RNN: <c>h = activation(x·kernel + h·recurrent_kernel + bias)</c>.</summary>
     static member SimpleRNN
-        (units: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?recurrentInitializer: Initializer,
-         ?biasInitializer: Initializer, ?dropout: float, ?recurrentDropout: float, ?returnSequences: bool, ?returnState: bool,
-         ?goBackwards: bool, ?stateful: bool, ?seed: int, ?kernelRegularizer: Regularizer, ?recurrentRegularizer: Regularizer, ?biasRegularizer: Regularizer,
-         ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?recurrentConstraint: Constraint,
-         ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            units: int,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?returnSequences: bool,
+            ?returnState: bool,
+            ?goBackwards: bool,
+            ?stateful: bool,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         let d = RecurrentLayers.SimpleRNNConfig.Default units
 
         RecurrentLayers.simpleRNN
@@ -125,17 +165,38 @@ type Layers =
                 KernelConstraint = kernelConstraint
                 RecurrentConstraint = recurrentConstraint
                 BiasConstraint = biasConstraint
-                Seed = seed }
+                Seed = seed
+            }
             name
 
     /// <summary>Long Short-Term Memory (gates i, f, c, o); kernel (features, 4·units), recurrent_kernel (units, 4·units),
     /// bias (4·units); with <paramref name="returnState"/> the outputs are [output; h; c].</summary>
     static member LSTM
-        (units: int, ?activation: Activation, ?recurrentActivation: Activation, ?useBias: bool, ?kernelInitializer: Initializer,
-         ?recurrentInitializer: Initializer, ?biasInitializer: Initializer, ?unitForgetBias: bool, ?dropout: float, ?recurrentDropout: float,
-         ?returnSequences: bool, ?returnState: bool, ?goBackwards: bool, ?stateful: bool, ?seed: int, ?kernelRegularizer: Regularizer, ?recurrentRegularizer: Regularizer, ?biasRegularizer: Regularizer,
-         ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?recurrentConstraint: Constraint,
-         ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            units: int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?unitForgetBias: bool,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?returnSequences: bool,
+            ?returnState: bool,
+            ?goBackwards: bool,
+            ?stateful: bool,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         let d = RecurrentLayers.LSTMConfig.Default units
 
         RecurrentLayers.lstm
@@ -160,16 +221,37 @@ type Layers =
                 KernelConstraint = kernelConstraint
                 RecurrentConstraint = recurrentConstraint
                 BiasConstraint = biasConstraint
-                Seed = seed }
+                Seed = seed
+            }
             name
 
     /// <summary>Gated Recurrent Unit (gates z, r, h); bias (2, 3·units) with <paramref name="resetAfter"/> (Keras 3's default).</summary>
     static member GRU
-        (units: int, ?activation: Activation, ?recurrentActivation: Activation, ?useBias: bool, ?kernelInitializer: Initializer,
-         ?recurrentInitializer: Initializer, ?biasInitializer: Initializer, ?dropout: float, ?recurrentDropout: float, ?resetAfter: bool,
-         ?returnSequences: bool, ?returnState: bool, ?goBackwards: bool, ?stateful: bool, ?seed: int, ?kernelRegularizer: Regularizer, ?recurrentRegularizer: Regularizer, ?biasRegularizer: Regularizer,
-         ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?recurrentConstraint: Constraint,
-         ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            units: int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?resetAfter: bool,
+            ?returnSequences: bool,
+            ?returnState: bool,
+            ?goBackwards: bool,
+            ?stateful: bool,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         let d = RecurrentLayers.GRUConfig.Default units
 
         RecurrentLayers.gru
@@ -194,7 +276,8 @@ type Layers =
                 KernelConstraint = kernelConstraint
                 RecurrentConstraint = recurrentConstraint
                 BiasConstraint = biasConstraint
-                Seed = seed }
+                Seed = seed
+            }
             name
 
     /// <summary>Runs copies of a recurrent layer forwards and backwards and merges their outputs ("concat" by default;
@@ -210,14 +293,32 @@ type Layers =
         RecurrentLayers.bidirectional layer mode name
 
     /// <summary>Applies <paramref name="layer"/> to every timestep of a (batch, time, ...) input, sharing its weights.</summary>
-    static member TimeDistributed(layer: Layer, ?name: string) : Layer = RecurrentLayers.timeDistributed layer name
+    static member TimeDistributed(layer: Layer, ?name: string) : Layer =
+        RecurrentLayers.timeDistributed layer name
 
     /// <summary>Convolutional LSTM over (batch, time, rows, cols, channels); kernel (kh, kw, channels, 4·filters).</summary>
     static member ConvLSTM2D
-        (filters: int, kernelSize: int * int, ?strides: int * int, ?padding: string, ?dilationRate: int * int, ?activation: Activation,
-         ?recurrentActivation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?recurrentInitializer: Initializer,
-         ?biasInitializer: Initializer, ?unitForgetBias: bool, ?dropout: float, ?recurrentDropout: float, ?returnSequences: bool,
-         ?returnState: bool, ?goBackwards: bool, ?seed: int, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: int * int,
+            ?strides: int * int,
+            ?padding: string,
+            ?dilationRate: int * int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?unitForgetBias: bool,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?returnSequences: bool,
+            ?returnState: bool,
+            ?goBackwards: bool,
+            ?seed: int,
+            ?name: string
+        ) : Layer =
         let d = RecurrentLayers.ConvLSTM2DConfig.Default(filters, kernelSize)
 
         RecurrentLayers.convLSTM2D
@@ -237,112 +338,555 @@ type Layers =
                 ReturnSequences = defaultArg returnSequences d.ReturnSequences
                 ReturnState = defaultArg returnState d.ReturnState
                 GoBackwards = defaultArg goBackwards d.GoBackwards
-                Seed = seed }
+                Seed = seed
+            }
             name
 
     // ---- Convolution (Keras's arguments; kernel sizes, strides and dilation take an int, a pair, a triple or a list) ----
 
     /// <summary>1D convolution over (batch, steps, channels); kernel (k, channels / groups, filters); padding "valid", "same" (extra padding at the end) or "causal".</summary>
     static member Conv1D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?groups: int,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.conv1d
-            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.ConvConfig.Create(
+                filters,
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?groups = groups,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?kernelInitializer = kernelInitializer,
+                ?biasInitializer = biasInitializer,
+                ?kernelRegularizer = kernelRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?kernelConstraint = kernelConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>2D convolution over (batch, height, width, channels); kernel (kh, kw, channels / groups, filters). <c>Layers.Conv2D(16, 3)</c> on 1 channel has 160 parameters.</summary>
     static member Conv2D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?groups: int,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.conv2d
-            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.ConvConfig.Create(
+                filters,
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?groups = groups,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?kernelInitializer = kernelInitializer,
+                ?biasInitializer = biasInitializer,
+                ?kernelRegularizer = kernelRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?kernelConstraint = kernelConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>3D convolution over (batch, d1, d2, d3, channels); kernel (k1, k2, k3, channels / groups, filters).</summary>
     static member Conv3D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?groups: int, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?groups: int,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.conv3d
-            (ConvolutionLayers.ConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?groups = groups, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.ConvConfig.Create(
+                filters,
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?groups = groups,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?kernelInitializer = kernelInitializer,
+                ?biasInitializer = biasInitializer,
+                ?kernelRegularizer = kernelRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?kernelConstraint = kernelConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>Transposed 1D convolution; kernel (k, filters, channels).</summary>
     static member Conv1DTranspose
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?outputPadding: ConvolutionLayers.Dims,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.conv1dTranspose
-            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.ConvTransposeConfig.Create(
+                filters,
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?outputPadding = outputPadding,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?kernelInitializer = kernelInitializer,
+                ?biasInitializer = biasInitializer,
+                ?kernelRegularizer = kernelRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?kernelConstraint = kernelConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>Transposed 2D convolution; kernel (kh, kw, filters, channels); "valid" output (n − 1)·s + max(k, s), "same" n·s.</summary>
     static member Conv2DTranspose
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?outputPadding: ConvolutionLayers.Dims,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.conv2dTranspose
-            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.ConvTransposeConfig.Create(
+                filters,
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?outputPadding = outputPadding,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?kernelInitializer = kernelInitializer,
+                ?biasInitializer = biasInitializer,
+                ?kernelRegularizer = kernelRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?kernelConstraint = kernelConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>Transposed 3D convolution; kernel (k1, k2, k3, filters, channels).</summary>
     static member Conv3DTranspose
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?outputPadding: ConvolutionLayers.Dims, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?kernelRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?kernelConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?outputPadding: ConvolutionLayers.Dims,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.conv3dTranspose
-            (ConvolutionLayers.ConvTransposeConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?outputPadding = outputPadding, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?kernelInitializer = kernelInitializer, ?biasInitializer = biasInitializer, ?kernelRegularizer = kernelRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?kernelConstraint = kernelConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.ConvTransposeConfig.Create(
+                filters,
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?outputPadding = outputPadding,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?kernelInitializer = kernelInitializer,
+                ?biasInitializer = biasInitializer,
+                ?kernelRegularizer = kernelRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?kernelConstraint = kernelConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>Depthwise 1D convolution: each channel with its own depthMultiplier filters; kernel (k, channels, depthMultiplier).</summary>
     static member DepthwiseConv1D
-        (kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?biasInitializer: Initializer, ?depthwiseRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?depthwiseConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?depthMultiplier: int,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?depthwiseInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?depthwiseRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?depthwiseConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.depthwiseConv1d
-            (ConvolutionLayers.DepthwiseConvConfig.Create(kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?biasInitializer = biasInitializer, ?depthwiseRegularizer = depthwiseRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?depthwiseConstraint = depthwiseConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.DepthwiseConvConfig.Create(
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?depthMultiplier = depthMultiplier,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?depthwiseInitializer = depthwiseInitializer,
+                ?biasInitializer = biasInitializer,
+                ?depthwiseRegularizer = depthwiseRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?depthwiseConstraint = depthwiseConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>Depthwise 2D convolution; kernel (kh, kw, channels, depthMultiplier).</summary>
     static member DepthwiseConv2D
-        (kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?biasInitializer: Initializer, ?depthwiseRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?depthwiseConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?depthMultiplier: int,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?depthwiseInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?depthwiseRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?depthwiseConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.depthwiseConv2d
-            (ConvolutionLayers.DepthwiseConvConfig.Create(kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?biasInitializer = biasInitializer, ?depthwiseRegularizer = depthwiseRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?depthwiseConstraint = depthwiseConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.DepthwiseConvConfig.Create(
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?depthMultiplier = depthMultiplier,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?depthwiseInitializer = depthwiseInitializer,
+                ?biasInitializer = biasInitializer,
+                ?depthwiseRegularizer = depthwiseRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?depthwiseConstraint = depthwiseConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>Separable 1D convolution: depthwise, then pointwise (1, channels · depthMultiplier, filters), then the bias.</summary>
     static member SeparableConv1D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?pointwiseInitializer: Initializer, ?biasInitializer: Initializer, ?depthwiseRegularizer: Regularizer, ?pointwiseRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?depthwiseConstraint: Constraint, ?pointwiseConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?depthMultiplier: int,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?depthwiseInitializer: Initializer,
+            ?pointwiseInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?depthwiseRegularizer: Regularizer,
+            ?pointwiseRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?depthwiseConstraint: Constraint,
+            ?pointwiseConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.separableConv1d
-            (ConvolutionLayers.SeparableConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?pointwiseInitializer = pointwiseInitializer, ?biasInitializer = biasInitializer, ?depthwiseRegularizer = depthwiseRegularizer, ?pointwiseRegularizer = pointwiseRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?depthwiseConstraint = depthwiseConstraint, ?pointwiseConstraint = pointwiseConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.SeparableConvConfig.Create(
+                filters,
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?depthMultiplier = depthMultiplier,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?depthwiseInitializer = depthwiseInitializer,
+                ?pointwiseInitializer = pointwiseInitializer,
+                ?biasInitializer = biasInitializer,
+                ?depthwiseRegularizer = depthwiseRegularizer,
+                ?pointwiseRegularizer = pointwiseRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?depthwiseConstraint = depthwiseConstraint,
+                ?pointwiseConstraint = pointwiseConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     /// <summary>Separable 2D convolution: depthwise kernel (kh, kw, channels, depthMultiplier), pointwise kernel (1, 1, channels · depthMultiplier, filters).</summary>
     static member SeparableConv2D
-        (filters: int, kernelSize: ConvolutionLayers.Dims, ?strides: ConvolutionLayers.Dims, ?padding: string, ?depthMultiplier: int, ?dataFormat: string, ?dilationRate: ConvolutionLayers.Dims, ?activation: Activation, ?useBias: bool, ?depthwiseInitializer: Initializer, ?pointwiseInitializer: Initializer, ?biasInitializer: Initializer, ?depthwiseRegularizer: Regularizer, ?pointwiseRegularizer: Regularizer, ?biasRegularizer: Regularizer, ?activityRegularizer: Regularizer, ?depthwiseConstraint: Constraint, ?pointwiseConstraint: Constraint, ?biasConstraint: Constraint, ?name: string) : Layer =
+        (
+            filters: int,
+            kernelSize: ConvolutionLayers.Dims,
+            ?strides: ConvolutionLayers.Dims,
+            ?padding: string,
+            ?depthMultiplier: int,
+            ?dataFormat: string,
+            ?dilationRate: ConvolutionLayers.Dims,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?depthwiseInitializer: Initializer,
+            ?pointwiseInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?depthwiseRegularizer: Regularizer,
+            ?pointwiseRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?depthwiseConstraint: Constraint,
+            ?pointwiseConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
         ConvolutionLayers.separableConv2d
-            (ConvolutionLayers.SeparableConvConfig.Create(filters, kernelSize, ?strides = strides, ?padding = padding, ?depthMultiplier = depthMultiplier, ?dataFormat = dataFormat, ?dilationRate = dilationRate, ?activation = activation, ?useBias = useBias, ?depthwiseInitializer = depthwiseInitializer, ?pointwiseInitializer = pointwiseInitializer, ?biasInitializer = biasInitializer, ?depthwiseRegularizer = depthwiseRegularizer, ?pointwiseRegularizer = pointwiseRegularizer, ?biasRegularizer = biasRegularizer, ?activityRegularizer = activityRegularizer, ?depthwiseConstraint = depthwiseConstraint, ?pointwiseConstraint = pointwiseConstraint, ?biasConstraint = biasConstraint)) name
+            (ConvolutionLayers.SeparableConvConfig.Create(
+                filters,
+                kernelSize,
+                ?strides = strides,
+                ?padding = padding,
+                ?depthMultiplier = depthMultiplier,
+                ?dataFormat = dataFormat,
+                ?dilationRate = dilationRate,
+                ?activation = activation,
+                ?useBias = useBias,
+                ?depthwiseInitializer = depthwiseInitializer,
+                ?pointwiseInitializer = pointwiseInitializer,
+                ?biasInitializer = biasInitializer,
+                ?depthwiseRegularizer = depthwiseRegularizer,
+                ?pointwiseRegularizer = pointwiseRegularizer,
+                ?biasRegularizer = biasRegularizer,
+                ?activityRegularizer = activityRegularizer,
+                ?depthwiseConstraint = depthwiseConstraint,
+                ?pointwiseConstraint = pointwiseConstraint,
+                ?biasConstraint = biasConstraint
+            ))
+            name
 
     // ---- Pooling ----
 
     /// <summary>Max pooling over windows of the time axis (pool 2, strides = pool, "valid" by default).</summary>
     static member MaxPooling1D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.maxPooling1D (PoolingLayers.PoolingConfig.Of(1, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+        PoolingLayers.maxPooling1D
+            (PoolingLayers.PoolingConfig.Of(
+                1,
+                ?poolSize = Option.map List.singleton poolSize,
+                ?strides = Option.map List.singleton strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Max pooling over rows and columns with one window size for both (2 by default).</summary>
     static member MaxPooling2D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.maxPooling2D (PoolingLayers.PoolingConfig.Of(2, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+        PoolingLayers.maxPooling2D
+            (PoolingLayers.PoolingConfig.Of(
+                2,
+                ?poolSize = Option.map List.singleton poolSize,
+                ?strides = Option.map List.singleton strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Max pooling with a (rows, columns) window.</summary>
     static member MaxPooling2D(poolSize: int * int, ?strides: int * int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.maxPooling2D (PoolingLayers.PoolingConfig.Of(2, Tuples.pair poolSize, ?strides = Option.map Tuples.pair strides, ?padding = padding)) name
+        PoolingLayers.maxPooling2D
+            (PoolingLayers.PoolingConfig.Of(
+                2,
+                Tuples.pair poolSize,
+                ?strides = Option.map Tuples.pair strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Max pooling over the three spatial axes with one window size (2 by default).</summary>
     static member MaxPooling3D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.maxPooling3D (PoolingLayers.PoolingConfig.Of(3, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+        PoolingLayers.maxPooling3D
+            (PoolingLayers.PoolingConfig.Of(
+                3,
+                ?poolSize = Option.map List.singleton poolSize,
+                ?strides = Option.map List.singleton strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Max pooling with a (d1, d2, d3) window.</summary>
-    static member MaxPooling3D(poolSize: int * int * int, ?strides: int * int * int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.maxPooling3D (PoolingLayers.PoolingConfig.Of(3, Tuples.triple poolSize, ?strides = Option.map Tuples.triple strides, ?padding = padding)) name
+    static member MaxPooling3D
+        (poolSize: int * int * int, ?strides: int * int * int, ?padding: string, ?name: string)
+        : Layer =
+        PoolingLayers.maxPooling3D
+            (PoolingLayers.PoolingConfig.Of(
+                3,
+                Tuples.triple poolSize,
+                ?strides = Option.map Tuples.triple strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Average pooling over windows of the time axis; with "same" padding each window averages only its real cells.</summary>
     static member AveragePooling1D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.averagePooling1D (PoolingLayers.PoolingConfig.Of(1, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+        PoolingLayers.averagePooling1D
+            (PoolingLayers.PoolingConfig.Of(
+                1,
+                ?poolSize = Option.map List.singleton poolSize,
+                ?strides = Option.map List.singleton strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Average pooling over rows and columns with one window size (2 by default).</summary>
     static member AveragePooling2D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.averagePooling2D (PoolingLayers.PoolingConfig.Of(2, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+        PoolingLayers.averagePooling2D
+            (PoolingLayers.PoolingConfig.Of(
+                2,
+                ?poolSize = Option.map List.singleton poolSize,
+                ?strides = Option.map List.singleton strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Average pooling with a (rows, columns) window.</summary>
     static member AveragePooling2D(poolSize: int * int, ?strides: int * int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.averagePooling2D (PoolingLayers.PoolingConfig.Of(2, Tuples.pair poolSize, ?strides = Option.map Tuples.pair strides, ?padding = padding)) name
+        PoolingLayers.averagePooling2D
+            (PoolingLayers.PoolingConfig.Of(
+                2,
+                Tuples.pair poolSize,
+                ?strides = Option.map Tuples.pair strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Average pooling over the three spatial axes with one window size (2 by default).</summary>
     static member AveragePooling3D(?poolSize: int, ?strides: int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.averagePooling3D (PoolingLayers.PoolingConfig.Of(3, ?poolSize = Option.map List.singleton poolSize, ?strides = Option.map List.singleton strides, ?padding = padding)) name
+        PoolingLayers.averagePooling3D
+            (PoolingLayers.PoolingConfig.Of(
+                3,
+                ?poolSize = Option.map List.singleton poolSize,
+                ?strides = Option.map List.singleton strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>Average pooling with a (d1, d2, d3) window.</summary>
-    static member AveragePooling3D(poolSize: int * int * int, ?strides: int * int * int, ?padding: string, ?name: string) : Layer =
-        PoolingLayers.averagePooling3D (PoolingLayers.PoolingConfig.Of(3, Tuples.triple poolSize, ?strides = Option.map Tuples.triple strides, ?padding = padding)) name
+    static member AveragePooling3D
+        (poolSize: int * int * int, ?strides: int * int * int, ?padding: string, ?name: string)
+        : Layer =
+        PoolingLayers.averagePooling3D
+            (PoolingLayers.PoolingConfig.Of(
+                3,
+                Tuples.triple poolSize,
+                ?strides = Option.map Tuples.triple strides,
+                ?padding = padding
+            ))
+            name
 
     /// <summary>The maximum over the time axis: (batch, steps, features) to (batch, features).</summary>
     static member GlobalMaxPooling1D(?keepdims: bool, ?name: string) : Layer =
@@ -371,16 +915,28 @@ type Layers =
     // ---- Reshaping ----
 
     /// <summary>Repeats each time step <paramref name="size"/> times (2 by default).</summary>
-    static member UpSampling1D(?size: int, ?name: string) : Layer = ReshapingLayers.upSampling1D (defaultArg size 2) name
+    static member UpSampling1D(?size: int, ?name: string) : Layer =
+        ReshapingLayers.upSampling1D (defaultArg size 2) name
 
     /// <summary>Scales rows and columns by one factor (2 by default): "nearest" (default) or "bilinear" (half-pixel centres).</summary>
     static member UpSampling2D(?size: int, ?interpolation: string, ?name: string) : Layer =
         let s = defaultArg size 2
-        ReshapingLayers.upSampling2D { Size = (s, s); Interpolation = defaultArg interpolation "nearest" } name
+
+        ReshapingLayers.upSampling2D
+            {
+                Size = (s, s)
+                Interpolation = defaultArg interpolation "nearest"
+            }
+            name
 
     /// <summary>Scales rows and columns by (rows, columns) factors.</summary>
     static member UpSampling2D(size: int * int, ?interpolation: string, ?name: string) : Layer =
-        ReshapingLayers.upSampling2D { Size = size; Interpolation = defaultArg interpolation "nearest" } name
+        ReshapingLayers.upSampling2D
+            {
+                Size = size
+                Interpolation = defaultArg interpolation "nearest"
+            }
+            name
 
     /// <summary>Repeats cells of the three spatial axes by one factor (2 by default).</summary>
     static member UpSampling3D(?size: int, ?name: string) : Layer =
@@ -396,7 +952,8 @@ type Layers =
         ReshapingLayers.zeroPadding1D (p, p) name
 
     /// <summary>Adds (before, after) zero steps around the time axis.</summary>
-    static member ZeroPadding1D(padding: int * int, ?name: string) : Layer = ReshapingLayers.zeroPadding1D padding name
+    static member ZeroPadding1D(padding: int * int, ?name: string) : Layer =
+        ReshapingLayers.zeroPadding1D padding name
 
     /// <summary>Adds the same number of zero rows and columns on every side (1 by default).</summary>
     static member ZeroPadding2D(?padding: int, ?name: string) : Layer =
@@ -409,7 +966,8 @@ type Layers =
         ReshapingLayers.zeroPadding2D ((h, h), (w, w)) name
 
     /// <summary>Adds ((top, bottom), (left, right)) zero rows and columns.</summary>
-    static member ZeroPadding2D(padding: (int * int) * (int * int), ?name: string) : Layer = ReshapingLayers.zeroPadding2D padding name
+    static member ZeroPadding2D(padding: (int * int) * (int * int), ?name: string) : Layer =
+        ReshapingLayers.zeroPadding2D padding name
 
     /// <summary>Adds the same number of zeros on both sides of the three spatial axes (1 by default).</summary>
     static member ZeroPadding3D(?padding: int, ?name: string) : Layer =
@@ -426,7 +984,8 @@ type Layers =
         ReshapingLayers.cropping1D (c, c) name
 
     /// <summary>Removes (start, end) steps from the time axis.</summary>
-    static member Cropping1D(cropping: int * int, ?name: string) : Layer = ReshapingLayers.cropping1D cropping name
+    static member Cropping1D(cropping: int * int, ?name: string) : Layer =
+        ReshapingLayers.cropping1D cropping name
 
     /// <summary>Removes the same number of rows and columns on every side (0 by default).</summary>
     static member Cropping2D(?cropping: int, ?name: string) : Layer =
@@ -434,7 +993,8 @@ type Layers =
         ReshapingLayers.cropping2D ((c, c), (c, c)) name
 
     /// <summary>Removes ((top, bottom), (left, right)) rows and columns.</summary>
-    static member Cropping2D(cropping: (int * int) * (int * int), ?name: string) : Layer = ReshapingLayers.cropping2D cropping name
+    static member Cropping2D(cropping: (int * int) * (int * int), ?name: string) : Layer =
+        ReshapingLayers.cropping2D cropping name
 
     /// <summary>Removes ((start, end), ...) cells per spatial axis.</summary>
     static member Cropping3D(cropping: (int * int) * (int * int) * (int * int), ?name: string) : Layer =
@@ -450,8 +1010,18 @@ type Layers =
 
     /// <summary>Batch normalization (axis -1, momentum 0.99, epsilon 1e-3): batch statistics in training, moving ones at inference.</summary>
     static member BatchNormalization
-        (?axis: int, ?momentum: float, ?epsilon: float, ?center: bool, ?scale: bool, ?betaInitializer: Initializer, ?gammaInitializer: Initializer,
-         ?movingMeanInitializer: Initializer, ?movingVarianceInitializer: Initializer, ?name: string) : Layer =
+        (
+            ?axis: int,
+            ?momentum: float,
+            ?epsilon: float,
+            ?center: bool,
+            ?scale: bool,
+            ?betaInitializer: Initializer,
+            ?gammaInitializer: Initializer,
+            ?movingMeanInitializer: Initializer,
+            ?movingVarianceInitializer: Initializer,
+            ?name: string
+        ) : Layer =
         let d = NormalizationLayers.BatchNormalizationConfig.Default
 
         NormalizationLayers.batchNormalization
@@ -464,12 +1034,21 @@ type Layers =
                 BetaInitializer = defaultArg betaInitializer d.BetaInitializer
                 GammaInitializer = defaultArg gammaInitializer d.GammaInitializer
                 MovingMeanInitializer = defaultArg movingMeanInitializer d.MovingMeanInitializer
-                MovingVarianceInitializer = defaultArg movingVarianceInitializer d.MovingVarianceInitializer }
+                MovingVarianceInitializer = defaultArg movingVarianceInitializer d.MovingVarianceInitializer
+            }
             name
 
     /// <summary>Layer normalization over <paramref name="axis"/> ([-1] by default), epsilon 1e-3.</summary>
     static member LayerNormalization
-        (?axis: int list, ?epsilon: float, ?center: bool, ?scale: bool, ?betaInitializer: Initializer, ?gammaInitializer: Initializer, ?name: string) : Layer =
+        (
+            ?axis: int list,
+            ?epsilon: float,
+            ?center: bool,
+            ?scale: bool,
+            ?betaInitializer: Initializer,
+            ?gammaInitializer: Initializer,
+            ?name: string
+        ) : Layer =
         let d = NormalizationLayers.LayerNormalizationConfig.Default
 
         NormalizationLayers.layerNormalization
@@ -479,12 +1058,22 @@ type Layers =
                 Center = defaultArg center d.Center
                 Scale = defaultArg scale d.Scale
                 BetaInitializer = defaultArg betaInitializer d.BetaInitializer
-                GammaInitializer = defaultArg gammaInitializer d.GammaInitializer }
+                GammaInitializer = defaultArg gammaInitializer d.GammaInitializer
+            }
             name
 
     /// <summary>Group normalization (32 groups by default; -1 for one group per channel).</summary>
     static member GroupNormalization
-        (?groups: int, ?axis: int, ?epsilon: float, ?center: bool, ?scale: bool, ?betaInitializer: Initializer, ?gammaInitializer: Initializer, ?name: string) : Layer =
+        (
+            ?groups: int,
+            ?axis: int,
+            ?epsilon: float,
+            ?center: bool,
+            ?scale: bool,
+            ?betaInitializer: Initializer,
+            ?gammaInitializer: Initializer,
+            ?name: string
+        ) : Layer =
         let d = NormalizationLayers.GroupNormalizationConfig.Default
 
         NormalizationLayers.groupNormalization
@@ -495,7 +1084,8 @@ type Layers =
                 Center = defaultArg center d.Center
                 Scale = defaultArg scale d.Scale
                 BetaInitializer = defaultArg betaInitializer d.BetaInitializer
-                GammaInitializer = defaultArg gammaInitializer d.GammaInitializer }
+                GammaInitializer = defaultArg gammaInitializer d.GammaInitializer
+            }
             name
 
     /// <summary>Scales each sample to unit L2 norm over <paramref name="axis"/> ([-1] by default).</summary>
@@ -505,31 +1095,50 @@ type Layers =
     // ---- Regularization ----
 
     /// <summary>Drops whole channels of (batch, steps, channels) inputs during training only.</summary>
-    static member SpatialDropout1D(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.spatialDropout1D rate seed name
+    static member SpatialDropout1D(rate: float, ?seed: int, ?name: string) : Layer =
+        RegularizationLayers.spatialDropout1D rate seed name
 
     /// <summary>Drops whole channels of (batch, rows, cols, channels) inputs during training only.</summary>
-    static member SpatialDropout2D(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.spatialDropout2D rate seed name
+    static member SpatialDropout2D(rate: float, ?seed: int, ?name: string) : Layer =
+        RegularizationLayers.spatialDropout2D rate seed name
 
     /// <summary>Drops whole channels of 5D channels-last inputs during training only.</summary>
-    static member SpatialDropout3D(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.spatialDropout3D rate seed name
+    static member SpatialDropout3D(rate: float, ?seed: int, ?name: string) : Layer =
+        RegularizationLayers.spatialDropout3D rate seed name
 
     /// <summary>Adds zero-centred Gaussian noise of standard deviation <paramref name="stddev"/> during training only.</summary>
-    static member GaussianNoise(stddev: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.gaussianNoise stddev seed name
+    static member GaussianNoise(stddev: float, ?seed: int, ?name: string) : Layer =
+        RegularizationLayers.gaussianNoise stddev seed name
 
     /// <summary>Multiplies by 1-centred Gaussian noise of stddev √(rate / (1 − rate)) during training only.</summary>
-    static member GaussianDropout(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.gaussianDropout rate seed name
+    static member GaussianDropout(rate: float, ?seed: int, ?name: string) : Layer =
+        RegularizationLayers.gaussianDropout rate seed name
 
     /// <summary>Alpha dropout for SELU networks (keeps mean and variance) during training only.</summary>
-    static member AlphaDropout(rate: float, ?seed: int, ?name: string) : Layer = RegularizationLayers.alphaDropout rate seed name
+    static member AlphaDropout(rate: float, ?seed: int, ?name: string) : Layer =
+        RegularizationLayers.alphaDropout rate seed name
 
     // ---- Attention ----
 
     /// <summary>Multi-head attention on <c>[query; value]</c> or <c>[query; value; key]</c>; with
     /// <paramref name="useAttentionMask"/> the boolean (batch, T, S) mask is the last input.</summary>
     static member MultiHeadAttention
-        (numHeads: int, keyDim: int, ?valueDim: int, ?dropout: float, ?useBias: bool, ?outputShape: int list, ?attentionAxes: int list,
-         ?kernelInitializer: Initializer, ?biasInitializer: Initializer, ?seed: int, ?returnAttentionScores: bool, ?useCausalMask: bool,
-         ?useAttentionMask: bool, ?name: string) : Layer =
+        (
+            numHeads: int,
+            keyDim: int,
+            ?valueDim: int,
+            ?dropout: float,
+            ?useBias: bool,
+            ?outputShape: int list,
+            ?attentionAxes: int list,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?seed: int,
+            ?returnAttentionScores: bool,
+            ?useCausalMask: bool,
+            ?useAttentionMask: bool,
+            ?name: string
+        ) : Layer =
         let d = AttentionLayers.MultiHeadAttentionConfig.Default(numHeads, keyDim)
 
         AttentionLayers.multiHeadAttention
@@ -544,12 +1153,21 @@ type Layers =
                 Seed = seed
                 ReturnAttentionScores = defaultArg returnAttentionScores false
                 UseCausalMask = defaultArg useCausalMask false
-                UseAttentionMask = defaultArg useAttentionMask false }
+                UseAttentionMask = defaultArg useAttentionMask false
+            }
             name
 
     /// <summary>Dot-product (Luong) attention on <c>[query; value]</c> or <c>[query; value; key]</c>.</summary>
     static member Attention
-        (?useScale: bool, ?scoreMode: string, ?dropout: float, ?seed: int, ?returnAttentionScores: bool, ?useCausalMask: bool, ?name: string) : Layer =
+        (
+            ?useScale: bool,
+            ?scoreMode: string,
+            ?dropout: float,
+            ?seed: int,
+            ?returnAttentionScores: bool,
+            ?useCausalMask: bool,
+            ?name: string
+        ) : Layer =
         let d = AttentionLayers.AttentionConfig.Default
 
         AttentionLayers.attention
@@ -559,11 +1177,13 @@ type Layers =
                 Dropout = defaultArg dropout d.Dropout
                 Seed = seed
                 ReturnAttentionScores = defaultArg returnAttentionScores false
-                UseCausalMask = defaultArg useCausalMask false }
+                UseCausalMask = defaultArg useCausalMask false
+            }
             name
 
     /// <summary>Additive (Bahdanau) attention on <c>[query; value]</c> or <c>[query; value; key]</c>.</summary>
-    static member AdditiveAttention(?useScale: bool, ?dropout: float, ?seed: int, ?returnAttentionScores: bool, ?useCausalMask: bool, ?name: string) : Layer =
+    static member AdditiveAttention
+        (?useScale: bool, ?dropout: float, ?seed: int, ?returnAttentionScores: bool, ?useCausalMask: bool, ?name: string) : Layer =
         let d = AttentionLayers.AttentionConfig.AdditiveDefault
 
         AttentionLayers.additiveAttention
@@ -572,7 +1192,8 @@ type Layers =
                 Dropout = defaultArg dropout d.Dropout
                 Seed = seed
                 ReturnAttentionScores = defaultArg returnAttentionScores false
-                UseCausalMask = defaultArg useCausalMask false }
+                UseCausalMask = defaultArg useCausalMask false
+            }
             name
 
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
@@ -601,5 +1222,5 @@ type Layers =
 
     /// <summary>Keras's <c>layers.concatenate</c>: concatenates the tensors along <paramref name="axis"/>.</summary>
     static member concatenate(inputs: KerasTensor list, ?axis: int, ?name: string) : KerasTensor =
-        Layer.callMany (MergingLayers.concatenate (defaultArg axis -1) name) inputs |> List.exactlyOne
-
+        Layer.callMany (MergingLayers.concatenate (defaultArg axis -1) name) inputs
+        |> List.exactlyOne

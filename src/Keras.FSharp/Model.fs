@@ -62,7 +62,14 @@ module Model =
 
             if not (finished.Contains node.Id) then
                 if inProgress.Contains node.Id then
-                    Errors.raiseKeras (InvalidArgument(name, "outputs", $"Tensor {tensor} from operation '{node.Layer.Name}' is part of a cycle.", string tensor))
+                    Errors.raiseKeras (
+                        InvalidArgument(
+                            name,
+                            "outputs",
+                            $"Tensor {tensor} from operation '{node.Layer.Name}' is part of a cycle.",
+                            string tensor
+                        )
+                    )
 
                 if not (layerIndex.ContainsKey node.Layer.Identity.Id) then
                     layerIndex[node.Layer.Identity.Id] <- layerIndex.Count
@@ -98,7 +105,12 @@ module Model =
 
             for input in node.Inputs do
                 let parent = input.Node.Id
-                let previous = match depth.TryGetValue parent with | true, p -> p | _ -> 0
+
+                let previous =
+                    match depth.TryGetValue parent with
+                    | true, p -> p
+                    | _ -> 0
+
                 depth[parent] <- max (d + 1) previous
 
         let layerDepth = Dictionary<int64, int * Layer>()
@@ -134,14 +146,25 @@ module Model =
             |> List.tryFind (fun (_, e, g) -> e.Length <> g.Length || not (List.forall2 Shape.dimsCompatible e g))
             |> function
                 | Some(i, e, g) ->
-                    Error(IncompatibleInput(modelName, i, $"expected shape={Shape.format e}, found shape={Shape.format g}"))
+                    Error(
+                        IncompatibleInput(
+                            modelName,
+                            i,
+                            $"expected shape={Shape.format e}, found shape={Shape.format g}"
+                        )
+                    )
                 | None -> Ok()
 
     /// Where a tensor's value lives while a graph runs: its node and output index.
     let private slotOf (t: KerasTensor) = struct (t.Node.Id, t.Index)
 
     /// Runs the graph's shape rules on new input specs (a nested model called on other tensors).
-    let private inferOutputs (nodes: Node list) (inputs: KerasTensor list) (outputs: KerasTensor list) (given: TensorSpec list) =
+    let private inferOutputs
+        (nodes: Node list)
+        (inputs: KerasTensor list)
+        (outputs: KerasTensor list)
+        (given: TensorSpec list)
+        =
         let specs = Dictionary<struct (int64 * int), TensorSpec>()
 
         for t, spec in List.zip inputs given do
@@ -158,7 +181,8 @@ module Model =
                     outs |> List.iteri (fun i spec -> specs[struct (node.Id, i)] <- spec)
                     run rest
 
-        run nodes |> Result.map (fun () -> outputs |> List.map (fun t -> specs[slotOf t]))
+        run nodes
+        |> Result.map (fun () -> outputs |> List.map (fun t -> specs[slotOf t]))
 
     /// Runs the graph on concrete tensors in topological order, carrying Keras masks alongside the values and
     /// passing activity losses to <paramref name="addLoss"/>.
@@ -173,6 +197,7 @@ module Model =
         =
         let slots = Dictionary<struct (int64 * int), torch.Tensor>()
         let maskSlots = Dictionary<struct (int64 * int), torch.Tensor>()
+
         let maskOf (t: KerasTensor) =
             match maskSlots.TryGetValue(slotOf t) with
             | true, m -> Some m
@@ -199,7 +224,12 @@ module Model =
     /// <summary>Builds a model from its inputs and outputs, validating the graph: every input made by <c>Input</c>,
     /// every output reachable from the inputs, every input used, layer names unique.</summary>
     /// <exception cref="KerasException">When the graph is invalid; the message says how, in Keras's words.</exception>
-    let create (inputs: KerasTensor list) (outputs: KerasTensor list) (structure: OutputStructure) (name: string option) : Model =
+    let create
+        (inputs: KerasTensor list)
+        (outputs: KerasTensor list)
+        (structure: OutputStructure)
+        (name: string option)
+        : Model =
         let modelName =
             match name with
             | Some n when not (System.String.IsNullOrWhiteSpace n) -> n
@@ -223,38 +253,45 @@ module Model =
 
         match structure with
         | OutputDict names when names.Length <> outputs.Length || (List.distinct names).Length <> names.Length ->
-            Errors.raiseKeras (InvalidArgument(modelName, "outputs", "Output names must be unique, one per output.", string names))
+            Errors.raiseKeras (
+                InvalidArgument(modelName, "outputs", "Output names must be unique, one per output.", string names)
+            )
         | _ -> ()
 
         let spec: LayerSpec =
-            { ClassName = "Functional"
-              Config = fun () -> System.Text.Json.Nodes.JsonObject()
-              InputSpecs = []
-              ComputeOutput =
-                fun layerName given ->
-                    checkCallInputs layerName inputs (given |> List.map _.Shape)
-                    |> Result.bind (fun () -> inferOutputs nodes inputs outputs given)
-              Build = fun _ -> { Weights = []; InputSpecs = [] }
-              Call = fun ctx values -> execute nodes inputs outputs ctx.Training ctx.AddLoss values ctx.Masks
-              SubLayers = fun () -> layers
-              // Masks stay inside a nested model: its outputs carry none.
-              ComputeMask = fun _ _ -> []
-              RegularizationLosses = fun _ -> [] }
+            {
+                ClassName = "Functional"
+                Config = fun () -> System.Text.Json.Nodes.JsonObject()
+                InputSpecs = []
+                ComputeOutput =
+                    fun layerName given ->
+                        checkCallInputs layerName inputs (given |> List.map _.Shape)
+                        |> Result.bind (fun () -> inferOutputs nodes inputs outputs given)
+                Build = fun _ -> { Weights = []; InputSpecs = [] }
+                Call = fun ctx values -> execute nodes inputs outputs ctx.Training ctx.AddLoss values ctx.Masks
+                SubLayers = fun () -> layers
+                // Masks stay inside a nested model: its outputs carry none.
+                ComputeMask = fun _ _ -> []
+                RegularizationLosses = fun _ -> []
+            }
 
-        { Name = modelName
-          Inputs = inputs
-          Outputs = outputs
-          Structure = structure
-          Nodes = nodes
-          Layers = layers
-          AsLayer = Layer.create (Some modelName) spec }
+        {
+            Name = modelName
+            Inputs = inputs
+            Outputs = outputs
+            Structure = structure
+            Nodes = nodes
+            Layers = layers
+            AsLayer = Layer.create (Some modelName) spec
+        }
 
     /// <summary>A model with one input and one output.</summary>
     let ofSingle (input: KerasTensor) (output: KerasTensor) (name: string option) =
         create [ input ] [ output ] SingleOutput name
 
     /// The names of the model's inputs (the names of their input layers).
-    let inputNames (model: Model) = model.Inputs |> List.map _.Node.Layer.Name
+    let inputNames (model: Model) =
+        model.Inputs |> List.map _.Node.Layer.Name
 
     /// The names of the outputs: the dict keys, or the names of the layers that produce them.
     let outputNames (model: Model) =
@@ -263,13 +300,16 @@ module Model =
         | _ -> model.Outputs |> List.map _.Node.Layer.Name
 
     /// Every weight of the model, trainable first, each shared weight once.
-    let weights (model: Model) = Weights.ofLayers model.Layers |> Weights.ordered
+    let weights (model: Model) =
+        Weights.ofLayers model.Layers |> Weights.ordered
 
     /// The trainable weights.
-    let trainableWeights (model: Model) = weights model |> List.filter _.Trainable
+    let trainableWeights (model: Model) =
+        weights model |> List.filter _.Trainable
 
     /// The non-trainable weights.
-    let nonTrainableWeights (model: Model) = weights model |> List.filter (fun w -> not w.Trainable)
+    let nonTrainableWeights (model: Model) =
+        weights model |> List.filter (fun w -> not w.Trainable)
 
     /// Number of scalars in all weights of the model (Keras's <c>count_params</c>).
     let countParams (model: Model) = weights model |> Weights.count
@@ -299,8 +339,16 @@ module Model =
     let internal prepare (model: Model) (values: torch.Tensor list) =
         Native.NativeLoader.ensureLoaded ()
         // Data may hold any number of rows (fit and predict slice them into batches): the batch axis is not checked here.
-        let anyRows (t: KerasTensor) = { t with Spec = { t.Spec with Shape = None :: List.tail t.Shape } }
-        checkCallInputs model.Name (model.Inputs |> List.map anyRows) (values |> List.map (Layer.specOf >> _.Shape)) |> Errors.orRaise
+        let anyRows (t: KerasTensor) =
+            { t with
+                Spec =
+                    { t.Spec with
+                        Shape = None :: List.tail t.Shape
+                    }
+            }
+
+        checkCallInputs model.Name (model.Inputs |> List.map anyRows) (values |> List.map (Layer.specOf >> _.Shape))
+        |> Errors.orRaise
 
         List.zip model.Inputs values
         |> List.map (fun (input, v) ->
@@ -316,14 +364,19 @@ module Model =
     /// uses it. Inputs must already have the inputs' dtypes.</summary>
     let internal forwardWithLosses (model: Model) (training: bool) (values: torch.Tensor list) =
         let losses = List<torch.Tensor>()
-        let outputs = execute model.Nodes model.Inputs model.Outputs training losses.Add values []
+
+        let outputs =
+            execute model.Nodes model.Inputs model.Outputs training losses.Add values []
+
         outputs, List.ofSeq losses
 
     /// <summary>Predicts in batches of <paramref name="batchSize"/> in inference mode, without gradients, and returns
     /// one tensor per output with all rows.</summary>
     let predictMany (model: Model) (batchSize: int) (values: torch.Tensor list) : torch.Tensor list =
         if batchSize <= 0 then
-            Errors.raiseKeras (InvalidArgument(model.Name, "batch_size", "Expected a positive integer.", string batchSize))
+            Errors.raiseKeras (
+                InvalidArgument(model.Name, "batch_size", "Expected a positive integer.", string batchSize)
+            )
 
         let values = prepare model values
         let rows = values |> List.map (fun v -> v.shape[0]) |> List.distinct
@@ -331,24 +384,45 @@ module Model =
         match rows with
         | [ n ] ->
             use _ = torch.no_grad ()
-            let batches = [ for start in 0L .. int64 batchSize .. n - 1L -> start, min (int64 batchSize) (n - start) ]
+
+            let batches =
+                [
+                    for start in 0L .. int64 batchSize .. n - 1L -> start, min (int64 batchSize) (n - start)
+                ]
 
             let parts =
                 batches
                 |> List.map (fun (start, len) ->
                     use scope = torch.NewDisposeScope()
-                    let outs = execute model.Nodes model.Inputs model.Outputs false ignore (values |> List.map (fun v -> v.narrow (0L, start, len))) []
+
+                    let outs =
+                        execute
+                            model.Nodes
+                            model.Inputs
+                            model.Outputs
+                            false
+                            ignore
+                            (values |> List.map (fun v -> v.narrow (0L, start, len)))
+                            []
+
                     outs |> List.map (fun o -> scope.MoveToOuter(o.detach ())))
 
             model.Outputs
             |> List.mapi (fun i _ ->
                 let pieces = parts |> List.map (fun p -> p[i]) |> Array.ofList
                 let all = torch.cat (pieces, 0L)
-                for p in pieces do p.Dispose()
+
+                for p in pieces do
+                    p.Dispose()
+
                 all)
         | _ ->
             Errors.raiseKeras (
-                DataMismatch(model.Name, "All inputs must have the same number of rows.", rows |> List.map string |> String.concat ", ")
+                DataMismatch(
+                    model.Name,
+                    "All inputs must have the same number of rows.",
+                    rows |> List.map string |> String.concat ", "
+                )
             )
 
     /// Predicts for a one-input, one-output model in batches of 32, as Keras's default.
@@ -368,6 +442,9 @@ module Model =
             |> List.map (fun n ->
                 match values.TryGetValue n with
                 | true, v -> v
-                | _ -> Errors.raiseKeras (DataMismatch(model.Name, $"Missing data for input '{n}'.", String.concat ", " values.Keys)))
+                | _ ->
+                    Errors.raiseKeras (
+                        DataMismatch(model.Name, $"Missing data for input '{n}'.", String.concat ", " values.Keys)
+                    ))
 
         List.zip (outputNames model) (predictMany model batchSize ordered) |> dict

@@ -14,11 +14,27 @@ module LayerSerialization =
 
     /// The classes <see cref="deserialize"/> rebuilds without custom objects.
     let builtInClasses =
-        [ "InputLayer"; "Dense"; "Activation"; "Dropout"; "Flatten"; "Reshape"; "Add"; "Subtract"; "Multiply"; "Average"
-          "Maximum"; "Minimum"; "Concatenate"; "Lambda"; "Functional" ]
+        [
+            "InputLayer"
+            "Dense"
+            "Activation"
+            "Dropout"
+            "Flatten"
+            "Reshape"
+            "Add"
+            "Subtract"
+            "Multiply"
+            "Average"
+            "Maximum"
+            "Minimum"
+            "Concatenate"
+            "Lambda"
+            "Functional"
+        ]
 
     let private str (node: JsonNode) =
-        if isNull node then null
+        if isNull node then
+            null
         else
             match node with
             | :? JsonValue as v ->
@@ -68,24 +84,50 @@ module LayerSerialization =
         o["module"] <- JsonValue.Create modul
         o["class_name"] <- JsonValue.Create layer.ClassName
         o["config"] <- layerConfig layer
-        o["registered_name"] <- (match registered with Some r -> JsonValue.Create r :> JsonNode | None -> null)
+
+        o["registered_name"] <-
+            (match registered with
+             | Some r -> JsonValue.Create r :> JsonNode
+             | None -> null)
 
         match buildShapes with
         | Some [ single ] -> o["build_config"] <- Config.ofList [ "input_shape", Config.shape single ]
-        | Some(_ :: _ as many) -> o["build_config"] <- Config.ofList [ "input_shape", JsonArray(many |> List.map Config.shape |> Array.ofList) ]
+        | Some(_ :: _ as many) ->
+            o["build_config"] <-
+                Config.ofList [ "input_shape", JsonArray(many |> List.map Config.shape |> Array.ofList) ]
         | _ -> ()
 
         o
 
     let private initializerClasses =
-        [ Zeros; Ones; Constant 0.0; GlorotUniform; GlorotNormal; HeUniform; HeNormal; LecunUniform; LecunNormal
-          RandomNormal(0.0, 0.05); RandomUniform(-0.05, 0.05); Orthogonal 1.0 ]
+        [
+            Zeros
+            Ones
+            Constant 0.0
+            GlorotUniform
+            GlorotNormal
+            HeUniform
+            HeNormal
+            LecunUniform
+            LecunNormal
+            RandomNormal(0.0, 0.05)
+            RandomUniform(-0.05, 0.05)
+            Orthogonal 1.0
+        ]
         |> List.map (fun i -> Initializer.className i, i)
 
     /// <summary>An initializer from its Keras form: a name ("random_normal") or <c>{"class_name", "config"}</c>.</summary>
     /// <exception cref="KerasException">When the initializer is unknown.</exception>
     let initializer (owner: string) (node: JsonNode) : Initializer =
-        let unknown () = fail (InvalidArgument(owner, "initializer", "Unknown initializer.", (if isNull node then "None" else node.ToJsonString())))
+        let unknown () =
+            fail (
+                InvalidArgument(
+                    owner,
+                    "initializer",
+                    "Unknown initializer.",
+                    (if isNull node then "None" else node.ToJsonString())
+                )
+            )
 
         match node with
         | null -> unknown ()
@@ -95,9 +137,13 @@ module LayerSerialization =
                 | :? JsonObject as c -> c
                 | _ -> JsonObject()
 
-            let number key fallback = cfg.TryGet<float> key |> Option.defaultValue fallback
+            let number key fallback =
+                cfg.TryGet<float> key |> Option.defaultValue fallback
 
-            match initializerClasses |> List.tryFind (fun (n, _) -> n = str (entry o "class_name")) with
+            match
+                initializerClasses
+                |> List.tryFind (fun (n, _) -> n = str (entry o "class_name"))
+            with
             | Some(_, Constant _) -> Constant(number "value" 0.0)
             | Some(_, RandomNormal _) -> RandomNormal(number "mean" 0.0, number "stddev" 0.05)
             | Some(_, RandomUniform _) -> RandomUniform(number "minval" -0.05, number "maxval" 0.05)
@@ -123,17 +169,34 @@ module LayerSerialization =
         | None ->
             match CustomObjects.tryFind customObjects name with
             | Some(Function f) -> CustomActivation(name, f)
-            | _ -> fail (InvalidArgument(owner, "activation", "Unknown activation: not a Keras activation nor a function in the custom objects.", $"'{name}'"))
+            | _ ->
+                fail (
+                    InvalidArgument(
+                        owner,
+                        "activation",
+                        "Unknown activation: not a Keras activation nor a function in the custom objects.",
+                        $"'{name}'"
+                    )
+                )
 
     let private refuseSet (owner: string) (config: JsonObject) (keys: string list) =
         for key in keys do
             match entry config key with
             | null -> ()
-            | node -> fail (InvalidArgument(owner, key, "This setting cannot be rebuilt from a config yet.", node.ToJsonString()))
+            | node ->
+                fail (
+                    InvalidArgument(
+                        owner,
+                        key,
+                        "This setting cannot be rebuilt from a config yet.",
+                        node.ToJsonString()
+                    )
+                )
 
     /// A Lambda layer from its config: only registered functions, never code.
     let private lambda (name: string) (customObjects: IDictionary<string, CustomObject>) (config: JsonObject) =
-        let refuse reason received = fail (InvalidArgument(name, "function", reason, received))
+        let refuse reason received =
+            fail (InvalidArgument(name, "function", reason, received))
 
         let fnName =
             match entry config "function" with
@@ -152,7 +215,11 @@ module LayerSerialization =
             let outputShape =
                 match entry config "output_shape" with
                 | :? JsonArray as a ->
-                    Some(a |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>())) |> List.ofSeq)
+                    Some(
+                        a
+                        |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>()))
+                        |> List.ofSeq
+                    )
                 | null -> None
                 | other -> refuse "Only a tuple `output_shape` can be rebuilt." (other.ToJsonString())
 
@@ -162,30 +229,52 @@ module LayerSerialization =
                 $"Unknown function '{fnName}': pass it in `customObjects` or register it with CustomObjects.registerFunction."
                 $"'{fnName}'"
 
-    let private builtIn (className: string) (name: string) (customObjects: IDictionary<string, CustomObject>) (config: JsonObject) : Layer option =
+    let private builtIn
+        (className: string)
+        (name: string)
+        (customObjects: IDictionary<string, CustomObject>)
+        (config: JsonObject)
+        : Layer option =
         let owner = name
 
         match className with
         | "Dense" ->
-            refuseSet owner config [ "kernel_regularizer"; "bias_regularizer"; "activity_regularizer"; "kernel_constraint"; "bias_constraint" ]
+            refuseSet
+                owner
+                config
+                [
+                    "kernel_regularizer"
+                    "bias_regularizer"
+                    "activity_regularizer"
+                    "kernel_constraint"
+                    "bias_constraint"
+                ]
 
             Some(
                 Layers.Dense(
                     config.Int "units",
                     activation = activation owner customObjects (entry config "activation"),
                     useBias = (config.TryGet<bool> "use_bias" |> Option.defaultValue true),
-                    kernelInitializer = (match entry config "kernel_initializer" with null -> GlorotUniform | n -> initializer owner n),
-                    biasInitializer = (match entry config "bias_initializer" with null -> Zeros | n -> initializer owner n),
+                    kernelInitializer =
+                        (match entry config "kernel_initializer" with
+                         | null -> GlorotUniform
+                         | n -> initializer owner n),
+                    biasInitializer =
+                        (match entry config "bias_initializer" with
+                         | null -> Zeros
+                         | n -> initializer owner n),
                     name = name
                 )
             )
-        | "Activation" -> Some(Layers.Activation(activation owner customObjects (entry config "activation"), name = name))
+        | "Activation" ->
+            Some(Layers.Activation(activation owner customObjects (entry config "activation"), name = name))
         | "Dropout" ->
             refuseSet owner config [ "noise_shape" ]
             Some(Layers.Dropout(config.Float "rate", ?seed = config.TryGet<int> "seed", name = name))
         | "Flatten" ->
             match config.TryGet<string> "data_format" with
-            | Some "channels_first" -> fail (InvalidArgument(owner, "data_format", "Only channels_last is supported.", "'channels_first'"))
+            | Some "channels_first" ->
+                fail (InvalidArgument(owner, "data_format", "Only channels_last is supported.", "'channels_first'"))
             | _ -> Some(Layers.Flatten(name = name))
         | "Reshape" -> Some(Layers.Reshape(config.Ints "target_shape", name = name))
         | "Add" -> Some(Layers.Add(name = name))
@@ -194,7 +283,8 @@ module LayerSerialization =
         | "Average" -> Some(Layers.Average(name = name))
         | "Maximum" -> Some(Layers.Maximum(name = name))
         | "Minimum" -> Some(Layers.Minimum(name = name))
-        | "Concatenate" -> Some(Layers.Concatenate(axis = (config.TryGet<int> "axis" |> Option.defaultValue -1), name = name))
+        | "Concatenate" ->
+            Some(Layers.Concatenate(axis = (config.TryGet<int> "axis" |> Option.defaultValue -1), name = name))
         | "Lambda" -> Some(lambda name customObjects config)
         | _ -> None
 
@@ -227,7 +317,11 @@ module LayerSerialization =
 
         let fromCustom (create: JsonObject -> Layer) =
             let layer = create config
-            if isNull name then layer else CustomLayer.WithName(layer, name)
+
+            if isNull name then
+                layer
+            else
+                CustomLayer.WithName(layer, name)
 
         let unknown () =
             fail (
@@ -266,7 +360,13 @@ module ModelConfigExtensions =
     let private fail (error: KerasError) : 'T = Errors.raiseKeras error
 
     let private triple (name: string) (node: int) (tensor: int) : JsonNode =
-        JsonArray([| JsonValue.Create name :> JsonNode; JsonValue.Create node; JsonValue.Create tensor |])
+        JsonArray(
+            [|
+                JsonValue.Create name :> JsonNode
+                JsonValue.Create node
+                JsonValue.Create tensor
+            |]
+        )
 
     /// Keras's serialized functional model.
     [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
@@ -283,20 +383,27 @@ module ModelConfigExtensions =
             let nodesOf = Dictionary<int64, Node list>()
 
             for layer in model.Layers do
-                let nodes = model.Nodes |> List.filter (fun n -> n.Layer = layer) |> List.sortBy _.NodeIndex
+                let nodes =
+                    model.Nodes |> List.filter (fun n -> n.Layer = layer) |> List.sortBy _.NodeIndex
+
                 nodesOf[layer.Identity.Id] <- nodes
                 nodes |> List.iteri (fun i n -> localIndex[n.Id] <- i)
 
-            let history (t: KerasTensor) = triple t.Node.Layer.Name localIndex[t.Node.Id] t.Index
+            let history (t: KerasTensor) =
+                triple t.Node.Layer.Name localIndex[t.Node.Id] t.Index
 
             let tensorConfig (t: KerasTensor) : JsonNode =
                 Config.ofList
-                    [ "class_name", Config.value "__keras_tensor__"
-                      "config",
-                      Config.ofList
-                          [ "shape", Config.shape t.Shape
-                            "dtype", Config.value (DType.name t.DType)
-                            "keras_history", history t ] ]
+                    [
+                        "class_name", Config.value "__keras_tensor__"
+                        "config",
+                        Config.ofList
+                            [
+                                "shape", Config.shape t.Shape
+                                "dtype", Config.value (DType.name t.DType)
+                                "keras_history", history t
+                            ]
+                    ]
 
             let nodeConfig (node: Node) : JsonNode =
                 let args =
@@ -340,11 +447,13 @@ module ModelConfigExtensions =
                 | _, outs -> JsonArray(outs |> List.map history |> Array.ofList)
 
             Config.ofList
-                [ "name", Config.value model.Name
-                  "trainable", Config.value true
-                  "layers", JsonArray(Array.ofList layers)
-                  "input_layers", inputs
-                  "output_layers", outputs ]
+                [
+                    "name", Config.value model.Name
+                    "trainable", Config.value true
+                    "layers", JsonArray(Array.ofList layers)
+                    "input_layers", inputs
+                    "output_layers", outputs
+                ]
 
         let private str (node: JsonNode) =
             match node with
@@ -372,18 +481,52 @@ module ModelConfigExtensions =
                     [ parseTriple (entry cfg "keras_history") ]
                 | :? JsonArray as a -> a |> Seq.collect tensors |> List.ofSeq
                 | null -> []
-                | other -> fail (InvalidArgument(owner, "inbound_nodes", "Only tensors can be rebuilt as call arguments.", other.ToJsonString()))
+                | other ->
+                    fail (
+                        InvalidArgument(
+                            owner,
+                            "inbound_nodes",
+                            "Only tensors can be rebuilt as call arguments.",
+                            other.ToJsonString()
+                        )
+                    )
 
             match node with
             | :? JsonObject as o ->
                 match entry o "kwargs" with
                 | :? JsonObject as kw when kw.Count > 0 ->
-                    fail (InvalidArgument(owner, "inbound_nodes", "Keyword arguments of layer calls cannot be rebuilt yet.", kw.ToJsonString()))
+                    fail (
+                        InvalidArgument(
+                            owner,
+                            "inbound_nodes",
+                            "Keyword arguments of layer calls cannot be rebuilt yet.",
+                            kw.ToJsonString()
+                        )
+                    )
                 | _ -> ()
 
                 tensors (entry o "args")
-            | :? JsonArray as legacy -> legacy |> Seq.map (fun item -> parseTriple (JsonArray(item.AsArray() |> Seq.truncate 3 |> Seq.map (fun x -> x.DeepClone()) |> Array.ofSeq))) |> List.ofSeq
-            | _ -> fail (InvalidArgument(owner, "inbound_nodes", "Unreadable node.", (if isNull node then "None" else node.ToJsonString())))
+            | :? JsonArray as legacy ->
+                legacy
+                |> Seq.map (fun item ->
+                    parseTriple (
+                        JsonArray(
+                            item.AsArray()
+                            |> Seq.truncate 3
+                            |> Seq.map (fun x -> x.DeepClone())
+                            |> Array.ofSeq
+                        )
+                    ))
+                |> List.ofSeq
+            | _ ->
+                fail (
+                    InvalidArgument(
+                        owner,
+                        "inbound_nodes",
+                        "Unreadable node.",
+                        (if isNull node then "None" else node.ToJsonString())
+                    )
+                )
 
         /// <summary>Keras's <c>Model.from_config(config, custom_objects)</c>: creates every layer first (custom classes from
         /// <paramref name="customObjects"/> — may be <c>CustomObjects.none</c> — then the global registry), then replays their
@@ -397,7 +540,15 @@ module ModelConfigExtensions =
             let layerData =
                 match entry config "layers" with
                 | :? JsonArray as a -> a |> Seq.map (fun n -> n.AsObject()) |> List.ofSeq
-                | _ -> fail (InvalidArgument(owner, "layers", "A functional config needs a list of layers.", config.ToJsonString()))
+                | _ ->
+                    fail (
+                        InvalidArgument(
+                            owner,
+                            "layers",
+                            "A functional config needs a list of layers.",
+                            config.ToJsonString()
+                        )
+                    )
 
             let created = Dictionary<string, Layer>()
             let isModel = HashSet<string>()
@@ -431,20 +582,42 @@ module ModelConfigExtensions =
                     let shape =
                         match entry c "batch_shape", entry c "batch_input_shape" with
                         | (:? JsonArray as a), _
-                        | null, (:? JsonArray as a) -> a |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>())) |> List.ofSeq
-                        | _ -> fail (InvalidArgument(name, "batch_shape", "An InputLayer config needs its batch shape.", c.ToJsonString()))
+                        | null, (:? JsonArray as a) ->
+                            a
+                            |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>()))
+                            |> List.ofSeq
+                        | _ ->
+                            fail (
+                                InvalidArgument(
+                                    name,
+                                    "batch_shape",
+                                    "An InputLayer config needs its batch shape.",
+                                    c.ToJsonString()
+                                )
+                            )
 
                     let dtype =
                         match c.TryGet<string> "dtype" with
-                        | Some d -> DType.tryParse d |> Option.defaultWith (fun () -> fail (InvalidArgument(name, "dtype", "Unknown dtype.", d)))
+                        | Some d ->
+                            DType.tryParse d
+                            |> Option.defaultWith (fun () -> fail (InvalidArgument(name, "dtype", "Unknown dtype.", d)))
                         | None -> Float32
 
                     let tensor = CoreLayers.input None (Some shape) dtype (Some name)
                     created[name] <- tensor.Node.Layer
                     produced[name].Add [ tensor ]
-                | "Functional" when isNull (str (entry data "registered_name")) || str (entry data "registered_name") = "Functional" ->
+                | "Functional" when
+                    isNull (str (entry data "registered_name"))
+                    || str (entry data "registered_name") = "Functional"
+                    ->
                     let inner = fromConfig (layerConfig.AsObject()) customObjects
-                    created[name] <- (if inner.Name = name then inner.AsLayer else CustomLayer.WithName(inner.AsLayer, name))
+
+                    created[name] <-
+                        (if inner.Name = name then
+                             inner.AsLayer
+                         else
+                             CustomLayer.WithName(inner.AsLayer, name))
+
                     isModel.Add name |> ignore
                 | _ -> created[name] <- LayerSerialization.deserialize customObjects data
 
@@ -462,8 +635,16 @@ module ModelConfigExtensions =
             let tensorAt (layerName: string) (nodeIndex: int) (tensorIndex: int) =
                 match produced.TryGetValue layerName with
                 | true, outs ->
-                    let i = if isModel.Contains layerName then nodeIndex - 1 else nodeIndex
-                    if i >= 0 && i < outs.Count && tensorIndex < outs[i].Length then Some(List.item tensorIndex outs[i]) else None
+                    let i =
+                        if isModel.Contains layerName then
+                            nodeIndex - 1
+                        else
+                            nodeIndex
+
+                    if i >= 0 && i < outs.Count && tensorIndex < outs[i].Length then
+                        Some(List.item tensorIndex outs[i])
+                    else
+                        None
                 | _ -> fail (InvalidArgument(owner, "inbound_nodes", $"Unknown layer: {layerName}", layerName))
 
             let mutable remaining = pending.Values |> Seq.sumBy _.Count
@@ -494,7 +675,11 @@ module ModelConfigExtensions =
                             blocked <- true
 
                 if not progressed then
-                    let stuck = pending |> Seq.filter (fun kv -> kv.Value.Count > 0) |> Seq.map _.Key |> String.concat ", "
+                    let stuck =
+                        pending
+                        |> Seq.filter (fun kv -> kv.Value.Count > 0)
+                        |> Seq.map _.Key
+                        |> String.concat ", "
 
                     fail (
                         InvalidArgument(
@@ -510,11 +695,21 @@ module ModelConfigExtensions =
 
                 match tensorAt l n t with
                 | Some tensor -> tensor
-                | None -> fail (InvalidArgument(owner, "input_layers", $"Layer {l} has no node {n} with output {t}.", node.ToJsonString()))
+                | None ->
+                    fail (
+                        InvalidArgument(
+                            owner,
+                            "input_layers",
+                            $"Layer {l} has no node {n} with output {t}.",
+                            node.ToJsonString()
+                        )
+                    )
 
             let many (node: JsonNode) =
-                if isTriple node then [ resolve node ]
-                else node.AsArray() |> Seq.map resolve |> List.ofSeq
+                if isTriple node then
+                    [ resolve node ]
+                else
+                    node.AsArray() |> Seq.map resolve |> List.ofSeq
 
             let inputs = many (entry config "input_layers")
 

@@ -29,7 +29,10 @@ type Regularizer =
     static member Parse(name: string) =
         match Regularizer.TryParse name with
         | Some r -> r
-        | None -> Errors.raiseKeras (InvalidArgument("regularizer", "identifier", "Unknown regularizer. Known: l1, l2, l1_l2.", $"'{name}'"))
+        | None ->
+            Errors.raiseKeras (
+                InvalidArgument("regularizer", "identifier", "Unknown regularizer. Known: l1, l2, l1_l2.", $"'{name}'")
+            )
 
     /// Lets a Keras identifier stand for a regularizer where a method expects one: <c>kernelRegularizer = "l2"</c>.
     static member op_Implicit(name: string) : Regularizer = Regularizer.Parse name
@@ -69,7 +72,12 @@ type Constraint =
         | Some c -> c
         | None ->
             Errors.raiseKeras (
-                InvalidArgument("constraint", "identifier", "Unknown constraint. Known: max_norm, non_neg, unit_norm, min_max_norm.", $"'{name}'")
+                InvalidArgument(
+                    "constraint",
+                    "identifier",
+                    "Unknown constraint. Known: max_norm, non_neg, unit_norm, min_max_norm.",
+                    $"'{name}'"
+                )
             )
 
     /// Lets a Keras identifier stand for a constraint where a method expects one: <c>kernelConstraint = "non_neg"</c>.
@@ -107,13 +115,13 @@ module Regularizer =
     /// <exception cref="KerasException">When a factor is invalid.</exception>
     let penalty (regularizer: Regularizer) (w: torch.Tensor) : torch.Tensor =
         validate regularizer
-        let l1Term (f: float) = w.abs().sum().mul (sc f)
-        let l2Term (f: float) = w.square().sum().mul (sc f)
+        let l1Term (f: float) = w.abs().sum().mul(sc f)
+        let l2Term (f: float) = w.square().sum().mul(sc f)
 
         match regularizer with
         | L1 l1 -> l1Term l1
         | L2 l2 -> l2Term l2
-        | L1L2(l1, l2) -> (l1Term l1).add (l2Term l2)
+        | L1L2(l1, l2) -> (l1Term l1).add(l2Term l2)
 
     /// <summary>Resolves Keras's string identifiers "l1", "l2" and "l1_l2" (every factor 0.01).</summary>
     let tryOfName (name: string) = Regularizer.TryParse name
@@ -134,10 +142,12 @@ module Regularizer =
             | L1L2(l1, l2) -> [ "l1", Config.value l1; "l2", Config.value l2 ]
 
         Config.ofList
-            [ "module", Config.value "keras.regularizers"
-              "class_name", Config.value (className regularizer)
-              "config", Config.ofList inner
-              "registered_name", null ]
+            [
+                "module", Config.value "keras.regularizers"
+                "class_name", Config.value (className regularizer)
+                "config", Config.ofList inner
+                "registered_name", null
+            ]
 
     /// The config entry of an optional regularizer: its serialized form, or JSON null when absent (as Keras writes it).
     let configOrNull (regularizer: Regularizer option) : JsonNode =
@@ -148,13 +158,15 @@ module Regularizer =
     /// <summary>The penalties of a layer's weights (its <c>RegularizationLosses</c>): for each (regularizer, weight
     /// name) pair with a regularizer, the penalty of the weight of that name, if the layer has it.</summary>
     let ofWeights (pairs: (Regularizer option * string) list) (weights: Weight[]) : torch.Tensor list =
-        [ for regularizer, name in pairs do
-              match regularizer with
-              | Some r ->
-                  match weights |> Array.tryFind (fun w -> w.Name = name) with
-                  | Some w -> yield penalty r w.Value
-                  | None -> ()
-              | None -> () ]
+        [
+            for regularizer, name in pairs do
+                match regularizer with
+                | Some r ->
+                    match weights |> Array.tryFind (fun w -> w.Name = name) with
+                    | Some w -> yield penalty r w.Value
+                    | None -> ()
+                | None -> ()
+        ]
 
     /// <summary>Keras's activity regularization: adds <c>penalty(output)</c> of every output to the loss through
     /// <c>ctx.AddLoss</c> — summed over the batch, not divided by its size (Keras 3's <c>Layer.__call__</c>) — and
@@ -186,19 +198,22 @@ module Constraint =
     let minMaxNormDefault = MinMaxNorm(0.0, 1.0, 1.0, [ 0 ])
 
     let private norms (axis: int list) (w: torch.Tensor) =
-        w.square().sum(axis |> List.map int64 |> Array.ofList, keepdim = true).sqrt ()
+        w.square().sum(axis |> List.map int64 |> Array.ofList, keepdim = true).sqrt()
 
     /// <summary>The projected weight, a new tensor (Keras's <c>constraint(w)</c>).</summary>
     let apply (c: Constraint) (w: torch.Tensor) : torch.Tensor =
         match c with
         | NonNeg -> w.clamp_min (sc 0.0)
-        | UnitNorm axis -> w.div ((norms axis w).add (sc epsilon))
+        | UnitNorm axis -> w.div ((norms axis w).add(sc epsilon))
         | MaxNorm(maxValue, axis) ->
             let n = norms axis w
-            w.mul (n.clamp(sc 0.0, sc maxValue).div (n.add (sc epsilon)))
+            w.mul (n.clamp(sc 0.0, sc maxValue).div(n.add (sc epsilon)))
         | MinMaxNorm(minValue, maxValue, rate, axis) ->
             let n = norms axis w
-            let desired = n.clamp(sc minValue, sc maxValue).mul(sc rate).add (n.mul (sc (1.0 - rate)))
+
+            let desired =
+                n.clamp(sc minValue, sc maxValue).mul(sc rate).add(n.mul (sc (1.0 - rate)))
+
             w.mul (desired.div (n.add (sc epsilon)))
 
     /// <summary>The projection a weight carries (<c>WeightSpec.Constraint</c>) for an optional constraint.</summary>
@@ -229,16 +244,20 @@ module Constraint =
             | NonNeg -> []
             | UnitNorm axis -> [ "axis", axisValue axis ]
             | MinMaxNorm(minValue, maxValue, rate, axis) ->
-                [ "min_value", Config.value minValue
-                  "max_value", Config.value maxValue
-                  "rate", Config.value rate
-                  "axis", axisValue axis ]
+                [
+                    "min_value", Config.value minValue
+                    "max_value", Config.value maxValue
+                    "rate", Config.value rate
+                    "axis", axisValue axis
+                ]
 
         Config.ofList
-            [ "module", Config.value "keras.constraints"
-              "class_name", Config.value (className c)
-              "config", Config.ofList inner
-              "registered_name", null ]
+            [
+                "module", Config.value "keras.constraints"
+                "class_name", Config.value (className c)
+                "config", Config.ofList inner
+                "registered_name", null
+            ]
 
     /// The config entry of an optional constraint: its serialized form, or JSON null when absent (as Keras writes it).
     let configOrNull (c: Constraint option) : JsonNode =
@@ -247,10 +266,17 @@ module Constraint =
         | None -> null
 
     /// <summary>A trainable float32 weight with an optional constraint: how most layers declare their weights.</summary>
-    let trainableWeight (name: string) (shape: int list) (init: Initializer) (weightConstraint: Constraint option) : WeightSpec =
-        { Name = name
-          Shape = shape
-          Initializer = init
-          Trainable = true
-          DType = Float32
-          Constraint = projection weightConstraint }
+    let trainableWeight
+        (name: string)
+        (shape: int list)
+        (init: Initializer)
+        (weightConstraint: Constraint option)
+        : WeightSpec =
+        {
+            Name = name
+            Shape = shape
+            Initializer = init
+            Trainable = true
+            DType = Float32
+            Constraint = projection weightConstraint
+        }

@@ -9,7 +9,8 @@ type private Align =
     | Right
 
 /// Python's round(): halves go to the even neighbour. Rich relies on it when it shrinks columns.
-let private pyRound (x: float) = int (Math.Round(x, MidpointRounding.ToEven))
+let private pyRound (x: float) =
+    int (Math.Round(x, MidpointRounding.ToEven))
 
 /// Rich's last-resort column shrinking: the excess is taken from the columns evenly, front to back.
 let private ratioReduce (total: int) (widths: int list) =
@@ -25,19 +26,35 @@ let private ratioReduce (total: int) (widths: int list) =
 let private columnWidths (lineLength: int) (positions: float list) =
     let _, requested =
         positions
-        |> List.fold (fun (current, acc) pos -> let w = int (pos * float lineLength) - current in current + w, acc @ [ w ]) (0, [])
+        |> List.fold
+            (fun (current, acc) pos -> let w = int (pos * float lineLength) - current in current + w, acc @ [ w ])
+            (0, [])
 
     let withPadding = requested |> List.map (fun w -> w + 2)
     let borders = requested.Length + 1
     let excess = List.sum withPadding - (lineLength - borders)
-    let shrunk = if excess > 0 then ratioReduce excess withPadding else withPadding
+
+    let shrunk =
+        if excess > 0 then
+            ratioReduce excess withPadding
+        else
+            withPadding
+
     shrunk |> List.map (fun w -> w - 2)
 
 /// Greedy word wrap as rich does it in Keras's tables: words move to the next line when they do not fit, and a word
 /// longer than the column is cut with an ellipsis (rich's default overflow for table cells).
 let private wrap (width: int) (text: string) =
-    let fit (word: string) = if word.Length > width then word.Substring(0, width - 1) + "…" else word
-    let words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray |> List.map fit
+    let fit (word: string) =
+        if word.Length > width then
+            word.Substring(0, width - 1) + "…"
+        else
+            word
+
+    let words =
+        text.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+        |> List.ofArray
+        |> List.map fit
 
     let rec fold (lines: string list) (current: string) (words: string list) =
         match words with
@@ -52,8 +69,14 @@ let private wrap (width: int) (text: string) =
 
 let private renderTable (widths: int list) (aligns: Align list) (header: string list) (rows: string list list) =
     let sb = StringBuilder()
+
     let rule (l: string) (fill: string) (mid: string) (r: string) =
-        sb.Append(l).Append(String.Join(mid, widths |> List.map (fun w -> String.replicate (w + 2) fill))).Append(r).Append('\n') |> ignore
+        sb
+            .Append(l)
+            .Append(String.Join(mid, widths |> List.map (fun w -> String.replicate (w + 2) fill)))
+            .Append(r)
+            .Append('\n')
+        |> ignore
 
     let line (edge: string) (cells: string list list) =
         let height = cells |> List.map List.length |> List.max
@@ -63,9 +86,15 @@ let private renderTable (widths: int list) (aligns: Align list) (header: string 
                 List.zip3 widths aligns cells
                 |> List.map (fun (w, a, lines) ->
                     let text = if i < lines.Length then lines[i] else ""
-                    " " + (match a with Left -> text.PadRight w | Right -> text.PadLeft w) + " ")
 
-            sb.Append(edge).Append(String.Join(edge, parts)).Append(edge).Append('\n') |> ignore
+                    " "
+                    + (match a with
+                       | Left -> text.PadRight w
+                       | Right -> text.PadLeft w)
+                    + " ")
+
+            sb.Append(edge).Append(String.Join(edge, parts)).Append(edge).Append('\n')
+            |> ignore
 
     let cellsOf (row: string list) = List.map2 wrap widths row
 
@@ -75,7 +104,9 @@ let private renderTable (widths: int list) (aligns: Align list) (header: string 
 
     rows
     |> List.iteri (fun i row ->
-        if i > 0 then rule "├" "─" "┼" "┤"
+        if i > 0 then
+            rule "├" "─" "┼" "┤"
+
         line "│" (cellsOf row))
 
     rule "└" "─" "┴" "┘"
@@ -88,7 +119,11 @@ let readableSize (bytes: float) =
     let rec go (size: float) (units: string list) =
         match units with
         | [ last ] -> $"%.2f{size} {last}"
-        | unit :: rest -> if size / 1024.0 < 1.0 then $"%.2f{size} {unit}" else go (size / 1024.0) rest
+        | unit :: rest ->
+            if size / 1024.0 < 1.0 then
+                $"%.2f{size} {unit}"
+            else
+                go (size / 1024.0) rest
         | [] -> $"%.2f{size} B"
 
     go bytes units
@@ -108,19 +143,26 @@ let private isSequentialLike (model: Model) =
             (List.tryHead inputNodes, true)
         |> snd
 
-    inputNodes.Length = 1 && model.Outputs.Length = 1 && chained
+    inputNodes.Length = 1
+    && model.Outputs.Length = 1
+    && chained
     && (calls |> List.map _.Layer |> List.distinct).Length = calls.Length
 
 let private formatOutputs (node: Node) =
     match node.Outputs with
     | [ single ] -> Shape.format single.Shape
-    | many -> "[" + (many |> List.map (fun s -> Shape.format s.Shape) |> String.concat ", ") + "]"
+    | many ->
+        "["
+        + (many |> List.map (fun s -> Shape.format s.Shape) |> String.concat ", ")
+        + "]"
 
 let private connections (model: Model) (layer: Layer) =
     let text =
         model.Nodes
         |> List.filter (fun n -> n.Layer = layer)
-        |> List.collect (fun n -> n.Inputs |> List.map (fun t -> $"{t.Node.Layer.Name}[{t.Node.NodeIndex}][{t.Index}]"))
+        |> List.collect (fun n ->
+            n.Inputs
+            |> List.map (fun t -> $"{t.Node.Layer.Name}[{t.Node.NodeIndex}][{t.Index}]"))
         |> String.concat ", "
 
     if text = "" then "-" else text
@@ -134,7 +176,10 @@ let renderWith (lineLength: int option) (model: Model) =
         if sequential then
             88, [ 0.45; 0.80; 1.0 ], [ "Layer (type)"; "Output Shape"; "Param #" ], [ Left; Left; Right ]
         else
-            108, [ 0.3; 0.56; 0.74; 1.0 ], [ "Layer (type)"; "Output Shape"; "Param #"; "Connected to" ], [ Left; Left; Right; Left ]
+            108,
+            [ 0.3; 0.56; 0.74; 1.0 ],
+            [ "Layer (type)"; "Output Shape"; "Param #"; "Connected to" ],
+            [ Left; Left; Right; Left ]
 
     let widths = columnWidths (defaultArg lineLength defaultLength) positions
 
@@ -143,23 +188,31 @@ let renderWith (lineLength: int option) (model: Model) =
         |> List.map (fun layer ->
             let lastNode = model.Nodes |> List.findBack (fun n -> n.Layer = layer)
 
-            [ yield $"{layer.Name} ({layer.ClassName})"
-              yield formatOutputs lastNode
-              yield (Layer.countParams layer).ToString("N0", Globalization.CultureInfo.InvariantCulture)
-              if not sequential then yield connections model layer ])
+            [
+                yield $"{layer.Name} ({layer.ClassName})"
+                yield formatOutputs lastNode
+                yield (Layer.countParams layer).ToString("N0", Globalization.CultureInfo.InvariantCulture)
+                if not sequential then
+                    yield connections model layer
+            ])
 
     let trainable = Model.trainableWeights model
     let nonTrainable = Model.nonTrainableWeights model
-    let count ws = (Weights.count ws).ToString("N0", Globalization.CultureInfo.InvariantCulture)
+
+    let count ws =
+        (Weights.count ws).ToString("N0", Globalization.CultureInfo.InvariantCulture)
+
     let all = trainable @ nonTrainable
 
     String.concat
         ""
-        [ $"Model: \"{model.Name}\"\n"
-          renderTable widths aligns header rows
-          $" Total params: {count all} ({readableSize (Weights.bytes all)})\n"
-          $" Trainable params: {count trainable} ({readableSize (Weights.bytes trainable)})\n"
-          $" Non-trainable params: {count nonTrainable} ({readableSize (Weights.bytes nonTrainable)})\n" ]
+        [
+            $"Model: \"{model.Name}\"\n"
+            renderTable widths aligns header rows
+            $" Total params: {count all} ({readableSize (Weights.bytes all)})\n"
+            $" Trainable params: {count trainable} ({readableSize (Weights.bytes trainable)})\n"
+            $" Non-trainable params: {count nonTrainable} ({readableSize (Weights.bytes nonTrainable)})\n"
+        ]
 
 /// The summary text with Keras's default line length.
 let render (model: Model) = renderWith None model

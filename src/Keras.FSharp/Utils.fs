@@ -16,14 +16,25 @@ let setRandomSeed (seed: int) =
 let toCategorical (labels: torch.Tensor) (numClasses: int option) =
     Native.NativeLoader.ensureLoaded ()
     let y = labels.to_type torch.ScalarType.Int64
-    let y = if y.dim () > 1L && y.shape[y.shape.Length - 1] = 1L then y.squeeze (-1L) else y
-    let maxLabel = if y.numel () = 0L then -1L else y.max().item<int64> ()
-    let minLabel = if y.numel () = 0L then 0L else y.min().item<int64> ()
+
+    let y =
+        if y.dim () > 1L && y.shape[y.shape.Length - 1] = 1L then
+            y.squeeze (-1L)
+        else
+            y
+
+    let maxLabel = if y.numel () = 0L then -1L else y.max().item<int64>()
+    let minLabel = if y.numel () = 0L then 0L else y.min().item<int64>()
     let classes = numClasses |> Option.map int64 |> Option.defaultValue (maxLabel + 1L)
 
     if minLabel < 0L || maxLabel >= classes then
         Errors.raiseKeras (
-            InvalidArgument("to_categorical", "num_classes", $"Labels must be in [0, {classes - 1L}].", $"labels from {minLabel} to {maxLabel}")
+            InvalidArgument(
+                "to_categorical",
+                "num_classes",
+                $"Labels must be in [0, {classes - 1L}].",
+                $"labels from {minLabel} to {maxLabel}"
+            )
         )
 
     torch.nn.functional.one_hot(y, classes).to_type torch.ScalarType.Float32

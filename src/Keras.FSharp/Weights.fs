@@ -5,8 +5,10 @@ open TorchSharp
 
 /// A built layer's state: its weights and the input rules fixed by the first call.
 type internal BuiltState =
-    { Weights: Weight[]
-      InputSpecs: InputSpec list }
+    {
+        Weights: Weight[]
+        InputSpecs: InputSpec list
+    }
 
 /// Weights as explicit state keyed by layer identity. Every model that contains a layer sees the same
 /// weights; when no layer value refers to an identity any more, its weights can be collected.
@@ -31,15 +33,19 @@ module Weights =
 
     let private create (layer: Layer) (spec: WeightSpec) =
         // Weights outlive any dispose scope they are first built in (an eager call inside a training step).
-        let value = (Initializer.create spec.Initializer spec.Shape spec.DType).DetachFromDisposeScope()
+        let value =
+            (Initializer.create spec.Initializer spec.Shape spec.DType).DetachFromDisposeScope()
+
         let parameter = new TorchSharp.Modules.Parameter(value, spec.Trainable)
         parameter.DetachFromDisposeScope() |> ignore
 
-        { Name = spec.Name
-          Owner = layer.Name
-          Value = parameter
-          Trainable = spec.Trainable
-          Constraint = spec.Constraint }
+        {
+            Name = spec.Name
+            Owner = layer.Name
+            Value = parameter
+            Trainable = spec.Trainable
+            Constraint = spec.Constraint
+        }
 
     /// Builds the layer from the specs of its first inputs unless it is built already, and returns its state.
     let internal ensureBuilt (layer: Layer) (inputs: TensorSpec list) =
@@ -54,18 +60,22 @@ module Weights =
                     let result = layer.Spec.Build inputs
 
                     let state =
-                        { Weights = result.Weights |> List.map (create layer) |> Array.ofList
-                          InputSpecs = result.InputSpecs }
+                        {
+                            Weights = result.Weights |> List.map (create layer) |> Array.ofList
+                            InputSpecs = result.InputSpecs
+                        }
 
                     table.Add(layer.Identity, state)
                     state)
 
     /// The layer and, recursively, every layer it holds, each once, in order of first appearance.
     let rec private flattenLayers (seen: System.Collections.Generic.HashSet<int64>) (layers: Layer list) =
-        [ for layer in layers do
-              if seen.Add layer.Identity.Id then
-                  yield layer
-                  yield! flattenLayers seen (layer.Spec.SubLayers()) ]
+        [
+            for layer in layers do
+                if seen.Add layer.Identity.Id then
+                    yield layer
+                    yield! flattenLayers seen (layer.Spec.SubLayers())
+        ]
 
     /// These layers and every layer they hold, recursively, each once.
     let allLayers (layers: Layer list) =
@@ -78,7 +88,8 @@ module Weights =
 
     /// Trainable weights first, then non-trainable ones — Keras's order.
     let ordered (weights: Weight list) =
-        (weights |> List.filter _.Trainable) @ (weights |> List.filter (fun w -> not w.Trainable))
+        (weights |> List.filter _.Trainable)
+        @ (weights |> List.filter (fun w -> not w.Trainable))
 
     /// <summary>Applies each weight's constraint in place, without recording gradients (Keras's optimizer does it right
     /// after each update: <c>variable.assign(variable.constraint(variable))</c>).</summary>
@@ -106,6 +117,8 @@ module Weights =
         weights
         |> List.sumBy (fun w ->
             let bits =
-                DType.tryOfTorch w.Value.dtype |> Option.map DType.bits |> Option.defaultValue 32
+                DType.tryOfTorch w.Value.dtype
+                |> Option.map DType.bits
+                |> Option.defaultValue 32
 
             float (size w) * float bits / 8.0)

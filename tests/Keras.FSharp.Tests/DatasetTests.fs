@@ -18,8 +18,7 @@ open Keras.Datasets
 let private mnistFolder: Lazy<string> = lazy (TestData.sharedData "mnist")
 
 /// Full MNIST, read once for all tests that need it (DownloadTests too).
-let realMnist: Lazy<Mnist.MnistData> =
-    lazy (Mnist.loadFrom mnistFolder.Value)
+let realMnist: Lazy<Mnist.MnistData> = lazy (Mnist.loadFrom mnistFolder.Value)
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: temporary folders, writers for IDX, gzip, npy and npz, and exception checks.
@@ -500,7 +499,12 @@ let private mnistTests =
                     let home = Environment.GetFolderPath Environment.SpecialFolder.UserProfile
                     Expect.equal (Mnist.cacheDir ()) (Path.Combine(home, ".keras", "datasets")) "default"
                     Expect.equal (Download.kerasHome ()) (Path.Combine(home, ".keras")) "Keras home by default"
-                    Expect.equal (Download.DownloadOptions.Default().CacheRoot) (Path.Combine(home, ".keras")) "default cache root"
+
+                    Expect.equal
+                        (Download.DownloadOptions.Default().CacheRoot)
+                        (Path.Combine(home, ".keras"))
+                        "default cache root"
+
                     Environment.SetEnvironmentVariable("KERAS_HOME", "/some/keras home")
                     Expect.equal (Download.kerasHome ()) "/some/keras home" "Keras home from KERAS_HOME"
                 finally

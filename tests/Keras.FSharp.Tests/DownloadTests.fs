@@ -150,18 +150,24 @@ let private quiet (root: string) : DownloadOptions =
     { DownloadOptions.Default() with
         CacheRoot = root
         Progress = Silent
-        Timeout = TimeSpan.FromSeconds 5.0 }
+        Timeout = TimeSpan.FromSeconds 5.0
+    }
 
 /// The file names in a folder, sorted (hidden temporary files included); empty when it does not exist.
 let private filesIn (folder: string) : string[] =
     if Directory.Exists folder then
-        Directory.GetFileSystemEntries folder |> Array.map Path.GetFileName |> Array.sort
+        Directory.GetFileSystemEntries folder
+        |> Array.map Path.GetFileName
+        |> Array.sort
     else
         [||]
 
 /// Lowercase hex SHA-256 / MD5 of bytes.
-let private sha256 (bytes: byte[]) = Convert.ToHexString(SHA256.HashData bytes).ToLowerInvariant()
-let private md5 (bytes: byte[]) = Convert.ToHexString(MD5.HashData bytes).ToLowerInvariant()
+let private sha256 (bytes: byte[]) =
+    Convert.ToHexString(SHA256.HashData bytes).ToLowerInvariant()
+
+let private md5 (bytes: byte[]) =
+    Convert.ToHexString(MD5.HashData bytes).ToLowerInvariant()
 
 /// Deterministic bytes.
 let private pattern (n: int) (seed: int) : byte[] =
@@ -243,7 +249,10 @@ let private downloadTests =
                         Expect.equal (filesIn datasets) [| "mnist.npz" |] "only mnist.npz in the cache"
                         let cached = Path.Combine(datasets, "mnist.npz")
                         Expect.equal (Download.sha256File cached) hash "the cached file is the served one"
-                        Expect.isTrue (Download.validateFile cached (hash.ToUpperInvariant())) "validateFile ignores case"
+
+                        Expect.isTrue
+                            (Download.validateFile cached (hash.ToUpperInvariant()))
+                            "validateFile ignores case"
 
                         let (xTrain2, _), _ = Mnist.loadDataWith options url (Some hash)
                         Expect.equal (Array3D.length1 xTrain2) 60000 "second load"
@@ -277,7 +286,9 @@ let private downloadTests =
                         mentions e.Message [ "md5"; md5 good; md5 wrong ]
                         Expect.equal (filesIn (Path.Combine(root, "datasets"))) [||] "still nothing"
                         // The right MD5 is accepted, as Keras's hash_algorithm="auto".
-                        let path = Download.getFileWith (quiet root) url "data.bin" "datasets" (Some(md5 wrong))
+                        let path =
+                            Download.getFileWith (quiet root) url "data.bin" "datasets" (Some(md5 wrong))
+
                         Expect.equal (File.ReadAllBytes path) wrong "saved with a matching md5"))
             }
 
@@ -293,7 +304,9 @@ let private downloadTests =
                         let target = Path.Combine(datasets, "data.bin")
                         File.WriteAllBytes(target, good)
 
-                        let path = Download.getFileWith (quiet root) url "data.bin" "datasets" (Some(sha256 good))
+                        let path =
+                            Download.getFileWith (quiet root) url "data.bin" "datasets" (Some(sha256 good))
+
                         Expect.equal path target "a cached file with the right hash is returned"
                         Expect.equal server.TotalHits 0 "without a request"
 
@@ -324,7 +337,10 @@ let private downloadTests =
                                 (Some(sha256 good)))
                         |> ignore
 
-                        mentions (string log) [ "A local file was found"; target; sha256 old; $"Downloading data from {url}" ]
+                        mentions
+                            (string log)
+                            [ "A local file was found"; target; sha256 old; $"Downloading data from {url}" ]
+
                         Expect.equal server.TotalHits 2 "one more request"
                         Expect.equal (File.ReadAllBytes target) old "the outdated file is untouched"))
             }
@@ -344,7 +360,8 @@ let private downloadTests =
                         let busy = server.Url "/busy"
 
                         let e =
-                            raises<DownloadException, _> "503" (fun () -> Download.getFileWith (quiet root) busy "" "datasets" None)
+                            raises<DownloadException, _> "503" (fun () ->
+                                Download.getFileWith (quiet root) busy "" "datasets" None)
 
                         mentions e.Message [ busy; "503"; "Service Unavailable" ]
                         Expect.equal (filesIn (Path.Combine(root, "datasets"))) [||] "no file"))
@@ -369,7 +386,12 @@ let private downloadTests =
                         File.WriteAllBytes(Path.Combine(datasets, "cut.bin"), [| 1uy; 2uy |])
 
                         raises<DownloadException, _> "cut, forced" (fun () ->
-                            Download.getFileWith { quiet root with ForceDownload = true } url "cut.bin" "datasets" None)
+                            Download.getFileWith
+                                { quiet root with ForceDownload = true }
+                                url
+                                "cut.bin"
+                                "datasets"
+                                None)
                         |> ignore
 
                         Expect.equal (File.ReadAllBytes(Path.Combine(datasets, "cut.bin"))) [| 1uy; 2uy |] "untouched"
@@ -381,7 +403,10 @@ let private downloadTests =
 
                 withServer [ "/stall", Stall; "/stall-body", StallAfter(bytes, 50_000) ] (fun server ->
                     DatasetTests.withTempDir (fun root ->
-                        let options = { quiet root with Timeout = TimeSpan.FromMilliseconds 300.0 }
+                        let options =
+                            { quiet root with
+                                Timeout = TimeSpan.FromMilliseconds 300.0
+                            }
 
                         for path in [ "/stall"; "/stall-body" ] do
                             let url = server.Url path
@@ -420,13 +445,20 @@ let private downloadTests =
                     DatasetTests.withTempDir (fun root ->
                         let url = server.Url "/files/data.bin"
                         use log = new StringWriter()
-                        let path = Download.getFileWith { quiet root with Progress = Lines log } url "" "models" None
+
+                        let path =
+                            Download.getFileWith { quiet root with Progress = Lines log } url "" "models" None
+
                         Expect.equal path (Path.Combine(root, "models", "data.bin")) "name from the URL, subfolder"
                         Expect.equal (File.ReadAllBytes path) bytes "content"
                         mentions (string log) [ $"Downloading data from {url}"; "Downloaded 1234 bytes"; path ]
                         let elsewhere = Path.Combine(root, "elsewhere")
                         let other = Download.getFileWith (quiet root) url "copy.bin" elsewhere None
-                        Expect.equal other (Path.Combine(elsewhere, "copy.bin")) "an absolute cache_subdir is used as is"))
+
+                        Expect.equal
+                            other
+                            (Path.Combine(elsewhere, "copy.bin"))
+                            "an absolute cache_subdir is used as is"))
             }
 
             test "malformed hash, URL or file name raise InvalidArgument before any request" {
@@ -441,11 +473,20 @@ let private downloadTests =
                             | InvalidArgument("get_file", name, _, _) -> Expect.equal name argument "argument named"
                             | other -> failtestf "expected InvalidArgument for %s, got %A" argument other
 
-                        invalid "file_hash" (fun () -> Download.getFileWith (quiet root) url "x.bin" "datasets" (Some "abc"))
-                        invalid "file_hash" (fun () -> Download.getFileWith (quiet root) url "x.bin" "datasets" (Some(String('z', 64))))
-                        invalid "origin" (fun () -> Download.getFileWith (quiet root) "ftp://host/x.bin" "x.bin" "datasets" None)
+                        invalid "file_hash" (fun () ->
+                            Download.getFileWith (quiet root) url "x.bin" "datasets" (Some "abc"))
+
+                        invalid "file_hash" (fun () ->
+                            Download.getFileWith (quiet root) url "x.bin" "datasets" (Some(String('z', 64))))
+
+                        invalid "origin" (fun () ->
+                            Download.getFileWith (quiet root) "ftp://host/x.bin" "x.bin" "datasets" None)
+
                         invalid "origin" (fun () -> Download.getFileWith (quiet root) "x.bin" "" "datasets" None)
-                        invalid "origin" (fun () -> Download.getFileWith (quiet root) (server.Url "/") "" "datasets" None)
+
+                        invalid "origin" (fun () ->
+                            Download.getFileWith (quiet root) (server.Url "/") "" "datasets" None)
+
                         invalid "fname" (fun () -> Download.getFileWith (quiet root) url "../x.bin" "datasets" None)
                         Expect.equal server.TotalHits 0 "no request was made"))
             }
@@ -492,7 +533,11 @@ let private writeCifar (parent: string) : string =
 
 /// Checks images and labels against the pixel and label rules, every element.
 let private checkSplit (what: string) (seed: int) (x: byte[,,,]) (y: byte[]) (n: int) =
-    Expect.equal [ Array4D.length1 x; Array4D.length2 x; Array4D.length3 x; Array4D.length4 x ] [ n; 32; 32; 3 ] $"{what} shape"
+    Expect.equal
+        [ Array4D.length1 x; Array4D.length2 x; Array4D.length3 x; Array4D.length4 x ]
+        [ n; 32; 32; 3 ]
+        $"{what} shape"
+
     Expect.equal y (Array.init n (label seed)) $"{what} labels"
 
     for r in 0 .. n - 1 do
@@ -500,7 +545,15 @@ let private checkSplit (what: string) (seed: int) (x: byte[,,,]) (y: byte[]) (n:
             for j in 0..31 do
                 for c in 0..2 do
                     if x[r, i, j, c] <> pixel seed r c i j then
-                        failtestf "%s[%d, %d, %d, %d] is %d, expected %d" what r i j c x[r, i, j, c] (pixel seed r c i j)
+                        failtestf
+                            "%s[%d, %d, %d, %d] is %d, expected %d"
+                            what
+                            r
+                            i
+                            j
+                            c
+                            x[r, i, j, c]
+                            (pixel seed r c i j)
 
 /// A tar.gz of a folder (with the folder's name as the top entry), in memory.
 let private tarGz (folder: string) : byte[] =
@@ -522,7 +575,10 @@ let private cifarTests =
                     checkSplit "xTrain" 1 xTrain yTrain 9
                     checkSplit "xTest" 2 xTest yTest 2
                     // By hand: seed 1, record 0, row 0, column 1 is 101 + 5 + 50c for channel c.
-                    Expect.equal [ xTrain[0, 0, 1, 0]; xTrain[0, 0, 1, 1]; xTrain[0, 0, 1, 2] ] [ 106uy; 156uy; 206uy ] "RGB"
+                    Expect.equal
+                        [ xTrain[0, 0, 1, 0]; xTrain[0, 0, 1, 1]; xTrain[0, 0, 1, 2] ]
+                        [ 106uy; 156uy; 206uy ]
+                        "RGB"
                     // The second training batch's single record is record 2 of the split: label (2·3 + 1) mod 10 = 7.
                     Expect.equal yTrain[2] 7uy "batches concatenated in order"
                     let d = Cifar10.loadFrom folder
@@ -539,7 +595,9 @@ let private cifarTests =
                     let batch3 = Path.Combine(folder, "data_batch_3.bin")
                     File.WriteAllBytes(batch3, Array.append (records 1 0 2) (Array.zeroCreate 5))
 
-                    let e = raises<InvalidDataException, _> "record size" (fun () -> Cifar10.loadFrom dir)
+                    let e =
+                        raises<InvalidDataException, _> "record size" (fun () -> Cifar10.loadFrom dir)
+
                     mentions e.Message [ batch3; "3073-byte records"; "6151 bytes"; "2 records and 5 bytes left over" ]
 
                     File.WriteAllBytes(batch3, [||])
@@ -568,11 +626,19 @@ let private cifarTests =
                     withServer [ "/cifar.tar.gz", Body archive; "/partial.tar.gz", Body partial ] (fun server ->
                         DatasetTests.withTempDir (fun root ->
                             let url = server.Url "/cifar.tar.gz"
-                            let (xTrain, yTrain), (xTest, yTest) = Cifar10.loadDataWith (quiet root) url (Some(md5 archive))
+
+                            let (xTrain, yTrain), (xTest, yTest) =
+                                Cifar10.loadDataWith (quiet root) url (Some(md5 archive))
+
                             checkSplit "xTrain" 1 xTrain yTrain 9
                             checkSplit "xTest" 2 xTest yTest 2
                             let datasets = Path.Combine(root, "datasets")
-                            Expect.equal (filesIn datasets) [| Cifar10.BatchFolder; Cifar10.ArchiveFile |] "archive and folder only"
+
+                            Expect.equal
+                                (filesIn datasets)
+                                [| Cifar10.BatchFolder; Cifar10.ArchiveFile |]
+                                "archive and folder only"
+
                             let (_, yTrain2), _ = Cifar10.loadDataWith (quiet root) url (Some(md5 archive))
                             Expect.equal yTrain2 yTrain "second load"
                             Expect.equal server.TotalHits 1 "the second load used the extracted folder"
@@ -583,9 +649,19 @@ let private cifarTests =
                                 raises<InvalidDataException, _> "archive without test_batch.bin" (fun () ->
                                     Cifar10.loadWith { quiet root with ForceDownload = true } partialUrl None)
 
-                            mentions e.Message [ partialUrl; Cifar10.TestBatchFile; Path.Combine(datasets, Cifar10.ArchiveFile) ]
+                            mentions
+                                e.Message
+                                [
+                                    partialUrl
+                                    Cifar10.TestBatchFile
+                                    Path.Combine(datasets, Cifar10.ArchiveFile)
+                                ]
                             // The complete cached folder is kept; only the (unverified) archive was replaced.
-                            Expect.equal (filesIn datasets) [| Cifar10.BatchFolder; Cifar10.ArchiveFile |] "no staging folder left"
+                            Expect.equal
+                                (filesIn datasets)
+                                [| Cifar10.BatchFolder; Cifar10.ArchiveFile |]
+                                "no staging folder left"
+
                             Expect.equal (Cifar10.loadFrom datasets).YTest yTest "the cached batches are intact")))
             }
         ]

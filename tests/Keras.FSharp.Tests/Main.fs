@@ -18,7 +18,8 @@ let main argv =
                     async {
                         do! TestPrinters.defaultPrinter.summary config summary
                         counts <- summary.passed.Length, summary.failed.Length + summary.errored.Length
-                    } }
+                    }
+        }
 
     let exitCode =
         runTestsInAssemblyWithCLIArgs [ CLIArguments.Printer printer; CLIArguments.No_Spinner ] argv

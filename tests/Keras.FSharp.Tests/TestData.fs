@@ -20,7 +20,8 @@ let sharedData (sub: string) =
     |> List.collect (DirectoryInfo >> ancestors)
     |> List.map (fun d -> Path.Combine(d.FullName, "shared", "data", sub))
     |> List.tryFind Directory.Exists
-    |> Option.defaultWith (fun () -> failtestf "shared/data/%s not found above the test binary or the current directory" sub)
+    |> Option.defaultWith (fun () ->
+        failtestf "shared/data/%s not found above the test binary or the current directory" sub)
 
 /// A float32 tensor from rows.
 let tensor2 (rows: float32 list list) =
@@ -46,19 +47,24 @@ let closeTo (tolerance: float32) (expected: float32[]) (actual: float32[]) messa
 /// output shape and weight count, then eagerly on random data with the unknown dimensions set to 2 and checks the
 /// concrete output shape agrees with the symbolic one.
 let runLayerTest (layer: Layer) (inputShapes: Shape list) (expectedOutput: Shape) (expectedWeights: int) =
-    let symbolic = inputShapes |> List.map (fun s -> CoreLayers.input None (Some s) Float32 None)
+    let symbolic =
+        inputShapes |> List.map (fun s -> CoreLayers.input None (Some s) Float32 None)
+
     let output = Layer.callMany layer symbolic |> List.exactlyOne
     Expect.equal output.Shape expectedOutput $"symbolic output shape of {layer.Name}"
     Expect.equal (Layer.weights layer).Length expectedWeights $"number of weights of {layer.Name}"
 
     let concrete =
-        inputShapes |> List.map (fun s -> torch.randn (s |> List.map (Option.defaultValue 2 >> int64) |> Array.ofList))
+        inputShapes
+        |> List.map (fun s -> torch.randn (s |> List.map (Option.defaultValue 2 >> int64) |> Array.ofList))
 
     let result = Layer.callEager layer false concrete |> List.exactlyOne
     Expect.equal result.shape.Length expectedOutput.Length $"eager output rank of {layer.Name}"
 
     // Known dimensions must match exactly; an unknown one was either the batch (2) or depends on the data.
     expectedOutput
-    |> List.iteri (fun i d -> d |> Option.iter (fun n -> Expect.equal result.shape[i] (int64 n) $"eager output axis {i} of {layer.Name}"))
+    |> List.iteri (fun i d ->
+        d
+        |> Option.iter (fun n -> Expect.equal result.shape[i] (int64 n) $"eager output axis {i} of {layer.Name}"))
 
     Expect.equal result.shape[0] 2L $"eager batch of {layer.Name}"

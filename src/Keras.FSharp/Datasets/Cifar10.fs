@@ -71,12 +71,24 @@ let TestBatchFile = "test_batch.bin"
 
 /// <summary>The class names, indexed by label.</summary>
 let classNames: string[] =
-    [| "airplane"; "automobile"; "bird"; "cat"; "deer"; "dog"; "frog"; "horse"; "ship"; "truck" |]
+    [|
+        "airplane"
+        "automobile"
+        "bird"
+        "cat"
+        "deer"
+        "dog"
+        "frog"
+        "horse"
+        "ship"
+        "truck"
+    |]
 
 /// <summary>Labels in Keras's shape <c>(count, 1)</c>.</summary>
 /// <param name="labels">Labels as returned here.</param>
 /// <returns>A <c>count × 1</c> array.</returns>
-let yAs2D (labels: byte[]) : byte[,] = Array2D.init labels.Length 1 (fun i _ -> labels[i])
+let yAs2D (labels: byte[]) : byte[,] =
+    Array2D.init labels.Length 1 (fun i _ -> labels[i])
 
 /// Converts records (label byte + planar RGB) to channels-last images and labels; `source` names the file in errors.
 let private decode (source: string) (bytes: byte[]) : byte[,,,] * byte[] =
@@ -97,7 +109,7 @@ let private decode (source: string) (bytes: byte[]) : byte[,,,] * byte[] =
     | None -> ()
 
     // Planar (c, i, j) to interleaved (i, j, c): pixel k of channel c goes to k * 3 + c.
-    let flat = Array.zeroCreate<byte> (n * plane * Channels)
+    let flat = Array.zeroCreate<byte>(n * plane * Channels)
 
     for r in 0 .. n - 1 do
         let src = r * RecordSize + 1
@@ -143,7 +155,10 @@ let private concat (batches: (byte[,,,] * byte[]) list) : byte[,,,] * byte[] =
 let private batchFolderOf (folder: string) : string =
     let nested = Path.Combine(folder, BatchFolder)
 
-    if Directory.Exists nested && not (File.Exists(Path.Combine(folder, TestBatchFile))) then
+    if
+        Directory.Exists nested
+        && not (File.Exists(Path.Combine(folder, TestBatchFile)))
+    then
         nested
     else
         folder
@@ -177,7 +192,9 @@ let loadFrom (folder: string) : Cifar10Data =
         )
 
     let xTrain, yTrain =
-        TrainBatchFiles |> List.map (fun f -> readBatch (Path.Combine(batches, f))) |> concat
+        TrainBatchFiles
+        |> List.map (fun f -> readBatch (Path.Combine(batches, f)))
+        |> concat
 
     let xTest, yTest = readBatch (Path.Combine(batches, TestBatchFile))
 
@@ -226,7 +243,9 @@ let loadWith (options: Download.DownloadOptions) (origin: string) (fileHash: str
                 let names = missing |> List.map Path.GetFileName |> String.concat ", "
 
                 raise (
-                    InvalidDataException($"the archive '{archive}' (from '{origin}') lacks {BatchFolder}/ files: {names}")
+                    InvalidDataException(
+                        $"the archive '{archive}' (from '{origin}') lacks {BatchFolder}/ files: {names}"
+                    )
                 )
 
             if Directory.Exists folder then

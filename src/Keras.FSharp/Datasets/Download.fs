@@ -113,7 +113,12 @@ type FileHashMismatchException(url: string, path: string, algorithm: string, exp
 // ---------------------------------------------------------------------------------------------
 
 /// A parsed expected hash.
-type private ExpectedHash = { Algorithm: HashAlgorithmName; Name: string; Hex: string }
+type private ExpectedHash =
+    {
+        Algorithm: HashAlgorithmName
+        Name: string
+        Hex: string
+    }
 
 /// Validates an expected hash, raising InvalidArgument for anything but 64 or 32 hex digits.
 let private parseHash (fileHash: string) : ExpectedHash =
@@ -121,15 +126,31 @@ let private parseHash (fileHash: string) : ExpectedHash =
     let isHex = hex |> Seq.forall Uri.IsHexDigit
 
     match hex.Length with
-    | 64 when isHex -> { Algorithm = HashAlgorithmName.SHA256; Name = "sha256"; Hex = hex }
-    | 32 when isHex -> { Algorithm = HashAlgorithmName.MD5; Name = "md5"; Hex = hex }
+    | 64 when isHex ->
+        {
+            Algorithm = HashAlgorithmName.SHA256
+            Name = "sha256"
+            Hex = hex
+        }
+    | 32 when isHex ->
+        {
+            Algorithm = HashAlgorithmName.MD5
+            Name = "md5"
+            Hex = hex
+        }
     | _ ->
         Errors.raiseKeras (
-            InvalidArgument("get_file", "file_hash", "expected 64 hex digits (SHA-256) or 32 hex digits (MD5).", $"'{fileHash}'")
+            InvalidArgument(
+                "get_file",
+                "file_hash",
+                "expected 64 hex digits (SHA-256) or 32 hex digits (MD5).",
+                $"'{fileHash}'"
+            )
         )
 
 /// Lowercase hex of a digest.
-let private toHex (digest: byte[]) : string = Convert.ToHexString(digest).ToLowerInvariant()
+let private toHex (digest: byte[]) : string =
+    Convert.ToHexString(digest).ToLowerInvariant()
 
 /// Hashes a file with the given algorithm.
 let private hashWith (algorithm: HashAlgorithmName) (path: string) : string =
@@ -211,7 +232,10 @@ let private withProgress
 let private parseUrl (url: string) : Uri =
     match Uri.TryCreate(url, UriKind.Absolute) with
     | true, uri when uri.Scheme = Uri.UriSchemeHttp || uri.Scheme = Uri.UriSchemeHttps -> uri
-    | _ -> Errors.raiseKeras (InvalidArgument("get_file", "origin", "expected an absolute http:// or https:// URL.", $"'{url}'"))
+    | _ ->
+        Errors.raiseKeras (
+            InvalidArgument("get_file", "origin", "expected an absolute http:// or https:// URL.", $"'{url}'")
+        )
 
 /// The file name to save under: the given one, or the last segment of the URL's path (as Keras does).
 let private resolveFileName (uri: Uri) (url: string) (fileName: string) : string =
@@ -220,7 +244,12 @@ let private resolveFileName (uri: Uri) (url: string) (fileName: string) : string
         | ""
         | null ->
             Errors.raiseKeras (
-                InvalidArgument("get_file", "origin", "can't parse the file name from the origin; give `fname`.", $"'{url}'")
+                InvalidArgument(
+                    "get_file",
+                    "origin",
+                    "can't parse the file name from the origin; give `fname`.",
+                    $"'{url}'"
+                )
             )
         | name -> name
     elif fileName.IndexOfAny [| '/'; '\\' |] >= 0 || fileName = "." || fileName = ".." then
@@ -246,14 +275,26 @@ let private transfer
     (algorithm: HashAlgorithmName)
     : int64 * string =
     let fail (statusCode: int option) (inner: exn) (reason: string) : 'a =
-        raise (DownloadException($"URL fetch failure on {url}: {reason} (saving to '{target}').", url, target, statusCode, inner))
+        raise (
+            DownloadException(
+                $"URL fetch failure on {url}: {reason} (saving to '{target}').",
+                url,
+                target,
+                statusCode,
+                inner
+            )
+        )
 
-    use handler = new SocketsHttpHandler(ConnectTimeout = options.Timeout, AutomaticDecompression = DecompressionMethods.None)
+    use handler =
+        new SocketsHttpHandler(ConnectTimeout = options.Timeout, AutomaticDecompression = DecompressionMethods.None)
+
     use client = new HttpClient(handler, false, Timeout = Timeout.InfiniteTimeSpan)
     client.DefaultRequestHeaders.UserAgent.ParseAdd "Keras.FSharp"
     use cts = new CancellationTokenSource(options.Timeout)
     let seconds = options.Timeout.TotalSeconds
-    let timedOut (e: exn) = fail None e $"timed out: nothing received for {seconds:g} s"
+
+    let timedOut (e: exn) =
+        fail None e $"timed out: nothing received for {seconds:g} s"
 
     use response =
         try
@@ -277,7 +318,9 @@ let private transfer
     let received =
         try
             use body = response.Content.ReadAsStream cts.Token
-            use file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None)
+
+            use file =
+                new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None)
 
             withProgress options.Progress (Path.GetFileName target) total (fun report ->
                 let mutable count = 0L
@@ -286,7 +329,9 @@ let private transfer
                 while not finished do
                     // The timeout is a limit on silence: it restarts before every read.
                     cts.CancelAfter options.Timeout
-                    let n = body.ReadAsync(Memory<byte>(buffer), cts.Token).AsTask().GetAwaiter().GetResult()
+
+                    let n =
+                        body.ReadAsync(Memory<byte>(buffer), cts.Token).AsTask().GetAwaiter().GetResult()
 
                     if n = 0 then
                         finished <- true
@@ -366,7 +411,12 @@ let getFileWith
     else
         Directory.CreateDirectory folder |> ignore
         let temp = Path.Combine(folder, $".{name}.{Guid.NewGuid():N}.download")
-        let algorithm = expected |> Option.map _.Algorithm |> Option.defaultValue HashAlgorithmName.SHA256
+
+        let algorithm =
+            expected
+            |> Option.map _.Algorithm
+            |> Option.defaultValue HashAlgorithmName.SHA256
+
         say options.Progress $"Downloading data from {url}"
 
         try
@@ -392,8 +442,21 @@ let getFileWith
 /// <returns>The path of the verified file.</returns>
 /// <exception cref="DownloadException">HTTP error status, timeout, no connection, or a body cut short.</exception>
 /// <exception cref="FileHashMismatchException">The bytes received do not have the expected hash.</exception>
-let getFileIn (cacheRoot: string) (url: string) (fileName: string) (cacheSubdir: string) (fileHash: string option) : string =
-    getFileWith { DownloadOptions.Default() with CacheRoot = cacheRoot } url fileName cacheSubdir fileHash
+let getFileIn
+    (cacheRoot: string)
+    (url: string)
+    (fileName: string)
+    (cacheSubdir: string)
+    (fileHash: string option)
+    : string =
+    getFileWith
+        { DownloadOptions.Default() with
+            CacheRoot = cacheRoot
+        }
+        url
+        fileName
+        cacheSubdir
+        fileHash
 
 /// <summary>
 /// Keras's <c>keras.utils.get_file(fname, origin, file_hash=…, cache_subdir=…)</c>: the file from the Keras cache
@@ -428,4 +491,9 @@ let extractTarGz (archive: string) (destination: string) : unit =
     | :? InvalidDataException
     | :? IOException
     | :? FormatException as e when not (e :? FileNotFoundException) ->
-        raise (InvalidDataException($"could not extract the tar.gz archive '{archive}' into '{destination}': {e.Message}", e))
+        raise (
+            InvalidDataException(
+                $"could not extract the tar.gz archive '{archive}' into '{destination}': {e.Message}",
+                e
+            )
+        )

@@ -10,7 +10,10 @@ let ofImages (images: byte[,,]) : torch.Tensor =
     let flat = Array.zeroCreate<byte> images.Length
     // A .NET multi-dimensional array is stored row-major, like the tensor: one block copy keeps the order.
     Buffer.BlockCopy(images, 0, flat, 0, images.Length)
-    torch.tensor(flat, dtype = torch.ScalarType.Byte).reshape (int64 (Array3D.length1 images), int64 (Array3D.length2 images), int64 (Array3D.length3 images))
+
+    torch
+        .tensor(flat, dtype = torch.ScalarType.Byte)
+        .reshape(int64 (Array3D.length1 images), int64 (Array3D.length2 images), int64 (Array3D.length3 images))
 
 /// <summary>Labels as an int64 tensor, the type losses take class indices in.</summary>
 let ofLabels (labels: byte[]) : torch.Tensor =
@@ -21,4 +24,4 @@ let ofLabels (labels: byte[]) : torch.Tensor =
 /// <c>x_train.reshape(60000, 784).astype("float32") / 255</c>.</summary>
 let ofImagesFlatScaled (images: byte[,,]) : torch.Tensor =
     use raw = ofImages images
-    raw.reshape(raw.shape[0], -1L).to_type(torch.ScalarType.Float32).div_ (torch.tensor 255.f)
+    raw.reshape(raw.shape[0], -1L).to_type(torch.ScalarType.Float32).div_(torch.tensor 255.f)

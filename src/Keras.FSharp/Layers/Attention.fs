@@ -10,7 +10,9 @@ let inline private sc (v: float) : Scalar = v.ToScalar()
 let private maskBias = 1e9
 
 let private shapesText (inputs: TensorSpec list) =
-    "input_shape=[" + (inputs |> List.map (fun x -> Shape.format x.Shape) |> String.concat ", ") + "]"
+    "input_shape=["
+    + (inputs |> List.map (fun x -> Shape.format x.Shape) |> String.concat ", ")
+    + "]"
 
 let private seedConfig (seed: int option) =
     match seed with
@@ -24,8 +26,10 @@ let private dropoutWith (generator: torch.Generator) (rate: float) (x: torch.Ten
     if rate >= 1.0 then
         torch.zeros_like x
     else
-        let keep = torch.rand(x.shape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
-        x.mul(keep).div (sc (1.0 - rate))
+        let keep =
+            torch.rand(x.shape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
+
+        x.mul(keep).div(sc (1.0 - rate))
 
 /// A boolean view of a mask tensor (non-zero is true).
 let private asBool (m: torch.Tensor) =
@@ -39,15 +43,22 @@ let private causalMask (t: int64) (s: int64) =
 let private combineMasks (masks: torch.Tensor option list) =
     masks
     |> List.choose id
-    |> List.fold (fun acc m -> match acc with None -> Some m | Some a -> Some(a.logical_and m)) None
+    |> List.fold
+        (fun acc m ->
+            match acc with
+            | None -> Some m
+            | Some a -> Some(a.logical_and m))
+        None
 
 let private weight name (shape: int list) init : WeightSpec =
-    { Name = name
-      Shape = shape
-      Initializer = init
-      Trainable = true
-      DType = Float32
-      Constraint = None }
+    {
+        Name = name
+        Shape = shape
+        Initializer = init
+        Trainable = true
+        DType = Float32
+        Constraint = None
+    }
 
 /// <summary>Configuration of <see cref="multiHeadAttention"/>, with Keras's defaults in
 /// <see cref="MultiHeadAttentionConfig.Default"/>. The last three fields are Keras's call arguments, fixed per
@@ -89,26 +100,30 @@ type MultiHeadAttentionConfig =
     /// Keras's defaults: value_dim = key_dim, no dropout, biases on, output projected to the query's feature size,
     /// attention over every axis between batch and features, glorot_uniform kernels, zero biases.
     static member Default(numHeads, keyDim) =
-        { NumHeads = numHeads
-          KeyDim = keyDim
-          ValueDim = None
-          Dropout = 0.0
-          UseBias = true
-          OutputShape = None
-          AttentionAxes = None
-          KernelInitializer = GlorotUniform
-          BiasInitializer = Zeros
-          Seed = None
-          ReturnAttentionScores = false
-          UseCausalMask = false
-          UseAttentionMask = false }
+        {
+            NumHeads = numHeads
+            KeyDim = keyDim
+            ValueDim = None
+            Dropout = 0.0
+            UseBias = true
+            OutputShape = None
+            AttentionAxes = None
+            KernelInitializer = GlorotUniform
+            BiasInitializer = Zeros
+            Seed = None
+            ReturnAttentionScores = false
+            UseCausalMask = false
+            UseAttentionMask = false
+        }
 
 /// The parts of a MultiHeadAttention call's inputs.
 type private MhaInputs<'T> =
-    { Query: 'T
-      Value: 'T
-      Key: 'T option
-      Mask: 'T option }
+    {
+        Query: 'T
+        Value: 'T
+        Key: 'T option
+        Mask: 'T option
+    }
 
 /// <summary>Multi-head attention (Vaswani et al., 2017) as Keras computes it: query, key and value are projected per
 /// head by EinsumDense-style kernels, scores <c>softmax(q·kᵀ / sqrt(key_dim))</c> over the keys, the heads' weighted
@@ -130,16 +145,24 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         Errors.raiseKeras (InvalidArgument(owner, "key_dim", "Expected a positive integer.", string config.KeyDim))
 
     match config.ValueDim with
-    | Some v when v <= 0 -> Errors.raiseKeras (InvalidArgument(owner, "value_dim", "Expected a positive integer.", string v))
+    | Some v when v <= 0 ->
+        Errors.raiseKeras (InvalidArgument(owner, "value_dim", "Expected a positive integer.", string v))
     | _ -> ()
 
     if config.Dropout < 0.0 || config.Dropout > 1.0 then
-        Errors.raiseKeras (InvalidArgument(owner, "dropout", "Expected a float value between 0 and 1.", string config.Dropout))
+        Errors.raiseKeras (
+            InvalidArgument(owner, "dropout", "Expected a float value between 0 and 1.", string config.Dropout)
+        )
 
     match config.OutputShape with
     | Some s when s.IsEmpty || s |> List.exists (fun d -> d <= 0) ->
         Errors.raiseKeras (
-            InvalidArgument(owner, "output_shape", "When specified, the `output_shape` should be a non-empty list of positive integers.", string s)
+            InvalidArgument(
+                owner,
+                "output_shape",
+                "When specified, the `output_shape` should be a non-empty list of positive integers.",
+                string s
+            )
         )
     | _ -> ()
 
@@ -156,8 +179,22 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
                 inputs, None
 
         match tensors with
-        | [ q; v ] -> Some { Query = q; Value = v; Key = None; Mask = mask }
-        | [ q; v; k ] -> Some { Query = q; Value = v; Key = Some k; Mask = mask }
+        | [ q; v ] ->
+            Some
+                {
+                    Query = q
+                    Value = v
+                    Key = None
+                    Mask = mask
+                }
+        | [ q; v; k ] ->
+            Some
+                {
+                    Query = q
+                    Value = v
+                    Key = Some k
+                    Mask = mask
+                }
         | _ -> None
 
     /// The attention axes among the input axes 1 .. rank-2, sorted; Keras counts negative axes from the input rank.
@@ -177,12 +214,19 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         | None -> [ List.last queryShape |> Option.get ]
 
     let computeOutput layerName (inputs: TensorSpec list) =
-        let fail reason = Error(InvalidInputs(layerName, owner, reason, shapesText inputs))
+        let fail reason =
+            Error(InvalidInputs(layerName, owner, reason, shapesText inputs))
 
         match split inputs with
         | None ->
-            let extra = if config.UseAttentionMask then ", followed by the attention mask" else ""
-            fail $"MultiHeadAttention layer accepts inputs list of length 2 or 3, namely [query, value] or [query, value, key]{extra}. Received length: {inputs.Length}."
+            let extra =
+                if config.UseAttentionMask then
+                    ", followed by the attention mask"
+                else
+                    ""
+
+            fail
+                $"MultiHeadAttention layer accepts inputs list of length 2 or 3, namely [query, value] or [query, value, key]{extra}. Received length: {inputs.Length}."
         | Some parts ->
             let q = parts.Query.Shape
             let v = parts.Value.Shape
@@ -191,41 +235,67 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
             let text (s: Shape) = Shape.format s
 
             if rank < 3 then
-                fail $"The `query` input of a MultiHeadAttention layer should have rank 3 or more: (batch, <attention axes>, features). Received: query_shape={text q}."
+                fail
+                    $"The `query` input of a MultiHeadAttention layer should have rank 3 or more: (batch, <attention axes>, features). Received: query_shape={text q}."
             elif v.Length <> rank || k.Length <> rank then
-                fail $"`query`, `value` and `key` should have the same rank. Received: query_shape={text q}, value_shape={text v} and key_shape={text k}."
-            elif List.exists2 (fun a b -> not (Shape.dimsCompatible a b)) (v |> List.take (rank - 1) |> List.tail) (k |> List.take (rank - 1) |> List.tail) then
-                fail $"All dimensions of `value` and `key`, except the last one, must be equal. Received: value_shape={text v} and key_shape={text k}"
+                fail
+                    $"`query`, `value` and `key` should have the same rank. Received: query_shape={text q}, value_shape={text v} and key_shape={text k}."
+            elif
+                List.exists2
+                    (fun a b -> not (Shape.dimsCompatible a b))
+                    (v |> List.take (rank - 1) |> List.tail)
+                    (k |> List.take (rank - 1) |> List.tail)
+            then
+                fail
+                    $"All dimensions of `value` and `key`, except the last one, must be equal. Received: value_shape={text v} and key_shape={text k}"
             elif not (Shape.dimsCompatible q.Head v.Head && Shape.dimsCompatible q.Head k.Head) then
-                fail $"`query`, `value` and `key` should have the same batch size. Received: query_shape={text q}, value_shape={text v} and key_shape={text k}."
+                fail
+                    $"`query`, `value` and `key` should have the same batch size. Received: query_shape={text q}, value_shape={text v} and key_shape={text k}."
             elif [ q; v; k ] |> List.exists (fun s -> (List.last s).IsNone) then
-                fail $"The last dimension of `query`, `value` and `key` should be defined. Found `None`. Received: query_shape={text q}, value_shape={text v} and key_shape={text k}."
+                fail
+                    $"The last dimension of `query`, `value` and `key` should be defined. Found `None`. Received: query_shape={text q}, value_shape={text v} and key_shape={text k}."
             else
                 match attentionAxes rank with
-                | Error axis -> fail $"Invalid `attention_axes`: axis {axis} is not an axis between the batch and feature axes of inputs of rank {rank}."
+                | Error axis ->
+                    fail
+                        $"Invalid `attention_axes`: axis {axis} is not an axis between the batch and feature axes of inputs of rank {rank}."
                 | Ok axes ->
-                    let batchAxes = [ 0 .. rank - 2 ] |> List.filter (fun a -> not (List.contains a axes))
+                    let batchAxes =
+                        [ 0 .. rank - 2 ] |> List.filter (fun a -> not (List.contains a axes))
 
                     if batchAxes |> List.exists (fun a -> not (Shape.dimsCompatible q[a] v[a])) then
-                        fail $"`query` and `value` should have equal sizes on the axes that are not attention axes (except the last). Received: query_shape={text q} and value_shape={text v}."
+                        fail
+                            $"`query` and `value` should have equal sizes on the axes that are not attention axes (except the last). Received: query_shape={text q} and value_shape={text v}."
                     else
                         let scoresRank = batchAxes.Length + 1 + 2 * axes.Length
 
                         match parts.Mask with
                         | Some m when m.Shape.Length >= scoresRank || m.Shape.Length < 2 * axes.Length ->
-                            fail $"The attention mask should have shape (batch, <query attention axes>, <key attention axes>); it has rank {m.Shape.Length}."
+                            fail
+                                $"The attention mask should have shape (batch, <query attention axes>, <key attention axes>); it has rank {m.Shape.Length}."
                         | _ ->
-                            let output = { Shape = (q |> List.take (rank - 1)) @ (outputDims q |> List.map Some); DType = Float32 }
+                            let output =
+                                {
+                                    Shape = (q |> List.take (rank - 1)) @ (outputDims q |> List.map Some)
+                                    DType = Float32
+                                }
 
                             let scores =
-                                { Shape =
-                                    (batchAxes |> List.map (fun a -> Shape.mergeDim q[a] v[a]))
-                                    @ [ Some heads ]
-                                    @ (axes |> List.map (fun a -> q[a]))
-                                    @ (axes |> List.map (fun a -> v[a]))
-                                  DType = Float32 }
+                                {
+                                    Shape =
+                                        (batchAxes |> List.map (fun a -> Shape.mergeDim q[a] v[a]))
+                                        @ [ Some heads ]
+                                        @ (axes |> List.map (fun a -> q[a]))
+                                        @ (axes |> List.map (fun a -> v[a]))
+                                    DType = Float32
+                                }
 
-                            Ok(if config.ReturnAttentionScores then [ output; scores ] else [ output ])
+                            Ok(
+                                if config.ReturnAttentionScores then
+                                    [ output; scores ]
+                                else
+                                    [ output ]
+                            )
 
     let build (inputs: TensorSpec list) : BuildResult =
         let parts = split inputs |> Option.get
@@ -237,37 +307,66 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let kernel = config.KernelInitializer
         let bias = config.BiasInitializer
 
-        { Weights =
-            [ yield weight "query/kernel" [ qDim; heads; keyDim ] kernel
-              if config.UseBias then
-                  yield weight "query/bias" [ heads; keyDim ] bias
-              yield weight "key/kernel" [ kDim; heads; keyDim ] kernel
-              if config.UseBias then
-                  yield weight "key/bias" [ heads; keyDim ] bias
-              yield weight "value/kernel" [ vDim; heads; valueDim ] kernel
-              if config.UseBias then
-                  yield weight "value/bias" [ heads; valueDim ] bias
-              yield weight "attention_output/kernel" ([ heads; valueDim ] @ outDims) kernel
-              if config.UseBias then
-                  yield weight "attention_output/bias" outDims bias ]
-          InputSpecs =
-            [ yield { InputSpec.any with Axes = [ -1, qDim ] }
-              yield { InputSpec.any with Axes = [ -1, vDim ] }
-              if parts.Key.IsSome then
-                  yield { InputSpec.any with Axes = [ -1, kDim ] } ] }
+        {
+            Weights =
+                [
+                    yield weight "query/kernel" [ qDim; heads; keyDim ] kernel
+                    if config.UseBias then
+                        yield weight "query/bias" [ heads; keyDim ] bias
+                    yield weight "key/kernel" [ kDim; heads; keyDim ] kernel
+                    if config.UseBias then
+                        yield weight "key/bias" [ heads; keyDim ] bias
+                    yield weight "value/kernel" [ vDim; heads; valueDim ] kernel
+                    if config.UseBias then
+                        yield weight "value/bias" [ heads; valueDim ] bias
+                    yield weight "attention_output/kernel" ([ heads; valueDim ] @ outDims) kernel
+                    if config.UseBias then
+                        yield weight "attention_output/bias" outDims bias
+                ]
+            InputSpecs =
+                [
+                    yield
+                        { InputSpec.any with
+                            Axes = [ -1, qDim ]
+                        }
+                    yield
+                        { InputSpec.any with
+                            Axes = [ -1, vDim ]
+                        }
+                    if parts.Key.IsSome then
+                        yield
+                            { InputSpec.any with
+                                Axes = [ -1, kDim ]
+                            }
+                ]
+        }
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
-        let parts = split (inputs |> List.mapi (fun i x -> if config.UseAttentionMask && i = inputs.Length - 1 then x else CoreLayers.asFloat x)) |> Option.get
+        let parts =
+            split (
+                inputs
+                |> List.mapi (fun i x ->
+                    if config.UseAttentionMask && i = inputs.Length - 1 then
+                        x
+                    else
+                        CoreLayers.asFloat x)
+            )
+            |> Option.get
+
         let w = ctx.Weights |> Array.map (fun x -> x.Value :> torch.Tensor)
         let at i j = if config.UseBias then w[i] else w[j]
         // Without biases the kernels are at 0, 1, 2, 3; with them at 0, 2, 4, 6 and the biases after each.
         let qKernel, kKernel, vKernel, oKernel = at 0 0, at 2 1, at 4 2, at 6 3
-        let bias i = if config.UseBias then Some w[i] else None
+
+        let bias i =
+            if config.UseBias then Some w[i] else None
 
         /// (…, d) · (d, N, h) + (N, h) -> (…, N, h)
         let project (x: torch.Tensor) (kernel: torch.Tensor) (b: torch.Tensor option) =
             let d, n, h = kernel.shape[0], kernel.shape[1], kernel.shape[2]
-            let y = x.matmul(kernel.reshape (d, n * h)).reshape (Array.append x.shape[.. x.shape.Length - 2] [| n; h |])
+
+            let y =
+                x.matmul(kernel.reshape (d, n * h)).reshape(Array.append x.shape[.. x.shape.Length - 2] [| n; h |])
 
             match b with
             | Some b -> y.add b
@@ -278,35 +377,48 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let key = parts.Key |> Option.defaultValue value
         let rank = int (query.dim ())
         let axes = attentionAxes rank |> Result.defaultValue [ 1 .. rank - 2 ]
-        let batchAxes = [ 0 .. rank - 2 ] |> List.filter (fun a -> not (List.contains a axes))
+
+        let batchAxes =
+            [ 0 .. rank - 2 ] |> List.filter (fun a -> not (List.contains a axes))
+
         let qp = project query qKernel (bias 1)
         let kp = project key kKernel (bias 3)
         let vp = project value vKernel (bias 5)
 
         // Projected axes: 0 .. rank-2 as the inputs, rank-1 the heads, rank the channels.
-        let perm = batchAxes @ [ rank - 1 ] @ axes @ [ rank ] |> List.map int64 |> Array.ofList
+        let perm =
+            batchAxes @ [ rank - 1 ] @ axes @ [ rank ] |> List.map int64 |> Array.ofList
+
         let sizes (x: torch.Tensor) (idx: int list) = idx |> List.map (fun a -> x.shape[a])
         let batchSizes = sizes qp batchAxes
         let qAttn = sizes qp axes
         let kAttn = sizes kp axes
-        let flat (x: torch.Tensor) (attn: int64 list) =
-            x.permute(perm).reshape (Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) attn; x.shape[rank] ]))
 
-        let qf = (flat qp qAttn).mul (sc (1.0 / sqrt (float keyDim)))
+        let flat (x: torch.Tensor) (attn: int64 list) =
+            x.permute(perm).reshape(Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) attn; x.shape[rank] ]))
+
+        let qf = (flat qp qAttn).mul(sc (1.0 / sqrt (float keyDim)))
         let kf = flat kp kAttn
         let vf = flat vp kAttn
         let keras = Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ kAttn)
         let raw = qf.matmul(kf.transpose (-1L, -2L)).reshape keras
 
         let mask =
-            let maskOf i = ctx.Masks |> List.tryItem i |> Option.flatten |> Option.map asBool
+            let maskOf i =
+                ctx.Masks |> List.tryItem i |> Option.flatten |> Option.map asBool
 
             combineMasks
-                [ parts.Mask |> Option.map asBool
-                  maskOf 0 |> Option.map (fun m -> m.unsqueeze -1L)
-                  maskOf 1 |> Option.map (fun m -> m.unsqueeze -2L)
-                  (if parts.Key.IsSome then maskOf 2 else None) |> Option.map (fun m -> m.unsqueeze -2L)
-                  (if config.UseCausalMask then Some(causalMask query.shape[1] value.shape[1]) else None) ]
+                [
+                    parts.Mask |> Option.map asBool
+                    maskOf 0 |> Option.map (fun m -> m.unsqueeze -1L)
+                    maskOf 1 |> Option.map (fun m -> m.unsqueeze -2L)
+                    (if parts.Key.IsSome then maskOf 2 else None)
+                    |> Option.map (fun m -> m.unsqueeze -2L)
+                    (if config.UseCausalMask then
+                         Some(causalMask query.shape[1] value.shape[1])
+                     else
+                         None)
+                ]
 
         let biased =
             match mask with
@@ -314,17 +426,25 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
             | Some m ->
                 // Keras expands the mask from the heads axis: (B, T, S) -> (B, 1, T, S).
                 let mutable m = m
+
                 while m.dim () < raw.dim () do
                     m <- m.unsqueeze (int64 (-2 * axes.Length - 1))
-                raw.add (m.logical_not().to_type(raw.dtype).mul (sc -maskBias))
+
+                raw.add (m.logical_not().to_type(raw.dtype).mul(sc -maskBias))
 
         // Softmax jointly over the key attention axes.
         let keyCount = List.reduce (*) kAttn
-        let probsFlat = biased.reshape(Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ [ keyCount ])).softmax -1L
+
+        let probsFlat =
+            biased.reshape(Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ [ keyCount ])).softmax -1L
+
         let probs = probsFlat.reshape keras
 
         let dropped =
-            if ctx.Training && config.Dropout > 0.0 then dropoutWith generator config.Dropout probs else probs
+            if ctx.Training && config.Dropout > 0.0 then
+                dropoutWith generator config.Dropout probs
+            else
+                probs
 
         let combined =
             dropped.reshape(Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) qAttn; keyCount ])).matmul vf
@@ -337,10 +457,23 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
 
         let outDims = oKernel.shape[2..]
         let prefix = attended.shape[.. rank - 2]
-        let output = attended.reshape(Array.append prefix [| int64 (heads * valueDim) |]).matmul (oKernel.reshape (int64 (heads * valueDim), -1L))
-        let output = match bias 7 with Some b -> output.add (b.reshape -1L) | None -> output
+
+        let output =
+            attended
+                .reshape(Array.append prefix [| int64 (heads * valueDim) |])
+                .matmul(oKernel.reshape (int64 (heads * valueDim), -1L))
+
+        let output =
+            match bias 7 with
+            | Some b -> output.add (b.reshape -1L)
+            | None -> output
+
         let output = output.reshape (Array.append prefix outDims)
-        if config.ReturnAttentionScores then [ output; probs ] else [ output ]
+
+        if config.ReturnAttentionScores then
+            [ output; probs ]
+        else
+            [ output ]
 
     let axesConfig =
         match config.AttentionAxes with
@@ -349,32 +482,39 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
 
     Layer.create
         name
-        { ClassName = "MultiHeadAttention"
-          Config =
-            fun () ->
-                Config.ofList
-                    [ "num_heads", Config.value heads
-                      "key_dim", Config.value keyDim
-                      "value_dim", Config.value valueDim
-                      "dropout", Config.value config.Dropout
-                      "use_bias", Config.value config.UseBias
-                      "output_shape", (match config.OutputShape with Some s -> Config.ints s | None -> null)
-                      "attention_axes", axesConfig
-                      "kernel_initializer", Config.initializer config.KernelInitializer
-                      "bias_initializer", Config.initializer config.BiasInitializer
-                      "kernel_regularizer", null
-                      "bias_regularizer", null
-                      "activity_regularizer", null
-                      "kernel_constraint", null
-                      "bias_constraint", null
-                      "seed", seedConfig config.Seed ]
-          InputSpecs = []
-          ComputeOutput = computeOutput
-          Build = build
-          Call = call
-          SubLayers = fun () -> []
-          ComputeMask = Layer.passMask
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = "MultiHeadAttention"
+            Config =
+                fun () ->
+                    Config.ofList
+                        [
+                            "num_heads", Config.value heads
+                            "key_dim", Config.value keyDim
+                            "value_dim", Config.value valueDim
+                            "dropout", Config.value config.Dropout
+                            "use_bias", Config.value config.UseBias
+                            "output_shape",
+                            (match config.OutputShape with
+                             | Some s -> Config.ints s
+                             | None -> null)
+                            "attention_axes", axesConfig
+                            "kernel_initializer", Config.initializer config.KernelInitializer
+                            "bias_initializer", Config.initializer config.BiasInitializer
+                            "kernel_regularizer", null
+                            "bias_regularizer", null
+                            "activity_regularizer", null
+                            "kernel_constraint", null
+                            "bias_constraint", null
+                            "seed", seedConfig config.Seed
+                        ]
+            InputSpecs = []
+            ComputeOutput = computeOutput
+            Build = build
+            Call = call
+            SubLayers = fun () -> []
+            ComputeMask = Layer.passMask
+            RegularizationLosses = fun _ -> []
+        }
 
 /// <summary>Configuration of <see cref="attention"/> and <see cref="additiveAttention"/>. <c>ReturnAttentionScores</c>
 /// and <c>UseCausalMask</c> are Keras's call arguments, fixed per layer here.</summary>
@@ -397,15 +537,20 @@ type AttentionConfig =
 
     /// Keras's defaults for <c>Attention</c>: no scale, "dot" scores, no dropout.
     static member Default =
-        { UseScale = false
-          ScoreMode = "dot"
-          Dropout = 0.0
-          Seed = None
-          ReturnAttentionScores = false
-          UseCausalMask = false }
+        {
+            UseScale = false
+            ScoreMode = "dot"
+            Dropout = 0.0
+            Seed = None
+            ReturnAttentionScores = false
+            UseCausalMask = false
+        }
 
     /// Keras's defaults for <c>AdditiveAttention</c>: a learned scale, no dropout.
-    static member AdditiveDefault = { AttentionConfig.Default with UseScale = true }
+    static member AdditiveDefault =
+        { AttentionConfig.Default with
+            UseScale = true
+        }
 
 /// The shared machinery of Attention and AdditiveAttention: shape rule, masking, softmax, dropout and combination.
 let private attentionLayer
@@ -417,60 +562,102 @@ let private attentionLayer
     (name: string option)
     =
     if config.Dropout < 0.0 || config.Dropout > 1.0 then
-        Errors.raiseKeras (InvalidArgument(className, "dropout", "Expected a float value between 0 and 1.", string config.Dropout))
+        Errors.raiseKeras (
+            InvalidArgument(className, "dropout", "Expected a float value between 0 and 1.", string config.Dropout)
+        )
 
     let generator = generatorFor config.Seed
 
     let computeOutput layerName (inputs: TensorSpec list) =
-        let fail reason = Error(InvalidInputs(layerName, className, reason, shapesText inputs))
+        let fail reason =
+            Error(InvalidInputs(layerName, className, reason, shapesText inputs))
 
         match inputs with
         | q :: v :: rest when rest.Length <= 1 ->
             let k = List.tryHead rest |> Option.defaultValue v
             let text (s: Shape) = Shape.format s
 
-            if not (Shape.dimsCompatible q.Shape.Head v.Shape.Head && Shape.dimsCompatible v.Shape.Head k.Shape.Head) then
-                fail $"`query`, `value` and `key` should have the same batch size. Received: query_shape={text q.Shape}, value_shape={text v.Shape} and key_shape={text k.Shape}."
+            if
+                not (
+                    Shape.dimsCompatible q.Shape.Head v.Shape.Head
+                    && Shape.dimsCompatible v.Shape.Head k.Shape.Head
+                )
+            then
+                fail
+                    $"`query`, `value` and `key` should have the same batch size. Received: query_shape={text q.Shape}, value_shape={text v.Shape} and key_shape={text k.Shape}."
             elif not (Shape.dimsCompatible v.Shape[1] k.Shape[1]) then
-                fail $"`value` and `key` should have the same number of steps. Received: value_shape={text v.Shape} and key_shape={text k.Shape}."
+                fail
+                    $"`value` and `key` should have the same number of steps. Received: value_shape={text v.Shape} and key_shape={text k.Shape}."
             elif not (Shape.dimsCompatible (List.last q.Shape) (List.last k.Shape)) then
-                fail $"`query` and `key` should have the same last dimension. Received: query_shape={text q.Shape} and key_shape={text k.Shape}."
+                fail
+                    $"`query` and `key` should have the same last dimension. Received: query_shape={text q.Shape} and key_shape={text k.Shape}."
             elif (List.last q.Shape).IsNone then
-                fail $"The last dimension of `query` should be defined. Found `None`. Received: query_shape={text q.Shape}."
+                fail
+                    $"The last dimension of `query` should be defined. Found `None`. Received: query_shape={text q.Shape}."
             else
                 let batch = Shape.mergeDim q.Shape.Head v.Shape.Head
-                let output = { Shape = batch :: q.Shape[1..1] @ [ List.last v.Shape ]; DType = Float32 }
-                let distribution = { Shape = [ batch; q.Shape[1]; v.Shape[1] ]; DType = Float32 }
-                Ok(if config.ReturnAttentionScores then [ output; distribution ] else [ output ])
+
+                let output =
+                    {
+                        Shape = batch :: q.Shape[1..1] @ [ List.last v.Shape ]
+                        DType = Float32
+                    }
+
+                let distribution =
+                    {
+                        Shape = [ batch; q.Shape[1]; v.Shape[1] ]
+                        DType = Float32
+                    }
+
+                Ok(
+                    if config.ReturnAttentionScores then
+                        [ output; distribution ]
+                    else
+                        [ output ]
+                )
         | _ ->
-            fail $"{className} layer accepts inputs list of length 2 or 3, namely [query, value] or [query, value, key]. Received length: {inputs.Length}."
+            fail
+                $"{className} layer accepts inputs list of length 2 or 3, namely [query, value] or [query, value, key]. Received length: {inputs.Length}."
 
     let build (inputs: TensorSpec list) : BuildResult =
-        { Weights = weights (inputs.Head.Shape |> List.last |> Option.get)
-          InputSpecs = [] }
+        {
+            Weights = weights (inputs.Head.Shape |> List.last |> Option.get)
+            InputSpecs = []
+        }
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let inputs = inputs |> List.map CoreLayers.asFloat
         let q = inputs[0]
         let v = inputs[1]
         let k = List.tryItem 2 inputs |> Option.defaultValue v
-        let maskOf i = ctx.Masks |> List.tryItem i |> Option.flatten |> Option.map asBool
+
+        let maskOf i =
+            ctx.Masks |> List.tryItem i |> Option.flatten |> Option.map asBool
+
         let s = scores ctx.Weights q k
 
         let scoresMask =
             combineMasks
-                [ maskOf 1 |> Option.map (fun m -> m.unsqueeze -2L)
-                  (if config.UseCausalMask then Some(causalMask s.shape[1] s.shape[2]) else None) ]
+                [
+                    maskOf 1 |> Option.map (fun m -> m.unsqueeze -2L)
+                    (if config.UseCausalMask then
+                         Some(causalMask s.shape[1] s.shape[2])
+                     else
+                         None)
+                ]
 
         let s =
             match scoresMask with
-            | Some m -> s.sub (m.logical_not().to_type(s.dtype).mul (sc maskBias))
+            | Some m -> s.sub (m.logical_not().to_type(s.dtype).mul(sc maskBias))
             | None -> s
 
         let distribution = s.softmax -1L
 
         let used =
-            if ctx.Training && config.Dropout > 0.0 then dropoutWith generator config.Dropout distribution else distribution
+            if ctx.Training && config.Dropout > 0.0 then
+                dropoutWith generator config.Dropout distribution
+            else
+                distribution
 
         let result = used.matmul v
 
@@ -479,19 +666,24 @@ let private attentionLayer
             | Some m -> result.mul (m.unsqueeze(-1L).to_type result.dtype)
             | None -> result
 
-        if config.ReturnAttentionScores then [ result; distribution ] else [ result ]
+        if config.ReturnAttentionScores then
+            [ result; distribution ]
+        else
+            [ result ]
 
     Layer.create
         name
-        { ClassName = className
-          Config = fun () -> Config.ofList configEntries
-          InputSpecs = [ { InputSpec.any with NDim = Some 3 } ]
-          ComputeOutput = computeOutput
-          Build = build
-          Call = call
-          SubLayers = fun () -> []
-          ComputeMask = Layer.passMask
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = className
+            Config = fun () -> Config.ofList configEntries
+            InputSpecs = [ { InputSpec.any with NDim = Some 3 } ]
+            ComputeOutput = computeOutput
+            Build = build
+            Call = call
+            SubLayers = fun () -> []
+            ComputeMask = Layer.passMask
+            RegularizationLosses = fun _ -> []
+        }
 
 /// <summary>Dot-product (Luong) attention on inputs <c>[query; value]</c> or <c>[query; value; key]</c> of shapes
 /// <c>(batch, Tq, dim)</c>, <c>(batch, Tv, dim)</c>: scores <c>q·kᵀ</c> (times the scalar <c>scale</c> when
@@ -502,36 +694,50 @@ let private attentionLayer
 /// <exception cref="KerasException">When the score mode is unknown or dropout out of range; on a call, when the inputs do not fit.</exception>
 let attention (config: AttentionConfig) (name: string option) : Layer =
     if config.ScoreMode <> "dot" && config.ScoreMode <> "concat" then
-        Errors.raiseKeras (InvalidArgument("Attention", "score_mode", "Expected one of {'dot', 'concat'}.", config.ScoreMode))
+        Errors.raiseKeras (
+            InvalidArgument("Attention", "score_mode", "Expected one of {'dot', 'concat'}.", config.ScoreMode)
+        )
 
     let concat = config.ScoreMode = "concat"
 
     let weights _ =
-        [ if config.UseScale then
-              weight "scale" [] Ones
-          if concat then
-              weight "concat_score_weight" [] Ones ]
+        [
+            if config.UseScale then
+                weight "scale" [] Ones
+            if concat then
+                weight "concat_score_weight" [] Ones
+        ]
 
     let scores (w: Weight[]) (q: torch.Tensor) (k: torch.Tensor) =
         let scale = if config.UseScale then Some w[0].Value else None
 
         if concat then
             let weight = w[if config.UseScale then 1 else 0].Value
-            let sum = q.unsqueeze(-2L).add (k.unsqueeze -3L)
-            let sum = match scale with Some s -> sum.mul s | None -> sum
+            let sum = q.unsqueeze(-2L).add(k.unsqueeze -3L)
+
+            let sum =
+                match scale with
+                | Some s -> sum.mul s
+                | None -> sum
+
             sum.tanh().sum(-1L).mul weight
         else
             let s = q.matmul (k.transpose (1L, 2L))
-            match scale with Some scale -> s.mul scale | None -> s
+
+            match scale with
+            | Some scale -> s.mul scale
+            | None -> s
 
     attentionLayer
         "Attention"
         config
         weights
         scores
-        [ "use_scale", Config.value config.UseScale
-          "score_mode", Config.value config.ScoreMode
-          "dropout", Config.value config.Dropout ]
+        [
+            "use_scale", Config.value config.UseScale
+            "score_mode", Config.value config.ScoreMode
+            "dropout", Config.value config.Dropout
+        ]
         name
 
 /// <summary>Additive (Bahdanau) attention on inputs <c>[query; value]</c> or <c>[query; value; key]</c>: scores
@@ -540,11 +746,13 @@ let attention (config: AttentionConfig) (name: string option) : Layer =
 /// <exception cref="KerasException">When dropout is out of range; on a call, when the inputs do not fit.</exception>
 let additiveAttention (config: AttentionConfig) (name: string option) : Layer =
     let weights dim =
-        [ if config.UseScale then
-              weight "scale" [ dim ] GlorotUniform ]
+        [
+            if config.UseScale then
+                weight "scale" [ dim ] GlorotUniform
+        ]
 
     let scores (w: Weight[]) (q: torch.Tensor) (k: torch.Tensor) =
-        let t = q.unsqueeze(-2L).add(k.unsqueeze -3L).tanh ()
+        let t = q.unsqueeze(-2L).add(k.unsqueeze -3L).tanh()
         let t = if config.UseScale then t.mul w[0].Value else t
         t.sum -1L
 
@@ -553,5 +761,8 @@ let additiveAttention (config: AttentionConfig) (name: string option) : Layer =
         config
         weights
         scores
-        [ "use_scale", Config.value config.UseScale; "dropout", Config.value config.Dropout ]
+        [
+            "use_scale", Config.value config.UseScale
+            "dropout", Config.value config.Dropout
+        ]
         name

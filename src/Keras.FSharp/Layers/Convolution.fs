@@ -839,7 +839,10 @@ let private addBias (g: Geometry) (bias: torch.Tensor) (y: torch.Tensor) =
 let private configOf (entries: (string * JsonNode) list) = fun () -> Config.ofList entries
 
 /// Keras's regularizer and constraint entries: their serialized forms, null where absent.
-let private regularizerEntries (regularizers: (string * Regularizer option) list) (constraints: (string * Constraint option) list) =
+let private regularizerEntries
+    (regularizers: (string * Regularizer option) list)
+    (constraints: (string * Constraint option) list)
+    =
     (regularizers |> List.map (fun (n, r) -> n, Regularizer.configOrNull r))
     @ (constraints |> List.map (fun (n, c) -> n, Constraint.configOrNull c))
 
@@ -900,7 +903,10 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
         let y =
             convolveToTorch g config.Groups x (torchKernel rank ctx.Weights[0].Value) bias
 
-        Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation (fromTorchLayout g y) ]
+        Regularizer.addActivity
+            config.ActivityRegularizer
+            ctx
+            [ Activation.apply config.Activation (fromTorchLayout g y) ]
 
     Layer.create
         name
@@ -1228,7 +1234,11 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
         let kernel = ctx.Weights[0].Value
         let channels = int kernel.shape[rank]
         let y = convolveToTorch g channels x (torchDepthwiseKernel rank kernel) bias
-        Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation (fromTorchLayout g y) ]
+
+        Regularizer.addActivity
+            config.ActivityRegularizer
+            ctx
+            [ Activation.apply config.Activation (fromTorchLayout g y) ]
 
     Layer.create
         name
@@ -1343,7 +1353,10 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
         let y =
             convNd rank z (torchKernel rank ctx.Weights[1].Value) bias ones zeros ones 1L
 
-        Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation (fromTorchLayout g y) ]
+        Regularizer.addActivity
+            config.ActivityRegularizer
+            ctx
+            [ Activation.apply config.Activation (fromTorchLayout g y) ]
 
     Layer.create
         name

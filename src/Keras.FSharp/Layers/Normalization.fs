@@ -36,7 +36,10 @@ let private checkAxes layerName className (needDefined: bool) (axes: int list) (
     match axes |> List.tryFind (fun a -> a >= rank || a < -rank) with
     | Some axis -> axisOutOfBounds layerName className axis x.Shape
     | None ->
-        match axes |> List.tryFind (fun a -> needDefined && x.Shape[Shape.normalizeAxis rank a].IsNone) with
+        match
+            axes
+            |> List.tryFind (fun a -> needDefined && x.Shape[Shape.normalizeAxis rank a].IsNone)
+        with
         | Some axis -> axisUndefined layerName className axis x.Shape
         | None -> Ok()
 
@@ -44,7 +47,15 @@ let private checkAxes layerName className (needDefined: bool) (axes: int list) (
 let private single layerName className (inputs: TensorSpec list) =
     match inputs with
     | [ x ] -> Ok x
-    | many -> Error(InvalidInputs(layerName, className, $"A `{className}` layer takes exactly one input.", $"{many.Length} inputs"))
+    | many ->
+        Error(
+            InvalidInputs(
+                layerName,
+                className,
+                $"A `{className}` layer takes exactly one input.",
+                $"{many.Length} inputs"
+            )
+        )
 
 /// An axis setting as Keras serializes it: a bare int for one axis, a list otherwise.
 let private axisConfig (axes: int list) =
@@ -57,12 +68,14 @@ let private broadcastShape (rank: int) (axis: int) (size: int64) =
     Array.init rank (fun i -> if i = axis then size else 1L)
 
 let private weight name (shape: int list) init trainable : WeightSpec =
-    { Name = name
-      Shape = shape
-      Initializer = init
-      Trainable = trainable
-      DType = Float32
-      Constraint = None }
+    {
+        Name = name
+        Shape = shape
+        Initializer = init
+        Trainable = trainable
+        DType = Float32
+        Constraint = None
+    }
 
 /// Configuration of <see cref="batchNormalization"/>, with Keras's defaults in <see cref="BatchNormalizationConfig.Default"/>.
 type BatchNormalizationConfig =
@@ -90,15 +103,17 @@ type BatchNormalizationConfig =
     /// Keras's defaults: axis -1, momentum 0.99, epsilon 1e-3, center and scale on, beta/moving_mean zeros,
     /// gamma/moving_variance ones.
     static member Default =
-        { Axis = -1
-          Momentum = 0.99
-          Epsilon = 1e-3
-          Center = true
-          Scale = true
-          BetaInitializer = Zeros
-          GammaInitializer = Ones
-          MovingMeanInitializer = Zeros
-          MovingVarianceInitializer = Ones }
+        {
+            Axis = -1
+            Momentum = 0.99
+            Epsilon = 1e-3
+            Center = true
+            Scale = true
+            BetaInitializer = Zeros
+            GammaInitializer = Ones
+            MovingMeanInitializer = Zeros
+            MovingVarianceInitializer = Ones
+        }
 
 /// <summary>Normalizes each channel of <c>Axis</c>: in training (<c>ctx.Training</c>) with the batch's mean and
 /// biased variance over every other axis, updating <c>moving_mean</c> and <c>moving_variance</c> in place as
@@ -111,10 +126,19 @@ type BatchNormalizationConfig =
 /// bounds or its size unknown.</exception>
 let batchNormalization (config: BatchNormalizationConfig) (name: string option) : Layer =
     if config.Momentum < 0.0 || config.Momentum > 1.0 then
-        Errors.raiseKeras (InvalidArgument("BatchNormalization", "momentum", "Expected a float between 0 and 1.", string config.Momentum))
+        Errors.raiseKeras (
+            InvalidArgument(
+                "BatchNormalization",
+                "momentum",
+                "Expected a float between 0 and 1.",
+                string config.Momentum
+            )
+        )
 
     if config.Epsilon <= 0.0 then
-        Errors.raiseKeras (InvalidArgument("BatchNormalization", "epsilon", "Expected a positive float.", string config.Epsilon))
+        Errors.raiseKeras (
+            InvalidArgument("BatchNormalization", "epsilon", "Expected a positive float.", string config.Epsilon)
+        )
 
     let computeOutput layerName (inputs: TensorSpec list) =
         single layerName "BatchNormalization" inputs
@@ -127,14 +151,24 @@ let batchNormalization (config: BatchNormalizationConfig) (name: string option) 
         let rank = Shape.rank x.Shape
         let channels = x.Shape[Shape.normalizeAxis rank config.Axis] |> Option.get
 
-        { Weights =
-            [ if config.Scale then
-                  weight "gamma" [ channels ] config.GammaInitializer true
-              if config.Center then
-                  weight "beta" [ channels ] config.BetaInitializer true
-              weight "moving_mean" [ channels ] config.MovingMeanInitializer false
-              weight "moving_variance" [ channels ] config.MovingVarianceInitializer false ]
-          InputSpecs = [ { InputSpec.any with NDim = Some rank; Axes = [ config.Axis, channels ] } ] }
+        {
+            Weights =
+                [
+                    if config.Scale then
+                        weight "gamma" [ channels ] config.GammaInitializer true
+                    if config.Center then
+                        weight "beta" [ channels ] config.BetaInitializer true
+                    weight "moving_mean" [ channels ] config.MovingMeanInitializer false
+                    weight "moving_variance" [ channels ] config.MovingVarianceInitializer false
+                ]
+            InputSpecs =
+                [
+                    { InputSpec.any with
+                        NDim = Some rank
+                        Axes = [ config.Axis, channels ]
+                    }
+                ]
+        }
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
@@ -142,10 +176,23 @@ let batchNormalization (config: BatchNormalizationConfig) (name: string option) 
         let axis = Shape.normalizeAxis rank config.Axis
         let channels = x.shape[axis]
         let shape = broadcastShape rank axis channels
-        let reduction = [| for i in 0 .. rank - 1 do if i <> axis then int64 i |]
+
+        let reduction =
+            [|
+                for i in 0 .. rank - 1 do
+                    if i <> axis then
+                        int64 i
+            |]
+
         let w = ctx.Weights
         let gamma = if config.Scale then Some w[0].Value else None
-        let beta = if config.Center then Some w[(if config.Scale then 1 else 0)].Value else None
+
+        let beta =
+            if config.Center then
+                Some w[(if config.Scale then 1 else 0)].Value
+            else
+                None
+
         let movingMean = w[w.Length - 2].Value
         let movingVariance = w[w.Length - 1].Value
 
@@ -161,55 +208,74 @@ let batchNormalization (config: BatchNormalizationConfig) (name: string option) 
                     match mask with
                     | None ->
                         let mean = x.mean (reduction, keepdim = true)
-                        mean, x.sub(mean).square().mean (reduction, keepdim = true)
+                        mean, x.sub(mean).square().mean(reduction, keepdim = true)
                     | Some m ->
                         // Keras's masked moments: weighted sums over the unmasked positions.
-                        let weights = m.to_type(x.dtype).unsqueeze (-1L)
-                        let total = weights.expand_as(x).sum(reduction, keepdim = true).add (sc 1e-7)
+                        let weights = m.to_type(x.dtype).unsqueeze(-1L)
+                        let total = weights.expand_as(x).sum(reduction, keepdim = true).add(sc 1e-7)
                         let mean = x.mul(weights).sum(reduction, keepdim = true).div total
                         mean, x.sub(mean).square().mul(weights).sum(reduction, keepdim = true).div total
 
                 use _ = torch.no_grad ()
                 let momentum = config.Momentum
-                movingMean.mul_(sc momentum).add_ (mean.detach().reshape(channels).mul (sc (1.0 - momentum))) |> ignore
-                movingVariance.mul_(sc momentum).add_ (variance.detach().reshape(channels).mul (sc (1.0 - momentum))) |> ignore
+
+                movingMean.mul_(sc momentum).add_(mean.detach().reshape(channels).mul(sc (1.0 - momentum)))
+                |> ignore
+
+                movingVariance.mul_(sc momentum).add_(variance.detach().reshape(channels).mul(sc (1.0 - momentum)))
+                |> ignore
+
                 mean, variance
             else
                 movingMean.reshape shape, movingVariance.reshape shape
 
-        let inv = variance.add(sc config.Epsilon).rsqrt ()
-        let inv = match gamma with Some g -> inv.mul (g.reshape shape) | None -> inv
+        let inv = variance.add(sc config.Epsilon).rsqrt()
+
+        let inv =
+            match gamma with
+            | Some g -> inv.mul (g.reshape shape)
+            | None -> inv
+
         let res = mean.neg().mul inv
-        let res = match beta with Some b -> res.add (b.reshape shape) | None -> res
+
+        let res =
+            match beta with
+            | Some b -> res.add (b.reshape shape)
+            | None -> res
+
         [ x.mul(inv).add res ]
 
     Layer.create
         name
-        { ClassName = "BatchNormalization"
-          Config =
-            fun () ->
-                Config.ofList
-                    [ "axis", Config.value config.Axis
-                      "momentum", Config.value config.Momentum
-                      "epsilon", Config.value config.Epsilon
-                      "center", Config.value config.Center
-                      "scale", Config.value config.Scale
-                      "beta_initializer", Config.initializer config.BetaInitializer
-                      "gamma_initializer", Config.initializer config.GammaInitializer
-                      "moving_mean_initializer", Config.initializer config.MovingMeanInitializer
-                      "moving_variance_initializer", Config.initializer config.MovingVarianceInitializer
-                      "beta_regularizer", null
-                      "gamma_regularizer", null
-                      "beta_constraint", null
-                      "gamma_constraint", null
-                      "synchronized", Config.value false ]
-          InputSpecs = []
-          ComputeOutput = computeOutput
-          Build = build
-          Call = call
-          SubLayers = fun () -> []
-          ComputeMask = Layer.passMask
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = "BatchNormalization"
+            Config =
+                fun () ->
+                    Config.ofList
+                        [
+                            "axis", Config.value config.Axis
+                            "momentum", Config.value config.Momentum
+                            "epsilon", Config.value config.Epsilon
+                            "center", Config.value config.Center
+                            "scale", Config.value config.Scale
+                            "beta_initializer", Config.initializer config.BetaInitializer
+                            "gamma_initializer", Config.initializer config.GammaInitializer
+                            "moving_mean_initializer", Config.initializer config.MovingMeanInitializer
+                            "moving_variance_initializer", Config.initializer config.MovingVarianceInitializer
+                            "beta_regularizer", null
+                            "gamma_regularizer", null
+                            "beta_constraint", null
+                            "gamma_constraint", null
+                            "synchronized", Config.value false
+                        ]
+            InputSpecs = []
+            ComputeOutput = computeOutput
+            Build = build
+            Call = call
+            SubLayers = fun () -> []
+            ComputeMask = Layer.passMask
+            RegularizationLosses = fun _ -> []
+        }
 
 /// Configuration of <see cref="layerNormalization"/>, with Keras's defaults in <see cref="LayerNormalizationConfig.Default"/>.
 type LayerNormalizationConfig =
@@ -230,12 +296,14 @@ type LayerNormalizationConfig =
 
     /// Keras's defaults: axis -1, epsilon 1e-3, center and scale on, beta zeros, gamma ones.
     static member Default =
-        { Axis = [ -1 ]
-          Epsilon = 1e-3
-          Center = true
-          Scale = true
-          BetaInitializer = Zeros
-          GammaInitializer = Ones }
+        {
+            Axis = [ -1 ]
+            Epsilon = 1e-3
+            Center = true
+            Scale = true
+            BetaInitializer = Zeros
+            GammaInitializer = Ones
+        }
 
 /// <summary>Normalizes each sample over <c>Axis</c> with its own mean and biased variance:
 /// <c>gamma·(x - mean)/sqrt(var + epsilon) + beta</c>, <c>gamma</c> and <c>beta</c> spanning the normalized axes
@@ -244,10 +312,14 @@ type LayerNormalizationConfig =
 /// of bounds or its size unknown.</exception>
 let layerNormalization (config: LayerNormalizationConfig) (name: string option) : Layer =
     if config.Axis.IsEmpty then
-        Errors.raiseKeras (InvalidArgument("LayerNormalization", "axis", "Expected an int or a non-empty list of ints.", "[]"))
+        Errors.raiseKeras (
+            InvalidArgument("LayerNormalization", "axis", "Expected an int or a non-empty list of ints.", "[]")
+        )
 
     if config.Epsilon <= 0.0 then
-        Errors.raiseKeras (InvalidArgument("LayerNormalization", "epsilon", "Expected a positive float.", string config.Epsilon))
+        Errors.raiseKeras (
+            InvalidArgument("LayerNormalization", "epsilon", "Expected a positive float.", string config.Epsilon)
+        )
 
     let computeOutput layerName (inputs: TensorSpec list) =
         single layerName "LayerNormalization" inputs
@@ -258,14 +330,26 @@ let layerNormalization (config: LayerNormalizationConfig) (name: string option) 
     let build (inputs: TensorSpec list) : BuildResult =
         let x = List.exactlyOne inputs
         let rank = Shape.rank x.Shape
-        let shape = config.Axis |> List.map (fun a -> x.Shape[Shape.normalizeAxis rank a] |> Option.get)
 
-        { Weights =
-            [ if config.Scale then
-                  weight "gamma" shape config.GammaInitializer true
-              if config.Center then
-                  weight "beta" shape config.BetaInitializer true ]
-          InputSpecs = [ { InputSpec.any with Axes = List.zip config.Axis shape } ] }
+        let shape =
+            config.Axis
+            |> List.map (fun a -> x.Shape[Shape.normalizeAxis rank a] |> Option.get)
+
+        {
+            Weights =
+                [
+                    if config.Scale then
+                        weight "gamma" shape config.GammaInitializer true
+                    if config.Center then
+                        weight "beta" shape config.BetaInitializer true
+                ]
+            InputSpecs =
+                [
+                    { InputSpec.any with
+                        Axes = List.zip config.Axis shape
+                    }
+                ]
+        }
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
@@ -273,42 +357,57 @@ let layerNormalization (config: LayerNormalizationConfig) (name: string option) 
         let axes = config.Axis |> List.map (Shape.normalizeAxis rank)
         let reduction = axes |> List.map int64 |> Array.ofList
         // gamma and beta are laid out in the order of `axis`; Keras reshapes them to the broadcast shape.
-        let shape = Array.init rank (fun i -> if List.contains i axes then x.shape[i] else 1L)
+        let shape =
+            Array.init rank (fun i -> if List.contains i axes then x.shape[i] else 1L)
+
         let mean = x.mean (reduction, keepdim = true)
-        let variance = x.sub(mean).square().mean (reduction, keepdim = true)
-        let inv = variance.add(sc config.Epsilon).rsqrt ()
-        let inv = if config.Scale then inv.mul (ctx.Weights[0].Value.reshape shape) else inv
+        let variance = x.sub(mean).square().mean(reduction, keepdim = true)
+        let inv = variance.add(sc config.Epsilon).rsqrt()
+
+        let inv =
+            if config.Scale then
+                inv.mul (ctx.Weights[0].Value.reshape shape)
+            else
+                inv
+
         let res = mean.neg().mul inv
 
         let res =
-            if config.Center then res.add (ctx.Weights[if config.Scale then 1 else 0].Value.reshape shape) else res
+            if config.Center then
+                res.add (ctx.Weights[if config.Scale then 1 else 0].Value.reshape shape)
+            else
+                res
 
         [ x.mul(inv).add res ]
 
     Layer.create
         name
-        { ClassName = "LayerNormalization"
-          Config =
-            fun () ->
-                Config.ofList
-                    [ "axis", axisConfig config.Axis
-                      "epsilon", Config.value config.Epsilon
-                      "center", Config.value config.Center
-                      "scale", Config.value config.Scale
-                      "rms_scaling", Config.value false
-                      "beta_initializer", Config.initializer config.BetaInitializer
-                      "gamma_initializer", Config.initializer config.GammaInitializer
-                      "beta_regularizer", null
-                      "gamma_regularizer", null
-                      "beta_constraint", null
-                      "gamma_constraint", null ]
-          InputSpecs = []
-          ComputeOutput = computeOutput
-          Build = build
-          Call = call
-          SubLayers = fun () -> []
-          ComputeMask = Layer.passMask
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = "LayerNormalization"
+            Config =
+                fun () ->
+                    Config.ofList
+                        [
+                            "axis", axisConfig config.Axis
+                            "epsilon", Config.value config.Epsilon
+                            "center", Config.value config.Center
+                            "scale", Config.value config.Scale
+                            "rms_scaling", Config.value false
+                            "beta_initializer", Config.initializer config.BetaInitializer
+                            "gamma_initializer", Config.initializer config.GammaInitializer
+                            "beta_regularizer", null
+                            "gamma_regularizer", null
+                            "beta_constraint", null
+                            "gamma_constraint", null
+                        ]
+            InputSpecs = []
+            ComputeOutput = computeOutput
+            Build = build
+            Call = call
+            SubLayers = fun () -> []
+            ComputeMask = Layer.passMask
+            RegularizationLosses = fun _ -> []
+        }
 
 /// Configuration of <see cref="groupNormalization"/>, with Keras's defaults in <see cref="GroupNormalizationConfig.Default"/>.
 type GroupNormalizationConfig =
@@ -331,13 +430,15 @@ type GroupNormalizationConfig =
 
     /// Keras's defaults: 32 groups, axis -1, epsilon 1e-3, center and scale on, beta zeros, gamma ones.
     static member Default =
-        { Groups = 32
-          Axis = -1
-          Epsilon = 1e-3
-          Center = true
-          Scale = true
-          BetaInitializer = Zeros
-          GammaInitializer = Ones }
+        {
+            Groups = 32
+            Axis = -1
+            Epsilon = 1e-3
+            Center = true
+            Scale = true
+            BetaInitializer = Zeros
+            GammaInitializer = Ones
+        }
 
 /// <summary>Splits the channels of <c>Axis</c> into <c>Groups</c> consecutive groups and normalizes each sample's
 /// group (over its channels and every non-batch axis) with its mean and biased variance, then applies the per-channel
@@ -346,21 +447,30 @@ type GroupNormalizationConfig =
 /// unknown, or the channels do not split into the groups.</exception>
 let groupNormalization (config: GroupNormalizationConfig) (name: string option) : Layer =
     if config.Groups = 0 || config.Groups < -1 then
-        Errors.raiseKeras (InvalidArgument("GroupNormalization", "groups", "Expected a positive integer or -1.", string config.Groups))
+        Errors.raiseKeras (
+            InvalidArgument("GroupNormalization", "groups", "Expected a positive integer or -1.", string config.Groups)
+        )
 
     if config.Epsilon <= 0.0 then
-        Errors.raiseKeras (InvalidArgument("GroupNormalization", "epsilon", "Expected a positive float.", string config.Epsilon))
+        Errors.raiseKeras (
+            InvalidArgument("GroupNormalization", "epsilon", "Expected a positive float.", string config.Epsilon)
+        )
 
-    let groupsFor (channels: int) = if config.Groups = -1 then channels else config.Groups
+    let groupsFor (channels: int) =
+        if config.Groups = -1 then channels else config.Groups
 
     let computeOutput layerName (inputs: TensorSpec list) =
         single layerName "GroupNormalization" inputs
         |> Result.bind (fun x ->
             checkAxes layerName "GroupNormalization" true [ config.Axis ] x
             |> Result.bind (fun () ->
-                let channels = x.Shape[Shape.normalizeAxis (Shape.rank x.Shape) config.Axis] |> Option.get
+                let channels =
+                    x.Shape[Shape.normalizeAxis (Shape.rank x.Shape) config.Axis] |> Option.get
+
                 let groups = groupsFor channels
-                let fail reason = Error(InvalidInputs(layerName, "GroupNormalization", reason, Shape.format x.Shape))
+
+                let fail reason =
+                    Error(InvalidInputs(layerName, "GroupNormalization", reason, Shape.format x.Shape))
 
                 if channels < groups then
                     fail $"Number of groups ({groups}) cannot be more than the number of channels ({channels})."
@@ -374,12 +484,22 @@ let groupNormalization (config: GroupNormalizationConfig) (name: string option) 
         let rank = Shape.rank x.Shape
         let channels = x.Shape[Shape.normalizeAxis rank config.Axis] |> Option.get
 
-        { Weights =
-            [ if config.Scale then
-                  weight "gamma" [ channels ] config.GammaInitializer true
-              if config.Center then
-                  weight "beta" [ channels ] config.BetaInitializer true ]
-          InputSpecs = [ { InputSpec.any with NDim = Some rank; Axes = [ config.Axis, channels ] } ] }
+        {
+            Weights =
+                [
+                    if config.Scale then
+                        weight "gamma" [ channels ] config.GammaInitializer true
+                    if config.Center then
+                        weight "beta" [ channels ] config.BetaInitializer true
+                ]
+            InputSpecs =
+                [
+                    { InputSpec.any with
+                        NDim = Some rank
+                        Axes = [ config.Axis, channels ]
+                    }
+                ]
+        }
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
@@ -392,59 +512,89 @@ let groupNormalization (config: GroupNormalizationConfig) (name: string option) 
             Array.concat [ x.shape[.. axis - 1]; [| groups; channels / groups |]; x.shape[axis + 1 ..] ]
 
         let g = x.reshape grouped
-        let reduction = [| for i in 1 .. rank do if i <> axis then int64 i |]
+
+        let reduction =
+            [|
+                for i in 1..rank do
+                    if i <> axis then
+                        int64 i
+            |]
+
         let mean = g.mean (reduction, keepdim = true)
-        let variance = g.sub(mean).square().mean (reduction, keepdim = true)
-        let normalized = g.sub(mean).mul(variance.add(sc config.Epsilon).rsqrt ()).reshape x.shape
+        let variance = g.sub(mean).square().mean(reduction, keepdim = true)
+
+        let normalized =
+            g.sub(mean).mul(variance.add(sc config.Epsilon).rsqrt()).reshape x.shape
+
         let shape = broadcastShape rank axis channels
-        let y = if config.Scale then normalized.mul (ctx.Weights[0].Value.reshape shape) else normalized
-        [ if config.Center then y.add (ctx.Weights[if config.Scale then 1 else 0].Value.reshape shape) else y ]
+
+        let y =
+            if config.Scale then
+                normalized.mul (ctx.Weights[0].Value.reshape shape)
+            else
+                normalized
+
+        [
+            if config.Center then
+                y.add (ctx.Weights[if config.Scale then 1 else 0].Value.reshape shape)
+            else
+                y
+        ]
 
     Layer.create
         name
-        { ClassName = "GroupNormalization"
-          Config =
-            fun () ->
-                Config.ofList
-                    [ "groups", Config.value config.Groups
-                      "axis", Config.value config.Axis
-                      "epsilon", Config.value config.Epsilon
-                      "center", Config.value config.Center
-                      "scale", Config.value config.Scale
-                      "beta_initializer", Config.initializer config.BetaInitializer
-                      "gamma_initializer", Config.initializer config.GammaInitializer
-                      "beta_regularizer", null
-                      "gamma_regularizer", null
-                      "beta_constraint", null
-                      "gamma_constraint", null ]
-          InputSpecs = []
-          ComputeOutput = computeOutput
-          Build = build
-          Call = call
-          SubLayers = fun () -> []
-          ComputeMask = Layer.passMask
-          RegularizationLosses = fun _ -> [] }
+        {
+            ClassName = "GroupNormalization"
+            Config =
+                fun () ->
+                    Config.ofList
+                        [
+                            "groups", Config.value config.Groups
+                            "axis", Config.value config.Axis
+                            "epsilon", Config.value config.Epsilon
+                            "center", Config.value config.Center
+                            "scale", Config.value config.Scale
+                            "beta_initializer", Config.initializer config.BetaInitializer
+                            "gamma_initializer", Config.initializer config.GammaInitializer
+                            "beta_regularizer", null
+                            "gamma_regularizer", null
+                            "beta_constraint", null
+                            "gamma_constraint", null
+                        ]
+            InputSpecs = []
+            ComputeOutput = computeOutput
+            Build = build
+            Call = call
+            SubLayers = fun () -> []
+            ComputeMask = Layer.passMask
+            RegularizationLosses = fun _ -> []
+        }
 
 /// <summary>Scales each sample to unit L2 norm over <paramref name="axis"/> (Keras's default <c>[-1]</c>):
 /// <c>x / sqrt(max(sum(x²), 1e-12))</c>, so an all-zero vector stays zero.</summary>
 /// <exception cref="KerasException">When <paramref name="axis"/> is empty; on a call, when an axis is out of bounds.</exception>
 let unitNormalization (axis: int list) (name: string option) : Layer =
     if axis.IsEmpty then
-        Errors.raiseKeras (InvalidArgument("UnitNormalization", "axis", "Expected an int or a non-empty list of ints.", "[]"))
+        Errors.raiseKeras (
+            InvalidArgument("UnitNormalization", "axis", "Expected an int or a non-empty list of ints.", "[]")
+        )
 
     let computeOutput layerName (inputs: TensorSpec list) =
         single layerName "UnitNormalization" inputs
-        |> Result.bind (fun x -> checkAxes layerName "UnitNormalization" false axis x |> Result.map (fun () -> [ CoreLayers.floatSpec x ]))
+        |> Result.bind (fun x ->
+            checkAxes layerName "UnitNormalization" false axis x
+            |> Result.map (fun () -> [ CoreLayers.floatSpec x ]))
 
     let call _ (inputs: torch.Tensor list) =
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
         let dims = axis |> List.map int64 |> Array.ofList
-        let squareSum = x.square().sum (dims, keepdim = true)
-        [ x.mul (squareSum.clamp_min(sc 1e-12).rsqrt ()) ]
+        let squareSum = x.square().sum(dims, keepdim = true)
+        [ x.mul (squareSum.clamp_min(sc 1e-12).rsqrt()) ]
 
     Layer.create
         name
         { Layer.simpleSpec "UnitNormalization" call with
             Config = fun () -> Config.ofList [ "axis", axisConfig axis ]
             ComputeOutput = computeOutput
-            ComputeMask = Layer.passMask }
+            ComputeMask = Layer.passMask
+        }

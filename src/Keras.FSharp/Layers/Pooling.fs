@@ -20,9 +20,11 @@ type PoolingConfig =
     /// Keras's defaults for <paramref name="spatialDims"/> spatial axes: windows of 2, strides equal to the
     /// window, "valid" padding.
     static member Default(spatialDims: int) =
-        { PoolSize = List.replicate spatialDims 2
-          Strides = None
-          Padding = "valid" }
+        {
+            PoolSize = List.replicate spatialDims 2
+            Strides = None
+            Padding = "valid"
+        }
 
     /// <summary>Keras's arguments, with the defaults for those not given; an int list of one element applies to
     /// every spatial axis (Keras's <c>pool_size=3</c>).</summary>
@@ -34,9 +36,11 @@ type PoolingConfig =
 
         let d = PoolingConfig.Default spatialDims
 
-        { PoolSize = poolSize |> Option.map expand |> Option.defaultValue d.PoolSize
-          Strides = strides |> Option.map expand
-          Padding = defaultArg padding d.Padding }
+        {
+            PoolSize = poolSize |> Option.map expand |> Option.defaultValue d.PoolSize
+            Strides = strides |> Option.map expand
+            Padding = defaultArg padding d.Padding
+        }
 
 /// <summary>Configuration of the global pooling layers, with Keras's default in
 /// <see cref="GlobalPoolingConfig.Default"/>.</summary>
@@ -100,12 +104,20 @@ let poolingOutputShape
         let outputs =
             List.map3
                 (fun (d: int option) k s ->
-                    d |> Option.map (fun n -> if same then floorDiv (n - 1) s + 1 else floorDiv (n - k) s + 1))
+                    d
+                    |> Option.map (fun n ->
+                        if same then
+                            floorDiv (n - 1) s + 1
+                        else
+                            floorDiv (n - k) s + 1))
                 spatial
                 poolSize
                 strides
 
-        if not same && outputs |> List.exists (fun d -> d |> Option.exists (fun n -> n <= 0)) then
+        if
+            not same
+            && outputs |> List.exists (fun d -> d |> Option.exists (fun n -> n <= 0))
+        then
             let npPool = "[" + (poolSize |> List.map string |> String.concat " ") + "]"
 
             Error(
@@ -121,15 +133,22 @@ let poolingOutputShape
 
 /// Validated pooling geometry.
 type private Geometry =
-    { Size: int64[]
-      Strides: int64[]
-      Same: bool }
+    {
+        Size: int64[]
+        Strides: int64[]
+        Same: bool
+    }
 
 let private validate (className: string) (spatialDims: int) (config: PoolingConfig) =
     let check argument (values: int list) =
         if values.Length <> spatialDims then
             Errors.raiseKeras (
-                InvalidArgument(className, argument, $"The `{argument}` argument must be a tuple of {spatialDims} integers.", pyTuple values)
+                InvalidArgument(
+                    className,
+                    argument,
+                    $"The `{argument}` argument must be a tuple of {spatialDims} integers.",
+                    pyTuple values
+                )
             )
 
         if values |> List.exists (fun v -> v <= 0) then
@@ -138,11 +157,18 @@ let private validate (className: string) (spatialDims: int) (config: PoolingConf
     check "pool_size" config.PoolSize
     let strides = config.Strides |> Option.defaultValue config.PoolSize
     check "strides" strides
-    let padding = (if isNull config.Padding then "" else config.Padding).ToLowerInvariant()
+
+    let padding =
+        (if isNull config.Padding then "" else config.Padding).ToLowerInvariant()
 
     if padding <> "valid" && padding <> "same" then
         Errors.raiseKeras (
-            InvalidArgument(className, "padding", "Argument `padding` must be either 'valid' or 'same'.", string config.Padding)
+            InvalidArgument(
+                className,
+                "padding",
+                "Argument `padding` must be either 'valid' or 'same'.",
+                string config.Padding
+            )
         )
 
     strides, padding
@@ -186,11 +212,17 @@ let private pool (isMax: bool) (g: Geometry) (input: torch.Tensor) =
             if pads |> Array.forall (fun p -> p = 0L) then
                 rawPool isMax g x
             elif isMax then
-                rawPool true g (torch.nn.functional.pad (x, pads, PaddingModes.Constant, System.Double.NegativeInfinity))
+                rawPool
+                    true
+                    g
+                    (torch.nn.functional.pad (x, pads, PaddingModes.Constant, System.Double.NegativeInfinity))
             else
                 // avg(padded x) / avg(padded ones) = window sum / number of real cells.
                 let sums = rawPool false g (torch.nn.functional.pad (x, pads))
-                let ones = torch.ones (Array.append [| 1L; 1L |] (x.shape |> Array.skip 2), dtype = x.dtype, device = x.device)
+
+                let ones =
+                    torch.ones (Array.append [| 1L; 1L |] (x.shape |> Array.skip 2), dtype = x.dtype, device = x.device)
+
                 let counts = rawPool false g (torch.nn.functional.pad (ones, pads))
                 sums.div counts
 
@@ -200,16 +232,31 @@ let private pooling (className: string) (isMax: bool) (spatialDims: int) (config
     let strides, padding = validate className spatialDims config
 
     let geometry =
-        { Size = config.PoolSize |> List.map int64 |> Array.ofList
-          Strides = strides |> List.map int64 |> Array.ofList
-          Same = (padding = "same") }
+        {
+            Size = config.PoolSize |> List.map int64 |> Array.ofList
+            Strides = strides |> List.map int64 |> Array.ofList
+            Same = (padding = "same")
+        }
 
     let computeOutput layerName (inputs: TensorSpec list) =
         match inputs with
         | [ x ] ->
             poolingOutputShape layerName className config.PoolSize strides padding x.Shape
-            |> Result.map (fun s -> [ { CoreLayers.floatSpec x with Shape = s } ])
-        | many -> Error(InvalidInputs(layerName, className, $"A `{className}` layer takes exactly one input.", $"{many.Length} inputs"))
+            |> Result.map (fun s ->
+                [
+                    { CoreLayers.floatSpec x with
+                        Shape = s
+                    }
+                ])
+        | many ->
+            Error(
+                InvalidInputs(
+                    layerName,
+                    className,
+                    $"A `{className}` layer takes exactly one input.",
+                    $"{many.Length} inputs"
+                )
+            )
 
     Layer.create
         name
@@ -217,24 +264,35 @@ let private pooling (className: string) (isMax: bool) (spatialDims: int) (config
             Config =
                 fun () ->
                     Config.ofList
-                        [ "pool_size", Config.ints config.PoolSize
-                          "padding", Config.value padding
-                          "strides", Config.ints strides
-                          "data_format", Config.value "channels_last" ]
-            InputSpecs = [ { InputSpec.any with NDim = Some(spatialDims + 2) } ]
-            ComputeOutput = computeOutput }
+                        [
+                            "pool_size", Config.ints config.PoolSize
+                            "padding", Config.value padding
+                            "strides", Config.ints strides
+                            "data_format", Config.value "channels_last"
+                        ]
+            InputSpecs =
+                [
+                    { InputSpec.any with
+                        NDim = Some(spatialDims + 2)
+                    }
+                ]
+            ComputeOutput = computeOutput
+        }
 
 /// <summary>Max pooling over windows of the time axis of (batch, steps, features) inputs.</summary>
 /// <exception cref="KerasException">When a pool size or stride is not positive, or the padding is unknown.</exception>
-let maxPooling1D (config: PoolingConfig) (name: string option) : Layer = pooling "MaxPooling1D" true 1 config name
+let maxPooling1D (config: PoolingConfig) (name: string option) : Layer =
+    pooling "MaxPooling1D" true 1 config name
 
 /// <summary>Max pooling over windows of the two spatial axes of (batch, height, width, channels) inputs.</summary>
 /// <exception cref="KerasException">When a pool size or stride is not positive, or the padding is unknown.</exception>
-let maxPooling2D (config: PoolingConfig) (name: string option) : Layer = pooling "MaxPooling2D" true 2 config name
+let maxPooling2D (config: PoolingConfig) (name: string option) : Layer =
+    pooling "MaxPooling2D" true 2 config name
 
 /// <summary>Max pooling over windows of the three spatial axes of (batch, d1, d2, d3, channels) inputs.</summary>
 /// <exception cref="KerasException">When a pool size or stride is not positive, or the padding is unknown.</exception>
-let maxPooling3D (config: PoolingConfig) (name: string option) : Layer = pooling "MaxPooling3D" true 3 config name
+let maxPooling3D (config: PoolingConfig) (name: string option) : Layer =
+    pooling "MaxPooling3D" true 3 config name
 
 /// <summary>Average pooling over windows of the time axis; with "same" padding, each window averages only its
 /// real cells.</summary>
@@ -274,10 +332,17 @@ let private globalPooling
     let axes = [| 1L .. int64 spatialDims |]
 
     let computeOutput _ (inputs: TensorSpec list) =
-        Ok(inputs |> List.map (fun x -> { CoreLayers.floatSpec x with Shape = globalPoolingOutputShape config.KeepDims x.Shape }))
+        Ok(
+            inputs
+            |> List.map (fun x ->
+                { CoreLayers.floatSpec x with
+                    Shape = globalPoolingOutputShape config.KeepDims x.Shape
+                })
+        )
 
     let call ctx (inputs: torch.Tensor list) =
-        inputs |> List.map (fun x -> reduce ctx axes config.KeepDims (CoreLayers.asFloat x))
+        inputs
+        |> List.map (fun x -> reduce ctx axes config.KeepDims (CoreLayers.asFloat x))
 
     Layer.create
         name
@@ -285,10 +350,18 @@ let private globalPooling
             Config =
                 fun () ->
                     Config.ofList
-                        [ "data_format", Config.value "channels_last"
-                          "keepdims", Config.value config.KeepDims ]
-            InputSpecs = [ { InputSpec.any with NDim = Some(spatialDims + 2) } ]
-            ComputeOutput = computeOutput }
+                        [
+                            "data_format", Config.value "channels_last"
+                            "keepdims", Config.value config.KeepDims
+                        ]
+            InputSpecs =
+                [
+                    { InputSpec.any with
+                        NDim = Some(spatialDims + 2)
+                    }
+                ]
+            ComputeOutput = computeOutput
+        }
 
 let private globalMax _ (axes: int64[]) (keepDims: bool) (x: torch.Tensor) = x.amax (axes, keepDims)
 
@@ -300,8 +373,8 @@ let private maskedMean (ctx: CallContext) (axes: int64[]) (keepDims: bool) (x: t
     | None -> x.mean (axes, keepDims)
     | Some mask ->
         let keep = mask.to_type(torch.ScalarType.Bool).unsqueeze 2L
-        let sums = x.masked_fill(keep.logical_not (), 0.0).sum (axes, keepDims)
-        let counts = keep.to_type(x.dtype).sum (axes, keepDims)
+        let sums = x.masked_fill(keep.logical_not (), 0.0).sum(axes, keepDims)
+        let counts = keep.to_type(x.dtype).sum(axes, keepDims)
         sums.div counts
 
 /// <summary>The maximum over the time axis: (batch, steps, features) to (batch, features).</summary>

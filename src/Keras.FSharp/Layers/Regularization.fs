@@ -24,10 +24,18 @@ let private seedConfig (seed: int option) =
 /// Keras's check of a rate or stddev argument: a float in [0, 1].
 let private checkUnit (className: string) (argument: string) (value: float) =
     if System.Double.IsNaN value || value < 0.0 || value > 1.0 then
-        Errors.raiseKeras (InvalidArgument(className, argument, "Expected a float value between 0 and 1.", string value))
+        Errors.raiseKeras (
+            InvalidArgument(className, argument, "Expected a float value between 0 and 1.", string value)
+        )
 
 /// Dropout of whole channels: one keep/drop draw per (sample, channel), broadcast over the spatial axes.
-let private spatialDropout (className: string) (rank: int) (rate: float) (seed: int option) (name: string option) : Layer =
+let private spatialDropout
+    (className: string)
+    (rank: int)
+    (rate: float)
+    (seed: int option)
+    (name: string option)
+    : Layer =
     checkUnit className "rate" rate
     let generator = generatorFor seed
 
@@ -39,9 +47,13 @@ let private spatialDropout (className: string) (rank: int) (rate: float) (seed: 
                 [ torch.zeros_like x ]
             else
                 // Noise shape (batch, 1, ..., 1, channels): every spatial position of a channel shares its draw.
-                let noiseShape = Array.init rank (fun i -> if i = 0 || i = rank - 1 then x.shape[i] else 1L)
-                let keep = torch.rand(noiseShape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
-                [ x.mul(keep).div (sc (1.0 - rate)) ]
+                let noiseShape =
+                    Array.init rank (fun i -> if i = 0 || i = rank - 1 then x.shape[i] else 1L)
+
+                let keep =
+                    torch.rand(noiseShape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
+
+                [ x.mul(keep).div(sc (1.0 - rate)) ]
         else
             [ x ]
 
@@ -51,13 +63,16 @@ let private spatialDropout (className: string) (rank: int) (rate: float) (seed: 
             Config =
                 fun () ->
                     Config.ofList
-                        [ yield "rate", Config.value rate
-                          yield "seed", seedConfig seed
-                          if rank > 3 then
-                              yield "data_format", Config.value "channels_last" ]
+                        [
+                            yield "rate", Config.value rate
+                            yield "seed", seedConfig seed
+                            if rank > 3 then
+                                yield "data_format", Config.value "channels_last"
+                        ]
             InputSpecs = [ { InputSpec.any with NDim = Some rank } ]
             ComputeOutput = fun _ inputs -> Ok(inputs |> List.map CoreLayers.floatSpec)
-            ComputeMask = Layer.passMask }
+            ComputeMask = Layer.passMask
+        }
 
 /// <summary>Dropout of entire 1D feature maps: in training, each (sample, channel) of a
 /// <c>(batch, steps, channels)</c> input is zeroed with probability <paramref name="rate"/> across all steps, and the
@@ -88,7 +103,9 @@ let gaussianNoise (stddev: float) (seed: int option) (name: string option) : Lay
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
 
         if ctx.Training && stddev > 0.0 then
-            [ x.add (torch.randn(x.shape, dtype = x.dtype, generator = generator).mul (sc stddev)) ]
+            [
+                x.add (torch.randn(x.shape, dtype = x.dtype, generator = generator).mul(sc stddev))
+            ]
         else
             [ x ]
 
@@ -97,7 +114,8 @@ let gaussianNoise (stddev: float) (seed: int option) (name: string option) : Lay
         { Layer.simpleSpec "GaussianNoise" call with
             Config = fun () -> Config.ofList [ "stddev", Config.value stddev; "seed", seedConfig seed ]
             ComputeOutput = fun _ inputs -> Ok(inputs |> List.map CoreLayers.floatSpec)
-            ComputeMask = Layer.passMask }
+            ComputeMask = Layer.passMask
+        }
 
 /// <summary>Multiplies by 1-centred Gaussian noise of standard deviation <c>sqrt(rate / (1 - rate))</c> in training
 /// only.</summary>
@@ -111,7 +129,10 @@ let gaussianDropout (rate: float) (seed: int option) (name: string option) : Lay
 
         if ctx.Training && rate > 0.0 then
             let stddev = sqrt (rate / (1.0 - rate))
-            [ x.mul (torch.randn(x.shape, dtype = x.dtype, generator = generator).mul(sc stddev).add (sc 1.0)) ]
+
+            [
+                x.mul (torch.randn(x.shape, dtype = x.dtype, generator = generator).mul(sc stddev).add(sc 1.0))
+            ]
         else
             [ x ]
 
@@ -120,7 +141,8 @@ let gaussianDropout (rate: float) (seed: int option) (name: string option) : Lay
         { Layer.simpleSpec "GaussianDropout" call with
             Config = fun () -> Config.ofList [ "rate", Config.value rate; "seed", seedConfig seed ]
             ComputeOutput = fun _ inputs -> Ok(inputs |> List.map CoreLayers.floatSpec)
-            ComputeMask = Layer.passMask }
+            ComputeMask = Layer.passMask
+        }
 
 /// SELU's alpha and scale, as Keras writes them.
 let private seluAlpha = 1.6732632423543772848170429916717
@@ -139,11 +161,14 @@ let alphaDropout (rate: float) (seed: int option) (name: string option) : Layer 
 
         if ctx.Training && rate > 0.0 then
             let alphaP = -seluAlpha * seluScale
-            let kept = torch.rand(x.shape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
+
+            let kept =
+                torch.rand(x.shape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
+
             let a = ((1.0 - rate) * (1.0 + rate * alphaP * alphaP)) ** -0.5
             let b = -a * alphaP * rate
-            let dropped = x.mul(kept).add (kept.neg().add(sc 1.0).mul (sc alphaP))
-            [ dropped.mul(sc a).add (sc b) ]
+            let dropped = x.mul(kept).add(kept.neg().add(sc 1.0).mul(sc alphaP))
+            [ dropped.mul(sc a).add(sc b) ]
         else
             [ x ]
 
@@ -152,4 +177,5 @@ let alphaDropout (rate: float) (seed: int option) (name: string option) : Layer 
         { Layer.simpleSpec "AlphaDropout" call with
             Config = fun () -> Config.ofList [ "rate", Config.value rate; "seed", seedConfig seed; "noise_shape", null ]
             ComputeOutput = fun _ inputs -> Ok(inputs |> List.map CoreLayers.floatSpec)
-            ComputeMask = Layer.passMask }
+            ComputeMask = Layer.passMask
+        }

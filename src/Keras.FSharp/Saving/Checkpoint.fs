@@ -9,19 +9,34 @@ open System.Text.RegularExpressions
 
 /// Python's <c>str.format</c> for checkpoint file names: <c>{epoch:02d}</c>, <c>{val_loss:.2f}</c>, ...
 module internal CheckpointPath =
-    let private spec = Regex(@"^(?<zero>0)?(?<width>\d+)?(?:\.(?<precision>\d+))?(?<kind>[dfFeE]?)$")
+    let private spec =
+        Regex(@"^(?<zero>0)?(?<width>\d+)?(?:\.(?<precision>\d+))?(?<kind>[dfFeE]?)$")
 
     /// Python's <c>repr</c> of a float: the shortest round-trip text, always with a decimal point or an exponent.
     let private pythonRepr (v: float) =
-        if Double.IsNaN v then "nan"
-        elif Double.IsPositiveInfinity v then "inf"
-        elif Double.IsNegativeInfinity v then "-inf"
+        if Double.IsNaN v then
+            "nan"
+        elif Double.IsPositiveInfinity v then
+            "inf"
+        elif Double.IsNegativeInfinity v then
+            "-inf"
         else
             let text = v.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e")
-            if text.Contains '.' || text.Contains 'e' then text else text + ".0"
+
+            if text.Contains '.' || text.Contains 'e' then
+                text
+            else
+                text + ".0"
 
     let private invalid (filepath: string) (reason: string) : 'T =
-        Errors.raiseKeras (InvalidArgument("ModelCheckpoint", "filepath", $"Failed to format this callback filepath: \"{filepath}\". Reason: {reason}", filepath))
+        Errors.raiseKeras (
+            InvalidArgument(
+                "ModelCheckpoint",
+                "filepath",
+                $"Failed to format this callback filepath: \"{filepath}\". Reason: {reason}",
+                filepath
+            )
+        )
 
     /// Formats one value with a Python format spec (the subset [0][width][.precision][d|f|e]).
     let private formatValue (filepath: string) (name: string) (value: Choice<int, float>) (format: string) =
@@ -31,37 +46,65 @@ module internal CheckpointPath =
             invalid filepath $"the format spec '{format}' of '{name}' is not supported (use e.g. 02d, .2f, .3e)."
 
         let precision =
-            if m.Groups["precision"].Success then Some(int m.Groups["precision"].Value) else None
+            if m.Groups["precision"].Success then
+                Some(int m.Groups["precision"].Value)
+            else
+                None
 
         let body =
             match m.Groups["kind"].Value, value with
             | "", Choice1Of2 i -> string i
             | "", Choice2Of2 f when precision.IsNone -> pythonRepr f
             | "d", Choice1Of2 i -> string i
-            | "d", Choice2Of2 f when f = Math.Floor f && not (Double.IsInfinity f) -> (int64 f).ToString(CultureInfo.InvariantCulture)
+            | "d", Choice2Of2 f when f = Math.Floor f && not (Double.IsInfinity f) ->
+                (int64 f).ToString(CultureInfo.InvariantCulture)
             | "d", Choice2Of2 _ -> invalid filepath $"Unknown format code 'd' for object of type 'float' ('{name}')."
             | "", v ->
-                let f = match v with Choice1Of2 i -> float i | Choice2Of2 f -> f
-                f.ToString("G" + string (max 1 (defaultArg precision 6)), CultureInfo.InvariantCulture).Replace("E", "e")
+                let f =
+                    match v with
+                    | Choice1Of2 i -> float i
+                    | Choice2Of2 f -> f
+
+                f
+                    .ToString("G" + string (max 1 (defaultArg precision 6)), CultureInfo.InvariantCulture)
+                    .Replace("E", "e")
             | ("f" | "F"), v ->
-                let f = match v with Choice1Of2 i -> float i | Choice2Of2 f -> f
-                if Double.IsNaN f then "nan"
-                elif Double.IsInfinity f then (if f > 0.0 then "inf" else "-inf")
-                else f.ToString("F" + string (defaultArg precision 6), CultureInfo.InvariantCulture)
+                let f =
+                    match v with
+                    | Choice1Of2 i -> float i
+                    | Choice2Of2 f -> f
+
+                if Double.IsNaN f then
+                    "nan"
+                elif Double.IsInfinity f then
+                    (if f > 0.0 then "inf" else "-inf")
+                else
+                    f.ToString("F" + string (defaultArg precision 6), CultureInfo.InvariantCulture)
             | kind, v ->
-                let f = match v with Choice1Of2 i -> float i | Choice2Of2 f -> f
+                let f =
+                    match v with
+                    | Choice1Of2 i -> float i
+                    | Choice2Of2 f -> f
+
                 let digits = defaultArg precision 6
                 let mantissa = if digits = 0 then "0" else "0." + String('0', digits)
                 let text = f.ToString(mantissa + "e+00", CultureInfo.InvariantCulture)
                 if kind = "E" then text.ToUpperInvariant() else text
 
-        let width = if m.Groups["width"].Success then int m.Groups["width"].Value else 0
+        let width =
+            if m.Groups["width"].Success then
+                int m.Groups["width"].Value
+            else
+                0
 
-        if body.Length >= width then body
+        if body.Length >= width then
+            body
         elif m.Groups["zero"].Success then
             let negative = body.StartsWith "-"
             let digits = if negative then body.Substring 1 else body
-            (if negative then "-" else "") + digits.PadLeft(width - (if negative then 1 else 0), '0')
+
+            (if negative then "-" else "")
+            + digits.PadLeft(width - (if negative then 1 else 0), '0')
         else
             body.PadLeft width
 
@@ -87,6 +130,7 @@ module internal CheckpointPath =
                     invalid filepath "Single '{' encountered in format string."
 
                 let field = filepath.Substring(i + 1, close - i - 1)
+
                 let name, spec =
                     match field.IndexOf ':' with
                     | -1 -> field, ""
@@ -132,7 +176,9 @@ module internal CheckpointPath =
 /// <param name="mode">Whether smaller (Min) or larger (Max) is better; Auto (default) picks Max for accuracies and AUC.</param>
 /// <exception cref="KerasException">When the path ends in <c>.keras</c>, does not end in <c>.weights.h5</c>, or
 /// <paramref name="saveWeightsOnly"/> is false.</exception>
-type ModelCheckpoint(filepath: string, ?monitor: string, ?verbose: int, ?saveBestOnly: bool, ?saveWeightsOnly: bool, ?mode: MonitorMode) =
+type ModelCheckpoint
+    (filepath: string, ?monitor: string, ?verbose: int, ?saveBestOnly: bool, ?saveWeightsOnly: bool, ?mode: MonitorMode)
+    =
     inherit Callback()
     let monitorName = defaultArg monitor "val_loss"
     let verbose = defaultArg verbose 0
@@ -178,7 +224,8 @@ type ModelCheckpoint(filepath: string, ?monitor: string, ?verbose: int, ?saveBes
 
     /// <summary>The file name for an epoch (0-based, as in the callback hooks) and its logs.</summary>
     /// <exception cref="KerasException">When a placeholder names no log value or has an unsupported format.</exception>
-    member _.FormatPath(epoch: int, logs: IReadOnlyDictionary<string, float>) = CheckpointPath.format filepath epoch logs
+    member _.FormatPath(epoch: int, logs: IReadOnlyDictionary<string, float>) =
+        CheckpointPath.format filepath epoch logs
 
     /// The best monitored value so far (infinite before the first save with <c>saveBestOnly</c>).
     member _.Best = tracker.Best

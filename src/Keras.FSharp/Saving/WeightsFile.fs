@@ -60,7 +60,8 @@ module WeightsFile =
         | subs ->
             match layer.ClassName, subs with
             | ("Functional" | "Sequential"), _ -> [ Container("layers", subs) ]
-            | "Bidirectional", [ forward; backward ] -> [ Attribute("forward_layer", forward); Attribute("backward_layer", backward) ]
+            | "Bidirectional", [ forward; backward ] ->
+                [ Attribute("forward_layer", forward); Attribute("backward_layer", backward) ]
             | "TimeDistributed", [ inner ] -> [ Attribute("layer", inner) ]
             | _, [ cell ] when cell.ClassName.EndsWith "Cell" -> [ Attribute("cell", cell) ]
             | _ -> [ Container("layers", subs) ]
@@ -82,18 +83,22 @@ module WeightsFile =
                 let own = Weights.ofLayer layer |> List.ofArray |> Weights.ordered
 
                 entries.Add
-                    { Path = path
-                      Label = layer.Name
-                      Weights = own |> List.filter (prefixOf >> Option.isNone) }
+                    {
+                        Path = path
+                        Label = layer.Name
+                        Weights = own |> List.filter (prefixOf >> Option.isNone)
+                    }
 
                 own
                 |> List.choose (fun w -> prefixOf w |> Option.map (fun p -> p, w))
                 |> List.groupBy fst
                 |> List.iter (fun (prefix, ws) ->
                     entries.Add
-                        { Path = join path (partPath layer.ClassName prefix)
-                          Label = prefix
-                          Weights = List.map snd ws })
+                        {
+                            Path = join path (partPath layer.ClassName prefix)
+                            Label = prefix
+                            Weights = List.map snd ws
+                        })
 
                 for child in childrenOf layer do
                     match child with
@@ -104,25 +109,34 @@ module WeightsFile =
             let used = Dictionary<string, int>()
 
             let names =
-                [ for layer in layers do
-                      let baseName = Ids.snakeCase layer.ClassName
+                [
+                    for layer in layers do
+                        let baseName = Ids.snakeCase layer.ClassName
 
-                      let name =
-                          match used.TryGetValue baseName with
-                          | true, n ->
-                              used[baseName] <- n + 1
-                              $"{baseName}_{n + 1}"
-                          | _ ->
-                              used[baseName] <- 0
-                              baseName
+                        let name =
+                            match used.TryGetValue baseName with
+                            | true, n ->
+                                used[baseName] <- n + 1
+                                $"{baseName}_{n + 1}"
+                            | _ ->
+                                used[baseName] <- 0
+                                baseName
 
-                      visitLayer (join path name) layer
-                      yield name ]
+                        visitLayer (join path name) layer
+                        yield name
+                ]
 
             containers.Add(path, Set.ofList names)
 
         visited.Add model.AsLayer.Identity.Id |> ignore
-        entries.Add { Path = ""; Label = model.Name; Weights = [] }
+
+        entries.Add
+            {
+                Path = ""
+                Label = model.Name
+                Weights = []
+            }
+
         visitContainer "layers" model.Layers
         List.ofSeq entries, List.ofSeq containers
 
@@ -310,7 +324,12 @@ module WeightsFile =
                  | _ -> widen (dataset.Read<uint64[]>()) int64)
             | cls, size ->
                 Errors.raiseKeras (
-                    InvalidArgument(owner, "weights", $"The dataset '{where}' has a type that cannot be loaded (HDF5 class {cls}, {size} bytes).", where)
+                    InvalidArgument(
+                        owner,
+                        "weights",
+                        $"The dataset '{where}' has a type that cannot be loaded (HDF5 class {cls}, {size} bytes).",
+                        where
+                    )
                 )
 
         scope.MoveToOuter loaded
@@ -318,7 +337,8 @@ module WeightsFile =
     /// Reads every checked (weight, dataset) pair, then copies the values into the weights: nothing changes unless
     /// every value could be read.
     let private assign (pairs: (Weight * string * string * IH5Dataset) list) =
-        let values = pairs |> List.map (fun (w, owner, where, d) -> w, readTensor owner where d)
+        let values =
+            pairs |> List.map (fun (w, owner, where, d) -> w, readTensor owner where d)
 
         use _ = torch.no_grad ()
 
@@ -337,7 +357,11 @@ module WeightsFile =
             load ()
         with
         | :? KerasException -> reraise ()
-        | ex -> fileError model.Name source $"The file could not be read as a Keras weights file: {ex.GetType().Name}: {ex.Message}"
+        | ex ->
+            fileError
+                model.Name
+                source
+                $"The file could not be read as a Keras weights file: {ex.GetType().Name}: {ex.Message}"
 
     let private openHdf5 (model: Model) (path: string) : PureHDF.VOL.Native.NativeFile =
         if not (File.Exists path) then
@@ -365,7 +389,13 @@ module WeightsFile =
     /// Loads Keras 3's layout from an open HDF5 root.
     let private loadKeras3 (model: Model) (source: string) (root: IH5Group) =
         guarded model source (fun () ->
-            if not (root.LinkExists "layers" || root.LinkExists "vars" || root.LinkExists "_layer_checkpoint_dependencies") then
+            if
+                not (
+                    root.LinkExists "layers"
+                    || root.LinkExists "vars"
+                    || root.LinkExists "_layer_checkpoint_dependencies"
+                )
+            then
                 fileError
                     model.Name
                     source
@@ -374,52 +404,57 @@ module WeightsFile =
             let entries, containers = plan model
 
             let pairs =
-                [ for entry in entries do
-                      let stored = storedVars root entry.Path
-                      let datasets = stored |> Option.map datasetsIn |> Option.defaultValue (dict [])
-                      let varsPath = join entry.Path "vars"
+                [
+                    for entry in entries do
+                        let stored = storedVars root entry.Path
+                        let datasets = stored |> Option.map datasetsIn |> Option.defaultValue (dict [])
+                        let varsPath = join entry.Path "vars"
 
-                      if datasets.Count <> entry.Weights.Length then
-                          let missing =
-                              if stored.IsNone then $" The file has no group '{varsPath}'." else ""
+                        if datasets.Count <> entry.Weights.Length then
+                            let missing =
+                                if stored.IsNone then
+                                    $" The file has no group '{varsPath}'."
+                                else
+                                    ""
 
-                          Errors.raiseKeras (
-                              InvalidArgument(
-                                  entry.Label,
-                                  "weights",
-                                  $"Layer '{entry.Label}' expected {entry.Weights.Length} variables, but received {datasets.Count} variables during loading. Expected: {quoted (entry.Weights |> List.map _.Name)} (group '{varsPath}' of '{source}').{missing}",
-                                  $"{datasets.Count} variables"
-                              )
-                          )
+                            Errors.raiseKeras (
+                                InvalidArgument(
+                                    entry.Label,
+                                    "weights",
+                                    $"Layer '{entry.Label}' expected {entry.Weights.Length} variables, but received {datasets.Count} variables during loading. Expected: {quoted (entry.Weights |> List.map _.Name)} (group '{varsPath}' of '{source}').{missing}",
+                                    $"{datasets.Count} variables"
+                                )
+                            )
 
-                      for i, w in List.indexed entry.Weights do
-                          let where = $"{varsPath}/{i}"
+                        for i, w in List.indexed entry.Weights do
+                            let where = $"{varsPath}/{i}"
 
-                          match datasets.TryGetValue(string i) with
-                          | true, d ->
-                              let expected = w.Value.shape
-                              let received = dimsOf d
+                            match datasets.TryGetValue(string i) with
+                            | true, d ->
+                                let expected = w.Value.shape
+                                let received = dimsOf d
 
-                              if expected <> received then
-                                  Errors.raiseKeras (
-                                      InvalidArgument(
-                                          entry.Label,
-                                          w.Name,
-                                          $"The shape of the target variable and the shape of the target value must match: variable.shape={formatShape expected}, value.shape={formatShape received} (dataset '{where}' of '{source}').",
-                                          formatShape received
-                                      )
-                                  )
+                                if expected <> received then
+                                    Errors.raiseKeras (
+                                        InvalidArgument(
+                                            entry.Label,
+                                            w.Name,
+                                            $"The shape of the target variable and the shape of the target value must match: variable.shape={formatShape expected}, value.shape={formatShape received} (dataset '{where}' of '{source}').",
+                                            formatShape received
+                                        )
+                                    )
 
-                              yield w, entry.Label, where, d
-                          | _ ->
-                              Errors.raiseKeras (
-                                  InvalidArgument(
-                                      entry.Label,
-                                      w.Name,
-                                      $"The file has no dataset '{where}' for variable '{w.Name}' of layer '{entry.Label}'; it has {quoted datasets.Keys}.",
-                                      source
-                                  )
-                              ) ]
+                                yield w, entry.Label, where, d
+                            | _ ->
+                                Errors.raiseKeras (
+                                    InvalidArgument(
+                                        entry.Label,
+                                        w.Name,
+                                        $"The file has no dataset '{where}' for variable '{w.Name}' of layer '{entry.Label}'; it has {quoted datasets.Keys}.",
+                                        source
+                                    )
+                                )
+                ]
 
             // Weights for layers the model does not have mean another architecture.
             for path, names in containers do
@@ -477,7 +512,14 @@ module WeightsFile =
                 if entry.Length < (1L <<< 30) then
                     new MemoryStream(int entry.Length)
                 else
-                    new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 <<< 16, FileOptions.DeleteOnClose)
+                    new FileStream(
+                        Path.GetTempFileName(),
+                        FileMode.Create,
+                        FileAccess.ReadWrite,
+                        FileShare.None,
+                        1 <<< 16,
+                        FileOptions.DeleteOnClose
+                    )
 
             try
                 use content = entry.Open()
@@ -515,7 +557,11 @@ module WeightsFile =
         let read (a: IH5Attribute) =
             let count = a.Space.Dimensions |> Array.fold (fun n d -> n * d) 1UL
 
-            if a.Space.Type = H5DataspaceType.Null || count = 0UL || a.Type.Class = H5DataTypeClass.FloatingPoint then
+            if
+                a.Space.Type = H5DataspaceType.Null
+                || count = 0UL
+                || a.Type.Class = H5DataTypeClass.FloatingPoint
+            then
                 []
             elif a.Space.Type = H5DataspaceType.Scalar then
                 [ a.Read<string>() ]
@@ -551,9 +597,18 @@ module WeightsFile =
         | Some group ->
             stringsAttribute group "weight_names"
             |> List.map (fun weightName ->
-                match (try Some(group.Dataset weightName) with _ -> None) with
+                match
+                    (try
+                        Some(group.Dataset weightName)
+                     with _ ->
+                         None)
+                with
                 | Some d -> weightName, d
-                | None -> fileError model.Name source $"The file has no dataset '{name}/{weightName}' listed in the weight_names of layer '{name}'.")
+                | None ->
+                    fileError
+                        model.Name
+                        source
+                        $"The file has no dataset '{name}/{weightName}' listed in the weight_names of layer '{name}'.")
 
     /// Checks one layer's saved weights against the model's layer (Keras's messages) and pairs them.
     let private pairLegacy (index: int) (layer: Layer) (saved: (string * IH5Dataset) list) =
@@ -601,7 +656,8 @@ module WeightsFile =
                     weighted model
                     |> List.mapi (fun i layer ->
                         if not (List.contains layer.Name names) then
-                            let available = names |> List.filter (fun n -> not (legacyLayer model path root n).IsEmpty)
+                            let available =
+                                names |> List.filter (fun n -> not (legacyLayer model path root n).IsEmpty)
 
                             Errors.raiseKeras (
                                 InvalidArgument(
@@ -628,7 +684,9 @@ module WeightsFile =
                             path
                             $"Layer count mismatch when loading weights from file. Model expected {layers.Length} layers, found {saved.Length} saved layers."
 
-                    List.zip layers saved |> List.mapi (fun i (l, s) -> pairLegacy i l s) |> List.concat
+                    List.zip layers saved
+                    |> List.mapi (fun i (l, s) -> pairLegacy i l s)
+                    |> List.concat
 
             assign pairs)
 
@@ -677,9 +735,14 @@ module WeightsFile =
                 use file = openHdf5 model path
 
                 not (file.LinkExists "layers" || file.LinkExists "vars")
-                && (file.LinkExists "model_weights" || file.AttributeExists "layer_names" || file.AttributeExists "layer_names0")
+                && (file.LinkExists "model_weights"
+                    || file.AttributeExists "layer_names"
+                    || file.AttributeExists "layer_names0")
 
-            if legacy then loadLegacyH5WeightsInOrder model path else loadWeights model path
+            if legacy then
+                loadLegacyH5WeightsInOrder model path
+            else
+                loadWeights model path
 
 /// <summary><c>model.SaveWeights(path)</c> and <c>model.LoadWeights(path)</c>, as in Keras.</summary>
 [<AutoOpen>]

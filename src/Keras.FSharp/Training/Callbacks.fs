@@ -56,9 +56,20 @@ type internal Monitor(monitor: string, mode: MonitorMode, minDelta: float) =
         | Min -> false
         | Auto -> monitor.EndsWith "acc" || monitor.EndsWith "accuracy" || monitor.EndsWith "auc"
 
-    let mutable best = if maximize then Double.NegativeInfinity else Double.PositiveInfinity
+    let mutable best =
+        if maximize then
+            Double.NegativeInfinity
+        else
+            Double.PositiveInfinity
+
     member _.Best = best
-    member _.Reset() = best <- (if maximize then Double.NegativeInfinity else Double.PositiveInfinity)
+
+    member _.Reset() =
+        best <-
+            (if maximize then
+                 Double.NegativeInfinity
+             else
+                 Double.PositiveInfinity)
 
     /// The monitored value in the logs, if present.
     member _.Read(logs: IReadOnlyDictionary<string, float>) =
@@ -69,9 +80,14 @@ type internal Monitor(monitor: string, mode: MonitorMode, minDelta: float) =
     /// True (and the best value updated) when the value improves on the best by more than min_delta.
     member _.Improves(value: float) =
         let better =
-            if maximize then value - abs minDelta > best else value + abs minDelta < best
+            if maximize then
+                value - abs minDelta > best
+            else
+                value + abs minDelta < best
 
-        if better then best <- value
+        if better then
+            best <- value
+
         better
 
 /// The callbacks Keras users reach for, with Keras's arguments and defaults.
@@ -79,7 +95,15 @@ type internal Monitor(monitor: string, mode: MonitorMode, minDelta: float) =
 module Callbacks =
     /// <summary>Stops training when <paramref name="monitor"/> has not improved for <paramref name="patience"/> epochs;
     /// with <paramref name="restoreBestWeights"/>, puts back the weights of the best epoch when it stops.</summary>
-    type EarlyStopping(?monitor: string, ?minDelta: float, ?patience: int, ?mode: MonitorMode, ?restoreBestWeights: bool, ?startFromEpoch: int) =
+    type EarlyStopping
+        (
+            ?monitor: string,
+            ?minDelta: float,
+            ?patience: int,
+            ?mode: MonitorMode,
+            ?restoreBestWeights: bool,
+            ?startFromEpoch: int
+        ) =
         inherit Callback()
         let monitorName = defaultArg monitor "val_loss"
         let tracker = Monitor(monitorName, defaultArg mode Auto, defaultArg minDelta 0.0)
@@ -111,7 +135,9 @@ module Callbacks =
                     bestEpoch <- epoch
 
                     if restore then
-                        bestWeights <- Model.weights control.Model |> List.map (fun w -> w.Value.detach().clone().DetachFromDisposeScope())
+                        bestWeights <-
+                            Model.weights control.Model
+                            |> List.map (fun w -> w.Value.detach().clone().DetachFromDisposeScope())
 
                 if wait >= patience && epoch > 0 then
                     stoppedEpoch <- epoch
@@ -136,9 +162,21 @@ module Callbacks =
 
     /// <summary>Multiplies the learning rate by <paramref name="factor"/> when <paramref name="monitor"/> has not improved
     /// for <paramref name="patience"/> epochs, never below <paramref name="minLr"/>.</summary>
-    type ReduceLROnPlateau(?monitor: string, ?factor: float, ?patience: int, ?mode: MonitorMode, ?minDelta: float, ?cooldown: int, ?minLr: float) =
+    type ReduceLROnPlateau
+        (
+            ?monitor: string,
+            ?factor: float,
+            ?patience: int,
+            ?mode: MonitorMode,
+            ?minDelta: float,
+            ?cooldown: int,
+            ?minLr: float
+        ) =
         inherit Callback()
-        let tracker = Monitor(defaultArg monitor "val_loss", defaultArg mode Auto, defaultArg minDelta 1e-4)
+
+        let tracker =
+            Monitor(defaultArg monitor "val_loss", defaultArg mode Auto, defaultArg minDelta 1e-4)
+
         let factor = defaultArg factor 0.1
         let patience = defaultArg patience 10
         let cooldown = defaultArg cooldown 0
@@ -148,12 +186,20 @@ module Callbacks =
 
         do
             if factor >= 1.0 then
-                Errors.raiseKeras (InvalidArgument("ReduceLROnPlateau", "factor", "ReduceLROnPlateau does not support a factor >= 1.0.", string factor))
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        "ReduceLROnPlateau",
+                        "factor",
+                        "ReduceLROnPlateau does not support a factor >= 1.0.",
+                        string factor
+                    )
+                )
 
         override _.OnEpochEnd(control, _, logs) =
             match tracker.Read logs with
             | Some value ->
-                if cooldownLeft > 0 then cooldownLeft <- cooldownLeft - 1
+                if cooldownLeft > 0 then
+                    cooldownLeft <- cooldownLeft - 1
 
                 if tracker.Improves value then
                     wait <- 0
@@ -195,7 +241,11 @@ module Callbacks =
                 File.AppendAllText(filename, String.Join(separator, "epoch" :: names) + "\n")
 
             keys <- names
-            let values = names |> List.map (fun k -> logs[k].ToString("R", Globalization.CultureInfo.InvariantCulture))
+
+            let values =
+                names
+                |> List.map (fun k -> logs[k].ToString("R", Globalization.CultureInfo.InvariantCulture))
+
             File.AppendAllText(filename, String.Join(separator, string epoch :: values) + "\n")
 
     /// <summary>A callback from functions (Keras's LambdaCallback): give only the hooks you need.</summary>
@@ -209,9 +259,21 @@ module Callbacks =
             ?onTrainEnd: IReadOnlyDictionary<string, float> -> unit
         ) =
         inherit Callback()
-        override _.OnEpochBegin(_, epoch) = onEpochBegin |> Option.iter (fun f -> f epoch)
-        override _.OnEpochEnd(_, epoch, logs) = onEpochEnd |> Option.iter (fun f -> f epoch logs)
-        override _.OnBatchBegin(_, batch) = onBatchBegin |> Option.iter (fun f -> f batch)
-        override _.OnBatchEnd(_, batch, logs) = onBatchEnd |> Option.iter (fun f -> f batch logs)
-        override _.OnTrainBegin _ = onTrainBegin |> Option.iter (fun f -> f ())
-        override _.OnTrainEnd(_, logs) = onTrainEnd |> Option.iter (fun f -> f logs)
+
+        override _.OnEpochBegin(_, epoch) =
+            onEpochBegin |> Option.iter (fun f -> f epoch)
+
+        override _.OnEpochEnd(_, epoch, logs) =
+            onEpochEnd |> Option.iter (fun f -> f epoch logs)
+
+        override _.OnBatchBegin(_, batch) =
+            onBatchBegin |> Option.iter (fun f -> f batch)
+
+        override _.OnBatchEnd(_, batch, logs) =
+            onBatchEnd |> Option.iter (fun f -> f batch logs)
+
+        override _.OnTrainBegin _ =
+            onTrainBegin |> Option.iter (fun f -> f ())
+
+        override _.OnTrainEnd(_, logs) =
+            onTrainEnd |> Option.iter (fun f -> f logs)

@@ -3,23 +3,45 @@ namespace Keras
 /// <c>model.Compile(...)</c> with Keras's arguments.
 [<AutoOpen>]
 module CompileExtensions =
-    let private perOutput (model: Model) (what: string) (fallback: 'T option) (byName: (string * 'T) list option) (inOrder: 'T list option) =
+    let private perOutput
+        (model: Model)
+        (what: string)
+        (fallback: 'T option)
+        (byName: (string * 'T) list option)
+        (inOrder: 'T list option)
+        =
         let names = Model.outputNames model
 
         match byName, inOrder, fallback with
         | Some pairs, _, _ ->
             for k, _ in pairs do
-                if not (List.contains k names) then Errors.raiseKeras (UnknownName(model.Name, "output", k, names))
+                if not (List.contains k names) then
+                    Errors.raiseKeras (UnknownName(model.Name, "output", k, names))
 
             names
             |> List.map (fun n ->
                 match pairs |> List.tryFind (fun (k, _) -> k = n), fallback with
                 | Some(_, v), _ -> v
                 | None, Some v -> v
-                | None, None -> Errors.raiseKeras (InvalidArgument(model.Name, what, $"No {what} for output '{n}'.", String.concat ", " (List.map fst pairs))))
+                | None, None ->
+                    Errors.raiseKeras (
+                        InvalidArgument(
+                            model.Name,
+                            what,
+                            $"No {what} for output '{n}'.",
+                            String.concat ", " (List.map fst pairs)
+                        )
+                    ))
         | None, Some values, _ when values.Length = names.Length -> values
         | None, Some values, _ ->
-            Errors.raiseKeras (InvalidArgument(model.Name, what, $"""Expected one {what} per output ({String.concat ", " names}).""", $"{values.Length} values"))
+            Errors.raiseKeras (
+                InvalidArgument(
+                    model.Name,
+                    what,
+                    $"""Expected one {what} per output ({String.concat ", " names}).""",
+                    $"{values.Length} values"
+                )
+            )
         | None, None, Some v -> names |> List.map (fun _ -> v)
         | None, None, None -> Errors.raiseKeras (InvalidArgument(model.Name, what, $"A {what} is required.", "None"))
 
@@ -48,6 +70,11 @@ module CompileExtensions =
             ) : CompiledModel =
             let resolvedLosses = perOutput model "loss" loss losses lossList
             let weights = perOutput model "loss weight" (Some 1.0) lossWeights lossWeightList
-            let everyOutput = (defaultArg metrics [] |> List.map MetricSpec.Named) @ defaultArg metricSpecs []
-            let resolvedMetrics = perOutput model "metrics" (Some everyOutput) outputMetrics None
+
+            let everyOutput =
+                (defaultArg metrics [] |> List.map MetricSpec.Named) @ defaultArg metricSpecs []
+
+            let resolvedMetrics =
+                perOutput model "metrics" (Some everyOutput) outputMetrics None
+
             CompiledModel(model, optimizer, resolvedLosses, weights, resolvedMetrics)

@@ -27,18 +27,22 @@ type Data =
     static member op_Implicit(d: IReadOnlyDictionary<string, torch.Tensor>) = Named d
     /// Tensors keyed by name.
     static member op_Implicit(d: Dictionary<string, torch.Tensor>) = Named d
+
     /// Rows of float features.
     static member op_Implicit(a: float32[,]) =
         Native.NativeLoader.ensureLoaded ()
         Tensor(torch.tensor a)
+
     /// One float per sample.
     static member op_Implicit(a: float32[]) =
         Native.NativeLoader.ensureLoaded ()
         Tensor(torch.tensor a)
+
     /// Integer labels, one per sample.
     static member op_Implicit(a: int64[]) =
         Native.NativeLoader.ensureLoaded ()
         Tensor(torch.tensor a)
+
     /// Integer labels, one per sample.
     static member op_Implicit(a: int[]) =
         Native.NativeLoader.ensureLoaded ()
@@ -47,7 +51,12 @@ type Data =
 /// Matching data to a model's inputs and outputs.
 [<RequireQualifiedAccess>]
 module Data =
-    let private byNames (model: string) (kind: string) (names: string list) (data: IReadOnlyDictionary<string, torch.Tensor>) =
+    let private byNames
+        (model: string)
+        (kind: string)
+        (names: string list)
+        (data: IReadOnlyDictionary<string, torch.Tensor>)
+        =
         for KeyValue(k, _) in data do
             if not (List.contains k names) then
                 Errors.raiseKeras (UnknownName(model, kind, k, names))
@@ -58,31 +67,54 @@ module Data =
             | true, v -> v
             | _ ->
                 Errors.raiseKeras (
-                    DataMismatch(model, $"""No data for {kind} '{n}'. Expected keys: {String.concat ", " names}.""", String.concat ", " data.Keys)
+                    DataMismatch(
+                        model,
+                        $"""No data for {kind} '{n}'. Expected keys: {String.concat ", " names}.""",
+                        String.concat ", " data.Keys
+                    )
                 ))
 
     let private inOrder (model: string) (kind: string) (names: string list) (data: Data) =
         match data with
         | Tensor t when names.Length = 1 -> [ t ]
-        | Tensor _ -> Errors.raiseKeras (DataMismatch(model, $"The model has {names.Length} {kind}s; pass a list or a dictionary keyed by {kind} name.", "one tensor"))
+        | Tensor _ ->
+            Errors.raiseKeras (
+                DataMismatch(
+                    model,
+                    $"The model has {names.Length} {kind}s; pass a list or a dictionary keyed by {kind} name.",
+                    "one tensor"
+                )
+            )
         | Tensors ts when ts.Length = names.Length -> ts
-        | Tensors ts -> Errors.raiseKeras (DataMismatch(model, $"""Expected {names.Length} {kind} arrays ({String.concat ", " names}).""", $"{ts.Length} arrays"))
+        | Tensors ts ->
+            Errors.raiseKeras (
+                DataMismatch(
+                    model,
+                    $"""Expected {names.Length} {kind} arrays ({String.concat ", " names}).""",
+                    $"{ts.Length} arrays"
+                )
+            )
         | Named d -> byNames model kind names d
 
     /// The input tensors in the model's input order.
-    let inputs (model: Model) (x: Data) = inOrder model.Name "input" (Model.inputNames model) x
+    let inputs (model: Model) (x: Data) =
+        inOrder model.Name "input" (Model.inputNames model) x
 
     /// The target tensors in the model's output order.
-    let targets (model: Model) (y: Data) = inOrder model.Name "output" (Model.outputNames model) y
+    let targets (model: Model) (y: Data) =
+        inOrder model.Name "output" (Model.outputNames model) y
 
     /// <summary>The common number of rows, or Keras's "Data cardinality is ambiguous" error.</summary>
     let rows (model: Model) (xs: torch.Tensor list) (ys: torch.Tensor list) =
-        let sizes (ts: torch.Tensor list) = ts |> List.map (fun t -> if t.dim () = 0L then 0L else t.shape[0])
+        let sizes (ts: torch.Tensor list) =
+            ts |> List.map (fun t -> if t.dim () = 0L then 0L else t.shape[0])
 
         match (sizes xs @ sizes ys) |> List.distinct with
         | [ n ] -> n
         | _ ->
-            let show ts = sizes ts |> List.map string |> String.concat ", "
+            let show ts =
+                sizes ts |> List.map string |> String.concat ", "
+
             Errors.raiseKeras (
                 DataMismatch(
                     model.Name,

@@ -95,14 +95,15 @@ module Loss =
         | Huber _ -> "huber"
         | CustomLoss(name, _) -> name
 
-    let private clipProbabilities (p: torch.Tensor) = p.clamp (epsilon.ToScalar(), (1.0 - epsilon).ToScalar())
+    let private clipProbabilities (p: torch.Tensor) =
+        p.clamp (epsilon.ToScalar(), (1.0 - epsilon).ToScalar())
 
     /// Keras rescales probabilities to sum to one over the classes before taking logarithms.
     let private logProbabilities (fromLogits: bool) (yPred: torch.Tensor) =
         if fromLogits then
             torch.nn.functional.log_softmax (yPred, -1L)
         else
-            (yPred / yPred.sum(-1L, true)) |> clipProbabilities |> torch.log
+            (yPred / yPred.sum (-1L, true)) |> clipProbabilities |> torch.log
 
     /// <summary>The loss of each sample: a tensor with the batch axis and every axis of <paramref name="yTrue"/>
     /// but the reduced last one (Keras's per-sample values before reduction).</summary>
@@ -111,37 +112,46 @@ module Loss =
         | SparseCategoricalCrossentropy fromLogits ->
             // Labels may come as (batch,) or (batch, 1), as Keras accepts both.
             let labels =
-                let l = if yTrue.dim () = yPred.dim () then yTrue.squeeze (-1L) else yTrue
-                if l.dtype = torch.ScalarType.Int64 then l else l.to_type torch.ScalarType.Int64
+                let l =
+                    if yTrue.dim () = yPred.dim () then
+                        yTrue.squeeze (-1L)
+                    else
+                        yTrue
+
+                if l.dtype = torch.ScalarType.Int64 then
+                    l
+                else
+                    l.to_type torch.ScalarType.Int64
 
             if fromLogits && yPred.dim () = 2L then
                 // One fused kernel (log-softmax and negative log-likelihood), the same math.
                 torch.nn.functional.cross_entropy (yPred, labels, reduction = torch.nn.Reduction.None)
             else
                 let logp = logProbabilities fromLogits yPred
-                logp.gather(-1L, labels.unsqueeze -1L).squeeze(-1L).neg ()
+                logp.gather(-1L, labels.unsqueeze -1L).squeeze(-1L).neg()
         | CategoricalCrossentropy fromLogits ->
             let logp = logProbabilities fromLogits yPred
-            (yTrue.to_type logp.dtype * logp).sum(-1L).neg ()
+            (yTrue.to_type logp.dtype * logp).sum(-1L).neg()
         | BinaryCrossentropy fromLogits ->
             let y = yTrue.to_type yPred.dtype
 
             let elementwise =
                 if fromLogits then
                     // The stable form of -(y·log σ(x) + (1−y)·log(1−σ(x))).
-                    yPred.clamp_min(0.0.ToScalar()) - yPred * y + torch.log1p (torch.exp (yPred.abs().neg ()))
+                    yPred.clamp_min (0.0.ToScalar()) - yPred * y
+                    + torch.log1p (torch.exp (yPred.abs().neg()))
                 else
                     let p = clipProbabilities yPred
-                    (y * torch.log p + (1.0f - y) * torch.log (1.0f - p)).neg ()
+                    (y * torch.log p + (1.0f - y) * torch.log (1.0f - p)).neg()
 
             elementwise.mean ([| -1L |])
-        | MeanSquaredError -> (yPred - yTrue.to_type yPred.dtype).square().mean ([| -1L |])
-        | MeanAbsoluteError -> (yPred - yTrue.to_type yPred.dtype).abs().mean ([| -1L |])
+        | MeanSquaredError -> (yPred - yTrue.to_type yPred.dtype).square().mean([| -1L |])
+        | MeanAbsoluteError -> (yPred - yTrue.to_type yPred.dtype).abs().mean([| -1L |])
         | Huber delta ->
-            let err = (yPred - yTrue.to_type yPred.dtype).abs ()
+            let err = (yPred - yTrue.to_type yPred.dtype).abs()
             let quadratic = err.clamp_max (delta.ToScalar())
             let linear = err - quadratic
-            (quadratic.square () * 0.5f + linear * delta).mean ([| -1L |])
+            (quadratic.square () * 0.5f + linear * delta).mean([| -1L |])
         | CustomLoss(_, f) -> f yTrue yPred
 
     /// <summary>Keras's "sum_over_batch_size" reduction: per-sample losses times the sample weights (when given),
@@ -152,5 +162,9 @@ module Loss =
         match sampleWeight with
         | None -> values.mean ()
         | Some w ->
-            let w = w.to_type(values.dtype).reshape (Array.append [| values.shape[0] |] (Array.create (values.dim () - 1L |> int) 1L))
-            (values * w).sum () / float32 (values.numel ())
+            let w =
+                w
+                    .to_type(values.dtype)
+                    .reshape(Array.append [| values.shape[0] |] (Array.create (values.dim () - 1L |> int) 1L))
+
+            (values * w).sum() / float32 (values.numel ())

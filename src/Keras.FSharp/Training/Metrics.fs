@@ -50,17 +50,30 @@ type MeanMetric(name: string, perSample: torch.Tensor -> torch.Tensor -> torch.T
         | None ->
             // Sums of a batch are exact in the values' own type (0/1 counts, float32 errors); accumulate in float.
             use s = raw.sum ()
-            total <- total + (if s.dtype = torch.ScalarType.Int64 then float (s.item<int64> ()) else s.ToDouble())
+
+            total <-
+                total
+                + (if s.dtype = torch.ScalarType.Int64 then
+                       float (s.item<int64>())
+                   else
+                       s.ToDouble())
+
             count <- count + float (raw.numel ())
         | Some w ->
             use values = raw.to_type torch.ScalarType.Float64
-            use w = w.to_type(torch.ScalarType.Float64).reshape (Array.append [| values.shape[0] |] (Array.create (values.dim () - 1L |> int) 1L))
+
+            use w =
+                w
+                    .to_type(torch.ScalarType.Float64)
+                    .reshape(Array.append [| values.shape[0] |] (Array.create (values.dim () - 1L |> int) 1L))
+
             use weighted = values * w
-            total <- total + weighted.sum().item<float> ()
-            count <- count + (w.expand_as values).sum().item<float> ()
+            total <- total + weighted.sum().item<float>()
+            count <- count + (w.expand_as values).sum().item<float>()
 
     /// The weighted mean.
-    override _.Result() = if count = 0.0 then 0.0 else total / count
+    override _.Result() =
+        if count = 0.0 then 0.0 else total / count
 
     /// Clears the state.
     override _.Reset() =
@@ -79,23 +92,29 @@ type ConfusionMetric(name: string, thresholds: float[], result: float[] -> float
     override _.Update(yTrue, yPred, sampleWeight) =
         use _ = torch.no_grad ()
         use scope = torch.NewDisposeScope()
-        let p = yPred.to_type(torch.ScalarType.Float64).flatten ()
-        let y = yTrue.to_type(torch.ScalarType.Float64).flatten().gt (0.5.ToScalar())
+        let p = yPred.to_type(torch.ScalarType.Float64).flatten()
+        let y = yTrue.to_type(torch.ScalarType.Float64).flatten().gt(0.5.ToScalar())
 
         let w =
             match sampleWeight with
             | None -> torch.ones_like p
-            | Some w -> w.to_type(torch.ScalarType.Float64).reshape(-1L, 1L).expand(-1L, p.shape[0] / w.shape[0]).flatten ()
+            | Some w ->
+                w.to_type(torch.ScalarType.Float64).reshape(-1L, 1L).expand(-1L, p.shape[0] / w.shape[0]).flatten()
 
         let t = torch.tensor(thresholds).unsqueeze 1L
         let above = p.unsqueeze(0L).gt t
         let pos = y.unsqueeze 0L
-        let sum (mask: torch.Tensor) = (mask.to_type torch.ScalarType.Float64 * w.unsqueeze 0L).sum(1L).data<float>().ToArray()
-        let add (acc: float[]) (v: float[]) = Array.iteri (fun i x -> acc[i] <- acc[i] + x) v
+
+        let sum (mask: torch.Tensor) =
+            (mask.to_type torch.ScalarType.Float64 * w.unsqueeze 0L).sum(1L).data<float>().ToArray()
+
+        let add (acc: float[]) (v: float[]) =
+            Array.iteri (fun i x -> acc[i] <- acc[i] + x) v
+
         add tp (sum (above.logical_and pos))
         add fp (sum (above.logical_and (pos.logical_not ())))
         add fn (sum ((above.logical_not ()).logical_and pos))
-        add tn (sum ((above.logical_not ()).logical_and (pos.logical_not ())))
+        add tn (sum ((above.logical_not ()).logical_and(pos.logical_not ())))
 
     /// The metric from the counts.
     override _.Result() = result tp fp tn fn
@@ -110,32 +129,46 @@ type ConfusionMetric(name: string, thresholds: float[], result: float[] -> float
 module Metrics =
     let private ratio (a: float) (b: float) = if b = 0.0 then 0.0 else a / b
 
-    let private classOf (t: torch.Tensor) = t.argmax(-1L)
+    let private classOf (t: torch.Tensor) = t.argmax (-1L)
 
     /// Keras's sparse categorical accuracy per sample: argmax of the prediction equals the label.
     let sparseCategoricalAccuracy (yTrue: torch.Tensor) (yPred: torch.Tensor) =
-        let labels = if yTrue.dim () = yPred.dim () then yTrue.squeeze (-1L) else yTrue
-        (classOf yPred).eq (if labels.dtype = torch.ScalarType.Int64 then labels else labels.to_type torch.ScalarType.Int64)
+        let labels =
+            if yTrue.dim () = yPred.dim () then
+                yTrue.squeeze (-1L)
+            else
+                yTrue
+
+        (classOf yPred)
+            .eq(
+                if labels.dtype = torch.ScalarType.Int64 then
+                    labels
+                else
+                    labels.to_type torch.ScalarType.Int64
+            )
 
     /// Keras's categorical accuracy per sample: the argmaxes agree.
-    let categoricalAccuracy (yTrue: torch.Tensor) (yPred: torch.Tensor) =
-        (classOf yPred).eq (classOf yTrue)
+    let categoricalAccuracy (yTrue: torch.Tensor) (yPred: torch.Tensor) = (classOf yPred).eq(classOf yTrue)
 
     /// Keras's binary accuracy per sample: the mean over the last axis of (prediction > threshold) = label.
     let binaryAccuracy (threshold: float) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
-        yPred.gt(threshold.ToScalar()).eq(yTrue.gt (0.5.ToScalar())).to_type(torch.ScalarType.Float32).mean ([| -1L |])
+        yPred.gt(threshold.ToScalar()).eq(yTrue.gt (0.5.ToScalar())).to_type(torch.ScalarType.Float32).mean([| -1L |])
 
     /// Keras's thresholds for AUC: 0 - ε, (1..n-2)/(n-1), 1 + ε.
     let aucThresholds (n: int) =
-        [| yield -1e-7
-           for i in 1 .. n - 2 -> float i / float (n - 1)
-           yield 1.0 + 1e-7 |]
+        [|
+            yield -1e-7
+            for i in 1 .. n - 2 -> float i / float (n - 1)
+            yield 1.0 + 1e-7
+        |]
 
     /// Area under the ROC curve by the trapezoidal rule over the thresholds (Keras's "interpolation").
     let private rocAuc (tp: float[]) (fp: float[]) (tn: float[]) (fn: float[]) =
         let tpr = Array.map2 ratio tp (Array.map2 (+) tp fn)
         let fpr = Array.map2 ratio fp (Array.map2 (+) fp tn)
-        Array.init (tpr.Length - 1) (fun i -> (fpr[i] - fpr[i + 1]) * (tpr[i] + tpr[i + 1]) / 2.0) |> Array.sum
+
+        Array.init (tpr.Length - 1) (fun i -> (fpr[i] - fpr[i + 1]) * (tpr[i] + tpr[i + 1]) / 2.0)
+        |> Array.sum
 
     /// <summary>Creates a metric. "accuracy" is resolved as Keras 3 does from the shapes of the first batch:
     /// one output unit → binary, labels of lower rank (or one column) against several units → sparse categorical,
@@ -171,6 +204,8 @@ module Metrics =
         | MetricSpec.SparseCategoricalAccuracy -> mean "sparse_categorical_accuracy" sparseCategoricalAccuracy
         | MetricSpec.CategoricalAccuracy -> mean "categorical_accuracy" categoricalAccuracy
         | MetricSpec.BinaryAccuracy t -> mean "binary_accuracy" (binaryAccuracy t)
-        | MetricSpec.Precision t -> ConfusionMetric("precision", [| t |], fun tp fp _ _ -> ratio tp[0] (tp[0] + fp[0])) :> Metric
-        | MetricSpec.Recall t -> ConfusionMetric("recall", [| t |], fun tp _ _ fn -> ratio tp[0] (tp[0] + fn[0])) :> Metric
+        | MetricSpec.Precision t ->
+            ConfusionMetric("precision", [| t |], fun tp fp _ _ -> ratio tp[0] (tp[0] + fp[0])) :> Metric
+        | MetricSpec.Recall t ->
+            ConfusionMetric("recall", [| t |], fun tp _ _ fn -> ratio tp[0] (tp[0] + fn[0])) :> Metric
         | MetricSpec.AUC n -> ConfusionMetric("auc", aucThresholds n, rocAuc) :> Metric

@@ -67,7 +67,14 @@ type Optimizer =
         match Optimizer.TryParse name with
         | Some o -> o
         | None ->
-            Errors.raiseKeras (InvalidArgument("compile", "optimizer", "Unknown optimizer. Known: sgd, rmsprop, adam, adamw, adagrad.", $"'{name}'"))
+            Errors.raiseKeras (
+                InvalidArgument(
+                    "compile",
+                    "optimizer",
+                    "Unknown optimizer. Known: sgd, rmsprop, adam, adamw, adagrad.",
+                    $"'{name}'"
+                )
+            )
 
 /// Constructors with Keras's names and defaults: <c>Optimizers.RMSprop()</c>, <c>Optimizers.Adam(learningRate = 1e-3)</c>.
 [<AbstractClass; Sealed>]
@@ -82,10 +89,17 @@ type Optimizers =
 
     /// <summary>Adam; Keras's defaults: learning rate 0.001, betas 0.9 and 0.999, epsilon 1e-7.</summary>
     static member Adam(?learningRate: LearningRate, ?beta1: float, ?beta2: float, ?epsilon: float) =
-        Adam(defaultArg learningRate (ConstantRate 0.001), defaultArg beta1 0.9, defaultArg beta2 0.999, defaultArg epsilon 1e-7)
+        Adam(
+            defaultArg learningRate (ConstantRate 0.001),
+            defaultArg beta1 0.9,
+            defaultArg beta2 0.999,
+            defaultArg epsilon 1e-7
+        )
 
     /// <summary>AdamW; Keras's defaults: learning rate 0.001, weight decay 0.004, betas 0.9 and 0.999, epsilon 1e-7.</summary>
-    static member AdamW(?learningRate: LearningRate, ?weightDecay: float, ?beta1: float, ?beta2: float, ?epsilon: float) =
+    static member AdamW
+        (?learningRate: LearningRate, ?weightDecay: float, ?beta1: float, ?beta2: float, ?epsilon: float)
+        =
         AdamW(
             defaultArg learningRate (ConstantRate 0.001),
             defaultArg weightDecay 0.004,
@@ -96,11 +110,17 @@ type Optimizers =
 
     /// <summary>Adagrad; Keras's defaults: learning rate 0.001, initial accumulator 0.1, epsilon 1e-7.</summary>
     static member Adagrad(?learningRate: LearningRate, ?initialAccumulatorValue: float, ?epsilon: float) =
-        Adagrad(defaultArg learningRate (ConstantRate 0.001), defaultArg initialAccumulatorValue 0.1, defaultArg epsilon 1e-7)
+        Adagrad(
+            defaultArg learningRate (ConstantRate 0.001),
+            defaultArg initialAccumulatorValue 0.1,
+            defaultArg epsilon 1e-7
+        )
 
 /// An optimizer's running state: step count, per-weight slots and the learning rate (which callbacks may change).
 type OptimizerState(optimizer: Optimizer) =
-    let slots = Dictionary<TorchSharp.Modules.Parameter, torch.Tensor[]>(HashIdentity.Reference)
+    let slots =
+        Dictionary<TorchSharp.Modules.Parameter, torch.Tensor[]>(HashIdentity.Reference)
+
     let mutable iterations = 0L
 
     let baseRate =
@@ -137,7 +157,9 @@ type OptimizerState(optimizer: Optimizer) =
         | true, s -> s
         | _ ->
             // Slots live as long as the optimizer: keep them out of the training step's dispose scope.
-            let s = Array.init count (fun _ -> torch.full_like(p, init).detach().DetachFromDisposeScope())
+            let s =
+                Array.init count (fun _ -> torch.full_like(p, init).detach().DetachFromDisposeScope())
+
             slots[p] <- s
             s
 
@@ -156,29 +178,37 @@ type OptimizerState(optimizer: Optimizer) =
                         p.sub_ (g * lr) |> ignore
                     else
                         let v = this.SlotsFor(p, 1, 0.0)[0]
-                        v.mul_(momentum.ToScalar()).sub_ (g * lr) |> ignore
-                        if nesterov then p.add_(v * momentum).sub_ (g * lr) |> ignore else p.add_ v |> ignore
+                        v.mul_(momentum.ToScalar()).sub_(g * lr) |> ignore
+
+                        if nesterov then
+                            p.add_(v * momentum).sub_(g * lr) |> ignore
+                        else
+                            p.add_ v |> ignore
                 | RMSprop(_, rho, eps) ->
                     let a = this.SlotsFor(p, 1, 0.0)[0]
-                    a.mul_(rho.ToScalar()).addcmul_ (g, g, value = (1.0 - rho).ToScalar()) |> ignore
+                    a.mul_(rho.ToScalar()).addcmul_(g, g, value = (1.0 - rho).ToScalar()) |> ignore
                     // addcdiv_ fuses the division into the update, as a hand-written TorchSharp step would.
-                    p.addcdiv_ (g, a.sqrt().add_ (eps.ToScalar()), (-lr).ToScalar()) |> ignore
+                    p.addcdiv_ (g, a.sqrt().add_(eps.ToScalar()), (-lr).ToScalar()) |> ignore
                 | Adam(_, b1, b2, eps) ->
                     let s = this.SlotsFor(p, 2, 0.0)
                     let alpha = lr * sqrt (1.0 - b2 ** t) / (1.0 - b1 ** t)
-                    s[0].mul_(b1.ToScalar()).add_ (g * (1.0 - b1)) |> ignore
-                    s[1].mul_(b2.ToScalar()).addcmul_ (g, g, value = (1.0 - b2).ToScalar()) |> ignore
-                    p.addcdiv_ (s[0], s[1].sqrt().add_ (eps.ToScalar()), (-alpha).ToScalar()) |> ignore
+                    s[0].mul_(b1.ToScalar()).add_(g * (1.0 - b1)) |> ignore
+                    s[1].mul_(b2.ToScalar()).addcmul_(g, g, value = (1.0 - b2).ToScalar()) |> ignore
+
+                    p.addcdiv_ (s[0], s[1].sqrt().add_(eps.ToScalar()), (-alpha).ToScalar())
+                    |> ignore
                 | AdamW(_, decay, b1, b2, eps) ->
                     let s = this.SlotsFor(p, 2, 0.0)
                     p.sub_ (p * (lr * decay)) |> ignore
                     let alpha = lr * sqrt (1.0 - b2 ** t) / (1.0 - b1 ** t)
-                    s[0].mul_(b1.ToScalar()).add_ (g * (1.0 - b1)) |> ignore
-                    s[1].mul_(b2.ToScalar()).addcmul_ (g, g, value = (1.0 - b2).ToScalar()) |> ignore
-                    p.addcdiv_ (s[0], s[1].sqrt().add_ (eps.ToScalar()), (-alpha).ToScalar()) |> ignore
+                    s[0].mul_(b1.ToScalar()).add_(g * (1.0 - b1)) |> ignore
+                    s[1].mul_(b2.ToScalar()).addcmul_(g, g, value = (1.0 - b2).ToScalar()) |> ignore
+
+                    p.addcdiv_ (s[0], s[1].sqrt().add_(eps.ToScalar()), (-alpha).ToScalar())
+                    |> ignore
                 | Adagrad(_, initial, eps) ->
                     let a = this.SlotsFor(p, 1, initial)[0]
                     a.addcmul_ (g, g, value = 1.0.ToScalar()) |> ignore
-                    p.addcdiv_ (g, (a + eps).sqrt_ (), (-lr).ToScalar()) |> ignore
+                    p.addcdiv_ (g, (a + eps).sqrt_(), (-lr).ToScalar()) |> ignore
 
         iterations <- iterations + 1L

@@ -9,12 +9,16 @@ open Spectre.Console
 
 /// Keras's value format: four decimals, or scientific notation for small magnitudes.
 let formatValue (v: float) =
-    if abs v > 1e-3 || v = 0.0 then v.ToString("F4", Globalization.CultureInfo.InvariantCulture)
-    else v.ToString("0.0000e+00", Globalization.CultureInfo.InvariantCulture)
+    if abs v > 1e-3 || v = 0.0 then
+        v.ToString("F4", Globalization.CultureInfo.InvariantCulture)
+    else
+        v.ToString("0.0000e+00", Globalization.CultureInfo.InvariantCulture)
 
 /// Keras's per-step time: "2s/step", "15ms/step" or "863us/step".
 let formatStepTime (seconds: float) =
-    let r (x: float) = Math.Round(x, MidpointRounding.ToEven).ToString("F0", Globalization.CultureInfo.InvariantCulture)
+    let r (x: float) =
+        Math.Round(x, MidpointRounding.ToEven).ToString("F0", Globalization.CultureInfo.InvariantCulture)
+
     if seconds >= 1.0 || seconds = 0.0 then $"{r seconds}s/step"
     elif seconds >= 1e-3 then $"{r (seconds * 1e3)}ms/step"
     else $"{r (seconds * 1e6)}us/step"
@@ -22,42 +26,60 @@ let formatStepTime (seconds: float) =
 /// Keras's ETA: "5s", "1:05" or "1:01:05".
 let formatEta (seconds: float) =
     let s = int seconds
-    if seconds > 3600.0 then sprintf "%d:%02d:%02d" (s / 3600) ((s % 3600) / 60) (s % 60)
-    elif seconds > 60.0 then sprintf "%d:%02d" (s / 60) (s % 60)
-    else $"{s}s"
+
+    if seconds > 3600.0 then
+        sprintf "%d:%02d:%02d" (s / 3600) ((s % 3600) / 60) (s % 60)
+    elif seconds > 60.0 then
+        sprintf "%d:%02d" (s / 60) (s % 60)
+    else
+        $"{s}s"
 
 /// The values part of a line: " - name: value" in name order, as Keras's logs come out sorted.
 let formatLogs (logs: IReadOnlyDictionary<string, float>) =
-    logs |> Seq.sortBy _.Key |> Seq.map (fun kv -> $" - {kv.Key}: {formatValue kv.Value}") |> String.concat ""
+    logs
+    |> Seq.sortBy _.Key
+    |> Seq.map (fun kv -> $" - {kv.Key}: {formatValue kv.Value}")
+    |> String.concat ""
 
 /// A progress line's pieces, so the terminal can colour the bar and plain output can print it as text.
 type Line =
-    { Count: string
-      Done: int
-      Remaining: int
-      Info: string }
+    {
+        Count: string
+        Done: int
+        Remaining: int
+        Info: string
+    }
 
     /// The line as plain text.
-    member this.Text = $"""{this.Count} {String.replicate this.Done "━"}{String.replicate this.Remaining "━"}{this.Info}"""
+    member this.Text =
+        $"""{this.Count} {String.replicate this.Done "━"}{String.replicate this.Remaining "━"}{this.Info}"""
 
 /// <summary>The verbose=1 line after <paramref name="current"/> of <paramref name="target"/> steps.</summary>
 let line (current: int) (target: int) (elapsed: float) (stepTime: float) (logs: IReadOnlyDictionary<string, float>) =
     let digits = int (floor (log10 (float (max target 1)))) + 1
     let count = (string current).PadLeft(digits) + "/" + string target
     let doneWidth = int (20.0 * float current / float (max target 1))
-    let time = if current >= target then $"{Math.Round(elapsed, MidpointRounding.ToEven):F0}s" else formatEta (stepTime * float (target - current))
 
-    { Count = count
-      Done = doneWidth
-      Remaining = 20 - doneWidth
-      Info = $" {time} {formatStepTime stepTime}{formatLogs logs}" }
+    let time =
+        if current >= target then
+            $"{Math.Round(elapsed, MidpointRounding.ToEven):F0}s"
+        else
+            formatEta (stepTime * float (target - current))
+
+    {
+        Count = count
+        Done = doneWidth
+        Remaining = 20 - doneWidth
+        Info = $" {time} {formatStepTime stepTime}{formatLogs logs}"
+    }
 
 /// <summary>The verbose=2 line: "313/313 - 0s - 341us/step - accuracy: 0.9613 - loss: 0.1288".</summary>
 let summaryLine (target: int) (elapsed: float) (stepTime: float) (logs: IReadOnlyDictionary<string, float>) =
     $"{target}/{target} - {Math.Round(elapsed, MidpointRounding.ToEven):F0}s - {formatStepTime stepTime}{formatLogs logs}"
 
 /// Whether standard output is an interactive terminal (then lines update in place).
-let isTerminal () = not Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi
+let isTerminal () =
+    not Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi
 
 /// Tracks one epoch's (or evaluation's) steps and prints as Keras's progress bar does for a verbosity.
 /// On a terminal the running line is a Spectre.Console live display; the finished line is printed after it.
@@ -70,9 +92,13 @@ type Bar(target: int, verbose: int) =
 
     let stepTime (current: int) =
         let now = clock.Elapsed.TotalSeconds
-        if current > 1 && afterFirst > 0.0 then (now - afterFirst) / float (current - 1)
-        elif current > 0 then now / float current
-        else 0.0
+
+        if current > 1 && afterFirst > 0.0 then
+            (now - afterFirst) / float (current - 1)
+        elif current > 0 then
+            now / float current
+        else
+            0.0
 
     let markup (l: Line) =
         $"""[bold]{Markup.Escape l.Count}[/] [green]{String.replicate l.Done "━"}[/][grey]{String.replicate l.Remaining "━"}[/]{Markup.Escape l.Info}"""
@@ -93,7 +119,9 @@ type Bar(target: int, verbose: int) =
 
     /// Records that <paramref name="current"/> steps are done, redrawing at most every 50 ms on a terminal.
     member _.Update(current: int, logs: IReadOnlyDictionary<string, float>) =
-        if current = 1 then afterFirst <- clock.Elapsed.TotalSeconds
+        if current = 1 then
+            afterFirst <- clock.Elapsed.TotalSeconds
+
         let now = clock.Elapsed.TotalSeconds
 
         match live with

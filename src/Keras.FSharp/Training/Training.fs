@@ -16,13 +16,19 @@ type History(epochs: int list, values: IReadOnlyDictionary<string, float list>) 
 
 /// The result of <c>compile</c>: a model with its loss, metrics and optimizer state, ready to train.
 [<AllowNullLiteral>]
-type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, lossWeights: float list, metrics: MetricSpec list list) =
+type CompiledModel
+    (model: Model, optimizer: Optimizer, losses: Keras.Loss list, lossWeights: float list, metrics: MetricSpec list list)
+    =
     let optimizerState = OptimizerState(optimizer)
     let outputNames = Model.outputNames model
     let multi = outputNames.Length > 1
     let parameters = lazy (Model.trainableWeights model |> List.map _.Value)
-    let constrained = lazy (Model.trainableWeights model |> List.filter _.Constraint.IsSome)
-    let parameterTensors = lazy (parameters.Value |> List.map (fun p -> p :> torch.Tensor) |> Array.ofList)
+
+    let constrained =
+        lazy (Model.trainableWeights model |> List.filter _.Constraint.IsSome)
+
+    let parameterTensors =
+        lazy (parameters.Value |> List.map (fun p -> p :> torch.Tensor) |> Array.ofList)
 
     // Metric objects need the first batch's shapes ("accuracy" is resolved from them); created on first use.
     let mutable metricObjects: (int * Metric) list option = None
@@ -39,30 +45,56 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
             metricObjects <- Some created
             created
 
-    let metricName (i: int) (metric: Metric) = if multi then $"{outputNames[i]}_{metric.Name}" else metric.Name
+    let metricName (i: int) (metric: Metric) =
+        if multi then
+            $"{outputNames[i]}_{metric.Name}"
+        else
+            metric.Name
 
     let allLayers = lazy (Weights.allLayers model.Layers)
 
     let regularization () =
-        [ for layer in allLayers.Value do
-              let weights = Weights.ofLayer layer
-              if weights.Length > 0 then yield! layer.Spec.RegularizationLosses weights ]
+        [
+            for layer in allLayers.Value do
+                let weights = Weights.ofLayer layer
+
+                if weights.Length > 0 then
+                    yield! layer.Spec.RegularizationLosses weights
+        ]
 
     /// Per-output losses and their weighted sum (with activity and weight regularization).
-    let computeLoss (outs: torch.Tensor list) (ys: torch.Tensor list) (sampleWeight: torch.Tensor option) (extra: torch.Tensor list) =
-        let perOutput = List.map3 (fun loss (y: torch.Tensor) out -> Keras.Loss.compute loss y out sampleWeight) losses ys outs
-        let weighted = List.map2 (fun (l: torch.Tensor) w -> if w = 1.0 then l else l * w) perOutput lossWeights
+    let computeLoss
+        (outs: torch.Tensor list)
+        (ys: torch.Tensor list)
+        (sampleWeight: torch.Tensor option)
+        (extra: torch.Tensor list)
+        =
+        let perOutput =
+            List.map3 (fun loss (y: torch.Tensor) out -> Keras.Loss.compute loss y out sampleWeight) losses ys outs
+
+        let weighted =
+            List.map2 (fun (l: torch.Tensor) w -> if w = 1.0 then l else l * w) perOutput lossWeights
+
         let total = (weighted @ extra @ regularization ()) |> List.reduce (fun a b -> a + b)
         total, perOutput
 
     do
-        if losses.Length <> outputNames.Length || lossWeights.Length <> outputNames.Length || metrics.Length <> outputNames.Length then
+        if
+            losses.Length <> outputNames.Length
+            || lossWeights.Length <> outputNames.Length
+            || metrics.Length <> outputNames.Length
+        then
             Errors.raiseKeras (
-                InvalidArgument(model.Name, "loss", $"""Expected one loss, loss weight and metric list per output ({String.concat ", " outputNames}).""", string losses.Length)
+                InvalidArgument(
+                    model.Name,
+                    "loss",
+                    $"""Expected one loss, loss weight and metric list per output ({String.concat ", " outputNames}).""",
+                    string losses.Length
+                )
             )
 
     /// Running means of the losses, weighted by batch size as Keras's loss trackers are.
-    let lossTotals = Array.zeroCreate<float> (outputNames.Length + 1)
+    let lossTotals = Array.zeroCreate<float>(outputNames.Length + 1)
     let mutable lossCount = 0.0
 
     let resetState () =
@@ -73,43 +105,57 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
     let track (batch: int64) (total: float) (perOutput: torch.Tensor list) =
         let n = float batch
         lossTotals[0] <- lossTotals[0] + n * total
-        if multi then perOutput |> List.iteri (fun i l -> lossTotals[i + 1] <- lossTotals[i + 1] + n * float (l.item<float32> ()))
+
+        if multi then
+            perOutput
+            |> List.iteri (fun i l -> lossTotals[i + 1] <- lossTotals[i + 1] + n * float (l.item<float32>()))
+
         lossCount <- lossCount + n
 
     let updateMetrics (ys: torch.Tensor list) (outs: torch.Tensor list) (sampleWeight: torch.Tensor option) =
         use _ = torch.no_grad ()
 
         for i, metric in metricsFor ys outs do
-            metric.Update(ys[i], outs[i].detach (), sampleWeight)
+            metric.Update(ys[i], outs[i].detach(), sampleWeight)
 
     let currentLogs () =
         let logs = Dictionary<string, float>()
         logs["loss"] <- (if lossCount = 0.0 then 0.0 else lossTotals[0] / lossCount)
 
         if multi then
-            outputNames |> List.iteri (fun i n -> logs[$"{n}_loss"] <- (if lossCount = 0.0 then 0.0 else lossTotals[i + 1] / lossCount))
+            outputNames
+            |> List.iteri (fun i n ->
+                logs[$"{n}_loss"] <-
+                    (if lossCount = 0.0 then
+                         0.0
+                     else
+                         lossTotals[i + 1] / lossCount))
 
         for i, metric in defaultArg metricObjects [] do
             logs[metricName i metric] <- metric.Result()
 
         logs
 
-    let prepareX (x: Data) = Model.prepare model (Data.inputs model x)
+    let prepareX (x: Data) =
+        Model.prepare model (Data.inputs model x)
 
     let targetsOf (y: Data) = Data.targets model y
 
-    let slice (ts: torch.Tensor list) (start: int64) (len: int64) = ts |> List.map (fun t -> t.narrow (0L, start, len))
+    let slice (ts: torch.Tensor list) (start: int64) (len: int64) =
+        ts |> List.map (fun t -> t.narrow (0L, start, len))
 
     /// One optimization step on a batch; returns nothing, updates trackers. Skips the update on a non-finite loss.
     let trainStep (xb: torch.Tensor list) (yb: torch.Tensor list) (sw: torch.Tensor option) =
         use scope = torch.NewDisposeScope()
         let outs, activity = Model.forwardWithLosses model true xb
         let total, perOutput = computeLoss outs yb sw activity
-        let value = total.item<float32> ()
+        let value = total.item<float32>()
 
         // A NaN loss must not corrupt the weights: the step is not applied (TerminateOnNaN then stops).
         if Single.IsFinite value then
-            let grads = torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
+            let grads =
+                torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
+
             optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
             // Keras applies each weight's constraint right after the update.
             Weights.applyConstraints constrained.Value
@@ -122,13 +168,21 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
         use _ = torch.no_grad ()
         let outs, activity = Model.forwardWithLosses model false xb
         let total, perOutput = computeLoss outs yb sw activity
-        track xb.Head.shape[0] (float (total.item<float32> ())) perOutput
+        track xb.Head.shape[0] (float (total.item<float32>())) perOutput
         updateMetrics yb outs sw
 
     let batches (n: int64) (batchSize: int) =
-        [ for start in 0L .. int64 batchSize .. n - 1L -> start, min (int64 batchSize) (n - start) ]
+        [
+            for start in 0L .. int64 batchSize .. n - 1L -> start, min (int64 batchSize) (n - start)
+        ]
 
-    let runEvaluation (xs: torch.Tensor list) (ys: torch.Tensor list) (sw: torch.Tensor option) (batchSize: int) (verbose: int) =
+    let runEvaluation
+        (xs: torch.Tensor list)
+        (ys: torch.Tensor list)
+        (sw: torch.Tensor option)
+        (batchSize: int)
+        (verbose: int)
+        =
         resetState ()
         let n = Data.rows model xs ys
         let steps = batches n batchSize
@@ -137,22 +191,41 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
         bar.Run(fun () ->
             steps
             |> List.iteri (fun i (start, len) ->
-                testStep (slice xs start len) (slice ys start len) (sw |> Option.map (fun w -> w.narrow (0L, start, len)))
+                testStep
+                    (slice xs start len)
+                    (slice ys start len)
+                    (sw |> Option.map (fun w -> w.narrow (0L, start, len)))
+
                 bar.Update(i + 1, currentLogs ())))
 
         let logs = currentLogs ()
         bar.Finish logs
         logs
 
-    let sampleWeights (ys: torch.Tensor list) (sampleWeight: torch.Tensor option) (classWeight: IReadOnlyDictionary<int, float> option) =
+    let sampleWeights
+        (ys: torch.Tensor list)
+        (sampleWeight: torch.Tensor option)
+        (classWeight: IReadOnlyDictionary<int, float> option)
+        =
         match sampleWeight, classWeight with
         | Some w, _ -> Some(w.to_type torch.ScalarType.Float32)
         | None, Some cw ->
             // Keras maps each sample's class (the label, or the argmax of a one-hot target) to its weight.
             let y = ys.Head
-            let classes = if y.dim () > 1L && y.shape[y.shape.Length - 1] > 1L then y.argmax (-1L) else y.reshape(-1L)
-            let table = Array.init (cw.Keys |> Seq.max |> (+) 1) (fun c -> match cw.TryGetValue c with | true, w -> float32 w | _ -> 1.0f)
-            Some(torch.tensor(table).index_select (0L, classes.to_type torch.ScalarType.Int64))
+
+            let classes =
+                if y.dim () > 1L && y.shape[y.shape.Length - 1] > 1L then
+                    y.argmax (-1L)
+                else
+                    y.reshape (-1L)
+
+            let table =
+                Array.init (cw.Keys |> Seq.max |> (+) 1) (fun c ->
+                    match cw.TryGetValue c with
+                    | true, w -> float32 w
+                    | _ -> 1.0f)
+
+            Some(torch.tensor(table).index_select(0L, classes.to_type torch.ScalarType.Int64))
         | None, None -> None
 
     /// The model being trained.
@@ -199,10 +272,14 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
         let split = defaultArg validationSplit 0.0
 
         if batchSize <= 0 then
-            Errors.raiseKeras (InvalidArgument(model.Name, "batch_size", "Expected a positive integer.", string batchSize))
+            Errors.raiseKeras (
+                InvalidArgument(model.Name, "batch_size", "Expected a positive integer.", string batchSize)
+            )
 
         if split < 0.0 || split >= 1.0 then
-            Errors.raiseKeras (InvalidArgument(model.Name, "validation_split", "Expected a number in [0, 1).", string split))
+            Errors.raiseKeras (
+                InvalidArgument(model.Name, "validation_split", "Expected a number in [0, 1).", string split)
+            )
 
         let xs = prepareX x
         let ys = targetsOf y
@@ -210,14 +287,24 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
         let sw = sampleWeights ys sampleWeight classWeight
 
         // Keras holds out the last samples, before any shuffling.
-        let trainRows = if split > 0.0 then int64 (floor (float n * (1.0 - split))) else n
-        let train ts = ts |> List.map (fun (t: torch.Tensor) -> t.narrow (0L, 0L, trainRows))
-        let held ts = ts |> List.map (fun (t: torch.Tensor) -> t.narrow (0L, trainRows, n - trainRows))
+        let trainRows =
+            if split > 0.0 then
+                int64 (floor (float n * (1.0 - split)))
+            else
+                n
+
+        let train ts =
+            ts |> List.map (fun (t: torch.Tensor) -> t.narrow (0L, 0L, trainRows))
+
+        let held ts =
+            ts
+            |> List.map (fun (t: torch.Tensor) -> t.narrow (0L, trainRows, n - trainRows))
 
         let validation =
             match validationData with
             | Some(vx, vy) -> Some(prepareX vx, targetsOf vy, None)
-            | None when split > 0.0 -> Some(held xs, held ys, sw |> Option.map (fun w -> w.narrow (0L, trainRows, n - trainRows)))
+            | None when split > 0.0 ->
+                Some(held xs, held ys, sw |> Option.map (fun w -> w.narrow (0L, trainRows, n - trainRows)))
             | None -> None
 
         let xTrain, yTrain = train xs, train ys
@@ -225,11 +312,13 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
         let steps = batches trainRows batchSize
 
         let control =
-            { Model = model
-              Optimizer = optimizerState
-              StopTraining = false
-              Epochs = epochs
-              Steps = steps.Length }
+            {
+                Model = model
+                Optimizer = optimizerState
+                StopTraining = false
+                Epochs = epochs
+                Steps = steps.Length
+            }
 
         let history = Dictionary<string, ResizeArray<float>>()
         let ran = ResizeArray<int>()
@@ -239,13 +328,27 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
 
         while epoch < epochs && not control.StopTraining do
             callbacks |> List.iter (fun c -> c.OnEpochBegin(control, epoch))
-            if verbose > 0 then Console.WriteLine $"Epoch {epoch + 1}/{epochs}"
+
+            if verbose > 0 then
+                Console.WriteLine $"Epoch {epoch + 1}/{epochs}"
+
             resetState ()
 
             // Shuffling once per epoch and slicing views keeps every batch contiguous.
-            let order = if defaultArg shuffle true then Some(torch.randperm trainRows) else None
-            let pick (ts: torch.Tensor list) = match order with Some o -> ts |> List.map (fun t -> t.index_select (0L, o)) | None -> ts
-            let xE, yE, swE = pick xTrain, pick yTrain, swTrain |> Option.map (fun w -> (pick [ w ]).Head)
+            let order =
+                if defaultArg shuffle true then
+                    Some(torch.randperm trainRows)
+                else
+                    None
+
+            let pick (ts: torch.Tensor list) =
+                match order with
+                | Some o -> ts |> List.map (fun t -> t.index_select (0L, o))
+                | None -> ts
+
+            let xE, yE, swE =
+                pick xTrain, pick yTrain, swTrain |> Option.map (fun w -> (pick [ w ]).Head)
+
             let bar = Progress.Bar(steps.Length, verbose)
 
             bar.Run(fun () ->
@@ -254,7 +357,12 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
                 while i < steps.Length && not control.StopTraining do
                     let start, len = steps[i]
                     callbacks |> List.iter (fun c -> c.OnBatchBegin(control, i))
-                    trainStep (slice xE start len) (slice yE start len) (swE |> Option.map (fun w -> w.narrow (0L, start, len)))
+
+                    trainStep
+                        (slice xE start len)
+                        (slice yE start len)
+                        (swE |> Option.map (fun w -> w.narrow (0L, start, len)))
+
                     let logs = currentLogs ()
                     bar.Update(i + 1, logs)
                     callbacks |> List.iter (fun c -> c.OnBatchEnd(control, i, logs))
@@ -273,7 +381,9 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
             bar.Finish logs
 
             for KeyValue(k, v) in logs do
-                if not (history.ContainsKey k) then history[k] <- ResizeArray()
+                if not (history.ContainsKey k) then
+                    history[k] <- ResizeArray()
+
                 history[k].Add v
 
             ran.Add epoch
@@ -291,12 +401,19 @@ type CompiledModel(model: Model, optimizer: Optimizer, losses: Keras.Loss list, 
 
     /// <summary>Loss and metrics on data, in inference mode (Keras's <c>evaluate</c>); printed like
     /// "313/313 - 0s - 341us/step - accuracy: 0.9613 - loss: 0.1288" when <paramref name="verbose"/> is not 0.</summary>
-    member _.Evaluate(x: Data, y: Data, ?batchSize: int, ?verbose: int, ?sampleWeight: torch.Tensor) : IReadOnlyDictionary<string, float> =
-        let verbose = match defaultArg verbose 1 with 1 -> 2 | v -> v
+    member _.Evaluate
+        (x: Data, y: Data, ?batchSize: int, ?verbose: int, ?sampleWeight: torch.Tensor)
+        : IReadOnlyDictionary<string, float> =
+        let verbose =
+            match defaultArg verbose 1 with
+            | 1 -> 2
+            | v -> v
+
         runEvaluation (prepareX x) (targetsOf y) sampleWeight (defaultArg batchSize 32) verbose
 
     /// Predictions in batches, in inference mode, one tensor per output.
-    member _.Predict(x: Data, ?batchSize: int) = Model.predictMany model (defaultArg batchSize 32) (Data.inputs model x)
+    member _.Predict(x: Data, ?batchSize: int) =
+        Model.predictMany model (defaultArg batchSize 32) (Data.inputs model x)
 
     /// <summary>One training step on one batch; returns that batch's loss and metrics (Keras's <c>train_on_batch</c>).</summary>
     member _.TrainOnBatch(x: Data, y: Data, ?sampleWeight: torch.Tensor) =
