@@ -45,6 +45,27 @@ module CompileExtensions =
         | None, None, Some v -> names |> List.map (fun _ -> v)
         | None, None, None -> Errors.raiseKeras (InvalidArgument(model.Name, what, $"A {what} is required.", "None"))
 
+    /// <summary><c>model.Compile(...)</c> as one static method with every argument (None where not given), for .NET
+    /// languages that cannot call F# extension members (the C# facade).</summary>
+    let compileModel
+        (
+            model: Model,
+            optimizer: Optimizer,
+            loss: Loss option,
+            losses: (string * Loss) list option,
+            lossList: Loss list option,
+            lossWeights: (string * float) list option,
+            lossWeightList: float list option,
+            metrics: string list option,
+            metricSpecs: MetricSpec list option,
+            outputMetrics: (string * MetricSpec list) list option
+        ) : CompiledModel =
+        let resolvedLosses = perOutput model "loss" loss losses lossList
+        let weights = perOutput model "loss weight" (Some 1.0) lossWeights lossWeightList
+        let everyOutput = (defaultArg metrics [] |> List.map MetricSpec.Named) @ defaultArg metricSpecs []
+        let resolvedMetrics = perOutput model "metrics" (Some everyOutput) outputMetrics None
+        CompiledModel(model, optimizer, resolvedLosses, weights, resolvedMetrics)
+
     type Model with
         /// <summary>Configures the model for training (Keras's <c>compile</c>) and returns it ready to fit.</summary>
         /// <param name="optimizer">An optimizer value or Keras name ("rmsprop", "adam", ...).</param>
@@ -68,13 +89,4 @@ module CompileExtensions =
                 ?metricSpecs: MetricSpec list,
                 ?outputMetrics: (string * MetricSpec list) list
             ) : CompiledModel =
-            let resolvedLosses = perOutput model "loss" loss losses lossList
-            let weights = perOutput model "loss weight" (Some 1.0) lossWeights lossWeightList
-
-            let everyOutput =
-                (defaultArg metrics [] |> List.map MetricSpec.Named) @ defaultArg metricSpecs []
-
-            let resolvedMetrics =
-                perOutput model "metrics" (Some everyOutput) outputMetrics None
-
-            CompiledModel(model, optimizer, resolvedLosses, weights, resolvedMetrics)
+            compileModel (model, optimizer, loss, losses, lossList, lossWeights, lossWeightList, metrics, metricSpecs, outputMetrics)

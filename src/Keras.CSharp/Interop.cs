@@ -1,0 +1,33 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
+using Fs = global::Keras;
+
+namespace Keras.CSharp;
+
+/// <summary>Conversions between C# values and the F# core's options and lists. Internal: no F# type is public.</summary>
+internal static class Fx
+{
+    /// <summary>An F# <c>Some</c>.</summary>
+    public static FSharpOption<T> Some<T>(T value) => FSharpOption<T>.Some(value);
+
+    /// <summary><c>None</c> (null) for a null reference, <c>Some</c> otherwise.</summary>
+    public static FSharpOption<T>? Ref<T>(T? value) where T : class => value is null ? null : FSharpOption<T>.Some(value);
+
+    /// <summary><c>None</c> (null) for a null nullable value, <c>Some</c> otherwise.</summary>
+    public static FSharpOption<T>? Val<T>(T? value) where T : struct => value.HasValue ? FSharpOption<T>.Some(value.Value) : null;
+
+    /// <summary>An F# list of the items, in order.</summary>
+    public static FSharpList<T> List<T>(IEnumerable<T> items) => ListModule.OfSeq(items);
+
+    /// <summary>An F# list of key/value tuples, in the dictionary's order.</summary>
+    public static FSharpList<System.Tuple<string, TOut>> Pairs<TIn, TOut>(IEnumerable<KeyValuePair<string, TIn>> items, System.Func<TIn, TOut> convert) =>
+        ListModule.OfSeq(items.Select(kv => System.Tuple.Create(kv.Key, convert(kv.Value))));
+
+    /// <summary>A Keras activation name resolved by the core (which raises for unknown names); null: none.</summary>
+    public static FSharpOption<Fs.Activation>? Activation(string? name) => name is null ? null : Some(Fs.Activation.Parse(name));
+
+    /// <summary>Kernel sizes, strides and dilations as the core's <c>Dims</c>.</summary>
+    public static Fs.ConvolutionLayers.Dims Dims(int size) => Fs.ConvolutionLayers.Dims.NewDims(List(new[] { size }));
+}

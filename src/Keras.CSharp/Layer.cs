@@ -1,0 +1,70 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json.Nodes;
+using Microsoft.FSharp.Collections;
+using Fs = global::Keras;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace Keras.CSharp;
+
+/// <summary>A layer: call it on symbolic tensors to build a graph (<c>layer.Call(x)</c>), or on tensors to run it.</summary>
+public sealed class Layer
+{
+    /// <summary>Wraps a layer of the F# core.</summary>
+    /// <param name="core">The F# core's layer.</param>
+    public Layer(Fs.Layer core) => Core = core;
+
+    /// <summary>The F# core's layer, for mixing this API with Keras.FSharp.</summary>
+    public Fs.Layer Core { get; }
+
+    /// <summary>The layer's name ("dense", "dense_1", ... unless given).</summary>
+    public string Name => Core.Name;
+
+    /// <summary>The Keras class name ("Dense", "Conv2D", ...).</summary>
+    public string ClassName => Core.ClassName;
+
+    /// <summary>Calls the layer on one symbolic tensor.</summary>
+    /// <param name="input">The input tensor.</param>
+    /// <returns>The output tensor.</returns>
+    /// <exception cref="Fs.KerasException">When the input does not fit the layer (Keras's message).</exception>
+    public KerasTensor Call(KerasTensor input) => new(Fs.LayerModule.call(Core, input.Core));
+
+    /// <summary>Calls a layer that takes several inputs (a merge layer) and has one output.</summary>
+    /// <param name="inputs">The input tensors.</param>
+    /// <returns>The output tensor.</returns>
+    public KerasTensor Call(params KerasTensor[] inputs) => new(ListModule.ExactlyOne(Fs.LayerModule.callMany(Core, KerasTensor.Cores(inputs))));
+
+    /// <summary>Calls the layer on symbolic tensors and returns every output (e.g. an LSTM with <c>returnState</c>).</summary>
+    /// <param name="inputs">The input tensors.</param>
+    /// <returns>The output tensors, in the layer's order.</returns>
+    public IReadOnlyList<KerasTensor> CallMany(params KerasTensor[] inputs) => KerasTensor.Wrap(Fs.LayerModule.callMany(Core, KerasTensor.Cores(inputs)));
+
+    /// <summary>Runs the layer eagerly on a tensor, building its weights on the first call.</summary>
+    /// <param name="input">A concrete tensor with the batch axis first.</param>
+    /// <param name="training">Training behaviour (Dropout drops, BatchNormalization uses batch statistics).</param>
+    /// <returns>The output tensor.</returns>
+    public Tensor Call(Tensor input, bool training = false) => ListModule.ExactlyOne(Fs.LayerModule.callEager(Core, training, Fx.List(new[] { input })));
+
+    /// <summary>Number of scalars in the layer's weights (Keras's <c>count_params</c>).</summary>
+    public long CountParams() => Fs.LayerModule.countParams(Core);
+
+    /// <summary>Copies of the layer's weights in Keras's order and layouts (Keras's <c>get_weights</c>).</summary>
+    public IReadOnlyList<Tensor> GetWeights() => Fs.LayerModule.getWeights(Core).ToArray();
+
+    /// <summary>Sets the layer's weights from values in Keras's order and layouts (Keras's <c>set_weights</c>).</summary>
+    /// <param name="weights">One tensor per weight.</param>
+    /// <exception cref="Fs.KerasException">When the count or a shape differs.</exception>
+    public void SetWeights(params Tensor[] weights) => Fs.LayerModule.setWeights(Core, Fx.List(weights));
+
+    /// <summary>Keras's <c>get_config</c> as JSON, with Keras's keys.</summary>
+    public JsonObject GetConfig() => Fs.LayerModule.getConfig(Core);
+
+    /// <summary>Keras's representation, e.g. <c>&lt;Dense name=dense&gt;</c>.</summary>
+    public override string ToString() => Core.ToString();
+
+    /// <summary>Two wrappers are equal when they wrap the same layer (sharing its weights).</summary>
+    public override bool Equals(object? obj) => obj is Layer other && Core.Equals(other.Core);
+
+    /// <summary>The wrapped layer's hash.</summary>
+    public override int GetHashCode() => Core.GetHashCode();
+}

@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
+using Fs = global::Keras;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace Keras.CSharp;
+
+/// <summary>
+/// A functional model: the graph from its inputs to its outputs, Keras-style. <see cref="Compile"/> keeps the training
+/// configuration inside the model, so <see cref="Fit"/> and <see cref="Evaluate"/> follow it as in Keras.
+/// </summary>
+public sealed class Model
+{
+    private Fs.CompiledModel? compiled;
+
+    /// <summary>Wraps a model of the F# core (e.g. one built with Keras.FSharp or <c>Applications</c>).</summary>
+    /// <param name="core">The F# core's model.</param>
+    public Model(Fs.Model core) => Core = core;
+
+    /// <summary>A model with one input and one output.</summary>
+    /// <param name="input">The input, from <see cref="Keras.Input"/>.</param>
+    /// <param name="output">The output tensor.</param>
+    /// <param name="name">The model's name; "functional", "functional_1", ... by default.</param>
+    /// <exception cref="Fs.KerasException">When the graph is invalid (Keras's message).</exception>
+    public Model(KerasTensor input, KerasTensor output, string? name = null)
+        : this(Fs.Keras.Model(input.Core, output.Core, Fx.Ref(name))) { }
+
+    /// <summary>A model with several inputs and one output.</summary>
+    /// <param name="inputs">The inputs, in order.</param>
+    /// <param name="output">The output tensor.</param>
+    /// <param name="name">The model's name.</param>
+    public Model(IReadOnlyList<KerasTensor> inputs, KerasTensor output, string? name = null)
+        : this(Fs.Keras.Model(KerasTensor.Cores(inputs), output.Core, Fx.Ref(name))) { }
+
+    /// <summary>A model with one input and a list of outputs.</summary>
+    /// <param name="input">The input.</param>
+    /// <param name="outputs">The outputs, in order.</param>
+    /// <param name="name">The model's name.</param>
+    public Model(KerasTensor input, IReadOnlyList<KerasTensor> outputs, string? name = null)
+        : this(Fs.Keras.Model(input.Core, KerasTensor.Cores(outputs), Fx.Ref(name))) { }
+
+    /// <summary>A model with several inputs and a list of outputs.</summary>
+    /// <param name="inputs">The inputs, in order.</param>
+    /// <param name="outputs">The outputs, in order.</param>
+    /// <param name="name">The model's name.</param>
+    public Model(IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs, string? name = null)
+        : this(Fs.Keras.Model(KerasTensor.Cores(inputs), KerasTensor.Cores(outputs), Fx.Ref(name))) { }
+
+    /// <summary>A model whose outputs are named (Keras's dict of outputs), in the dictionary's order; losses, loss
+    /// weights, targets and predictions are then keyed by these names.</summary>
+    /// <param name="inputs">The inputs, in order.</param>
+    /// <param name="outputs">The outputs by name.</param>
+    /// <param name="name">The model's name.</param>
+    public Model(IReadOnlyList<KerasTensor> inputs, IReadOnlyDictionary<string, KerasTensor> outputs, string? name = null)
+        : this(Fs.Keras.Model(KerasTensor.Cores(inputs), Fx.Pairs(outputs, t => t.Core), Fx.Ref(name))) { }
+
+    /// <summary>The F# core's model, for mixing this API with Keras.FSharp.</summary>
+    public Fs.Model Core { get; }
+
+    /// <summary>The model's name.</summary>
+    public string Name => Core.Name;
+
+    /// <summary>The symbolic inputs.</summary>
+    public IReadOnlyList<KerasTensor> Inputs => KerasTensor.Wrap(Core.Inputs);
+
+    /// <summary>The symbolic outputs.</summary>
+    public IReadOnlyList<KerasTensor> Outputs => KerasTensor.Wrap(Core.Outputs);
+
+    /// <summary>The names of the inputs (their input layers' names): the keys of named input data.</summary>
+    public IReadOnlyList<string> InputNames => Fs.ModelModule.inputNames(Core).ToArray();
+
+    /// <summary>The names of the outputs (dict keys, or the names of the layers producing them): the keys of named targets.</summary>
+    public IReadOnlyList<string> OutputNames => Fs.ModelModule.outputNames(Core).ToArray();
+
+    /// <summary>The layers in Keras's order, input layers included (Keras's <c>model.layers</c>).</summary>
+    public IReadOnlyList<Layer> Layers => Core.Layers.Select(l => new Layer(l)).ToArray();
+
+    /// <summary>The layer with this name.</summary>
+    /// <param name="name">The layer's name.</param>
+    /// <exception cref="Fs.KerasException">When the model has no such layer.</exception>
+    public Layer GetLayer(string name) => new(Fs.ModelModule.getLayer(Core, name));
+
+    /// <summary>Number of scalars in all weights (Keras's <c>count_params</c>).</summary>
+    public long CountParams() => Fs.ModelModule.countParams(Core);
+
+    /// <summary>Keras's summary table as text.</summary>
+    public string SummaryText => Fs.Summary.renderWith(null, Core);
+
+    /// <summary>Prints Keras's summary table.</summary>
+    /// <param name="lineLength">Width of the table; Keras's default when null.</param>
+    public void Summary(int? lineLength = null) => Console.Write(Fs.Summary.renderWith(Fx.Val(lineLength), Core));
+
+    /// <summary>Calls the model on a symbolic tensor, like a layer: nests it in another model, sharing its weights.</summary>
+    /// <param name="input">The input tensor.</param>
+    public KerasTensor Call(KerasTensor input) => new(Fs.ModelModule.call(Core, input.Core));
+
+    /// <summary>Calls the model on several symbolic tensors; one tensor per output.</summary>
+    /// <param name="inputs">One tensor per model input.</param>
+    public IReadOnlyList<KerasTensor> CallMany(params KerasTensor[] inputs) => KerasTensor.Wrap(Fs.ModelModule.callMany(Core, KerasTensor.Cores(inputs)));
+
+    /// <summary>Predicts in batches, in inference mode; for a model with several outputs, the first (see <see cref="PredictMany"/>).</summary>
+    /// <param name="x">The input data, samples first.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    public Tensor Predict(Tensor x, int batchSize = 32) => Fs.ModelModule.predictMany(Core, batchSize, Fx.List(new[] { x })).Head;
+
+    /// <summary>Predicts from inputs named by their <see cref="Keras.Input"/> names; outputs keyed by output name.</summary>
+    /// <param name="x">One tensor per input name.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <exception cref="Fs.KerasException">When a name is missing or unknown.</exception>
+    public IReadOnlyDictionary<string, Tensor> Predict(IReadOnlyDictionary<string, Tensor> x, int batchSize = 32) =>
+        new Dictionary<string, Tensor>(Fs.ModelModule.predictNamed(Core, batchSize, x));
+
+    /// <summary>Predicts from inputs in input order; one tensor per output.</summary>
+    /// <param name="x">One tensor per input.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    public IReadOnlyList<Tensor> PredictMany(IReadOnlyList<Tensor> x, int batchSize = 32) => Fs.ModelModule.predictMany(Core, batchSize, Fx.List(x)).ToArray();
+
+    /// <summary>
+    /// Configures the model for training (Keras's <c>compile</c>); <see cref="Fit"/> and <see cref="Evaluate"/> then use
+    /// it. Give <paramref name="loss"/> for every output, or <paramref name="losses"/> by output name.
+    /// </summary>
+    /// <param name="optimizer">An optimizer from <see cref="Optimizers"/> or a Keras name ("rmsprop", "adam", ...).</param>
+    /// <param name="loss">One loss for every output: from <see cref="Losses"/> or a Keras name ("mse", ...).</param>
+    /// <param name="metrics">Metrics for every output by Keras name ("accuracy", "mae", "precision", "recall", "auc").</param>
+    /// <param name="losses">Losses keyed by output name.</param>
+    /// <param name="lossWeights">Loss weights keyed by output name (1.0 for outputs not named).</param>
+    /// <param name="outputMetrics">Metrics keyed by output name.</param>
+    /// <exception cref="Fs.KerasException">For an unknown name, or a missing loss (Keras's message).</exception>
+    public void Compile(Optimizer optimizer, Loss? loss = null, IEnumerable<string>? metrics = null, IReadOnlyDictionary<string, Loss>? losses = null,
+        IReadOnlyDictionary<string, double>? lossWeights = null, IReadOnlyDictionary<string, string[]>? outputMetrics = null) =>
+        compiled = CoreEntryPoints.Compile(Core, optimizer.Core, Fx.Ref(loss?.Core), Fx.Ref(losses is null ? null : Fx.Pairs(losses, l => l.Core)), null,
+            Fx.Ref(lossWeights is null ? null : Fx.Pairs(lossWeights, w => w)), null, Fx.Ref(metrics is null ? null : Fx.List(metrics)), null,
+            Fx.Ref(outputMetrics is null ? null : Fx.Pairs(outputMetrics, names => Fx.List(names.Select(Fs.MetricSpec.NewNamed)))));
+
+    /// <summary>Trains the model in place (Keras's <c>fit</c>), after <see cref="Compile"/>.</summary>
+    /// <param name="x">Inputs: a tensor, tensors in input order, or tensors keyed by input name.</param>
+    /// <param name="y">Targets: a tensor, tensors in output order, or tensors keyed by output name.</param>
+    /// <param name="batchSize">Samples per step.</param>
+    /// <param name="epochs">Epochs to train.</param>
+    /// <param name="verbose">0 silent, 1 progress bar, 2 one line per epoch.</param>
+    /// <param name="callbacks">Callbacks called during training (see <see cref="Callbacks"/>).</param>
+    /// <param name="validationSplit">Fraction of the data (the last samples, before shuffling) held out for validation.</param>
+    /// <param name="validationData">Validation inputs and targets, instead of <paramref name="validationSplit"/>.</param>
+    /// <param name="shuffle">Shuffle the training samples each epoch.</param>
+    /// <param name="classWeight">Weight of each class in the loss.</param>
+    /// <param name="sampleWeight">Weight of each sample in the loss.</param>
+    /// <param name="initialEpoch">Epoch to start from (for resuming).</param>
+    /// <returns>Each epoch's loss and metrics.</returns>
+    /// <exception cref="InvalidOperationException">Before <see cref="Compile"/>.</exception>
+    /// <exception cref="Fs.KerasException">When the data does not fit the model (Keras's message).</exception>
+    public History Fit(Data x, Data y, int batchSize = 32, int epochs = 1, int verbose = 1, IEnumerable<Fs.Callback>? callbacks = null,
+        double validationSplit = 0.0, (Data X, Data Y)? validationData = null, bool shuffle = true, IReadOnlyDictionary<int, double>? classWeight = null,
+        Tensor? sampleWeight = null, int initialEpoch = 0) =>
+        new(Compiled("fit").Fit(x.Core, y.Core, Fx.Some(batchSize), Fx.Some(epochs), Fx.Some(verbose), Fx.Ref(callbacks is null ? null : Fx.List(callbacks)),
+            Fx.Some(validationSplit), validationData is { } v ? Fx.Some(Tuple.Create(v.X.Core, v.Y.Core)) : null, Fx.Some(shuffle), Fx.Ref(classWeight),
+            Fx.Ref(sampleWeight), Fx.Some(initialEpoch)));
+
+    /// <summary>Loss and metrics on data, in inference mode (Keras's <c>evaluate</c>), after <see cref="Compile"/>.</summary>
+    /// <param name="x">Inputs, as for <see cref="Fit"/>.</param>
+    /// <param name="y">Targets, as for <see cref="Fit"/>.</param>
+    /// <param name="batchSize">Samples per step.</param>
+    /// <param name="verbose">0 silent, otherwise one line.</param>
+    /// <param name="sampleWeight">Weight of each sample in the loss.</param>
+    /// <returns>The values by name: "loss", "accuracy", ...</returns>
+    /// <exception cref="InvalidOperationException">Before <see cref="Compile"/>.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(Data x, Data y, int batchSize = 32, int verbose = 1, Tensor? sampleWeight = null) =>
+        Compiled("evaluate").Evaluate(x.Core, y.Core, Fx.Some(batchSize), Fx.Some(verbose), Fx.Ref(sampleWeight));
+
+    /// <summary>Writes the weights to a Keras 3 <c>.weights.h5</c> file (Keras's <c>save_weights</c>).</summary>
+    /// <param name="path">The file; replaced once the new one is complete.</param>
+    public void SaveWeights(string path) => Fs.WeightsFile.saveWeights(Core, path);
+
+    /// <summary>Reads weights from a Keras 3 <c>.weights.h5</c> file, a <c>.keras</c> archive, or a legacy <c>.h5</c> file.</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="Fs.KerasException">When the file does not fit the model.</exception>
+    public void LoadWeights(string path) => Fs.WeightsFile.load(Core, path);
+
+    /// <summary>Keras's representation, e.g. <c>&lt;Functional name=mnist_model&gt;</c>.</summary>
+    public override string ToString() => Core.ToString();
+
+    private Fs.CompiledModel Compiled(string method) =>
+        compiled ?? throw new InvalidOperationException($"You must call `compile()` before calling `{method}()`.");
+}
+
+/// <summary>Core entry points under names C# can call.</summary>
+internal static class CoreEntryPoints
+{
+    /// <summary>The core's <c>model.Compile(...)</c> (an F# extension member) as its plain static form.</summary>
+    internal static Fs.CompiledModel Compile(Fs.Model model, Fs.Optimizer optimizer, FSharpOption<Fs.Loss>? loss,
+        FSharpOption<FSharpList<Tuple<string, Fs.Loss>>>? losses, FSharpOption<FSharpList<Fs.Loss>>? lossList,
+        FSharpOption<FSharpList<Tuple<string, double>>>? lossWeights, FSharpOption<FSharpList<double>>? lossWeightList,
+        FSharpOption<FSharpList<string>>? metrics, FSharpOption<FSharpList<Fs.MetricSpec>>? metricSpecs,
+        FSharpOption<FSharpList<Tuple<string, FSharpList<Fs.MetricSpec>>>>? outputMetrics) =>
+        Fs.CompileExtensions.compileModel(model, optimizer, loss!, losses!, lossList!, lossWeights!, lossWeightList!, metrics!, metricSpecs!, outputMetrics!);
+}
