@@ -82,18 +82,23 @@ Target.create "demo" (fun _ ->
         @ data
     ))
 
-Target.create "format" (fun _ -> dotnet [ "fantomas"; "src"; "tests"; "examples"; "build.fsx" ])
+Target.create "format" (fun _ ->
+    dotnet
+        [
+            "fantomas"
+            "src/Keras.FSharp"
+            "tests"
+            "examples/MnistDemo"
+            "bench"
+            "build.fsx"
+        ])
 
 Target.create "bench" (fun _ ->
-    if
-        Directory.Exists(Path.Combine(root, "bench"))
-        && Directory.EnumerateFiles(Path.Combine(root, "bench"), "*.fsproj", SearchOption.AllDirectories)
-           |> Seq.isEmpty
-           |> not
-    then
-        dotnet [ "run"; "-c"; "Release"; "--project"; "bench/Keras.Bench" ]
-    else
-        Trace.log "No benchmark project yet.")
+    // `dotnet fsi build.fsx bench 7`: the number after the target is the repetitions per case (3 by default).
+    let repetitions =
+        args |> List.skipWhile (fun a -> a <> "bench") |> List.skip 1 |> List.truncate 1
+
+    dotnet ([ "run"; "-c"; "Release"; "--project"; "bench/Keras.Bench"; "--" ] @ repetitions))
 
 open Fake.Core.TargetOperators
 

@@ -62,8 +62,13 @@ module CompileExtensions =
         ) : CompiledModel =
         let resolvedLosses = perOutput model "loss" loss losses lossList
         let weights = perOutput model "loss weight" (Some 1.0) lossWeights lossWeightList
-        let everyOutput = (defaultArg metrics [] |> List.map MetricSpec.Named) @ defaultArg metricSpecs []
-        let resolvedMetrics = perOutput model "metrics" (Some everyOutput) outputMetrics None
+
+        let everyOutput =
+            (defaultArg metrics [] |> List.map MetricSpec.Named) @ defaultArg metricSpecs []
+
+        let resolvedMetrics =
+            perOutput model "metrics" (Some everyOutput) outputMetrics None
+
         CompiledModel(model, optimizer, resolvedLosses, weights, resolvedMetrics)
 
     type Model with
@@ -89,4 +94,15 @@ module CompileExtensions =
                 ?metricSpecs: MetricSpec list,
                 ?outputMetrics: (string * MetricSpec list) list
             ) : CompiledModel =
-            compileModel (model, optimizer, loss, losses, lossList, lossWeights, lossWeightList, metrics, metricSpecs, outputMetrics)
+            compileModel (
+                model,
+                optimizer,
+                loss,
+                losses,
+                lossList,
+                lossWeights,
+                lossWeightList,
+                metrics,
+                metricSpecs,
+                outputMetrics
+            )
