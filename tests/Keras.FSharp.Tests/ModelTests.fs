@@ -16,13 +16,6 @@ let mnistModel () =
     let outputs = x --> Layers.Dense(10)
     Keras.Model(inputs, outputs, name = "mnist_model")
 
-let private kerasError (f: unit -> 'a) =
-    try
-        f () |> ignore
-        failtest "expected a KerasException"
-    with :? KerasException as e ->
-        e.Error, e.Message
-
 [<Tests>]
 let tests =
     testList

@@ -68,3 +68,11 @@ let runLayerTest (layer: Layer) (inputShapes: Shape list) (expectedOutput: Shape
         |> Option.iter (fun n -> Expect.equal result.shape[i] (int64 n) $"eager output axis {i} of {layer.Name}"))
 
     Expect.equal result.shape[0] 2L $"eager batch of {layer.Name}"
+
+/// The error and message of the KerasException the action raises; fails the test when it raises none.
+let kerasError (f: unit -> 'a) =
+    try
+        f () |> ignore
+        failtest "expected a KerasException"
+    with :? KerasException as e ->
+        e.Error, e.Message

@@ -30,13 +30,6 @@ let private regressionData (n: int64) =
 let private weightValues (model: Model) =
     Model.weights model |> List.map (fun w -> values w.Value)
 
-let private kerasError (f: unit -> 'a) =
-    try
-        f () |> ignore
-        failtest "expected a KerasException"
-    with :? KerasException as e ->
-        e.Error, e.Message
-
 /// Two optimizer steps on a scalar weight starting at 1.0 with gradients 0.5 then -1.0.
 let private twoSteps (optimizer: Optimizer) =
     let w = new TorchSharp.Modules.Parameter(torch.tensor [| 1.0f |], true)

@@ -838,6 +838,16 @@ let private addBias (g: Geometry) (bias: torch.Tensor) (y: torch.Tensor) =
 
 let private configOf (entries: (string * JsonNode) list) = fun () -> Config.ofList entries
 
+/// The window entries of a convolution config, in Keras's order (transposed convolutions add output_padding between).
+let private geometryEntries (g: Geometry) : (string * JsonNode) list =
+    [
+        "kernel_size", Config.ints g.KernelSize
+        "strides", Config.ints g.Strides
+        "padding", Config.value g.Padding
+        "data_format", Config.value g.DataFormat
+        "dilation_rate", Config.ints g.DilationRate
+    ]
+
 /// Keras's regularizer and constraint entries: their serialized forms, null where absent.
 let private regularizerEntries
     (regularizers: (string * Regularizer option) list)
@@ -916,11 +926,7 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
                 configOf
                     [
                         yield "filters", Config.value config.Filters
-                        yield "kernel_size", Config.ints g.KernelSize
-                        yield "strides", Config.ints g.Strides
-                        yield "padding", Config.value g.Padding
-                        yield "data_format", Config.value g.DataFormat
-                        yield "dilation_rate", Config.ints g.DilationRate
+                        yield! geometryEntries g
                         yield "groups", Config.value config.Groups
                         yield "activation", Config.activation config.Activation
                         yield "use_bias", Config.value config.UseBias
@@ -1248,11 +1254,7 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
                 configOf
                     [
                         yield "depth_multiplier", Config.value config.DepthMultiplier
-                        yield "kernel_size", Config.ints g.KernelSize
-                        yield "strides", Config.ints g.Strides
-                        yield "padding", Config.value g.Padding
-                        yield "data_format", Config.value g.DataFormat
-                        yield "dilation_rate", Config.ints g.DilationRate
+                        yield! geometryEntries g
                         yield "activation", Config.activation config.Activation
                         yield "use_bias", Config.value config.UseBias
                         yield "depthwise_initializer", Config.initializer config.DepthwiseInitializer
@@ -1367,11 +1369,7 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
                     [
                         yield "depth_multiplier", Config.value config.DepthMultiplier
                         yield "filters", Config.value config.Filters
-                        yield "kernel_size", Config.ints g.KernelSize
-                        yield "strides", Config.ints g.Strides
-                        yield "padding", Config.value g.Padding
-                        yield "data_format", Config.value g.DataFormat
-                        yield "dilation_rate", Config.ints g.DilationRate
+                        yield! geometryEntries g
                         yield "activation", Config.activation config.Activation
                         yield "use_bias", Config.value config.UseBias
                         yield "depthwise_initializer", Config.initializer config.DepthwiseInitializer
