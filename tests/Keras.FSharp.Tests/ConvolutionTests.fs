@@ -181,6 +181,139 @@ let private runWithRandomWeights (layer: Layer) (x: torch.Tensor) =
     Layer.setWeights layer weights
     eager layer x, weights
 
+/// dL/dx for L = Σ refConv(x)·r: each output r[b, o, f] sends r · kernel[j, c, f] back to the input position
+/// o·s + j·d - padStart and channel g·cpg + c that refConv read; inDims is the input's shape.
+let private refConvInputGrad
+    (r: Arr)
+    (kernel: Arr)
+    (strides: int[])
+    (dilation: int[])
+    (padStart: int[])
+    (inDims: int[])
+    (groups: int)
+    =
+    let rank = strides.Length
+    let taps = kernel.Dims[0 .. rank - 1]
+    let channelsPerGroup = kernel.Dims[rank]
+    let filters = kernel.Dims[rank + 1]
+    let filtersPerGroup = filters / groups
+    let dx = Array.zeroCreate (Array.reduce (*) inDims)
+
+    for b in 0 .. inDims[0] - 1 do
+        for o in indices (List.ofArray r.Dims[1..rank]) do
+            for f in 0 .. filters - 1 do
+                let g = f / filtersPerGroup
+                let rv = r.Data[offset r.Dims (Array.ofList (b :: o @ [ f ]))]
+
+                for j in indices (List.ofArray taps) do
+                    let pos =
+                        List.init rank (fun i -> o[i] * strides[i] + j[i] * dilation[i] - padStart[i])
+
+                    if pos |> List.forall2 (fun n p -> p >= 0 && p < n) (List.ofArray inDims[1..rank]) then
+                        for c in 0 .. channelsPerGroup - 1 do
+                            let xi = offset inDims (Array.ofList (b :: pos @ [ g * channelsPerGroup + c ]))
+                            let ki = offset kernel.Dims (Array.ofList (j @ [ c; f ]))
+                            dx[xi] <- dx[xi] + rv * kernel.Data[ki]
+
+    { Dims = inDims; Data = dx }
+
+let private absArr (a: Arr) = { a with Data = Array.map abs a.Data }
+
+/// Asserts values agree with a float64 reference within what float32 accumulation allows: each value is a sum of
+/// at most <paramref name="terms"/> products, so its rounding error is below (terms + 2)·eps32·Σ|products|, where
+/// <paramref name="magnitude"/> holds Σ|products| (the same reference computed on absolute values).
+let private expectAccumulated (reference: Arr) (magnitude: Arr) (terms: int) (actual: torch.Tensor) message =
+    Expect.equal (actual.shape |> Array.map int) reference.Dims $"{message}: shape"
+    let eps32 = 1.1920929e-7
+    let actualValues = values actual
+
+    reference.Data
+    |> Array.iteri (fun i e ->
+        let bound = float (terms + 2) * eps32 * magnitude.Data[i] + 1e-30
+
+        if abs (float actualValues[i] - e) > bound then
+            failtestf "%s: element %d is %g, expected %g (float32 bound %g)" message i actualValues[i] e bound)
+
+/// One convolution of a chain, with its geometry and where its kernel (Keras layout, grouped) and bias come from.
+type private ConvStage =
+    {
+        Kernel: torch.Tensor list -> Arr
+        Bias: torch.Tensor list -> float[] option
+        Strides: int[]
+        Dilation: int[]
+        PadStart: int[]
+        OutSizes: int[]
+        Groups: int
+    }
+
+/// A channels_first tensor (batch, channels, ...spatial) copied into channels_last order.
+let private channelsLastCopy (t: torch.Tensor) =
+    let n = int64 (t.dim ())
+    t.permute(Array.concat [ [| 0L |]; [| 2L .. n - 1L |]; [| 1L |] ]).contiguous()
+
+/// Checks a layer's output and its gradient with respect to the input against plain loops over the chain of
+/// convolutions it stands for, in either data format: L = Σ layer(x)·r for a random r.
+let private checkAgainstChain (layer: Layer) (channelsFirst: bool) (inputShape: int64[]) (stages: ConvStage list) =
+    let x0 = torch.randn inputShape
+    let _, weights = runWithRandomWeights layer x0
+    let x = x0.clone().requires_grad_ true
+    let y = eager layer x
+    let r = torch.randn y.shape
+    y.mul(r).sum().backward()
+
+    let inKeras t =
+        if channelsFirst then channelsLastCopy t else t
+
+    let xArr = arr (inKeras x0)
+
+    let forward (absolute: bool) =
+        stages
+        |> List.fold
+            (fun (input: Arr) stage ->
+                let kernel, bias = stage.Kernel weights, stage.Bias weights
+
+                let kernel, bias =
+                    if absolute then
+                        absArr kernel, bias |> Option.map (Array.map abs)
+                    else
+                        kernel, bias
+
+                refConv input kernel bias stage.Strides stage.Dilation stage.PadStart stage.OutSizes stage.Groups)
+            (if absolute then absArr xArr else xArr)
+
+    // The input gradient runs the chain backwards; each stage's input shape is the previous stage's output.
+    let inputDims =
+        stages
+        |> List.scan
+            (fun (dims: int[]) stage ->
+                Array.concat
+                    [
+                        [| dims[0] |]
+                        stage.OutSizes
+                        [| (stage.Kernel weights).Dims |> Array.last |]
+                    ])
+            xArr.Dims
+        |> List.take stages.Length
+
+    let backward (absolute: bool) =
+        List.foldBack2
+            (fun stage (dims: int[]) (grad: Arr) ->
+                let kernel = stage.Kernel weights
+                let kernel = if absolute then absArr kernel else kernel
+                refConvInputGrad grad kernel stage.Strides stage.Dilation stage.PadStart dims stage.Groups)
+            stages
+            inputDims
+            (let rArr = arr (inKeras r) in if absolute then absArr rArr else rArr)
+
+    // Every value sums at most the product of each stage's taps and input channels per group, plus the bias.
+    let terms =
+        stages
+        |> List.map (fun stage -> (stage.Kernel weights).Dims |> Array.rev |> Array.skip 1 |> Array.reduce (*))
+        |> List.reduce (*)
+
+    expectAccumulated (forward false) (forward true) (terms + 1) (inKeras (y.detach ())) $"{layer.ClassName} output"
+    expectAccumulated (backward false) (backward true) terms (inKeras x.grad) $"{layer.ClassName} input gradient"
+
 let private expectMatches (reference: Arr) (actual: torch.Tensor) message =
     Expect.equal (actual.shape |> Array.map int) reference.Dims $"{message}: shape"
     closeTo 1e-4f (reference.Data |> Array.map float32) (values actual) message
@@ -221,6 +354,42 @@ let private run1d (layer: Layer) (xs: float32 list) (weights: torch.Tensor list)
 /// A (k, 1, 1) kernel from taps.
 let private taps1d (ks: float32 list) =
     torch.tensor(Array.ofList ks).reshape(int64 ks.Length, 1L, 1L)
+
+/// Checks a transposed convolution's output and input gradient (L = Σ layer(x)·r) against plain loops: the gradient
+/// is the plain convolution of r with the same kernel, whose (...k, filters, channels) layout reads r's filters.
+let private checkConvTransposeWithGradient (layer: Layer) (inputShape: int64[]) strides dilation padStart outSizes =
+    let x0 = torch.randn inputShape
+    let _, weights = runWithRandomWeights layer x0
+    let x = x0.clone().requires_grad_ true
+    let y = eager layer x
+    let r = torch.randn y.shape
+    y.mul(r).sum().backward()
+    let kernel, bias = arr weights[0], (arr weights[1]).Data
+    let rank = strides |> Array.length
+    let taps = kernel.Dims[0 .. rank - 1] |> Array.reduce (*)
+    let filters, channels = kernel.Dims[rank], kernel.Dims[rank + 1]
+
+    let forward (k: Arr) (b: float[]) (input: Arr) =
+        refConvTranspose input k (Some b) strides dilation padStart outSizes
+
+    expectAccumulated
+        (forward kernel bias (arr x0))
+        (forward (absArr kernel) (Array.map abs bias) (absArr (arr x0)))
+        (taps * channels + 1)
+        (y.detach ())
+        $"{layer.ClassName} output"
+
+    let xSizes = inputShape[1..rank] |> Array.map int
+
+    let backward (k: Arr) (rArr: Arr) =
+        refConv rArr k None strides dilation padStart xSizes 1
+
+    expectAccumulated
+        (backward kernel (arr r))
+        (backward (absArr kernel) (absArr (arr r)))
+        (taps * filters)
+        x.grad
+        $"{layer.ClassName} input gradient"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Gradients against central finite differences.
@@ -1201,6 +1370,270 @@ let tests =
                         let y = eager layer (torch.tensor([| 0L; 1L; 3L |]).reshape(1L, 3L, 1L))
                         Expect.equal y.dtype torch.ScalarType.Float32 "float32 output"
                         closeTo 1e-6f [| 0.f; 1.f; 5.f |] (values y) "relu(2x - 1)"
+                    }
+                ]
+
+            // oneDNN's AVX-512 kernel for these groups miscomputed channels_last inputs (issue 8): every case is checked
+            // against plain loops, values and input gradients, in both data formats.
+            testList
+                "one input channel per group, on every CPU"
+                [
+                    let formats = [ false; true ]
+
+                    let layoutOf channelsFirst =
+                        if channelsFirst then "channels_first" else "channels_last"
+
+                    /// The input shape in the layer's format, from its channels_last shape.
+                    let inputShape channelsFirst (last: int64 list) =
+                        if channelsFirst then
+                            (last.Head
+                             :: List.last last
+                             :: (last |> List.tail |> List.take (last.Length - 2)))
+                            |> Array.ofList
+                        else
+                            Array.ofList last
+
+                    let depthwiseStage rank index padStart outSizes channels strides =
+                        {
+                            Kernel = fun (w: torch.Tensor list) -> depthwiseAsGrouped (arr w[index])
+                            Bias = fun _ -> None
+                            Strides = strides
+                            Dilation = Array.create rank 1
+                            PadStart = padStart
+                            OutSizes = outSizes
+                            Groups = channels
+                        }
+
+                    for channelsFirst in formats do
+                        for multiplier in [ 2; 3 ] do
+                            test $"DepthwiseConv1D, multiplier {multiplier}, {layoutOf channelsFirst}" {
+                                let layer =
+                                    depthwiseConv1d
+                                        { DepthwiseConvConfig.Default [ 3 ] with
+                                            DepthMultiplier = multiplier
+                                            Padding = "same"
+                                            DataFormat = layoutOf channelsFirst
+                                        }
+                                        None
+
+                                checkAgainstChain
+                                    layer
+                                    channelsFirst
+                                    (inputShape channelsFirst [ 2L; 7L; 4L ])
+                                    [
+                                        { depthwiseStage 1 0 [| 1 |] [| 7 |] 4 [| 1 |] with
+                                            Bias = fun w -> Some (arr w[1]).Data
+                                        }
+                                    ]
+                            }
+
+                            test $"DepthwiseConv2D, multiplier {multiplier}, {layoutOf channelsFirst}" {
+                                let layer =
+                                    depthwiseConv2d
+                                        { DepthwiseConvConfig.Default [ 3 ] with
+                                            DepthMultiplier = multiplier
+                                            Strides = [ 2 ]
+                                            Padding = "same"
+                                            DataFormat = layoutOf channelsFirst
+                                        }
+                                        None
+
+                                let (oh, ph), (ow, pw) = same 7 3 2 1, same 6 3 2 1
+
+                                checkAgainstChain
+                                    layer
+                                    channelsFirst
+                                    (inputShape channelsFirst [ 2L; 7L; 6L; 4L ])
+                                    [
+                                        { depthwiseStage 2 0 [| ph; pw |] [| oh; ow |] 4 [| 2; 2 |] with
+                                            Bias = fun w -> Some (arr w[1]).Data
+                                        }
+                                    ]
+                            }
+
+                        test $"SeparableConv1D, multiplier 2, {layoutOf channelsFirst}" {
+                            let layer =
+                                separableConv1d
+                                    { SeparableConvConfig.Default(5, [ 3 ]) with
+                                        DepthMultiplier = 2
+                                        Padding = "same"
+                                        DataFormat = layoutOf channelsFirst
+                                    }
+                                    None
+
+                            checkAgainstChain
+                                layer
+                                channelsFirst
+                                (inputShape channelsFirst [ 2L; 8L; 3L ])
+                                [
+                                    depthwiseStage 1 0 [| 1 |] [| 8 |] 3 [| 1 |]
+                                    {
+                                        Kernel = fun w -> arr w[1]
+                                        Bias = fun w -> Some (arr w[2]).Data
+                                        Strides = [| 1 |]
+                                        Dilation = [| 1 |]
+                                        PadStart = [| 0 |]
+                                        OutSizes = [| 8 |]
+                                        Groups = 1
+                                    }
+                                ]
+                        }
+
+                        test $"SeparableConv2D, multiplier 3, {layoutOf channelsFirst}" {
+                            let layer =
+                                separableConv2d
+                                    { SeparableConvConfig.Default(4, [ 3 ]) with
+                                        DepthMultiplier = 3
+                                        Padding = "same"
+                                        DataFormat = layoutOf channelsFirst
+                                    }
+                                    None
+
+                            checkAgainstChain
+                                layer
+                                channelsFirst
+                                (inputShape channelsFirst [ 2L; 6L; 5L; 3L ])
+                                [
+                                    depthwiseStage 2 0 [| 1; 1 |] [| 6; 5 |] 3 [| 1; 1 |]
+                                    {
+                                        Kernel = fun w -> arr w[1]
+                                        Bias = fun w -> Some (arr w[2]).Data
+                                        Strides = [| 1; 1 |]
+                                        Dilation = [| 1; 1 |]
+                                        PadStart = [| 0; 0 |]
+                                        OutSizes = [| 6; 5 |]
+                                        Groups = 1
+                                    }
+                                ]
+                        }
+
+                        for rank in [ 2; 3 ] do
+                            for multiplier in [ 2; 3 ] do
+                                test
+                                    $"Conv{rank}D, groups = channels, filters = {multiplier} × channels, {layoutOf channelsFirst}" {
+                                    let channels = 4
+                                    let spatial = List.take rank [ 6L; 5L; 4L ]
+
+                                    let layer =
+                                        (if rank = 2 then conv2d else conv3d)
+                                            { conv2 (multiplier * channels) [ 3 ] with
+                                                Groups = channels
+                                                Padding = "same"
+                                                DataFormat = layoutOf channelsFirst
+                                            }
+                                            None
+
+                                    checkAgainstChain
+                                        layer
+                                        channelsFirst
+                                        (inputShape channelsFirst ([ 2L ] @ spatial @ [ int64 channels ]))
+                                        [
+                                            {
+                                                Kernel = fun w -> arr w[0]
+                                                Bias = fun w -> Some (arr w[1]).Data
+                                                Strides = Array.create rank 1
+                                                Dilation = Array.create rank 1
+                                                PadStart = Array.create rank 1
+                                                OutSizes = spatial |> List.map int |> Array.ofList
+                                                Groups = channels
+                                            }
+                                        ]
+                                }
+                ]
+
+            // oneDNN's blocked kernels miscomputed channel counts that are not a multiple of 16 on some CPUs: input
+            // gradients of ordinary convolutions (5 or 10 filters), forward values with 20 or 24 input channels, and
+            // transposed convolutions reading 5 or 24 channels. Plain loops check values and input gradients.
+            testList
+                "channel counts off oneDNN's 16-channel block, on every CPU"
+                [
+                    let plainStage rank (padStart: int[]) (outSizes: int[]) (strides: int[]) =
+                        {
+                            Kernel = fun (w: torch.Tensor list) -> arr w[0]
+                            Bias = fun w -> Some (arr w[1]).Data
+                            Strides = strides
+                            Dilation = Array.create rank 1
+                            PadStart = padStart
+                            OutSizes = outSizes
+                            Groups = 1
+                        }
+
+                    test "Conv1D, 3 channels to 5 filters, same" {
+                        checkAgainstChain
+                            (conv1d { conv2 5 [ 3 ] with Padding = "same" } None)
+                            false
+                            [| 2L; 9L; 3L |]
+                            [ plainStage 1 [| 1 |] [| 9 |] [| 1 |] ]
+                    }
+
+                    test "Conv2D, 24 channels to 24 filters, same, channels_first" {
+                        checkAgainstChain
+                            (conv2d
+                                { conv2 24 [ 3 ] with
+                                    Padding = "same"
+                                    DataFormat = "channels_first"
+                                }
+                                None)
+                            true
+                            [| 1L; 24L; 15L; 14L |]
+                            [ plainStage 2 [| 1; 1 |] [| 15; 14 |] [| 1; 1 |] ]
+                    }
+
+                    test "Conv2D, 20 channels to 10 filters, stride 2, channels_first" {
+                        checkAgainstChain
+                            (conv2d
+                                { conv2 10 [ 3 ] with
+                                    Strides = [ 2 ]
+                                    DataFormat = "channels_first"
+                                }
+                                None)
+                            true
+                            [| 2L; 20L; 7L; 6L |]
+                            [ plainStage 2 [| 0; 0 |] [| 3; 2 |] [| 2; 2 |] ]
+                    }
+
+                    test "Conv3D, 4 channels to 5 filters, same" {
+                        checkAgainstChain
+                            (conv3d { conv2 5 [ 3 ] with Padding = "same" } None)
+                            false
+                            [| 1L; 5L; 4L; 4L; 4L |]
+                            [ plainStage 3 [| 1; 1; 1 |] [| 5; 4; 4 |] [| 1; 1; 1 |] ]
+                    }
+
+                    test "Conv1DTranspose, 5 channels to 4 filters" {
+                        checkConvTransposeWithGradient
+                            (conv1dTranspose (tconv 4 [ 3 ]) None)
+                            [| 2L; 6L; 5L |]
+                            [| 1 |]
+                            [| 1 |]
+                            [| 0 |]
+                            [| 8 |]
+                    }
+
+                    test "Conv2DTranspose, 24 channels to 20 filters, stride 2, same" {
+                        // same: n·s, starting max((n - 1)·s + k - n·s, 0) / 2 = 0 into the full output
+                        checkConvTransposeWithGradient
+                            (conv2dTranspose
+                                { tconv 20 [ 3 ] with
+                                    Strides = [ 2 ]
+                                    Padding = "same"
+                                }
+                                None)
+                            [| 2L; 4L; 3L; 24L |]
+                            [| 2; 2 |]
+                            [| 1; 1 |]
+                            [| 0; 0 |]
+                            [| 8; 6 |]
+                    }
+
+                    test "Conv3DTranspose, 3 channels to 1 filter" {
+                        checkConvTransposeWithGradient
+                            (conv3dTranspose (tconv 1 [ 2 ]) None)
+                            [| 1L; 3L; 4L; 3L; 3L |]
+                            [| 1; 1; 1 |]
+                            [| 1; 1; 1 |]
+                            [| 0; 0; 0 |]
+                            [| 4; 5; 4 |]
                     }
                 ]
 

@@ -691,90 +691,6 @@ let private fromTorchLayout (g: Geometry) (y: torch.Tensor) =
 let private torchKernel (rank: int) (kernel: torch.Tensor) =
     kernel.permute (Array.concat [ [| int64 (rank + 1); int64 rank |]; [| 0L .. int64 (rank - 1) |] ])
 
-let private convNd
-    (rank: int)
-    (x: torch.Tensor)
-    (w: torch.Tensor)
-    (bias: torch.Tensor)
-    (strides: int64[])
-    (padding: int64[])
-    (dilation: int64[])
-    (groups: int64)
-    =
-    match rank with
-    | 1 ->
-        torch.nn.functional.conv1d (
-            x,
-            w,
-            bias,
-            stride = Nullable strides[0],
-            padding = Nullable padding[0],
-            dilation = Nullable dilation[0],
-            groups = groups
-        )
-    | 2 ->
-        torch.nn.functional.conv2d (
-            x,
-            w,
-            bias,
-            strides = strides,
-            padding = padding,
-            dilation = dilation,
-            groups = groups
-        )
-    | _ ->
-        torch.nn.functional.conv3d (
-            x,
-            w,
-            bias,
-            strides = strides,
-            padding = padding,
-            dilation = dilation,
-            groups = groups
-        )
-
-let private convTransposeNd
-    (rank: int)
-    (x: torch.Tensor)
-    (w: torch.Tensor)
-    (bias: torch.Tensor)
-    (strides: int64[])
-    (padding: int64[])
-    (outputPadding: int64[])
-    (dilation: int64[])
-    =
-    match rank with
-    | 1 ->
-        torch.nn.functional.conv_transpose1d (
-            x,
-            w,
-            bias,
-            stride = Nullable strides[0],
-            padding = Nullable padding[0],
-            output_padding = Nullable outputPadding[0],
-            dilation = Nullable dilation[0]
-        )
-    | 2 ->
-        torch.nn.functional.conv_transpose2d (
-            x,
-            w,
-            bias,
-            strides = strides,
-            padding = padding,
-            output_padding = outputPadding,
-            dilation = dilation
-        )
-    | _ ->
-        torch.nn.functional.conv_transpose3d (
-            x,
-            w,
-            bias,
-            strides = strides,
-            padding = padding,
-            output_padding = outputPadding,
-            dilation = dilation
-        )
-
 let private longs (values: int list) =
     values |> List.map int64 |> Array.ofList
 
@@ -820,7 +736,7 @@ let private convolveToTorch (g: Geometry) (groups: int) (x: torch.Tensor) (w: to
     let pads = convPadding g (spatialSizes g x)
     let xp = padSpatial g (pads |> List.map snd) x
 
-    convNd
+    TorchConvolution.conv
         g.Rank
         (toTorchLayout g xp)
         w
@@ -1082,7 +998,7 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
                 null
 
         let y =
-            convTransposeNd
+            TorchConvolution.convTranspose
                 rank
                 (toTorchLayout g x)
                 (torchKernel rank ctx.Weights[0].Value)
@@ -1353,7 +1269,7 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
             convolveToTorch g channels x (torchDepthwiseKernel rank depthwiseKernel) null
 
         let y =
-            convNd rank z (torchKernel rank ctx.Weights[1].Value) bias ones zeros ones 1L
+            TorchConvolution.conv rank z (torchKernel rank ctx.Weights[1].Value) bias ones zeros ones 1L
 
         Regularizer.addActivity
             config.ActivityRegularizer

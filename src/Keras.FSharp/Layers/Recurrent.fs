@@ -1209,7 +1209,7 @@ let private conv2d (x: Tensor) (weight: Tensor) (bias: Tensor) (strides: int * i
         else
             x
 
-    torch.nn.functional.conv2d (x, weight, bias, [| sh; sw |], [| 0L; 0L |], [| dh; dw |], 1L)
+    TorchConvolution.conv 2 x weight bias [| sh; sw |] [| 0L; 0L |] [| dh; dw |] 1L
 
 /// Output size of one spatial axis of a convolution, as Keras computes it.
 let private convOutputSize (size: int) (kernel: int) (stride: int) (dilation: int) (same: bool) =
