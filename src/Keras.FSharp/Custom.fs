@@ -256,12 +256,11 @@ type CustomCall internal (ctx: CallContext, className: string, held: Lazy<HashSe
                 )
             )
 
-        Layer.outputSpecs layer (inputs |> List.map Layer.specOf)
+        Layer.outputSpecs layer (Layer.specsFor layer.Name inputs)
         |> Errors.orRaise
         |> ignore
 
-        let inner = Layer.contextFor layer ctx.Training [] ctx.AddLoss inputs
-        layer.Spec.Call inner inputs
+        Layer.invoke layer (fun () -> Layer.contextFor layer ctx.Training [] ctx.AddLoss inputs) inputs
 
     /// <summary>Calls a held layer with one input and one output on a concrete tensor.</summary>
     member this.Call(layer: Layer, input: torch.Tensor) : torch.Tensor =
@@ -408,7 +407,7 @@ module internal CustomMachinery =
             let message =
                 (match e with
                  | :? KerasException as k -> k.Message
-                 | _ -> e.Message)
+                 | _ -> Errors.nativeText e.Message)
                     .Trim()
 
             Error(
