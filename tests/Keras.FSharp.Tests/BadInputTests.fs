@@ -225,6 +225,23 @@ let badInputTests =
                         Expect.floatClose Accuracy.medium loss expected "the per-sample squared errors"
                     }
 
+                    test
+                        "binary crossentropy with (batch,) targets against (batch, 1) logits pairs each sample with its own target" {
+                        let inputs = Keras.Input(shape = [ 2 ])
+                        let model = Keras.Model(inputs, inputs --> Layers.Dense(1, name = "logit"))
+                        let compiled = model.Compile(optimizer = "sgd", loss = BinaryCrossentropy true)
+                        let x = torch.rand (6L, 2L)
+                        let y = torch.tensor [| 0.0f; 1.0f; 1.0f; 0.0f; 1.0f; 0.0f |]
+                        let logits = (model.Predict x).squeeze(-1L)
+
+                        let expected =
+                            torch.nn.functional.binary_cross_entropy_with_logits(logits, y).item<float32>()
+                            |> float
+
+                        let loss = compiled.Evaluate(x, y, verbose = 0)["loss"]
+                        Expect.floatClose Accuracy.medium loss expected "one target per sample"
+                    }
+
                     test "categorical crossentropy with label vectors instead of one-hot rows is a Keras error" {
                         let model = classifier ()
                         let compiled = model.Compile(optimizer = "sgd", loss = CategoricalCrossentropy true)
