@@ -383,7 +383,18 @@ module Model =
                 InvalidArgument(model.Name, "batch_size", "Expected a positive integer.", string batchSize)
             )
 
+        let given = values
         let values = prepare model values
+
+        // Dtype conversions made here are released when predict returns, not left to the finalizer.
+        use _converted =
+            { new System.IDisposable with
+                member _.Dispose() =
+                    for v in values do
+                        if not (given |> List.exists (fun g -> obj.ReferenceEquals(g, v))) then
+                            v.Dispose()
+            }
+
         let rows = values |> List.map (fun v -> v.shape[0]) |> List.distinct
 
         match rows with

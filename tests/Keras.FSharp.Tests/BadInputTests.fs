@@ -354,6 +354,45 @@ let badInputTests =
                         Expect.isTrue (history.History.ContainsKey "val_loss") "validated"
                     }
 
+                    test "the caller's tensors stay usable after fit, evaluate, predict and the batch methods" {
+                        let compiled = compiledClassifier ()
+                        let x, y = torch.rand (8L, 4L), labels [ 0L; 1L; 2L; 2L; 1L; 0L; 1L; 2L ]
+                        let x64 = x.to_type torch.ScalarType.Float64
+                        let w = torch.ones (8L)
+                        let expected = values x
+
+                        compiled.Fit(
+                            x,
+                            y,
+                            batchSize = 4,
+                            epochs = 2,
+                            sampleWeight = w,
+                            validationSplit = 0.25,
+                            verbose = 0
+                        )
+                        |> ignore
+
+                        compiled.Fit(
+                            x64,
+                            y,
+                            batchSize = 4,
+                            validationData = (Data.Tensor x64, Data.Tensor y),
+                            verbose = 0
+                        )
+                        |> ignore
+
+                        compiled.Evaluate(x64, y, sampleWeight = w, verbose = 0) |> ignore
+                        compiled.Predict(x64) |> ignore
+                        compiled.TrainOnBatch(x64, y) |> ignore
+                        compiled.TestOnBatch(x, y) |> ignore
+                        Model.predict compiled.Model x64 |> ignore
+
+                        Expect.equal (values x) expected "x"
+                        Expect.equal (values x64) expected "x as float64"
+                        Expect.equal (values y) [| 0.0f; 1.0f; 2.0f; 2.0f; 1.0f; 0.0f; 1.0f; 2.0f |] "y"
+                        Expect.equal (values w) (Array.create 8 1.0f) "sample weights"
+                    }
+
                     test "predict on 0 rows returns an empty batch of the output's shape" {
                         let model = classifier ()
                         let out = model.Predict(torch.rand (0L, 4L))

@@ -577,7 +577,12 @@ type CompiledModel
         let n = Data.rows model xs ys
         requireRows n
         checkSampleWeight n sampleWeight
-        trainStep xs ys sampleWeight
+
+        try
+            trainStep xs ys sampleWeight
+        finally
+            disposeOwned (tensorsOf x) xs
+
         currentLogs () :> IReadOnlyDictionary<_, _>
 
     /// <summary>Loss and metrics of one batch without training (Keras's <c>test_on_batch</c>).</summary>
@@ -587,13 +592,18 @@ type CompiledModel
         let n = Data.rows model xs ys
         requireRows n
         checkSampleWeight n sampleWeight
-        testStep xs ys sampleWeight
+
+        try
+            testStep xs ys sampleWeight
+        finally
+            disposeOwned (tensorsOf x) xs
+
         currentLogs () :> IReadOnlyDictionary<_, _>
 
     /// Predictions for one batch (Keras's <c>predict_on_batch</c>).
     member _.PredictOnBatch(x: Data) =
         let xs = Data.inputs model x
-        Model.predictMany model (int (xs.Head.shape[0]) |> max 1) xs
+        Model.predictMany model (xs.Head.shape[0] |> min (int64 Int32.MaxValue) |> int |> max 1) xs
 
     /// <summary>The training loss of a batch as a differentiable tensor (outputs in training mode), for custom
     /// training steps with <see cref="Gradients.valueAndGrad"/>.</summary>
