@@ -393,6 +393,41 @@ let badInputTests =
                         Expect.equal (values w) (Array.create 8 1.0f) "sample weights"
                     }
 
+                    test "a model without trainable weights fits (nothing to train), as in Keras" {
+                        let inputs = Keras.Input(shape = [ 3 ])
+                        let model = Keras.Model(inputs, inputs --> Layers.Activation("relu"))
+                        let compiled = model.Compile(optimizer = "adam", loss = "mse")
+                        let x = torch.rand (8L, 3L)
+
+                        let history =
+                            compiled.Fit(x, Data.Tensor(x * 2.0f), batchSize = 4, epochs = 2, verbose = 0)
+
+                        Expect.equal history.Epochs [ 0; 1 ] "two epochs"
+                        Expect.isGreaterThan (List.head history["loss"]) 0.0 "a real loss"
+                    }
+
+                    test
+                        "a non-scalar value given to Gradients.valueAndGrad is a Keras error with the native one inside" {
+                        let model = classifier ()
+                        model.Predict(torch.rand (1L, 4L)) |> ignore
+                        let weights = Model.trainableWeights model
+
+                        let e =
+                            kerasException (fun () ->
+                                Gradients.valueAndGrad
+                                    (fun () -> Model.callEager model true [ torch.rand (2L, 4L) ] |> List.head)
+                                    weights)
+
+                        // libtorch would abort the whole process here rather than throw.
+                        match e.Error with
+                        | InvalidArgument("Gradients.valueAndGrad", "f", _, "a value of shape (2, 3)") -> ()
+                        | other -> failtestf "unexpected error %A" other
+
+                        // A value that does not depend on the weights has zero gradients.
+                        let _, grads = Gradients.valueAndGrad (fun () -> torch.ones (1L)) weights
+                        Expect.all grads (fun g -> g.abs().sum().item<float32>() = 0.0f) "zeros"
+                    }
+
                     test "predict on 0 rows returns an empty batch of the output's shape" {
                         let model = classifier ()
                         let out = model.Predict(torch.rand (0L, 4L))

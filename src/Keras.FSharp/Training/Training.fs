@@ -216,13 +216,19 @@ type CompiledModel
         let value = total.item<float32>()
 
         // A NaN loss must not corrupt the weights: the step is not applied (TerminateOnNaN then stops).
-        if Single.IsFinite value then
-            let grads =
-                torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
+        // A model without trainable weights (or a loss that does not depend on them) trains nothing, as in Keras.
+        if
+            Single.IsFinite value
+            && parameterTensors.Value.Length > 0
+            && total.requires_grad
+        then
+            Errors.guard model.Name "the train step of model" (fun () ->
+                let grads =
+                    torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
 
-            optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
-            // Keras applies each weight's constraint right after the update.
-            Weights.applyConstraints constrained.Value
+                optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
+                // Keras applies each weight's constraint right after the update.
+                Weights.applyConstraints constrained.Value)
 
         track xb.Head.shape[0] (float value) perOutput
         updateMetrics yb outs sw
@@ -620,10 +626,27 @@ module Gradients =
     let valueAndGrad (f: unit -> torch.Tensor) (weights: Weight list) : torch.Tensor * torch.Tensor list =
         let value = f ()
         let inputs = weights |> List.map (fun w -> w.Value :> torch.Tensor) |> Array.ofList
-        let grads = torch.autograd.grad ([| value |], inputs, allow_unused = true)
+
+        // libtorch aborts the process (it does not throw) when asked for the gradient of a non-scalar.
+        if value.numel () <> 1L then
+            Errors.raiseKeras (
+                InvalidArgument(
+                    "Gradients.valueAndGrad",
+                    "f",
+                    "Expected a function returning one value (a scalar loss) to differentiate.",
+                    $"a value of shape {Shape.formatDims value.shape}"
+                )
+            )
+
+        let grads =
+            if value.requires_grad && inputs.Length > 0 then
+                Errors.guard "Gradients.valueAndGrad" "the gradient step" (fun () ->
+                    torch.autograd.grad ([| value |], inputs, allow_unused = true) |> List.ofSeq)
+            else
+                inputs |> Array.map (fun _ -> null) |> List.ofArray
 
         let filled =
-            List.zip (List.ofArray inputs) (List.ofSeq grads)
+            List.zip (List.ofArray inputs) grads
             |> List.map (fun (w, g) -> if isNull g then torch.zeros_like w else g)
 
         value.detach (), filled
