@@ -343,8 +343,10 @@ module internal CustomMachinery =
     let specsText (specs: TensorSpec list) =
         specs |> List.map (fun s -> Shape.format s.Shape) |> String.concat ", "
 
-    let private shapeOf (t: torch.Tensor) =
-        t.shape |> Array.map (int >> Some) |> List.ofArray
+    let private shapeOf (layerName: string) (index: int) (t: torch.Tensor) =
+        match Shape.tryOfDims t.shape with
+        | Ok shape -> shape
+        | Error detail -> raise (CustomLayerException(IncompatibleInput(layerName, index, detail)))
 
     /// Known dimensions of the rule's shape must equal the actual ones, and the ranks must agree.
     let private agrees (expected: Shape) (actual: Shape) =
@@ -358,9 +360,9 @@ module internal CustomMachinery =
         match def.Rule with
         | None -> ()
         | Some rule ->
-            let inShapes = inputs |> List.map shapeOf
+            let inShapes = inputs |> List.mapi (shapeOf ctx.LayerName)
             let expected = rule inShapes
-            let actual = outputs |> List.map shapeOf
+            let actual = outputs |> List.mapi (shapeOf ctx.LayerName)
 
             if expected.Length <> actual.Length || not (List.forall2 agrees expected actual) then
                 let show shapes =
