@@ -256,12 +256,11 @@ type CustomCall internal (ctx: CallContext, className: string, held: Lazy<HashSe
                 )
             )
 
-        Layer.outputSpecs layer (inputs |> List.map Layer.specOf)
+        Layer.outputSpecs layer (Layer.specsFor layer.Name inputs)
         |> Errors.orRaise
         |> ignore
 
-        let inner = Layer.contextFor layer ctx.Training [] ctx.AddLoss inputs
-        layer.Spec.Call inner inputs
+        Layer.invoke layer (fun () -> Layer.contextFor layer ctx.Training [] ctx.AddLoss inputs) inputs
 
     /// <summary>Calls a held layer with one input and one output on a concrete tensor.</summary>
     member this.Call(layer: Layer, input: torch.Tensor) : torch.Tensor =
@@ -344,8 +343,10 @@ module internal CustomMachinery =
     let specsText (specs: TensorSpec list) =
         specs |> List.map (fun s -> Shape.format s.Shape) |> String.concat ", "
 
-    let private shapeOf (t: torch.Tensor) =
-        t.shape |> Array.map (int >> Some) |> List.ofArray
+    let private shapeOf (layerName: string) (index: int) (t: torch.Tensor) =
+        match Shape.tryOfDims t.shape with
+        | Ok shape -> shape
+        | Error detail -> raise (CustomLayerException(IncompatibleInput(layerName, index, detail)))
 
     /// Known dimensions of the rule's shape must equal the actual ones, and the ranks must agree.
     let private agrees (expected: Shape) (actual: Shape) =
@@ -359,9 +360,9 @@ module internal CustomMachinery =
         match def.Rule with
         | None -> ()
         | Some rule ->
-            let inShapes = inputs |> List.map shapeOf
+            let inShapes = inputs |> List.mapi (shapeOf ctx.LayerName)
             let expected = rule inShapes
-            let actual = outputs |> List.map shapeOf
+            let actual = outputs |> List.mapi (shapeOf ctx.LayerName)
 
             if expected.Length <> actual.Length || not (List.forall2 agrees expected actual) then
                 let show shapes =
@@ -408,7 +409,7 @@ module internal CustomMachinery =
             let message =
                 (match e with
                  | :? KerasException as k -> k.Message
-                 | _ -> e.Message)
+                 | _ -> Errors.nativeText e.Message)
                     .Trim()
 
             Error(

@@ -24,6 +24,12 @@ type KerasError =
     | DataMismatch of model: string * reason: string * received: string
     /// Native libraries could not be loaded.
     | NativeLoadFailed of details: string
+    /// Targets given for an output do not fit its loss or metric (e.g. a class label out of range); <c>what</c> names
+    /// the loss or metric.
+    | InvalidTargets of output: string * what: string * reason: string * received: string
+    /// A computation failed inside the native library (libtorch); <c>what</c> says what was being computed (a layer
+    /// with its class, or a loss or metric of an output) and <c>detail</c> is the native message without its C++ trace.
+    | ComputationFailed of owner: string * what: string * detail: string
 
 /// Renders errors in Keras's wording.
 [<RequireQualifiedAccess>]
@@ -53,10 +59,17 @@ module KerasError =
             $"No {kind} named '{name}' in model \"{model}\". Available: [{names}]"
         | DataMismatch(model, reason, received) -> $"Model \"{model}\": {reason} Received: {received}"
         | NativeLoadFailed details -> $"TorchSharp's native libraries could not be loaded. {details}"
+        | InvalidTargets(output, what, reason, received) ->
+            $"Invalid targets for output \"{output}\" ({what}): {reason} Received: {received}"
+        | ComputationFailed(owner, what, detail) -> $"Exception encountered when calling {what} \"{owner}\": {detail}"
 
 /// The one exception type the throwing API raises; it carries the error as data.
-type KerasException(error: KerasError) =
-    inherit System.Exception(KerasError.render error)
+type KerasException(error: KerasError, inner: exn) =
+    inherit System.Exception(KerasError.render error, inner)
+
+    /// An exception for the error, with no inner exception.
+    new(error: KerasError) = KerasException(error, null)
+
     /// The error this exception reports.
     member _.Error = error
 
@@ -65,6 +78,27 @@ type KerasException(error: KerasError) =
 module Errors =
     /// Raises a <see cref="KerasException"/> for the error.
     let raiseKeras (error: KerasError) : 'T = raise (KerasException error)
+
+    /// <summary>The readable part of a native (libtorch) message: the text before its C++ stack trace
+    /// ("Exception raised from ..."), trimmed.</summary>
+    let nativeText (message: string) =
+        if isNull message then
+            ""
+        else
+            let cut = message.IndexOf("Exception raised from", System.StringComparison.Ordinal)
+            (if cut >= 0 then message.Substring(0, cut) else message).Trim()
+
+    /// <summary>Runs <paramref name="f"/>; an exception other than a <see cref="KerasException"/> (a native libtorch
+    /// error, a .NET argument error from TorchSharp) becomes a KerasException for <c>ComputationFailed(owner, what, ...)</c>
+    /// with the original exception as its inner exception.</summary>
+    let guard (owner: string) (what: string) (f: unit -> 'T) : 'T =
+        try
+            f ()
+        with
+        | :? KerasException -> reraise ()
+        | :? System.OperationCanceledException -> reraise ()
+        | :? System.OutOfMemoryException -> reraise ()
+        | e -> raise (KerasException(ComputationFailed(owner, what, nativeText e.Message), e))
 
     /// Returns the value of an Ok result, or raises its error as a <see cref="KerasException"/>.
     let orRaise (result: Result<'T, KerasError>) : 'T =

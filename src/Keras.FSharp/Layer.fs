@@ -166,12 +166,25 @@ module Layer =
                 )
             )
 
-    /// The specs of concrete tensors, every dimension known.
+    /// <summary>The specs of concrete tensors given to <paramref name="owner"/> (a layer or model), every dimension
+    /// known.</summary>
+    /// <exception cref="KerasException">When a dimension is too large for a <see cref="Shape"/>, naming the owner and
+    /// the input, with the exact shape.</exception>
+    let specsFor (owner: string) (tensors: torch.Tensor list) =
+        tensors
+        |> List.mapi (fun i (tensor: torch.Tensor) ->
+            match Shape.tryOfDims tensor.shape with
+            | Ok shape ->
+                {
+                    Shape = shape
+                    DType = DType.tryOfTorch tensor.dtype |> Option.defaultValue Float32
+                }
+            | Error detail -> Errors.raiseKeras (IncompatibleInput(owner, i, detail)))
+
+    /// The specs of a concrete tensor, every dimension known.
+    /// <exception cref="KerasException">When a dimension is too large for a <see cref="Shape"/>.</exception>
     let specOf (tensor: torch.Tensor) =
-        {
-            Shape = tensor.shape |> Array.map (int >> Some) |> List.ofArray
-            DType = DType.tryOfTorch tensor.dtype |> Option.defaultValue Float32
-        }
+        specsFor "tensor" [ tensor ] |> List.head
 
     /// A context for calling a layer: its weights, the training flag, the input masks and where losses go.
     let internal contextFor
@@ -185,7 +198,7 @@ module Layer =
         let state =
             match Weights.tryState layer with
             | Some state -> state
-            | None -> Weights.ensureBuilt layer (inputs |> List.map specOf)
+            | None -> Weights.ensureBuilt layer (specsFor layer.Name inputs)
 
         {
             Training = training
@@ -195,15 +208,21 @@ module Layer =
             AddLoss = addLoss
         }
 
+    /// <summary>Runs the layer's forward function in a context made by <paramref name="context"/>; a native (libtorch)
+    /// error becomes a <see cref="KerasException"/> naming the layer, the native one as its inner exception.</summary>
+    let internal invoke (layer: Layer) (context: unit -> CallContext) (inputs: torch.Tensor list) =
+        Errors.guard layer.Name $"{layer.Spec.ClassName}.call() of layer" (fun () ->
+            layer.Spec.Call (context ()) inputs)
+
     /// Runs the forward function on concrete tensors, without checks (the graph was checked when built).
     let internal forward (layer: Layer) (training: bool) (inputs: torch.Tensor list) =
-        layer.Spec.Call (contextFor layer training [] ignore inputs) inputs
+        invoke layer (fun () -> contextFor layer training [] ignore inputs) inputs
 
     /// <summary>Calls the layer eagerly on concrete tensors, building its weights from their shapes on the first call.</summary>
     /// <exception cref="KerasException">When the inputs do not fit the layer.</exception>
     let callEager (layer: Layer) (training: bool) (inputs: torch.Tensor list) : torch.Tensor list =
         Native.NativeLoader.ensureLoaded ()
-        outputSpecs layer (inputs |> List.map specOf) |> Errors.orRaise |> ignore
+        outputSpecs layer (specsFor layer.Name inputs) |> Errors.orRaise |> ignore
         forward layer training inputs
 
     /// The layer's weights including those of layers it holds; empty before it is built.
@@ -233,8 +252,8 @@ module Layer =
 
         for w, v in List.zip current values do
             if w.Value.shape <> v.shape then
-                let expected = Shape.format (Shape.ofInts (w.Value.shape |> Array.map int))
-                let received = Shape.format (Shape.ofInts (v.shape |> Array.map int))
+                let expected = Shape.formatDims w.Value.shape
+                let received = Shape.formatDims v.shape
 
                 Errors.raiseKeras (
                     InvalidArgument(layer.Name, w.Name, $"Expected a weight of shape {expected}.", received)

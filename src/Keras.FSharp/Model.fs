@@ -212,8 +212,10 @@ module Model =
             if not (isInputNode node) then
                 let ins = node.Inputs |> List.map (fun t -> slots[slotOf t])
                 let inMasks = node.Inputs |> List.map maskOf
-                let ctx = Layer.contextFor node.Layer training inMasks addLoss ins
-                let outs = node.Layer.Spec.Call ctx ins
+
+                let outs =
+                    Layer.invoke node.Layer (fun () -> Layer.contextFor node.Layer training inMasks addLoss ins) ins
+
                 outs |> List.iteri (fun i v -> slots[struct (node.Id, i)] <- v)
 
                 node.Layer.Spec.ComputeMask ins inMasks
@@ -347,7 +349,10 @@ module Model =
                     }
             }
 
-        checkCallInputs model.Name (model.Inputs |> List.map anyRows) (values |> List.map (Layer.specOf >> _.Shape))
+        checkCallInputs
+            model.Name
+            (model.Inputs |> List.map anyRows)
+            (Layer.specsFor model.Name values |> List.map _.Shape)
         |> Errors.orRaise
 
         List.zip model.Inputs values
@@ -378,10 +383,31 @@ module Model =
                 InvalidArgument(model.Name, "batch_size", "Expected a positive integer.", string batchSize)
             )
 
+        let given = values
         let values = prepare model values
+
+        // Dtype conversions made here are released when predict returns, not left to the finalizer.
+        use _converted =
+            { new System.IDisposable with
+                member _.Dispose() =
+                    for v in values do
+                        if not (given |> List.exists (fun g -> obj.ReferenceEquals(g, v))) then
+                            v.Dispose()
+            }
+
         let rows = values |> List.map (fun v -> v.shape[0]) |> List.distinct
 
         match rows with
+        | [ 0L ] ->
+            // Keras returns an empty batch of the outputs' shapes.
+            let specs =
+                inferOutputs model.Nodes model.Inputs model.Outputs (Layer.specsFor model.Name values)
+                |> Errors.orRaise
+
+            specs
+            |> List.map (fun spec ->
+                let dims = spec.Shape |> List.map (fun d -> int64 (defaultArg d 0)) |> Array.ofList
+                torch.empty (Array.append [| 0L |] dims[1..], dtype = DType.toTorch spec.DType))
         | [ n ] ->
             use _ = torch.no_grad ()
 

@@ -20,6 +20,24 @@ module Shape =
         | [ single ] -> $"({dim single},)"
         | dims -> "(" + (dims |> List.map dim |> String.concat ", ") + ")"
 
+    /// <summary>A concrete tensor's dimensions (int64, as TorchSharp gives them) in Python's tuple rendering, exact at
+    /// any size: <c>formatDims [| 1099511627776L; 4L |]</c> is <c>"(1099511627776, 4)"</c>.</summary>
+    let formatDims (dims: int64 seq) =
+        match List.ofSeq dims with
+        | [ single ] -> $"({single},)"
+        | ds -> "(" + (ds |> List.map string |> String.concat ", ") + ")"
+
+    /// <summary>The shape of concrete dimensions, or an error text when one is larger than a <see cref="Shape"/>
+    /// dimension holds (2^31 - 1): converting it would silently wrap (2^40 became 0).</summary>
+    let tryOfDims (dims: int64 seq) : Result<Shape, string> =
+        let dims = Array.ofSeq dims
+
+        match dims |> Array.tryFindIndex (fun d -> d > int64 System.Int32.MaxValue || d < 0L) with
+        | Some axis ->
+            Error
+                $"expected every dimension to be at most {System.Int32.MaxValue}, but axis {axis} has size {dims[axis]}. Full shape received: {formatDims dims}"
+        | None -> Ok(dims |> Array.map (int >> Some) |> List.ofArray)
+
     /// A shape whose every dimension is known.
     let ofInts (dims: int seq) : Shape = dims |> Seq.map Some |> List.ofSeq
 

@@ -78,6 +78,103 @@ type Loss =
     /// Lets a Keras name stand for the loss where a method expects one: <c>loss = "mse"</c>.
     static member op_Implicit(name: string) : Loss = Loss.Parse name
 
+/// Checks of targets against an output's predictions, cheap enough for every batch: shape comparisons and at most a
+/// min and a max over the labels (no .NET loop over elements). Errors name the output and the loss or metric.
+[<RequireQualifiedAccess>]
+module Targets =
+    let private show (t: torch.Tensor) =
+        "("
+        + (t.shape |> Array.map string |> String.concat ", ")
+        + (if t.dim () = 1L then ",)" else ")")
+
+    let private fail output what reason received =
+        Errors.raiseKeras (InvalidTargets(output, what, reason, received))
+
+    /// <summary>Integer class labels (int64) from sparse targets of shape <c>(batch, ...)</c> or <c>(batch, ..., 1)</c>
+    /// against predictions of shape <c>(batch, ..., classes)</c>, checked as Keras (and libtorch's kernels) need them:
+    /// whole numbers in <c>[0, classes)</c>. Without the check libtorch reads label -100 as "ignore" (loss 0) and
+    /// fails on larger labels with a C++ trace.</summary>
+    /// <exception cref="KerasException">When the shapes do not fit, a float label is not whole, or a label is out of range.</exception>
+    let sparseLabels (output: string) (what: string) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
+        if yPred.dim () = 0L then
+            fail output what "Expected predictions with a class axis." $"predictions of shape {show yPred}"
+
+        let labels =
+            if yTrue.dim () = yPred.dim () && yTrue.shape[yTrue.shape.Length - 1] = 1L then
+                yTrue.squeeze (-1L)
+            else
+                yTrue
+
+        let expected = yPred.shape[.. yPred.shape.Length - 2]
+
+        if labels.shape <> expected then
+            fail
+                output
+                what
+                $"Expected integer class labels of shape {show (yPred.select (-1L, 0L))} (or with a last axis of 1) for predictions of shape {show yPred}."
+                $"targets of shape {show yTrue}"
+
+        let classes = yPred.shape[yPred.shape.Length - 1]
+
+        if labels.numel () = 0L then
+            labels.to_type torch.ScalarType.Int64
+        else
+            if labels.is_floating_point () then
+                use _ = torch.no_grad ()
+                use fraction = labels.ne (labels.floor ())
+                use notWhole = fraction.any ()
+
+                if notWhole.item<bool>() then
+                    use first = labels.masked_select(fraction).flatten().select(0L, 0L)
+
+                    fail
+                        output
+                        what
+                        "Expected integer class labels; float labels must be whole numbers."
+                        $"a label of {first.ToDouble()}"
+
+            let ints =
+                if labels.dtype = torch.ScalarType.Int64 then
+                    labels
+                else
+                    labels.to_type torch.ScalarType.Int64
+
+            use lowest = ints.min ()
+            use highest = ints.max ()
+            let low, high = lowest.item<int64>(), highest.item<int64>()
+
+            if low < 0L || high >= classes then
+                fail
+                    output
+                    what
+                    $"Expected class labels in [0, {classes - 1L}] for the {classes} classes of the output."
+                    $"a label of {(if low < 0L then low else high)}"
+
+            ints
+
+    /// <summary>Targets brought to the rank of the predictions as Keras's <c>squeeze_or_expand_to_same_rank</c> does
+    /// (a last axis of 1 added or removed), then checked to have the predictions' shape, or (when
+    /// <paramref name="broadcast"/>) a shape that broadcasts to it without changing it.</summary>
+    /// <exception cref="KerasException">When the shapes do not fit; a (batch,) target against (batch, 1) predictions
+    /// would otherwise broadcast to (batch, batch) and give a wrong loss silently.</exception>
+    let matching (output: string) (what: string) (broadcast: bool) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
+        let y =
+            if yTrue.dim () + 1L = yPred.dim () && yPred.shape[yPred.shape.Length - 1] = 1L then
+                yTrue.unsqueeze (-1L)
+            elif yTrue.dim () = yPred.dim () + 1L && yTrue.shape[yTrue.shape.Length - 1] = 1L then
+                yTrue.squeeze (-1L)
+            else
+                yTrue
+
+        let fits =
+            y.dim () = yPred.dim ()
+            && Array.forall2 (fun (t: int64) p -> t = p || (broadcast && t = 1L)) y.shape yPred.shape
+
+        if not fits then
+            fail output what $"Expected targets of the output's shape {show yPred}." $"targets of shape {show yTrue}"
+
+        y
+
 /// Computing losses.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Loss =
@@ -105,23 +202,16 @@ module Loss =
         else
             (yPred / yPred.sum (-1L, true)) |> clipProbabilities |> torch.log
 
-    /// <summary>The loss of each sample: a tensor with the batch axis and every axis of <paramref name="yTrue"/>
-    /// but the reduced last one (Keras's per-sample values before reduction).</summary>
-    let perSample (loss: Loss) (yTrue: torch.Tensor) (yPred: torch.Tensor) : torch.Tensor =
+    /// <summary>The loss of each sample for the output named <paramref name="output"/>: a tensor with the batch axis
+    /// and every axis of <paramref name="yTrue"/> but the reduced last one (Keras's per-sample values before
+    /// reduction). Targets are checked first (see <see cref="Targets"/>); errors name the output.</summary>
+    let perSampleFor (output: string) (loss: Loss) (yTrue: torch.Tensor) (yPred: torch.Tensor) : torch.Tensor =
+        let what = name loss
+
         match loss with
         | SparseCategoricalCrossentropy fromLogits ->
             // Labels may come as (batch,) or (batch, 1), as Keras accepts both.
-            let labels =
-                let l =
-                    if yTrue.dim () = yPred.dim () then
-                        yTrue.squeeze (-1L)
-                    else
-                        yTrue
-
-                if l.dtype = torch.ScalarType.Int64 then
-                    l
-                else
-                    l.to_type torch.ScalarType.Int64
+            let labels = Targets.sparseLabels output what yTrue yPred
 
             if fromLogits && yPred.dim () = 2L then
                 // One fused kernel (log-softmax and negative log-likelihood), the same math.
@@ -130,10 +220,11 @@ module Loss =
                 let logp = logProbabilities fromLogits yPred
                 logp.gather(-1L, labels.unsqueeze -1L).squeeze(-1L).neg()
         | CategoricalCrossentropy fromLogits ->
+            let yTrue = Targets.matching output what false yTrue yPred
             let logp = logProbabilities fromLogits yPred
             (yTrue.to_type logp.dtype * logp).sum(-1L).neg()
         | BinaryCrossentropy fromLogits ->
-            let y = yTrue.to_type yPred.dtype
+            let y = (Targets.matching output what false yTrue yPred).to_type yPred.dtype
 
             let elementwise =
                 if fromLogits then
@@ -145,19 +236,35 @@ module Loss =
                     (y * torch.log p + (1.0f - y) * torch.log (1.0f - p)).neg()
 
             elementwise.mean ([| -1L |])
-        | MeanSquaredError -> (yPred - yTrue.to_type yPred.dtype).square().mean([| -1L |])
-        | MeanAbsoluteError -> (yPred - yTrue.to_type yPred.dtype).abs().mean([| -1L |])
+        | MeanSquaredError ->
+            let y = Targets.matching output what true yTrue yPred
+            (yPred - y.to_type yPred.dtype).square().mean([| -1L |])
+        | MeanAbsoluteError ->
+            let y = Targets.matching output what true yTrue yPred
+            (yPred - y.to_type yPred.dtype).abs().mean([| -1L |])
         | Huber delta ->
-            let err = (yPred - yTrue.to_type yPred.dtype).abs()
+            let y = Targets.matching output what true yTrue yPred
+            let err = (yPred - y.to_type yPred.dtype).abs()
             let quadratic = err.clamp_max (delta.ToScalar())
             let linear = err - quadratic
             (quadratic.square () * 0.5f + linear * delta).mean([| -1L |])
         | CustomLoss(_, f) -> f yTrue yPred
 
+    /// <summary>The loss of each sample: a tensor with the batch axis and every axis of <paramref name="yTrue"/>
+    /// but the reduced last one (Keras's per-sample values before reduction). Errors call the targets "y_true".</summary>
+    let perSample (loss: Loss) (yTrue: torch.Tensor) (yPred: torch.Tensor) : torch.Tensor =
+        perSampleFor "y_true" loss yTrue yPred
+
     /// <summary>Keras's "sum_over_batch_size" reduction: per-sample losses times the sample weights (when given),
     /// summed and divided by the number of values (weights do not change the divisor).</summary>
-    let compute (loss: Loss) (yTrue: torch.Tensor) (yPred: torch.Tensor) (sampleWeight: torch.Tensor option) =
-        let values = perSample loss yTrue yPred
+    let computeFor
+        (output: string)
+        (loss: Loss)
+        (yTrue: torch.Tensor)
+        (yPred: torch.Tensor)
+        (sampleWeight: torch.Tensor option)
+        =
+        let values = perSampleFor output loss yTrue yPred
 
         match sampleWeight with
         | None -> values.mean ()
@@ -168,3 +275,8 @@ module Loss =
                     .reshape(Array.append [| values.shape[0] |] (Array.create (values.dim () - 1L |> int) 1L))
 
             (values * w).sum() / float32 (values.numel ())
+
+    /// <summary>Keras's "sum_over_batch_size" reduction of the loss (see <see cref="computeFor"/>); errors call the
+    /// targets "y_true".</summary>
+    let compute (loss: Loss) (yTrue: torch.Tensor) (yPred: torch.Tensor) (sampleWeight: torch.Tensor option) =
+        computeFor "y_true" loss yTrue yPred sampleWeight

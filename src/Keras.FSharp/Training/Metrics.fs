@@ -131,21 +131,15 @@ module Metrics =
 
     let private classOf (t: torch.Tensor) = t.argmax (-1L)
 
+    /// <summary>Keras's sparse categorical accuracy per sample for the output named <paramref name="output"/>: argmax
+    /// of the prediction equals the label. Labels are checked as the sparse loss checks them (whole numbers in
+    /// [0, classes)).</summary>
+    let sparseCategoricalAccuracyFor (output: string) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
+        (classOf yPred).eq(Targets.sparseLabels output "sparse_categorical_accuracy" yTrue yPred)
+
     /// Keras's sparse categorical accuracy per sample: argmax of the prediction equals the label.
     let sparseCategoricalAccuracy (yTrue: torch.Tensor) (yPred: torch.Tensor) =
-        let labels =
-            if yTrue.dim () = yPred.dim () then
-                yTrue.squeeze (-1L)
-            else
-                yTrue
-
-        (classOf yPred)
-            .eq(
-                if labels.dtype = torch.ScalarType.Int64 then
-                    labels
-                else
-                    labels.to_type torch.ScalarType.Int64
-            )
+        sparseCategoricalAccuracyFor "y_true" yTrue yPred
 
     /// Keras's categorical accuracy per sample: the argmaxes agree.
     let categoricalAccuracy (yTrue: torch.Tensor) (yPred: torch.Tensor) = (classOf yPred).eq(classOf yTrue)
@@ -173,8 +167,10 @@ module Metrics =
     /// <summary>Creates a metric. "accuracy" is resolved as Keras 3 does from the shapes of the first batch:
     /// one output unit → binary, labels of lower rank (or one column) against several units → sparse categorical,
     /// otherwise categorical. Its name stays as given ("accuracy" or "acc").</summary>
-    let create (spec: MetricSpec) (yTrue: torch.Tensor) (yPred: torch.Tensor) : Metric =
+    let createFor (output: string) (spec: MetricSpec) (yTrue: torch.Tensor) (yPred: torch.Tensor) : Metric =
         let mean name f = MeanMetric(name, f) :> Metric
+        let sparseCategoricalAccuracy = sparseCategoricalAccuracyFor output
+        let perSample = Keras.Loss.perSampleFor output
 
         match spec with
         | MetricSpec.Named n when n = "accuracy" || n = "acc" ->
@@ -189,9 +185,9 @@ module Metrics =
         | MetricSpec.Named n ->
             match n with
             | "mse"
-            | "mean_squared_error" -> mean n (Keras.Loss.perSample MeanSquaredError)
+            | "mean_squared_error" -> mean n (perSample MeanSquaredError)
             | "mae"
-            | "mean_absolute_error" -> mean n (Keras.Loss.perSample MeanAbsoluteError)
+            | "mean_absolute_error" -> mean n (perSample MeanAbsoluteError)
             | "sparse_categorical_accuracy" -> mean n sparseCategoricalAccuracy
             | "categorical_accuracy" -> mean n categoricalAccuracy
             | "binary_accuracy" -> mean n (binaryAccuracy 0.5)
@@ -199,8 +195,8 @@ module Metrics =
             | "recall" -> ConfusionMetric(n, [| 0.5 |], fun tp _ _ fn -> ratio tp[0] (tp[0] + fn[0])) :> Metric
             | "auc" -> ConfusionMetric(n, aucThresholds 200, rocAuc) :> Metric
             | other -> Errors.raiseKeras (InvalidArgument("compile", "metrics", "Unknown metric.", $"'{other}'"))
-        | MetricSpec.MeanSquaredError -> mean "mean_squared_error" (Keras.Loss.perSample MeanSquaredError)
-        | MetricSpec.MeanAbsoluteError -> mean "mean_absolute_error" (Keras.Loss.perSample MeanAbsoluteError)
+        | MetricSpec.MeanSquaredError -> mean "mean_squared_error" (perSample MeanSquaredError)
+        | MetricSpec.MeanAbsoluteError -> mean "mean_absolute_error" (perSample MeanAbsoluteError)
         | MetricSpec.SparseCategoricalAccuracy -> mean "sparse_categorical_accuracy" sparseCategoricalAccuracy
         | MetricSpec.CategoricalAccuracy -> mean "categorical_accuracy" categoricalAccuracy
         | MetricSpec.BinaryAccuracy t -> mean "binary_accuracy" (binaryAccuracy t)
@@ -209,3 +205,7 @@ module Metrics =
         | MetricSpec.Recall t ->
             ConfusionMetric("recall", [| t |], fun tp _ _ fn -> ratio tp[0] (tp[0] + fn[0])) :> Metric
         | MetricSpec.AUC n -> ConfusionMetric("auc", aucThresholds n, rocAuc) :> Metric
+
+    /// <summary>Creates a metric (see <see cref="createFor"/>); errors call the targets "y_true".</summary>
+    let create (spec: MetricSpec) (yTrue: torch.Tensor) (yPred: torch.Tensor) : Metric =
+        createFor "y_true" spec yTrue yPred

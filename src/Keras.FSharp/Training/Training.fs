@@ -39,7 +39,8 @@ type CompiledModel
         | None ->
             let created =
                 metrics
-                |> List.mapi (fun i specs -> specs |> List.map (fun s -> i, Metrics.create s ys[i] outs[i]))
+                |> List.mapi (fun i specs ->
+                    specs |> List.map (fun s -> i, Metrics.createFor outputNames[i] s ys[i] outs[i]))
                 |> List.concat
 
             metricObjects <- Some created
@@ -70,7 +71,12 @@ type CompiledModel
         (extra: torch.Tensor list)
         =
         let perOutput =
-            List.map3 (fun loss (y: torch.Tensor) out -> Keras.Loss.compute loss y out sampleWeight) losses ys outs
+            List.zip3 losses ys outs
+            |> List.mapi (fun i (loss, y, out) ->
+                let output = outputNames[i]
+
+                Errors.guard output $"loss {Keras.Loss.name loss} of output" (fun () ->
+                    Keras.Loss.computeFor output loss y out sampleWeight))
 
         let weighted =
             List.map2 (fun (l: torch.Tensor) w -> if w = 1.0 then l else l * w) perOutput lossWeights
@@ -116,7 +122,9 @@ type CompiledModel
         use _ = torch.no_grad ()
 
         for i, metric in metricsFor ys outs do
-            metric.Update(ys[i], outs[i].detach(), sampleWeight)
+            Errors.guard outputNames[i] $"metric {metric.Name} of output" (fun () ->
+                use out = outs[i].detach()
+                metric.Update(ys[i], out, sampleWeight))
 
     let currentLogs () =
         let logs = Dictionary<string, float>()
@@ -144,6 +152,62 @@ type CompiledModel
     let slice (ts: torch.Tensor list) (start: int64) (len: int64) =
         ts |> List.map (fun t -> t.narrow (0L, start, len))
 
+    /// Keras's "Expected input data to be non-empty" for fit, evaluate and the batch methods.
+    let requireRows (n: int64) =
+        if n = 0L then
+            Errors.raiseKeras (DataMismatch(model.Name, "Expected input data to be non-empty.", "0 samples"))
+
+    let requirePositive (argument: string) (value: int) =
+        if value <= 0 then
+            Errors.raiseKeras (InvalidArgument(model.Name, argument, "Expected a positive integer.", string value))
+
+    /// Sample weights must give one weight per sample, as Keras requires.
+    let checkSampleWeight (n: int64) (sampleWeight: torch.Tensor option) =
+        match sampleWeight with
+        | Some w when w.dim () = 0L || w.shape[0] <> n ->
+            let shape = w.shape |> Array.map string |> String.concat ", "
+
+            Errors.raiseKeras (
+                DataMismatch(
+                    model.Name,
+                    $"`sample_weight` must have one weight per sample ({n} samples).",
+                    $"sample_weight of shape ({shape})"
+                )
+            )
+        | _ -> ()
+
+    /// Disposes the tensors this call made (dtype conversions, copies), never the caller's own.
+    let disposeOwned (given: torch.Tensor list) (made: torch.Tensor seq) =
+        for t in made do
+            if
+                not (isNull t)
+                && not (given |> List.exists (fun g -> obj.ReferenceEquals(g, t)))
+            then
+                t.Dispose()
+
+    let tensorsOf (data: Data) =
+        match data with
+        | Tensor t -> [ t ]
+        | Tensors ts -> ts
+        | Named d -> List.ofSeq d.Values
+
+    /// Runs one batch step on slices of the data inside a dispose scope: the slices (views that keep the data's
+    /// storage alive) and every temporary are released when the step ends, not by the finalizer.
+    let onBatch
+        step
+        (xs: torch.Tensor list)
+        (ys: torch.Tensor list)
+        (sw: torch.Tensor option)
+        (start: int64)
+        (len: int64)
+        =
+        use scope = torch.NewDisposeScope()
+
+        step
+            (slice xs start len)
+            (slice ys start len)
+            (sw |> Option.map (fun (w: torch.Tensor) -> w.narrow (0L, start, len)))
+
     /// One optimization step on a batch; returns nothing, updates trackers. Skips the update on a non-finite loss.
     let trainStep (xb: torch.Tensor list) (yb: torch.Tensor list) (sw: torch.Tensor option) =
         use scope = torch.NewDisposeScope()
@@ -152,13 +216,19 @@ type CompiledModel
         let value = total.item<float32>()
 
         // A NaN loss must not corrupt the weights: the step is not applied (TerminateOnNaN then stops).
-        if Single.IsFinite value then
-            let grads =
-                torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
+        // A model without trainable weights (or a loss that does not depend on them) trains nothing, as in Keras.
+        if
+            Single.IsFinite value
+            && parameterTensors.Value.Length > 0
+            && total.requires_grad
+        then
+            Errors.guard model.Name "the train step of model" (fun () ->
+                let grads =
+                    torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
 
-            optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
-            // Keras applies each weight's constraint right after the update.
-            Weights.applyConstraints constrained.Value
+                optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
+                // Keras applies each weight's constraint right after the update.
+                Weights.applyConstraints constrained.Value)
 
         track xb.Head.shape[0] (float value) perOutput
         updateMetrics yb outs sw
@@ -183,19 +253,18 @@ type CompiledModel
         (batchSize: int)
         (verbose: int)
         =
+        requirePositive "batch_size" batchSize
         resetState ()
         let n = Data.rows model xs ys
+        requireRows n
+        checkSampleWeight n sw
         let steps = batches n batchSize
         let bar = Progress.Bar(steps.Length, verbose)
 
         bar.Run(fun () ->
             steps
             |> List.iteri (fun i (start, len) ->
-                testStep
-                    (slice xs start len)
-                    (slice ys start len)
-                    (sw |> Option.map (fun w -> w.narrow (0L, start, len)))
-
+                onBatch testStep xs ys sw start len
                 bar.Update(i + 1, currentLogs ())))
 
         let logs = currentLogs ()
@@ -209,23 +278,58 @@ type CompiledModel
         =
         match sampleWeight, classWeight with
         | Some w, _ -> Some(w.to_type torch.ScalarType.Float32)
+        | None, Some cw when cw.Count = 0 -> None
         | None, Some cw ->
             // Keras maps each sample's class (the label, or the argmax of a one-hot target) to its weight.
+            let keys = cw.Keys |> List.ofSeq
+
+            match keys |> List.tryFind (fun k -> k < 0) with
+            | Some k ->
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        model.Name,
+                        "class_weight",
+                        "Class indices must be non-negative integers.",
+                        string k
+                    )
+                )
+            | None -> ()
+
             let y = ys.Head
 
-            let classes =
+            use classes =
                 if y.dim () > 1L && y.shape[y.shape.Length - 1] > 1L then
                     y.argmax (-1L)
                 else
-                    y.reshape (-1L)
+                    y.reshape(-1L).to_type torch.ScalarType.Int64
+
+            let maxKey = List.max keys
+
+            if classes.numel () > 0L then
+                use lowest = classes.min ()
+                use highest = classes.max ()
+                let low, high = lowest.item<int64>(), highest.item<int64>()
+
+                if low < 0L || high > int64 maxKey then
+                    let bad = if low < 0L then low else high
+
+                    Errors.raiseKeras (
+                        InvalidArgument(
+                            model.Name,
+                            "class_weight",
+                            $"`class_weight` must contain all classes in the data. The class {bad} exists in the data of output \"{outputNames.Head}\" but not in `class_weight`.",
+                            "{" + (keys |> List.sort |> List.map string |> String.concat ", ") + "}"
+                        )
+                    )
 
             let table =
-                Array.init (cw.Keys |> Seq.max |> (+) 1) (fun c ->
+                Array.init (maxKey + 1) (fun c ->
                     match cw.TryGetValue c with
                     | true, w -> float32 w
                     | _ -> 1.0f)
 
-            Some(torch.tensor(table).index_select(0L, classes.to_type torch.ScalarType.Int64))
+            use tableTensor = torch.tensor table
+            Some(tableTensor.index_select (0L, classes))
         | None, None -> None
 
     /// The model being trained.
@@ -271,12 +375,19 @@ type CompiledModel
         let callbacks = defaultArg callbacks []
         let split = defaultArg validationSplit 0.0
 
-        if batchSize <= 0 then
-            Errors.raiseKeras (
-                InvalidArgument(model.Name, "batch_size", "Expected a positive integer.", string batchSize)
-            )
+        requirePositive "batch_size" batchSize
 
-        if split < 0.0 || split >= 1.0 then
+        if epochs < 0 then
+            Errors.raiseKeras (InvalidArgument(model.Name, "epochs", "Expected a non-negative integer.", string epochs))
+
+        match initialEpoch with
+        | Some e when e < 0 ->
+            Errors.raiseKeras (
+                InvalidArgument(model.Name, "initial_epoch", "Expected a non-negative integer.", string e)
+            )
+        | _ -> ()
+
+        if Double.IsNaN split || split < 0.0 || split >= 1.0 then
             Errors.raiseKeras (
                 InvalidArgument(model.Name, "validation_split", "Expected a number in [0, 1).", string split)
             )
@@ -284,6 +395,8 @@ type CompiledModel
         let xs = prepareX x
         let ys = targetsOf y
         let n = Data.rows model xs ys
+        requireRows n
+        checkSampleWeight n sampleWeight
         let sw = sampleWeights ys sampleWeight classWeight
 
         // Keras holds out the last samples, before any shuffling.
@@ -292,6 +405,16 @@ type CompiledModel
                 int64 (floor (float n * (1.0 - split)))
             else
                 n
+
+        if trainRows = 0L || trainRows = n && split > 0.0 then
+            Errors.raiseKeras (
+                InvalidArgument(
+                    model.Name,
+                    "validation_split",
+                    $"Training data contains {n} samples, which is not sufficient to split it into a validation and training set as specified by `validation_split={split}`. Either provide more data, or a different value for the `validation_split` argument.",
+                    string split
+                )
+            )
 
         let train ts =
             ts |> List.map (fun (t: torch.Tensor) -> t.narrow (0L, 0L, trainRows))
@@ -302,7 +425,15 @@ type CompiledModel
 
         let validation =
             match validationData with
-            | Some(vx, vy) -> Some(prepareX vx, targetsOf vy, None)
+            | Some(vx, vy) ->
+                let vxs, vys = prepareX vx, targetsOf vy
+
+                if Data.rows model vxs vys = 0L then
+                    Errors.raiseKeras (
+                        DataMismatch(model.Name, "Expected `validation_data` to be non-empty.", "0 samples")
+                    )
+
+                Some(vxs, vys, None)
             | None when split > 0.0 ->
                 Some(held xs, held ys, sw |> Option.map (fun w -> w.narrow (0L, trainRows, n - trainRows)))
             | None -> None
@@ -334,39 +465,36 @@ type CompiledModel
 
             resetState ()
 
-            // Shuffling once per epoch and slicing views keeps every batch contiguous.
-            let order =
-                if defaultArg shuffle true then
-                    Some(torch.randperm trainRows)
-                else
-                    None
-
-            let pick (ts: torch.Tensor list) =
-                match order with
-                | Some o -> ts |> List.map (fun t -> t.index_select (0L, o))
-                | None -> ts
-
+            // Shuffling once per epoch and slicing views keeps every batch contiguous. The shuffled copies are
+            // disposed when the epoch ends: left to the finalizer, each epoch's copy stayed resident (issue 8).
             let xE, yE, swE =
-                pick xTrain, pick yTrain, swTrain |> Option.map (fun w -> (pick [ w ]).Head)
+                if defaultArg shuffle true then
+                    use order = torch.randperm trainRows
+
+                    let pick (ts: torch.Tensor list) =
+                        ts |> List.map (fun t -> t.index_select (0L, order))
+
+                    pick xTrain, pick yTrain, swTrain |> Option.map (fun w -> w.index_select (0L, order))
+                else
+                    xTrain, yTrain, swTrain
 
             let bar = Progress.Bar(steps.Length, verbose)
 
-            bar.Run(fun () ->
-                let mutable i = 0
+            try
+                bar.Run(fun () ->
+                    let mutable i = 0
 
-                while i < steps.Length && not control.StopTraining do
-                    let start, len = steps[i]
-                    callbacks |> List.iter (fun c -> c.OnBatchBegin(control, i))
-
-                    trainStep
-                        (slice xE start len)
-                        (slice yE start len)
-                        (swE |> Option.map (fun w -> w.narrow (0L, start, len)))
-
-                    let logs = currentLogs ()
-                    bar.Update(i + 1, logs)
-                    callbacks |> List.iter (fun c -> c.OnBatchEnd(control, i, logs))
-                    i <- i + 1)
+                    while i < steps.Length && not control.StopTraining do
+                        let start, len = steps[i]
+                        callbacks |> List.iter (fun c -> c.OnBatchBegin(control, i))
+                        onBatch trainStep xE yE swE start len
+                        let logs = currentLogs ()
+                        bar.Update(i + 1, logs)
+                        callbacks |> List.iter (fun c -> c.OnBatchEnd(control, i, logs))
+                        i <- i + 1)
+            finally
+                if defaultArg shuffle true then
+                    disposeOwned [] (xE @ yE @ Option.toList swE)
 
             let logs = currentLogs ()
 
@@ -392,6 +520,34 @@ type CompiledModel
             epoch <- epoch + 1
 
         callbacks |> List.iter (fun c -> c.OnTrainEnd(control, lastLogs))
+
+        // The views and conversions made for this call; the caller's tensors stay untouched.
+        let given =
+            tensorsOf x
+            @ tensorsOf y
+            @ Option.toList sampleWeight
+            @ (validationData
+               |> Option.map (fun (vx, vy) -> tensorsOf vx @ tensorsOf vy)
+               |> Option.defaultValue [])
+
+        disposeOwned
+            given
+            (seq {
+                yield! xTrain
+                yield! yTrain
+                yield! Option.toList swTrain
+
+                match validation with
+                | Some(vx, vy, vsw) ->
+                    yield! vx
+                    yield! vy
+                    yield! Option.toList vsw
+                | None -> ()
+
+                yield! xs
+                yield! Option.toList sw
+            })
+
         let values = Dictionary<string, float list>()
 
         for KeyValue(k, v) in history do
@@ -409,7 +565,12 @@ type CompiledModel
             | 1 -> 2
             | v -> v
 
-        runEvaluation (prepareX x) (targetsOf y) sampleWeight (defaultArg batchSize 32) verbose
+        let xs = prepareX x
+
+        try
+            runEvaluation xs (targetsOf y) sampleWeight (defaultArg batchSize 32) verbose
+        finally
+            disposeOwned (tensorsOf x) xs
 
     /// Predictions in batches, in inference mode, one tensor per output.
     member _.Predict(x: Data, ?batchSize: int) =
@@ -419,22 +580,36 @@ type CompiledModel
     member _.TrainOnBatch(x: Data, y: Data, ?sampleWeight: torch.Tensor) =
         resetState ()
         let xs, ys = prepareX x, targetsOf y
-        Data.rows model xs ys |> ignore
-        trainStep xs ys sampleWeight
+        let n = Data.rows model xs ys
+        requireRows n
+        checkSampleWeight n sampleWeight
+
+        try
+            trainStep xs ys sampleWeight
+        finally
+            disposeOwned (tensorsOf x) xs
+
         currentLogs () :> IReadOnlyDictionary<_, _>
 
     /// <summary>Loss and metrics of one batch without training (Keras's <c>test_on_batch</c>).</summary>
     member _.TestOnBatch(x: Data, y: Data, ?sampleWeight: torch.Tensor) =
         resetState ()
         let xs, ys = prepareX x, targetsOf y
-        Data.rows model xs ys |> ignore
-        testStep xs ys sampleWeight
+        let n = Data.rows model xs ys
+        requireRows n
+        checkSampleWeight n sampleWeight
+
+        try
+            testStep xs ys sampleWeight
+        finally
+            disposeOwned (tensorsOf x) xs
+
         currentLogs () :> IReadOnlyDictionary<_, _>
 
     /// Predictions for one batch (Keras's <c>predict_on_batch</c>).
     member _.PredictOnBatch(x: Data) =
         let xs = Data.inputs model x
-        Model.predictMany model (int (xs.Head.shape[0]) |> max 1) xs
+        Model.predictMany model (xs.Head.shape[0] |> min (int64 Int32.MaxValue) |> int |> max 1) xs
 
     /// <summary>The training loss of a batch as a differentiable tensor (outputs in training mode), for custom
     /// training steps with <see cref="Gradients.valueAndGrad"/>.</summary>
@@ -451,10 +626,27 @@ module Gradients =
     let valueAndGrad (f: unit -> torch.Tensor) (weights: Weight list) : torch.Tensor * torch.Tensor list =
         let value = f ()
         let inputs = weights |> List.map (fun w -> w.Value :> torch.Tensor) |> Array.ofList
-        let grads = torch.autograd.grad ([| value |], inputs, allow_unused = true)
+
+        // libtorch aborts the process (it does not throw) when asked for the gradient of a non-scalar.
+        if value.numel () <> 1L then
+            Errors.raiseKeras (
+                InvalidArgument(
+                    "Gradients.valueAndGrad",
+                    "f",
+                    "Expected a function returning one value (a scalar loss) to differentiate.",
+                    $"a value of shape {Shape.formatDims value.shape}"
+                )
+            )
+
+        let grads =
+            if value.requires_grad && inputs.Length > 0 then
+                Errors.guard "Gradients.valueAndGrad" "the gradient step" (fun () ->
+                    torch.autograd.grad ([| value |], inputs, allow_unused = true) |> List.ofSeq)
+            else
+                inputs |> Array.map (fun _ -> null) |> List.ofArray
 
         let filled =
-            List.zip (List.ofArray inputs) (List.ofSeq grads)
+            List.zip (List.ofArray inputs) grads
             |> List.map (fun (w, g) -> if isNull g then torch.zeros_like w else g)
 
         value.detach (), filled
