@@ -326,6 +326,24 @@ let private hdf5Tests =
                         expectContains text [ path ]
                         Expect.equal (snapshot model) before $"{name}: weights unchanged")
             }
+            test
+                "every byte of a Keras-written legacy file's first 400 overwritten in turn: load or a KerasException naming the file" {
+                inTempFolder (fun folder ->
+                    let original = File.ReadAllBytes(kerasFile "mnist_cnn_keras3_legacy.h5")
+                    let path = Path.Combine(folder, "damaged.h5")
+                    let model = mnistCnn ()
+
+                    for at in 0..3..399 do
+                        let bytes = Array.copy original
+                        bytes[at] <- ~~~bytes[at]
+                        File.WriteAllBytes(path, bytes)
+
+                        try
+                            withinSeconds 30.0 (fun () -> WeightsFile.load model path)
+                        with
+                        | :? KerasException as e -> expectContains e.Message [ path ]
+                        | e -> failtestf "byte %d inverted: %s: %s" at (e.GetType().Name) e.Message)
+            }
         ]
 
 // ---------------------------------------------------------------------------------------------------------------
