@@ -521,6 +521,37 @@ let private durabilityTests =
         ]
 
 // ---------------------------------------------------------------------------------------------------------------
+// Dataset files
+
+let private datasetTests =
+    testList
+        "dataset files"
+        [
+            test "an IDX header declaring 2e9 bytes over 10 bytes of data is truncated, without a 2 GB allocation" {
+                let bigEndian (d: int) =
+                    [| byte (d >>> 24); byte (d >>> 16); byte (d >>> 8); byte d |]
+
+                let header =
+                    Array.concat [ [| 0uy; 0uy; 8uy; 3uy |]; bigEndian 2000; bigEndian 1000; bigEndian 1000 ]
+
+                use stream = new MemoryStream(Array.append header (Array.create 10 1uy))
+                let before = GC.GetAllocatedBytesForCurrentThread()
+
+                let error =
+                    try
+                        Keras.Datasets.Idx.read "hostile.idx" stream |> ignore
+                        failtest "expected an exception"
+                    with e ->
+                        e
+
+                let allocated = GC.GetAllocatedBytesForCurrentThread() - before
+                Expect.isTrue (error :? InvalidDataException) $"an InvalidDataException, got {error.GetType().Name}"
+                expectContains error.Message [ "hostile.idx"; "truncated"; "found 10" ]
+                Expect.isLessThan allocated (64L <<< 20) "memory follows the data, not the header"
+            }
+        ]
+
+// ---------------------------------------------------------------------------------------------------------------
 // Random damage
 
 type private Mutation =
@@ -626,6 +657,47 @@ let private survives (damage: Damage) =
     File.Delete path
     outcome
 
+/// With KERAS_HOSTILE_ATTACK=N set, loads N random mutants and prints how each ended (a crash ends the run).
+let private attack (count: int) =
+    let mutable loaded, keras, other = 0, 0, 0
+    let seen = Collections.Generic.Dictionary<string, int>()
+
+    for damage in Gen.sample count damages do
+        let name, bytes, makeModel = victims.Value[damage.File]
+        let folder = Path.Combine(Path.GetTempPath(), "keras-fsharp-hostile", "attack")
+        Directory.CreateDirectory folder |> ignore
+        let path = Path.Combine(folder, $"{Guid.NewGuid():N}-{name}")
+        File.WriteAllBytes(path, apply bytes damage.Mutations)
+
+        try
+            try
+                withinSeconds 60.0 (fun () -> WeightsFile.load (makeModel ()) path)
+                loaded <- loaded + 1
+            with
+            | :? KerasException as e when e.Message.Contains path -> keras <- keras + 1
+            | e ->
+                other <- other + 1
+                let key = $"{name}: {e.GetType().Name}: {e.Message}"
+
+                seen[key] <-
+                    (match seen.TryGetValue key with
+                     | true, n -> n + 1
+                     | _ -> 1)
+        finally
+            File.Delete path
+
+    for KeyValue(k, n) in seen do
+        printfn "  %dx %s" n (k.Substring(0, min 300 k.Length))
+
+    printfn
+        "attack: %d files, %d loaded, %d KerasException naming the file, %d other, 0 crashes, 0 hangs"
+        count
+        loaded
+        keras
+        other
+
+    other
+
 let private propertyTests =
     testList
         "random damage"
@@ -636,8 +708,18 @@ let private propertyTests =
                 }
                 "byte flips, overwrites and truncations of valid weights files load or raise a KerasException naming the file"
                 (Prop.forAll (Arb.fromGen damages) survives)
+
+            test "attack (opt-in: KERAS_HOSTILE_ATTACK=N)" {
+                match
+                    Environment.GetEnvironmentVariable "KERAS_HOSTILE_ATTACK"
+                    |> Option.ofObj
+                    |> Option.map int
+                with
+                | Some n when n > 0 -> Expect.equal (attack n) 0 "every failure is a KerasException naming the file"
+                | _ -> ()
+            }
         ]
 
 [<Tests>]
 let tests =
-    testList "HostileFiles" [ hdf5Tests; archiveTests; durabilityTests; propertyTests ]
+    testList "HostileFiles" [ hdf5Tests; archiveTests; durabilityTests; datasetTests; propertyTests ]
