@@ -217,6 +217,29 @@ let private hdf5Tests =
                         Expect.equal (snapshot model) before "weights unchanged")
             }
 
+            test "a self soft link in a Keras-written (h5py, symbol-table) file is a KerasException, not a crash" {
+                inTempFolder (fun folder ->
+                    let bytes = File.ReadAllBytes(kerasFile "mnist_mlp_keras2.h5")
+                    // The root group's symbol table node: "SNOD", version, reserved, symbol count, then 40-byte
+                    // entries (name offset 8, header address 8, cache type 4, reserved 4, scratch pad 16). Its first
+                    // entry is `model_weights`; make it a soft link (cache type 2) whose value is its own name.
+                    let node = indexOf bytes (Encoding.ASCII.GetBytes "SNOD")
+                    Expect.equal (BitConverter.ToUInt16(bytes, node + 6)) 2us "model_weights and optimizer_weights"
+                    let entry = node + 8
+                    let nameOffset = BitConverter.ToUInt64(bytes, entry)
+                    Array.blit (BitConverter.GetBytes 2u) 0 bytes (entry + 16) 4
+                    Array.blit (BitConverter.GetBytes(uint32 nameOffset)) 0 bytes (entry + 24) 4
+                    let path = Path.Combine(folder, "self-link.h5")
+                    File.WriteAllBytes(path, bytes)
+
+                    for load in [ WeightsFile.load; WeightsFile.loadLegacyH5Weights; WeightsFile.loadWeights ] do
+                        let model = mnistMlp ()
+                        let before = snapshot model
+                        let text = message (fun () -> withinSeconds 30.0 (fun () -> load model path))
+                        expectContains text [ path ]
+                        Expect.equal (snapshot model) before "weights unchanged")
+            }
+
             test "big-endian float32 datasets load with their values, as Keras reads them" {
                 inTempFolder (fun folder ->
                     let source = smallModel ()
