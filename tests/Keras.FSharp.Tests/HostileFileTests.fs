@@ -389,6 +389,35 @@ let private archiveTests =
                     Expect.isLessThan allocated (16L <<< 20) "at most a few MB allocated")
             }
 
+            test "the bound leaves room for the optimizer's variables Keras 3 saves beside the weights" {
+                inTempFolder (fun folder ->
+                    let input = Keras.Input(shape = [ 600 ])
+                    let source = Keras.Model(input, input --> Layers.Dense(600))
+                    let plain = Path.Combine(folder, "plain.weights.h5")
+                    source.SaveWeights plain
+                    let withOptimizer = Path.Combine(folder, "adam.weights.h5")
+
+                    // Adam's iteration count and two slots per weight, as Keras 3 writes them under optimizer/vars.
+                    rebuild plain withOptimizer asFloat32 (fun file ->
+                        let vars = H5Group()
+                        vars["0"] <- H5Dataset([| 1L |], fileDims = [| 1UL |])
+
+                        for i, w in List.indexed (Model.weights source) do
+                            for slot in 0..1 do
+                                vars[string (1 + 2 * i + slot)] <-
+                                    H5Dataset(values w.Value, fileDims = (w.Value.shape |> Array.map uint64))
+
+                        let optimizer = H5Group()
+                        optimizer["vars"] <- vars
+                        file["optimizer"] <- optimizer)
+
+                    let path = Path.Combine(folder, "adam.keras")
+                    kerasArchive path (File.ReadAllBytes withOptimizer)
+                    let target = Keras.Model(input, input --> Layers.Dense(600))
+                    WeightsFile.load target path
+                    Expect.equal (snapshot target) (snapshot source) "the weights loaded")
+            }
+
             test "a member expanding beyond its declared size is refused at the declared size" {
                 inTempFolder (fun folder ->
                     let path = Path.Combine(folder, "liar.keras")

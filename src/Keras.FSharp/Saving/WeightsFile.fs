@@ -509,16 +509,17 @@ module WeightsFile =
             use file = openHdf5 model path
             loadKeras3 model path file)
 
-    /// The most bytes a model's weights file may hold: every weight stored as float64, plus room for HDF5's metadata
-    /// (object headers, B-trees and heaps of a few KB per group and dataset).
+    /// The most bytes a model's weights file may hold: every weight stored as float64 four times over (Keras 3 also
+    /// saves the optimizer's variables in the file: Adam keeps two slots per weight, plus an iteration count), plus
+    /// room for HDF5's metadata (object headers, B-trees and heaps of a few KB per group and dataset).
     let private weightsBound (model: Model) =
         let entries, _ = plan model
 
         let values =
             entries
-            |> List.sumBy (fun e -> e.Weights |> List.sumBy (fun w -> w.Value.numel () * 8L))
+            |> List.sumBy (fun e -> e.Weights |> List.sumBy (fun w -> w.Value.numel () * 8L * 4L))
 
-        let objects = entries |> List.sumBy (fun e -> 4 + e.Weights.Length) |> int64
+        let objects = entries |> List.sumBy (fun e -> 4 + 3 * e.Weights.Length) |> int64
         values + objects * 16_384L + (1L <<< 20)
 
     /// The HDF5 weights inside a `.keras` archive, read into memory: unique, bounded by what the model's weights can
@@ -541,7 +542,8 @@ module WeightsFile =
     /// <c>metadata.json</c> and <c>model.weights.h5</c>) into a model of the same architecture, built in F#. The
     /// archive's config is not read: build the same layers in the same order.</summary>
     /// <remarks>The weights member is read into memory, at most as many bytes as the model's weights can take (as
-    /// float64, plus room for HDF5 metadata), and must match its CRC-32; an archive holding it twice is refused.</remarks>
+    /// float64, with room for optimizer variables and HDF5 metadata), and must match its CRC-32; an archive holding it
+    /// twice is refused.</remarks>
     /// <param name="model">The model to load into.</param>
     /// <param name="path">The <c>.keras</c> file.</param>
     /// <exception cref="KerasException">As <see cref="loadWeights"/>, and when the file is not a zip archive, holds no
