@@ -579,6 +579,46 @@ let private datasetTests =
     testList
         "dataset files"
         [
+            test
+                "an npz entry whose .npy header declares 2e9 bytes over 10 bytes is truncated, without a 2 GB allocation" {
+                inTempFolder (fun folder ->
+                    let header =
+                        "{'descr': '|u1', 'fortran_order': False, 'shape': (2000, 1000, 1000), }"
+
+                    let padded = header.PadRight(118) + "\n"
+
+                    let npy =
+                        Array.concat
+                            [
+                                [| 0x93uy |]
+                                Encoding.ASCII.GetBytes "NUMPY"
+                                [| 1uy; 0uy |]
+                                BitConverter.GetBytes(uint16 padded.Length)
+                                Encoding.ASCII.GetBytes padded
+                                Array.create 10 1uy
+                            ]
+
+                    let path = Path.Combine(folder, "mnist.npz")
+                    writeZip path CompressionLevel.NoCompression [ "x_train.npy", npy ]
+                    let before = GC.GetAllocatedBytesForCurrentThread()
+
+                    let error =
+                        try
+                            Keras.Datasets.Mnist.readNpz path |> ignore
+                            failtest "expected an exception"
+                        with e ->
+                            e
+
+                    let allocated = GC.GetAllocatedBytesForCurrentThread() - before
+
+                    Expect.isTrue
+                        (error :? InvalidDataException)
+                        $"an InvalidDataException, got {error.GetType().Name}"
+
+                    expectContains error.Message [ path; "truncated"; "found 10" ]
+                    Expect.isLessThan allocated (64L <<< 20) "memory follows the data, not the header")
+            }
+
             test "an IDX header declaring 2e9 bytes over 10 bytes of data is truncated, without a 2 GB allocation" {
                 let bigEndian (d: int) =
                     [| byte (d >>> 24); byte (d >>> 16); byte (d >>> 8); byte d |]
