@@ -562,6 +562,52 @@ let private durabilityTests =
                     Expect.equal (snapshot back) (snapshot model) "the new file is complete")
             }
 
+            // Opt-in kill -9 harness: KERAS_SAVE_LOOP=<folder> saves a 16 MB model over and over (each save's weights
+            // all one value) until killed; KERAS_SAVE_CHECK=<folder> then checks the target holds one complete
+            // version and prints how many temporary files are left.
+            test "save loop and check (opt-in: KERAS_SAVE_LOOP / KERAS_SAVE_CHECK)" {
+                let model () =
+                    let input = Keras.Input(shape = [ 2000 ])
+                    Keras.Model(input, input --> Layers.Dense(2000))
+
+                let temps folder =
+                    Directory.GetFiles(folder, ".model.weights.h5.saving-*.tmp").Length
+
+                match Environment.GetEnvironmentVariable "KERAS_SAVE_LOOP" with
+                | null
+                | "" -> ()
+                | folder ->
+                    let m = model ()
+                    let path = Path.Combine(folder, "model.weights.h5")
+
+                    for i in 1..100_000 do
+                        use _ = torch.no_grad ()
+
+                        for w in Model.weights m do
+                            w.Value.fill_ (float32 i) |> ignore
+
+                        m.SaveWeights path
+                        printfn "saved %d" i
+
+                match Environment.GetEnvironmentVariable "KERAS_SAVE_CHECK" with
+                | null
+                | "" -> ()
+                | folder ->
+                    let left = temps folder
+                    let m = model ()
+                    m.LoadWeights(Path.Combine(folder, "model.weights.h5"))
+                    let distinct = snapshot m |> List.collect List.ofArray |> List.distinct
+                    Expect.hasLength distinct 1 "one complete version"
+
+                    printfn
+                        "check: version %g complete, %d temporary file(s) before this check's save"
+                        distinct.Head
+                        left
+
+                    m.SaveWeights(Path.Combine(folder, "model.weights.h5"))
+                    printfn "check: %d temporary file(s) after one more save" (temps folder)
+            }
+
             test "saving into a folder that does not exist is a KerasException naming the folder" {
                 inTempFolder (fun folder ->
                     let missing = Path.Combine(folder, "no", "such")
