@@ -702,19 +702,17 @@ type private Damage = { File: int; Mutations: Mutation list }
 /// The valid files the property damages, each with the model it loads into.
 let private victims =
     lazy
-        (let folder =
-            Path.Combine(Path.GetTempPath(), "keras-fsharp-hostile", "victims-" + Guid.NewGuid().ToString "N")
-
-         Directory.CreateDirectory folder |> ignore
-         let small = smallModel ()
-         let weights = Path.Combine(folder, "small.weights.h5")
-         small.SaveWeights weights
-         let archive = Path.Combine(folder, "small.keras")
-         kerasArchive archive (File.ReadAllBytes weights)
+        (let weights, archive =
+            inTempFolder (fun folder ->
+                let weights = Path.Combine(folder, "small.weights.h5")
+                (smallModel ()).SaveWeights weights
+                let archive = Path.Combine(folder, "small.keras")
+                kerasArchive archive (File.ReadAllBytes weights)
+                File.ReadAllBytes weights, File.ReadAllBytes archive)
 
          [|
-             "small.weights.h5", File.ReadAllBytes weights, smallModel
-             "small.keras", File.ReadAllBytes archive, smallModel
+             "small.weights.h5", weights, smallModel
+             "small.keras", archive, smallModel
              "keras3.keras", File.ReadAllBytes(kerasFile "mnist_cnn_keras3.keras"), mnistCnn
              "keras3_legacy.h5", File.ReadAllBytes(kerasFile "mnist_cnn_keras3_legacy.h5"), mnistCnn
              "keras2.h5", File.ReadAllBytes(kerasFile "mnist_mlp_keras2.h5"), mnistMlp
