@@ -49,13 +49,28 @@ let private readUpTo (source: string) (stream: Stream) (buffer: byte[]) (count: 
 
     loop 0
 
-/// Reads exactly `count` bytes, or fails saying what was being read and how much was found.
+/// Reads exactly `count` bytes, or fails saying what was being read and how much was found. The buffer grows as data
+/// arrives, so a header declaring far more than the file holds costs no more memory than the file's content.
 let private readExactly (source: string) (what: string) (stream: Stream) (count: int) : byte[] =
-    let buffer = Array.zeroCreate count
-    let n = readUpTo source stream buffer count
+    let step = 1 <<< 24
+    let mutable buffer = Array.zeroCreate (min count step)
+    let mutable total = 0
+    let mutable ended = false
 
-    if n < count then
-        raise (InvalidDataException($"truncated IDX file '{source}': expected {count} bytes of {what}, found {n}"))
+    while total < count && not ended do
+        if total = buffer.Length then
+            Array.Resize(&buffer, int (min (int64 count) (int64 buffer.Length * 2L)))
+
+        let n =
+            try
+                stream.Read(buffer, total, buffer.Length - total)
+            with :? InvalidDataException as e ->
+                raise (InvalidDataException($"corrupt compressed data in '{source}': {e.Message}", e))
+
+        if n = 0 then ended <- true else total <- total + n
+
+    if total < count then
+        raise (InvalidDataException($"truncated IDX file '{source}': expected {count} bytes of {what}, found {total}"))
 
     buffer
 

@@ -194,14 +194,18 @@ type private NpyHeader =
         Shape: int[]
     }
 
-/// Reads exactly `count` bytes from an npy entry, or fails naming it.
+/// Reads exactly `count` bytes from an npy entry, or fails naming it. The buffer grows as data arrives, so a header
+/// declaring far more than the entry holds costs no more memory than the entry's content.
 let private readNpyBytes (source: string) (what: string) (stream: Stream) (count: int) : byte[] =
-    let buffer = Array.zeroCreate count
+    let mutable buffer = Array.zeroCreate (min count (1 <<< 24))
     let mutable total = 0
     let mutable finished = false
 
     while not finished && total < count do
-        let n = stream.Read(buffer, total, count - total)
+        if total = buffer.Length then
+            Array.Resize(&buffer, int (min (int64 count) (int64 buffer.Length * 2L)))
+
+        let n = stream.Read(buffer, total, buffer.Length - total)
         if n = 0 then finished <- true else total <- total + n
 
     if total < count then

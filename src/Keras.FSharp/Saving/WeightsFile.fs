@@ -4,6 +4,7 @@ open System
 open System.Collections.Generic
 open System.IO
 open System.IO.Compression
+open System.Runtime.InteropServices
 open PureHDF
 open TorchSharp
 
@@ -212,11 +213,14 @@ module WeightsFile =
     /// <summary>Saves the model's weights in Keras 3's <c>.weights.h5</c> layout, as <c>model.save_weights(path)</c>
     /// does: Python Keras loads the file into the same architecture with <c>model.load_weights(path)</c>, and so does
     /// <see cref="loadWeights"/>.</summary>
-    /// <remarks>The file is written to a temporary file in the same folder and then moved over
-    /// <paramref name="path"/>, so a failed save never destroys an existing file.</remarks>
+    /// <remarks>The file is written to a temporary file in the same folder (<c>.&lt;name&gt;.saving-&lt;id&gt;.tmp</c>),
+    /// flushed to disk, and then renamed over <paramref name="path"/>, and the folder is flushed too: a failed or killed
+    /// save never destroys an existing file. Temporary files that killed saves of the same target left behind are
+    /// removed by the next save.</remarks>
     /// <param name="model">The model whose weights to save.</param>
     /// <param name="path">The target file; it must end in <c>.weights.h5</c>, as Keras requires.</param>
-    /// <exception cref="KerasException">When the path does not end in <c>.weights.h5</c>, or a weight's dtype cannot be written.</exception>
+    /// <exception cref="KerasException">When the path does not end in <c>.weights.h5</c>, its folder does not exist, or a
+    /// weight's dtype cannot be written.</exception>
     let saveWeights (model: Model) (path: string) =
         if isNull path || not (path.EndsWith(".weights.h5", StringComparison.Ordinal)) then
             fileError model.Name path "The filename must end in `.weights.h5`."
@@ -239,7 +243,12 @@ module WeightsFile =
 
         let full = Path.GetFullPath path
         let folder = Path.GetDirectoryName full
-        let temp = Path.Combine(folder, $".{Path.GetFileName full}.{Guid.NewGuid():N}.tmp")
+
+        if not (Directory.Exists folder) then
+            fileError model.Name path $"The folder '{folder}' does not exist; create it before saving."
+
+        Durable.removeStaleTemps full
+        let temp = Durable.tempFor full
 
         try
             do
@@ -248,7 +257,7 @@ module WeightsFile =
                 for write in writes do
                     write writer
 
-            File.Move(temp, full, true)
+            Durable.replace temp full
         with _ ->
             (try
                 File.Delete temp
@@ -265,80 +274,89 @@ module WeightsFile =
         if path = "" then
             Some root
         else
-            path.Split '/'
-            |> Array.fold
-                (fun (current: IH5Group option) part ->
-                    current
-                    |> Option.bind (fun g ->
-                        if g.LinkExists part then
-                            match g.Get part with
-                            | :? IH5Group as sub -> Some sub
-                            | _ -> None
-                        else
-                            None))
-                (Some root)
+            match Hdf5Guard.tryGet root path with
+            | Some(:? IH5Group as sub) -> Some sub
+            | _ -> None
 
     /// The datasets directly in a group, by name.
     let private datasetsIn (group: IH5Group) =
-        group.Children()
+        Hdf5Guard.children group
         |> Seq.choose (fun c ->
             match c with
             | :? IH5Dataset as d -> Some(c.Name, d)
             | _ -> None)
         |> dict
 
-    /// True when a group holds a dataset somewhere below it.
-    let rec private holdsData (group: IH5Group) =
-        group.Children()
-        |> Seq.exists (fun c ->
-            match c with
-            | :? IH5Dataset -> true
-            | :? IH5Group as g -> holdsData g
-            | _ -> false)
+    /// True when a group holds a dataset somewhere below it (cycles and depth bounded).
+    let private holdsData (group: IH5Group) = Hdf5Guard.holdsData group
 
     let private dimsOf (dataset: IH5Dataset) =
         dataset.Space.Dimensions |> Array.map int64
 
-    /// Reads a dataset of any floating point or integer type into a tensor of its shape.
-    let private readTensor (owner: string) (where: string) (dataset: IH5Dataset) : torch.Tensor =
+    /// Reads a dataset of any floating point (16, 32 or 64 bits) or integer type, in either byte order, into a tensor
+    /// of its shape. <paramref name="source"/> names the file in errors.
+    let private readTensor (source: string) (owner: string) (where: string) (dataset: IH5Dataset) : torch.Tensor =
         use scope = torch.NewDisposeScope()
         let dims = dimsOf dataset
         let kind = dataset.Type
+        let size = kind.Size
+        let count = dims |> Array.fold (fun n d -> n * d) 1L
 
-        let widen (values: 'T[]) (convert: 'T -> int64) =
-            (torch.tensor (Array.map convert values: int64[])).reshape dims
+        let refuse (reason: string) : 'T =
+            Errors.raiseKeras (
+                InvalidArgument(owner, "weights", $"The dataset '{where}' of '{source}' {reason}", where)
+            )
 
-        let loaded =
-            match kind.Class, kind.Size with
-            | H5DataTypeClass.FloatingPoint, 4 -> (torch.tensor (dataset.Read<float32[]>(): float32[])).reshape dims
-            | H5DataTypeClass.FloatingPoint, 8 -> (torch.tensor (dataset.Read<float[]>(): float[])).reshape dims
-            | H5DataTypeClass.FixedPoint, size ->
-                (match size, kind.FixedPoint.IsSigned with
-                 | 1, true -> widen (dataset.Read<sbyte[]>()) int64
-                 | 1, false -> widen (dataset.Read<byte[]>()) int64
-                 | 2, true -> widen (dataset.Read<int16[]>()) int64
-                 | 2, false -> widen (dataset.Read<uint16[]>()) int64
-                 | 4, true -> (torch.tensor (dataset.Read<int[]>(): int[])).reshape dims
-                 | 4, false -> widen (dataset.Read<uint32[]>()) int64
-                 | 8, true -> (torch.tensor (dataset.Read<int64[]>(): int64[])).reshape dims
-                 | _ -> widen (dataset.Read<uint64[]>()) int64)
-            | cls, size ->
-                Errors.raiseKeras (
-                    InvalidArgument(
-                        owner,
-                        "weights",
-                        $"The dataset '{where}' has a type that cannot be loaded (HDF5 class {cls}, {size} bytes).",
-                        where
-                    )
-                )
+        let supported =
+            match kind.Class, size with
+            | H5DataTypeClass.FloatingPoint, (2 | 4 | 8)
+            | H5DataTypeClass.FixedPoint, (1 | 2 | 4 | 8) -> true
+            | _ -> false
 
-        scope.MoveToOuter loaded
+        if not supported then
+            refuse $"has a type that cannot be loaded (HDF5 class {kind.Class}, {size} bytes)."
+
+        // Raw bytes in the file's byte order: PureHDF converts no byte order, and reads no float16 into float32.
+        let raw: byte[] = dataset.Read<byte[]>()
+
+        if int64 raw.Length <> count * int64 size then
+            refuse $"holds {raw.Length} bytes, but its shape {formatShape dims} and type need {count * int64 size}."
+
+        if Hdf5Guard.isBigEndian dataset = BitConverter.IsLittleEndian && size > 1 then
+            for i in 0..size .. raw.Length - size do
+                Array.Reverse(raw, i, size)
+
+        let n = int count
+
+        let widened (convert: int -> int64) : torch.Tensor = torch.tensor (Array.init n convert)
+
+        let loaded: torch.Tensor =
+            match kind.Class, size with
+            | H5DataTypeClass.FloatingPoint, 2 ->
+                torch.tensor (Array.init n (fun i -> float32 (BitConverter.ToHalf(raw, i * 2))))
+            | H5DataTypeClass.FloatingPoint, 4 ->
+                torch.tensor (MemoryMarshal.Cast<byte, float32>(ReadOnlySpan<byte> raw).ToArray())
+            | H5DataTypeClass.FloatingPoint, _ ->
+                torch.tensor (MemoryMarshal.Cast<byte, float>(ReadOnlySpan<byte> raw).ToArray())
+            | _, 4 when kind.FixedPoint.IsSigned ->
+                torch.tensor (MemoryMarshal.Cast<byte, int>(ReadOnlySpan<byte> raw).ToArray())
+            | _, 8 when kind.FixedPoint.IsSigned ->
+                torch.tensor (MemoryMarshal.Cast<byte, int64>(ReadOnlySpan<byte> raw).ToArray())
+            | _, 1 when kind.FixedPoint.IsSigned -> widened (fun i -> int64 (sbyte raw[i]))
+            | _, 1 -> widened (fun i -> int64 raw[i])
+            | _, 2 when kind.FixedPoint.IsSigned -> widened (fun i -> int64 (BitConverter.ToInt16(raw, i * 2)))
+            | _, 2 -> widened (fun i -> int64 (BitConverter.ToUInt16(raw, i * 2)))
+            | _, 4 -> widened (fun i -> int64 (BitConverter.ToUInt32(raw, i * 4)))
+            | _ -> widened (fun i -> int64 (BitConverter.ToUInt64(raw, i * 8)))
+
+        scope.MoveToOuter(loaded.reshape dims)
 
     /// Reads every checked (weight, dataset) pair, then copies the values into the weights: nothing changes unless
     /// every value could be read.
-    let private assign (pairs: (Weight * string * string * IH5Dataset) list) =
+    let private assign (source: string) (pairs: (Weight * string * string * IH5Dataset) list) =
         let values =
-            pairs |> List.map (fun (w, owner, where, d) -> w, readTensor owner where d)
+            pairs
+            |> List.map (fun (w, owner, where, d) -> w, readTensor source owner where d)
 
         use _ = torch.no_grad ()
 
@@ -352,11 +370,13 @@ module WeightsFile =
             v.Dispose()
 
     /// Runs a load, turning failures of the HDF5 reader (a corrupt or truncated file) into a KerasException.
-    let private guarded (model: Model) (source: string) (load: unit -> unit) =
+    let private guarded (model: Model) (source: string) (load: unit -> 'T) : 'T =
         try
             load ()
         with
-        | :? KerasException -> reraise ()
+        | :? KerasException
+        | :? FileNotFoundException -> reraise ()
+        | HostileHdf5 reason -> fileError model.Name source reason
         | ex ->
             fileError
                 model.Name
@@ -368,7 +388,7 @@ module WeightsFile =
             raise (FileNotFoundException($"No weights file at '{path}'.", path))
 
         try
-            H5File.OpenRead path
+            Hdf5Guard.openFile path
         with ex ->
             fileError model.Name path $"The file is not a readable HDF5 file: {ex.Message}"
 
@@ -376,7 +396,10 @@ module WeightsFile =
     let private storedGroup (root: IH5Group) (path: string) =
         match tryGroup root path with
         | Some g -> Some g
-        | None when path.StartsWith "layers" && root.LinkExists "_layer_checkpoint_dependencies" ->
+        | None when
+            path.StartsWith "layers"
+            && Hdf5Guard.exists root "_layer_checkpoint_dependencies"
+            ->
             tryGroup root (path.Replace("layers", "_layer_checkpoint_dependencies"))
         | None -> None
 
@@ -391,9 +414,9 @@ module WeightsFile =
         guarded model source (fun () ->
             if
                 not (
-                    root.LinkExists "layers"
-                    || root.LinkExists "vars"
-                    || root.LinkExists "_layer_checkpoint_dependencies"
+                    Hdf5Guard.exists root "layers"
+                    || Hdf5Guard.exists root "vars"
+                    || Hdf5Guard.exists root "_layer_checkpoint_dependencies"
                 )
             then
                 fileError
@@ -460,7 +483,7 @@ module WeightsFile =
             for path, names in containers do
                 match storedGroup root path with
                 | Some group ->
-                    for child in group.Children() do
+                    for child in Hdf5Guard.children group do
                         match child with
                         | :? IH5Group as g when not (names.Contains child.Name) && holdsData g ->
                             fileError
@@ -470,7 +493,7 @@ module WeightsFile =
                         | _ -> ()
                 | None -> ()
 
-            assign pairs)
+            assign source pairs)
 
     /// <summary>Loads weights saved in Keras 3's <c>.weights.h5</c> layout — by <see cref="saveWeights"/> or by Python
     /// Keras's <c>model.save_weights</c> — into a model of the same architecture. Layers are matched by class and
@@ -482,72 +505,63 @@ module WeightsFile =
     /// for layers the model does not have.</exception>
     /// <exception cref="System.IO.FileNotFoundException">When the file does not exist.</exception>
     let loadWeights (model: Model) (path: string) =
-        use file = openHdf5 model path
-        loadKeras3 model path file
+        guarded model path (fun () ->
+            use file = openHdf5 model path
+            loadKeras3 model path file)
 
-    /// Opens the HDF5 weights inside a `.keras` archive as a seekable stream.
+    /// The most bytes a model's weights file may hold: every weight stored as float64 four times over (Keras 3 also
+    /// saves the optimizer's variables in the file: Adam keeps two slots per weight, plus an iteration count), plus
+    /// room for HDF5's metadata (object headers, B-trees and heaps of a few KB per group and dataset).
+    let private weightsBound (model: Model) =
+        let entries, _ = plan model
+
+        let values =
+            entries
+            |> List.sumBy (fun e -> e.Weights |> List.sumBy (fun w -> w.Value.numel () * 8L * 4L))
+
+        let objects = entries |> List.sumBy (fun e -> 4 + 3 * e.Weights.Length) |> int64
+        values + objects * 16_384L + (1L <<< 20)
+
+    /// The HDF5 weights inside a `.keras` archive, read into memory: unique, bounded by what the model's weights can
+    /// take, and checked against the member's length and CRC-32.
     let private archiveWeights (model: Model) (path: string) : Stream =
         if not (File.Exists path) then
             raise (FileNotFoundException($"No Keras archive at '{path}'.", path))
 
-        use archive =
-            try
-                ZipFile.OpenRead path
-            with ex ->
-                fileError model.Name path $"The file is not a `.keras` archive (a zip file): {ex.Message}"
+        let missing (names: string list) =
+            if List.contains "model.weights.npz" names then
+                "The archive stores its weights as `model.weights.npz`; only `model.weights.h5` (Keras's default) can be read."
+            else
+                $"The archive has no `model.weights.h5`; it holds {quoted names}."
 
-        match archive.GetEntry "model.weights.h5" with
-        | null ->
-            let names = archive.Entries |> Seq.map _.FullName |> List.ofSeq
-
-            let reason =
-                if List.contains "model.weights.npz" names then
-                    "The archive stores its weights as `model.weights.npz`; only `model.weights.h5` (Keras's default) can be read."
-                else
-                    $"The archive has no `model.weights.h5`; it holds {quoted names}."
-
-            fileError model.Name path reason
-        | entry ->
-            let buffer: Stream =
-                if entry.Length < (1L <<< 30) then
-                    new MemoryStream(int entry.Length)
-                else
-                    new FileStream(
-                        Path.GetTempFileName(),
-                        FileMode.Create,
-                        FileAccess.ReadWrite,
-                        FileShare.None,
-                        1 <<< 16,
-                        FileOptions.DeleteOnClose
-                    )
-
-            try
-                use content = entry.Open()
-                content.CopyTo buffer
-                buffer.Position <- 0L
-                buffer
-            with ex ->
-                buffer.Dispose()
-                fileError model.Name path $"The archive's `model.weights.h5` could not be read: {ex.Message}"
+        match ZipMember.read path "model.weights.h5" (weightsBound model) missing with
+        | Ok bytes -> new MemoryStream(bytes, false)
+        | Error reason -> fileError model.Name path reason
 
     /// <summary>Loads the weights of a Keras 3 <c>.keras</c> archive (a zip holding <c>config.json</c>,
     /// <c>metadata.json</c> and <c>model.weights.h5</c>) into a model of the same architecture, built in F#. The
     /// archive's config is not read: build the same layers in the same order.</summary>
+    /// <remarks>The weights member is read into memory, at most as many bytes as the model's weights can take (as
+    /// float64, with room for optimizer variables and HDF5 metadata), and must match its CRC-32; an archive holding it
+    /// twice is refused.</remarks>
     /// <param name="model">The model to load into.</param>
     /// <param name="path">The <c>.keras</c> file.</param>
-    /// <exception cref="KerasException">As <see cref="loadWeights"/>, and when the file is not a zip archive or holds no
-    /// <c>model.weights.h5</c>.</exception>
+    /// <exception cref="KerasException">As <see cref="loadWeights"/>, and when the file is not a zip archive, holds no
+    /// <c>model.weights.h5</c> or more than one, or the member is larger than the model's weights or fails its
+    /// CRC-32.</exception>
     let loadWeightsFromKerasArchive (model: Model) (path: string) =
-        use stream = archiveWeights model path
         let source = $"{path}!model.weights.h5"
 
-        use file =
-            try
-                H5File.Open(stream, true)
-            with ex ->
-                fileError model.Name source $"The archive's weights are not a readable HDF5 file: {ex.Message}"
+        guarded model path (fun () ->
+            use stream = archiveWeights model path
 
-        loadKeras3 model source file
+            use file =
+                try
+                    Hdf5Guard.openStream stream
+                with ex ->
+                    fileError model.Name source $"The archive's weights are not a readable HDF5 file: {ex.Message}"
+
+            loadKeras3 model source file)
 
     // ----------------------------------------------------------------------------------------------------------
     // Legacy HDF5 (Keras 2, and Keras 3's model.save("x.h5"))
@@ -578,9 +592,9 @@ module WeightsFile =
 
     /// The group holding the layer groups: <c>model_weights</c> in a full-model file, the root in a weights-only one.
     let private legacyRoot (model: Model) (source: string) (file: IH5Group) =
-        if file.LinkExists "model_weights" then
-            match file.Get "model_weights" with
-            | :? IH5Group as g -> g
+        if Hdf5Guard.exists file "model_weights" then
+            match Hdf5Guard.tryGet file "model_weights" with
+            | Some(:? IH5Group as g) -> g
             | _ -> fileError model.Name source "`model_weights` is not a group."
         elif file.AttributeExists "layer_names" || file.AttributeExists "layer_names0" then
             file
@@ -597,21 +611,16 @@ module WeightsFile =
         | Some group ->
             stringsAttribute group "weight_names"
             |> List.map (fun weightName ->
-                match
-                    (try
-                        Some(group.Dataset weightName)
-                     with _ ->
-                         None)
-                with
-                | Some d -> weightName, d
-                | None ->
+                match Hdf5Guard.tryGet group weightName with
+                | Some(:? IH5Dataset as d) -> weightName, d
+                | _ ->
                     fileError
                         model.Name
                         source
                         $"The file has no dataset '{name}/{weightName}' listed in the weight_names of layer '{name}'.")
 
     /// Checks one layer's saved weights against the model's layer (Keras's messages) and pairs them.
-    let private pairLegacy (index: int) (layer: Layer) (saved: (string * IH5Dataset) list) =
+    let private pairLegacy (source: string) (index: int) (layer: Layer) (saved: (string * IH5Dataset) list) =
         let symbolic = Layer.weights layer
 
         if symbolic.Length <> saved.Length then
@@ -619,7 +628,7 @@ module WeightsFile =
                 InvalidArgument(
                     layer.Name,
                     "weights",
-                    $"Layer #{index} (named \"{layer.Name}\") expects {symbolic.Length} weight(s), but the saved weights have {saved.Length} element(s).",
+                    $"Layer #{index} (named \"{layer.Name}\") expects {symbolic.Length} weight(s), but the saved weights in '{source}' have {saved.Length} element(s).",
                     quoted (List.map fst saved)
                 )
             )
@@ -634,7 +643,7 @@ module WeightsFile =
                     InvalidArgument(
                         layer.Name,
                         w.Name,
-                        $"Shape mismatch in layer #{index} (named \"{layer.Name}\") for weight {w.Name}. Weight expects shape {formatShape expected}. Received saved weight with shape {formatShape received}.",
+                        $"Shape mismatch in layer #{index} (named \"{layer.Name}\") for weight {w.Name}. Weight expects shape {formatShape expected}. Received saved weight with shape {formatShape received} (dataset '{layer.Name}/{weightName}' of '{source}').",
                         formatShape received
                     )
                 )
@@ -645,9 +654,8 @@ module WeightsFile =
         model.Layers |> List.filter (fun l -> not (Layer.weights l).IsEmpty)
 
     let private loadLegacy (model: Model) (path: string) (byName: bool) =
-        use file = openHdf5 model path
-
         guarded model path (fun () ->
+            use file = openHdf5 model path
             let root = legacyRoot model path file
             let names = stringsAttribute root "layer_names"
 
@@ -668,7 +676,7 @@ module WeightsFile =
                                 )
                             )
 
-                        pairLegacy i layer (legacyLayer model path root layer.Name))
+                        pairLegacy path i layer (legacyLayer model path root layer.Name))
                     |> List.concat
                 else
                     let saved =
@@ -685,10 +693,10 @@ module WeightsFile =
                             $"Layer count mismatch when loading weights from file. Model expected {layers.Length} layers, found {saved.Length} saved layers."
 
                     List.zip layers saved
-                    |> List.mapi (fun i (l, s) -> pairLegacy i l s)
+                    |> List.mapi (fun i (l, s) -> pairLegacy path i l s)
                     |> List.concat
 
-            assign pairs)
+            assign path pairs)
 
     /// <summary>Loads weights from a legacy Keras HDF5 file — a full model saved by Keras 2 or by Keras 3's
     /// <c>model.save("x.h5")</c> (weights under <c>model_weights/&lt;layer&gt;</c>, named as its <c>weight_names</c>
@@ -723,21 +731,23 @@ module WeightsFile =
             raise (FileNotFoundException($"No weights file at '{path}'.", path))
 
         let header =
-            use stream = File.OpenRead path
-            let bytes = Array.zeroCreate<byte> 4
-            let n = stream.Read(bytes, 0, 4)
-            bytes[.. n - 1]
+            guarded model path (fun () ->
+                use stream = File.OpenRead path
+                let bytes = Array.zeroCreate<byte> 4
+                let n = stream.ReadAtLeast(bytes.AsSpan(), 4, false)
+                bytes[.. n - 1])
 
         if header = [| 0x50uy; 0x4Buy; 0x03uy; 0x04uy |] then
             loadWeightsFromKerasArchive model path
         else
             let legacy =
-                use file = openHdf5 model path
+                guarded model path (fun () ->
+                    use file = openHdf5 model path
 
-                not (file.LinkExists "layers" || file.LinkExists "vars")
-                && (file.LinkExists "model_weights"
-                    || file.AttributeExists "layer_names"
-                    || file.AttributeExists "layer_names0")
+                    not (Hdf5Guard.exists file "layers" || Hdf5Guard.exists file "vars")
+                    && (Hdf5Guard.exists file "model_weights"
+                        || file.AttributeExists "layer_names"
+                        || file.AttributeExists "layer_names0"))
 
             if legacy then
                 loadLegacyH5WeightsInOrder model path
