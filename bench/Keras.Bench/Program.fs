@@ -30,11 +30,20 @@ let main argv =
         | Some data -> Tensors.ofImagesFlatScaled data.XTrain, Tensors.ofLabels data.YTrain
         | None -> TorchSharp.torch.rand (60000L, 784L), TorchSharp.torch.randint (10L, [| 60000L |])
 
-    let results =
+    // A second argument keeps only the cases whose name contains it (e.g. "depthwise").
+    let only = argv |> Array.tryItem 1
+
+    let cases: (string * (unit -> Harness.Case)) list =
         [
-            Harness.measure repetitions (MnistMlp.case x y)
-            Harness.measure repetitions (ToyResnet.case 512L)
+            "mnist", fun () -> MnistMlp.case x y
+            "resnet", fun () -> ToyResnet.case 512L
+            "depthwise", fun () -> DepthwiseCnn.case 64L
         ]
+
+    let results =
+        cases
+        |> List.filter (fun (key, _) -> only |> Option.forall (fun o -> key.Contains(o: string)))
+        |> List.map (fun (_, make) -> Harness.measure repetitions (make ()))
 
     // Exit non-zero only if a case could not run; the ratios are reported, not asserted.
     if results |> List.forall (fun (l, h) -> l > 0.0 && h > 0.0) then
