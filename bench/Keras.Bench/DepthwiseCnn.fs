@@ -73,3 +73,22 @@ let case (n: int64) : Harness.Case =
         Library = fun () -> library.Fit(maps, labels, batchSize = 8, epochs = 1, verbose = 0) |> ignore
         HandWritten = handEpoch
     }
+
+/// Prediction over <paramref name="n"/> random maps in batches of <paramref name="batch"/>; the hand-written side
+/// reads them channels-first and contiguous, as in training (the copy is made outside the timed work).
+let predictCase (n: int64) (batch: int) : Harness.Case =
+    let library = compiled ()
+    let net = new Net()
+    let maps = torch.rand (n, 56L, 56L, 32L)
+    let mapsFirst = maps.permute(0L, 3L, 1L, 2L).contiguous()
+
+    let case =
+        Harness.predictCase
+            "depthwise CNN"
+            mapsFirst
+            batch
+            (fun _ b -> library.Model.Predict(maps, batchSize = b) |> ignore)
+            net.forward
+            (fun () -> net.eval ())
+
+    case

@@ -81,3 +81,16 @@ let case (x: torch.Tensor) (y: torch.Tensor) : Harness.Case =
         Library = fun () -> library.Fit(x, y, batchSize = 64, epochs = 1, verbose = 0) |> ignore
         HandWritten = handEpoch
     }
+
+/// Prediction over the first <paramref name="n"/> rows of <paramref name="x"/> in batches of <paramref name="batch"/>.
+let predictCase (x: torch.Tensor) (n: int64) (batch: int) : Harness.Case =
+    let library = compiled ()
+    let hand: TorchSharp.Modules.Sequential = handModel ()
+
+    Harness.predictCase
+        "MNIST MLP"
+        (x.narrow (0L, 0L, n))
+        batch
+        (fun x b -> library.Model.Predict(x, batchSize = b) |> ignore)
+        hand.forward
+        (fun () -> hand.eval ())

@@ -117,3 +117,17 @@ let case (n: int64) : Harness.Case =
         Library = fun () -> library.Fit(images, labels, batchSize = 64, epochs = 1, verbose = 0) |> ignore
         HandWritten = handEpoch
     }
+
+/// Prediction over <paramref name="n"/> random images in batches of <paramref name="batch"/>; the hand-written side
+/// reads the channels_last images through a permuted view, as in training.
+let predictCase (n: int64) (batch: int) : Harness.Case =
+    let library = compiled ()
+    let net = new Net()
+
+    Harness.predictCase
+        "toy ResNet"
+        (torch.rand (n, 32L, 32L, 3L))
+        batch
+        (fun x b -> library.Model.Predict(x, batchSize = b) |> ignore)
+        (fun x -> net.forward (x.permute (0L, 3L, 1L, 2L)))
+        (fun () -> net.eval ())
