@@ -366,7 +366,8 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
             let d, n, h = kernel.shape[0], kernel.shape[1], kernel.shape[2]
 
             let y =
-                x.matmul(kernel.reshape (d, n * h)).reshape(Array.append x.shape[.. x.shape.Length - 2] [| n; h |])
+                (Ops.matmul x (kernel.reshape (d, n * h)))
+                    .reshape(Array.append x.shape[.. x.shape.Length - 2] [| n; h |])
 
             match b with
             | Some b -> y.add b
@@ -401,7 +402,7 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let kf = flat kp kAttn
         let vf = flat vp kAttn
         let keras = Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ kAttn)
-        let raw = qf.matmul(kf.transpose (-1L, -2L)).reshape keras
+        let raw = (Ops.matmul qf (kf.transpose (-1L, -2L))).reshape keras
 
         let mask =
             let maskOf i =
@@ -447,7 +448,9 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
                 probs
 
         let combined =
-            dropped.reshape(Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) qAttn; keyCount ])).matmul vf
+            Ops.matmul
+                (dropped.reshape (Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) qAttn; keyCount ])))
+                vf
 
         let inverse = Array.zeroCreate<int64> perm.Length
         perm |> Array.iteri (fun i p -> inverse[int p] <- int64 i)
@@ -459,9 +462,9 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let prefix = attended.shape[.. rank - 2]
 
         let output =
-            attended
-                .reshape(Array.append prefix [| int64 (heads * valueDim) |])
-                .matmul(oKernel.reshape (int64 (heads * valueDim), -1L))
+            Ops.matmul
+                (attended.reshape (Array.append prefix [| int64 (heads * valueDim) |]))
+                (oKernel.reshape (int64 (heads * valueDim), -1L))
 
         let output =
             match bias 7 with
@@ -659,7 +662,7 @@ let private attentionLayer
             else
                 distribution
 
-        let result = used.matmul v
+        let result = Ops.matmul used v
 
         let result =
             match maskOf 0 with
@@ -722,7 +725,7 @@ let attention (config: AttentionConfig) (name: string option) : Layer =
 
             sum.tanh().sum(-1L).mul weight
         else
-            let s = q.matmul (k.transpose (1L, 2L))
+            let s = Ops.matmul q (k.transpose (1L, 2L))
 
             match scale with
             | Some scale -> s.mul scale

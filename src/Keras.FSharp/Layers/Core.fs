@@ -175,9 +175,9 @@ let dense (config: DenseConfig) (name: string option) : Layer =
                 if x.dim () = 2L then
                     torch.addmm (bias, x, kernel, 1.0f, 1.0f)
                 else
-                    torch.matmul(x, kernel).add bias
+                    (Ops.matmul x kernel).add bias
             else
-                torch.matmul (x, kernel)
+                Ops.matmul x kernel
 
         Regularizer.addActivity config.ActivityRegularizer ctx [ Activation.apply config.Activation z ]
 

@@ -378,14 +378,14 @@ let private dropoutMasks (generator: torch.Generator) (rate: float) (count: int)
 /// x·W; with dropout masks, (x·m)·W for one shared mask, or the per-gate products (x·m_g)·W_g concatenated.
 let private maskedMatmul (x: Tensor) (w: Tensor) (masks: Tensor list option) =
     match masks with
-    | None -> torch.matmul (x, w)
-    | Some [ m ] -> torch.matmul (x.mul m, w)
+    | None -> Ops.matmul x w
+    | Some [ m ] -> Ops.matmul (x.mul m) w
     | Some ms ->
         let width = w.shape[w.shape.Length - 1] / int64 ms.Length
 
         torch.cat (
             [|
-                for g, m in List.indexed ms -> torch.matmul (x.mul m, w.narrow (-1L, int64 g * width, width))
+                for g, m in List.indexed ms -> Ops.matmul (x.mul m) (w.narrow (-1L, int64 g * width, width))
             |],
             -1L
         )
@@ -1090,7 +1090,7 @@ let private gruDef (config: GRUConfig) : CellDef =
                         | Some m -> h.mul m
                         | None -> h
 
-                    z, act (xs[2].add(torch.matmul (r.mul hIn, hKernel)))
+                    z, act (xs[2].add(Ops.matmul (r.mul hIn) hKernel))
 
             let z, candidate = hh
             let h = z.mul(h).add((torch.ones_like z).sub(z).mul candidate)
