@@ -5,10 +5,8 @@ open System
 open Expecto
 open Expecto.Impl
 
-[<EntryPoint>]
-let main argv =
-    // TorchSharp must find its native libraries before any test touches a tensor; tests run in parallel.
-    Keras.Native.NativeLoader.ensureLoaded ()
+/// Runs the tests and prints the closing line.
+let private runAll (argv: string[]) =
     let mutable counts = 0, 0
 
     let printer =
@@ -33,3 +31,17 @@ let main argv =
     stdout.Write(line, 0, line.Length)
     stdout.Flush()
     exitCode
+
+[<EntryPoint>]
+let main argv =
+    // TorchSharp must find its native libraries before any test touches a tensor; tests run in parallel.
+    Keras.Native.NativeLoader.ensureLoaded ()
+
+    // Long attack harnesses, outside the test run: --attack N, --save-loop FOLDER (until killed), --save-check FOLDER.
+    match List.ofArray argv with
+    | [ "--attack"; n ] -> HostileFileTests.attackHarness (int n)
+    | [ "--save-loop"; folder ] ->
+        HostileFileTests.saveLoop folder
+        0
+    | [ "--save-check"; folder ] -> HostileFileTests.saveCheck folder
+    | _ -> runAll argv
