@@ -220,8 +220,19 @@ let tests =
                 let conv = Keras.Input(shape = [ 8; 2 ])
                 let convModel = Keras.Model(conv, conv --> Layers.Conv1D(2, 3))
 
-                throwsKeras [ "Could not locate class 'Conv1D'" ] (fun () ->
-                    Model.fromConfig (Model.getConfig convModel) CustomObjects.none)
+                let rebuiltConv = Model.fromConfig (Model.getConfig convModel) CustomObjects.none
+
+                Expect.equal
+                    (json (Model.getConfig rebuiltConv))
+                    (json (Model.getConfig convModel))
+                    "Conv1D is built in"
+
+                let withRescaling = Model.getConfig convModel
+                let convEntry = (withRescaling["layers"] :?> JsonArray).[1] :?> JsonObject
+                convEntry["class_name"] <- JsonValue.Create "Rescaling"
+
+                throwsKeras [ "'Rescaling' is a Keras built-in layer class"; "not a missing custom object" ] (fun () ->
+                    Model.fromConfig withRescaling CustomObjects.none)
             }
 
             test "Lambda layers round-trip by registered function name; anonymous or unregistered functions are refused" {

@@ -754,6 +754,24 @@ module WeightsFile =
             else
                 loadWeights model path
 
+    /// <summary>The <c>model_config</c> attribute of a legacy full-model HDF5 file (Keras 2's and Keras 3's
+    /// <c>model.save("x.h5")</c>), or None when the file holds weights only.</summary>
+    /// <exception cref="KerasException">When the file is not a readable HDF5 file, naming it.</exception>
+    let internal legacyModelConfig (path: string) : string option =
+        if not (File.Exists path) then
+            raise (FileNotFoundException($"No model file at '{path}'.", path))
+
+        try
+            use file = Hdf5Guard.openFile path
+
+            match stringsAttribute file "model_config" with
+            | [] -> None
+            | parts -> Some(String.concat "" parts)
+        with
+        | :? KerasException -> reraise ()
+        | HostileHdf5 reason -> fileError "load_model" path reason
+        | ex -> fileError "load_model" path $"The file is not a readable HDF5 file: {ex.Message}"
+
 /// <summary><c>model.SaveWeights(path)</c> and <c>model.LoadWeights(path)</c>, as in Keras.</summary>
 [<AutoOpen>]
 module WeightsFileExtensions =
