@@ -10,6 +10,8 @@ open System.IO.Compression
 open System.Text.Json
 open System.Text.Json.Nodes
 open Expecto
+open FsCheck
+open FsCheck.FSharp
 open TorchSharp
 open Keras
 open Keras.Operators
@@ -549,5 +551,191 @@ let private roundTrips =
             }
         ]
 
+
+/// A random functional graph: a trunk of Dense layers over one input, side branches that merge back (Add or
+/// Concatenate), a shared layer called twice and, optionally, a nested functional model called on two tensors.
+type private GraphPlan =
+    {
+        Width: int
+        Trunk: int list
+        Branches: (int * bool) list
+        Shared: bool
+        Nested: bool
+    }
+
+let private graphPlans =
+    gen {
+        let! width = Gen.choose (1, 5)
+        let! trunk = Gen.listOfLength 2 (Gen.choose (1, 6)) |> Gen.map (List.truncate 3)
+        let! branchCount = Gen.choose (0, 3)
+
+        let! branches =
+            Gen.listOfLength branchCount (Gen.zip (Gen.choose (1, 4)) (Gen.elements [ true; false ]))
+
+        let! shared = Gen.elements [ true; false ]
+        let! nested = Gen.elements [ true; false ]
+
+        return
+            {
+                Width = width
+                Trunk = trunk
+                Branches = branches
+                Shared = shared
+                Nested = nested
+            }
+    }
+
+let private buildPlan (plan: GraphPlan) =
+    let input = Keras.Input(shape = [ plan.Width ])
+
+    let trunk =
+        plan.Trunk
+        |> List.fold (fun (x: KerasTensor) u -> x --> Layers.Dense(u, activation = "relu")) input
+
+    let width = List.last plan.Trunk
+
+    let merged =
+        plan.Branches
+        |> List.fold
+            (fun (x: KerasTensor) (units, add) ->
+                if add then
+                    Layers.add [ x; input --> Layers.Dense(units) --> Layers.Dense(width) ]
+                else
+                    Layers.concatenate [ x; input --> Layers.Dense(units) ] --> Layers.Dense(width))
+            trunk
+
+    let shared =
+        if plan.Shared then
+            let layer = Layers.Dense(width, activation = "tanh")
+            Layers.add [ layer.Call merged; layer.Call trunk ]
+        else
+            merged
+
+    let nested =
+        if plan.Nested then
+            let innerInput = Keras.Input(shape = [ width ])
+
+            let inner =
+                Keras.Model(innerInput, innerInput --> Layers.Dense(3) --> Layers.Dense(width))
+
+            Layers.add [ inner.Call shared; inner.Call trunk ]
+        else
+            shared
+
+    Keras.Model(input, nested --> Layers.Dense(2))
+
+let private roundTripProperty (plan: GraphPlan) =
+    inTempFolder (fun folder ->
+        let model = buildPlan plan
+        randomize model
+        let path = Path.Combine(folder, "graph.keras")
+        model.Save path
+        let loaded = Keras.LoadModel path
+
+        let same =
+            (Model.getConfig loaded).ToJsonString() = (Model.getConfig model).ToJsonString()
+
+        let x = torch.rand (5L, int64 plan.Width)
+        let a = predict model x
+        let b = predict loaded x
+        same && Array.forall2 (fun (p: float32) q -> abs (p - q) <= 1e-6f) a b)
+
+let private corruptionSurvives (seed: int) =
+    inTempFolder (fun folder ->
+        let model =
+            buildPlan
+                {
+                    Width = 3
+                    Trunk = [ 4 ]
+                    Branches = [ 2, true ]
+                    Shared = true
+                    Nested = true
+                }
+
+        let path = Path.Combine(folder, "m.keras")
+        model.Save path
+        let bytes = File.ReadAllBytes path
+        let random = Random seed
+        let damaged = Array.copy bytes
+
+        match random.Next 3 with
+        | 0 ->
+            for _ in 1 .. 1 + random.Next 8 do
+                damaged[random.Next damaged.Length] <- byte (random.Next 256)
+        | 1 -> Array.fill damaged (random.Next damaged.Length) (min 64 (damaged.Length / 4)) 0uy
+        | _ -> ()
+
+        let cut =
+            if random.Next 3 = 0 then
+                damaged[.. random.Next damaged.Length]
+            else
+                damaged
+
+        let victim = Path.Combine(folder, "victim.keras")
+        File.WriteAllBytes(victim, cut)
+
+        try
+            Keras.LoadModel victim |> ignore
+            true // damage in a place that changes nothing (e.g. a timestamp) is allowed to load
+        with
+        | :? KerasException as e -> e.Message.Contains victim
+        | _ -> false)
+
+let private properties =
+    testList
+        "properties"
+        [
+            testPropertyWithConfig
+                { FsCheckConfig.defaultConfig with
+                    maxTest = 25
+                }
+                "random functional graphs (branches, merges, shared layers, nesting) survive save and load"
+                (Prop.forAll (Arb.fromGen graphPlans) roundTripProperty)
+
+            testPropertyWithConfig
+                { FsCheckConfig.defaultConfig with
+                    maxTest = 60
+                }
+                "random corruptions of a written .keras file load or raise a KerasException naming the file"
+                corruptionSurvives
+
+            test "a model nesting another functional model serializes it as Keras does and comes back" {
+                let model =
+                    buildPlan
+                        {
+                            Width = 3
+                            Trunk = [ 4; 5 ]
+                            Branches = []
+                            Shared = false
+                            Nested = true
+                        }
+
+                let config = Model.getConfig model
+
+                let nested =
+                    (at config [ "layers" ] :?> JsonArray)
+                    |> Seq.find (fun l -> text l [ "class_name" ] = "Functional")
+
+                Expect.equal
+                    (keys (at nested [ "config" ]))
+                    [ "name"; "trainable"; "layers"; "input_layers"; "output_layers" ]
+                    "nested config"
+
+                Expect.equal ((at nested [ "inbound_nodes" ] :?> JsonArray).Count) 2 "two calls"
+
+                let callers =
+                    (at config [ "layers" ] :?> JsonArray)
+                    |> Seq.collect (fun l -> (at l [ "inbound_nodes" ] :?> JsonArray))
+                    |> Seq.collect (fun n -> (at n [ "args" ]).ToJsonString() |> Seq.singleton)
+                    |> String.concat ""
+
+                let name = text nested [ "name" ]
+                Expect.stringContains callers $"[\"{name}\",1,0]" "Keras numbers a nested model's calls from 1"
+                Expect.stringContains callers $"[\"{name}\",2,0]" "the second call"
+                let rebuilt = Model.fromConfig config CustomObjects.none
+                Expect.equal ((Model.getConfig rebuilt).ToJsonString()) (config.ToJsonString()) "same config"
+            }
+        ]
+
 [<Tests>]
-let tests = testList "KerasFile" [ realFiles; configTests; roundTrips ]
+let tests = testList "KerasFile" [ realFiles; configTests; roundTrips; properties ]
