@@ -526,6 +526,46 @@ let private roundTrips =
                 Expect.notEqual (snapshot clone) (snapshot model) "fresh weights"
             }
 
+            test "loading weights from a file with a config names the first architectural difference" {
+                inTempFolder (fun folder ->
+                    let build (epsilon: float) (activation: string) =
+                        let input = Keras.Input(shape = [ 4 ])
+
+                        Keras.Model(
+                            input,
+                            input
+                            --> Layers.Dense(3, activation = activation)
+                            --> Layers.BatchNormalization(epsilon = epsilon)
+                        )
+
+                    let path = Path.Combine(folder, "bn.keras")
+                    (build 1e-6 "relu").Save path
+
+                    let target = build 1e-3 "relu"
+                    let before = snapshot target
+                    let _, message = kerasError (fun () -> target.LoadWeights path)
+                    expectContains message [ path; "epsilon=0.001"; "epsilon=1E-06"; "BatchNormalization" ]
+                    Expect.equal (snapshot target) before "no weight changed"
+
+                    let _, message = kerasError (fun () -> (build 1e-6 "tanh").LoadWeights path)
+                    expectContains message [ path; "activation=\"tanh\""; "activation=\"relu\"" ]
+
+                    let same = build 1e-6 "relu"
+                    same.LoadWeights path
+                    Expect.equal (snapshot same) (snapshot (Keras.LoadModel path)) "an equal architecture loads"
+
+                    let input = Keras.Input(shape = [ 4 ])
+
+                    let swapped =
+                        Keras.Model(
+                            input,
+                            input --> Layers.Dense(3, activation = "relu") --> Layers.LayerNormalization()
+                        )
+
+                    let _, message = kerasError (fun () -> swapped.LoadWeights path)
+                    expectContains message [ "is a LayerNormalization"; "is a BatchNormalization" ])
+            }
+
             test "failures are KerasExceptions naming the file; a failed save keeps the old file" {
                 inTempFolder (fun folder ->
                     let missing = Path.Combine(folder, "missing.keras")

@@ -538,6 +538,18 @@ module WeightsFile =
         | Ok bytes -> new MemoryStream(bytes, false)
         | Error reason -> fileError model.Name path reason
 
+    /// Parses a model config carried by a weights file and checks the model against it (see ConfigCheck).
+    let private checkAgainst (model: Model) (path: string) (json: string) =
+        let parsed =
+            try
+                System.Text.Json.Nodes.JsonNode.Parse json
+            with _ ->
+                null
+
+        match parsed with
+        | :? System.Text.Json.Nodes.JsonObject as o -> ConfigCheck.check model path o
+        | _ -> ()
+
     /// <summary>Loads the weights of a Keras 3 <c>.keras</c> archive (a zip holding <c>config.json</c>,
     /// <c>metadata.json</c> and <c>model.weights.h5</c>) into a model of the same architecture, built in F#. The
     /// archive's config is not read: build the same layers in the same order.</summary>
@@ -553,6 +565,10 @@ module WeightsFile =
         let source = $"{path}!model.weights.h5"
 
         guarded model path (fun () ->
+            match ZipMember.read path "config.json" (64L * 1024L * 1024L) (fun _ -> "") with
+            | Ok bytes -> checkAgainst model path (Text.Encoding.UTF8.GetString bytes)
+            | Error _ -> ()
+
             use stream = archiveWeights model path
 
             use file =
@@ -695,6 +711,10 @@ module WeightsFile =
                     List.zip layers saved
                     |> List.mapi (fun i (l, s) -> pairLegacy path i l s)
                     |> List.concat
+
+            match stringsAttribute file "model_config" with
+            | [] -> ()
+            | parts -> checkAgainst model path (String.concat "" parts)
 
             assign path pairs)
 
