@@ -566,6 +566,51 @@ let private roundTrips =
                     expectContains message [ "is a LayerNormalization"; "is a BatchNormalization" ])
             }
 
+            test "the guide's save / delete / load of the trained MNIST model gives the same test accuracy" {
+                inTempFolder (fun folder ->
+                    let data = Keras.Datasets.Mnist.loadFrom (sharedData "mnist")
+                    use rawTrain = Keras.Datasets.Tensors.ofImages data.XTrain
+
+                    let xTrain =
+                        rawTrain.narrow(0L, 0L, 10000L).reshape(10000L, 784L).to_type(torch.ScalarType.Float32)
+                        / torch.tensor 255.0f
+
+                    let yTrain = torch.tensor (data.YTrain[..9999] |> Array.map int64)
+                    let xTest = (fst mnistTest.Value).reshape(10000L, 784L)
+                    let labels = snd mnistTest.Value
+
+                    let inputs = Keras.Input(shape = [ 784 ])
+
+                    let outputs =
+                        inputs
+                        --> Layers.Dense(64, activation = "relu")
+                        --> Layers.Dense(64, activation = "relu")
+                        --> Layers.Dense(10)
+
+                    let model = Keras.Model(inputs, outputs, name = "mnist_model")
+
+                    let compiled =
+                        model.Compile(
+                            optimizer = Optimizers.RMSprop(),
+                            loss = SparseCategoricalCrossentropy true,
+                            metrics = [ "accuracy" ]
+                        )
+
+                    compiled.Fit(xTrain, yTrain, batchSize = 64, epochs = 1, verbose = 0) |> ignore
+
+                    let accuracy (m: Model) =
+                        let logits = Model.predictMany m 1000 [ xTest ] |> List.head
+                        logits.argmax(1L).eq(labels).sum().item<int64>()
+
+                    let trained = accuracy model
+                    Expect.isGreaterThan trained 8500L "the model learned (one epoch on 10,000 images)"
+                    let path = Path.Combine(folder, "path_to_my_model.keras")
+                    model.Save path
+                    // del model
+                    let restored = Keras.LoadModel path
+                    Expect.equal (accuracy restored) trained "the same correct count on the 10,000 test images")
+            }
+
             test "failures are KerasExceptions naming the file; a failed save keeps the old file" {
                 inTempFolder (fun folder ->
                     let missing = Path.Combine(folder, "missing.keras")
