@@ -1,3 +1,8 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json.Nodes;
+using Microsoft.FSharp.Core;
 using Fs = global::Keras;
 
 namespace Keras.CSharp;
@@ -19,6 +24,31 @@ public static class Keras
     /// <exception cref="Fs.KerasException">For an unknown dtype, or when neither or both shapes are given.</exception>
     public static KerasTensor Input(int[]? shape = null, string dtype = "float32", string? name = null, int[]? batchShape = null) =>
         new(Fs.Keras.Input(Fx.Ref(shape is null ? null : Fx.List(shape)), Fx.Ref(batchShape is null ? null : Fx.List(batchShape)), Fx.Some(ParseDType(dtype)), Fx.Ref(name)));
+
+    /// <summary>Keras's <c>keras.saving.load_model</c>: a model from a <c>.keras</c>, legacy full-model <c>.h5</c> or
+    /// <c>.json</c> file, rebuilt from the file's own config. Nothing in the file runs code: custom layer classes come
+    /// from <paramref name="customLayers"/> (class or registered name → factory from the layer's config) and the
+    /// registry.</summary>
+    /// <exception cref="Fs.KerasException">For every failure, naming the file.</exception>
+    public static Model LoadModel(string path, IReadOnlyDictionary<string, Func<JsonObject, Layer>>? customLayers = null) =>
+        new(Fs.KerasFile.load(path, CustomLayers(customLayers)));
+
+    /// <summary>Keras's <c>Model.from_config</c>: a model with fresh weights from a config (functional, Sequential or a
+    /// whole serialized model).</summary>
+    public static Model ModelFromConfig(JsonObject config, IReadOnlyDictionary<string, Func<JsonObject, Layer>>? customLayers = null) =>
+        new(Fs.ModelConfigExtensions.ModelModule.fromConfig(config, CustomLayers(customLayers)));
+
+    /// <summary>Keras's <c>model_from_json</c>.</summary>
+    public static Model ModelFromJson(string json, IReadOnlyDictionary<string, Func<JsonObject, Layer>>? customLayers = null) =>
+        new(Fs.KerasFile.modelFromJson(json, CustomLayers(customLayers)));
+
+    /// <summary>Keras's <c>clone_model</c>: the same architecture with freshly initialized weights.</summary>
+    public static Model CloneModel(Model model) => new(Fs.KerasFile.cloneModel(model.Core, Fs.CustomObjects.none));
+
+    private static IDictionary<string, Fs.CustomObject> CustomLayers(IReadOnlyDictionary<string, Func<JsonObject, Layer>>? layers) =>
+        layers is null
+            ? Fs.CustomObjects.none
+            : layers.ToDictionary(kv => kv.Key, kv => Fs.CustomObject.NewLayerClass(FuncConvert.FromFunc<JsonObject, Fs.Layer>(c => kv.Value(c).Core)));
 
     private static Fs.DType ParseDType(string dtype) =>
         Fs.DTypeModule.tryParse(dtype)?.Value

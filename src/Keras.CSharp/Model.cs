@@ -178,6 +178,16 @@ public sealed class Model
     /// <exception cref="Fs.KerasException">When the file does not fit the model.</exception>
     public void LoadWeights(string path) => Fs.WeightsFile.load(Core, path);
 
+    /// <summary>Saves the whole model (config and weights) as a Keras 3 <c>.keras</c> file (Keras's <c>model.save</c>).</summary>
+    /// <exception cref="Fs.KerasException">When the path does not end in <c>.keras</c> or its folder does not exist.</exception>
+    public void Save(string path) => Fs.KerasFile.save(Core, path);
+
+    /// <summary>Keras's <c>model.get_config()</c>: the functional config in Keras 3's schema.</summary>
+    public System.Text.Json.Nodes.JsonObject GetConfig() => Fs.ModelConfigExtensions.ModelModule.getConfig(Core);
+
+    /// <summary>Keras's <c>model.to_json()</c>.</summary>
+    public string ToJson() => Fs.KerasFile.toJson(Core);
+
     /// <summary>Keras's representation, e.g. <c>&lt;Functional name=mnist_model&gt;</c>.</summary>
     public override string ToString() => Core.ToString();
 

@@ -285,7 +285,12 @@ module Config =
         let o = JsonObject()
 
         for key, value in entries do
-            o[key] <- value
+            // A node belongs to one parent: entries reused across calls (a layer's config thunk) are copied.
+            o[key] <-
+                (if isNull value || isNull value.Parent then
+                     value
+                 else
+                     value.DeepClone())
 
         o
 

@@ -223,6 +223,9 @@ module Model =
 
         outputs |> List.map (fun t -> slots[slotOf t])
 
+    let private modelsByLayer =
+        System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, Model>()
+
     /// <summary>Builds a model from its inputs and outputs, validating the graph: every input made by <c>Input</c>,
     /// every output reachable from the inputs, every input used, layer names unique.</summary>
     /// <exception cref="KerasException">When the graph is invalid; the message says how, in Keras's words.</exception>
@@ -277,15 +280,25 @@ module Model =
                 RegularizationLosses = fun _ -> []
             }
 
-        {
-            Name = modelName
-            Inputs = inputs
-            Outputs = outputs
-            Structure = structure
-            Nodes = nodes
-            Layers = layers
-            AsLayer = Layer.create (Some modelName) spec
-        }
+        let model =
+            {
+                Name = modelName
+                Inputs = inputs
+                Outputs = outputs
+                Structure = structure
+                Nodes = nodes
+                Layers = layers
+                AsLayer = Layer.create (Some modelName) spec
+            }
+
+        modelsByLayer.AddOrUpdate(model.AsLayer.Identity, model)
+        model
+
+    /// <summary>The model whose <c>AsLayer</c> this layer is (a nested functional model), if any.</summary>
+    let tryOfLayer (layer: Layer) =
+        match modelsByLayer.TryGetValue layer.Identity with
+        | true, model -> Some model
+        | _ -> None
 
     /// <summary>A model with one input and one output.</summary>
     let ofSingle (input: KerasTensor) (output: KerasTensor) (name: string option) =

@@ -4,351 +4,6 @@ open System
 open System.Collections.Generic
 open System.Text.Json.Nodes
 
-/// <summary>Keras's serialized form of one layer (<c>serialize_keras_object</c>): <c>{"module", "class_name", "config",
-/// "registered_name"}</c>, and rebuilding layers from it. Built-in classes with a direct constructor mapping are rebuilt
-/// here (InputLayer is handled by <c>Model.fromConfig</c>); custom classes come from <c>customObjects</c> or the global
-/// registry (<see cref="CustomObjects"/>).</summary>
-[<RequireQualifiedAccess>]
-module LayerSerialization =
-    let private fail (error: KerasError) : 'T = Errors.raiseKeras error
-
-    /// The classes <see cref="deserialize"/> rebuilds without custom objects.
-    let builtInClasses =
-        [
-            "InputLayer"
-            "Dense"
-            "Activation"
-            "Dropout"
-            "Flatten"
-            "Reshape"
-            "Add"
-            "Subtract"
-            "Multiply"
-            "Average"
-            "Maximum"
-            "Minimum"
-            "Concatenate"
-            "Lambda"
-            "Functional"
-        ]
-
-    let private str (node: JsonNode) =
-        if isNull node then
-            null
-        else
-            match node with
-            | :? JsonValue as v ->
-                match v.TryGetValue<string>() with
-                | true, s -> s
-                | _ -> null
-            | _ -> null
-
-    let private entry (o: JsonObject) (key: string) : JsonNode =
-        let mutable node: JsonNode = null
-        if o.TryGetPropertyValue(key, &node) then node else null
-
-    /// <summary>The Keras config of a layer (<c>Layer.getConfig</c>), for InputLayer in Keras's own key set.</summary>
-    let layerConfig (layer: Layer) : JsonObject =
-        if layer.ClassName = "InputLayer" then
-            let config = JsonObject()
-
-            for KeyValue(key, value) in layer.Spec.Config() do
-                config[key] <- (if isNull value then null else value.DeepClone())
-
-            config["name"] <- JsonValue.Create layer.Name
-            config
-        else
-            Layer.getConfig layer
-
-    /// <summary>Keras's <c>serialize_keras_object(layer)</c>: module ("keras.layers" for built-in layers, "__main__" for
-    /// custom ones), class name, config and registered name (null for built-ins, the registered name for custom layers),
-    /// plus <c>build_config</c> when <paramref name="buildShapes"/> is given.</summary>
-    /// <exception cref="KerasException">For a nested functional model, whose graph a layer value does not expose.</exception>
-    let serialize (layer: Layer) (buildShapes: Shape list option) : JsonObject =
-        if layer.ClassName = "Functional" then
-            fail (
-                InvalidArgument(
-                    layer.Name,
-                    "layers",
-                    "A functional model nested in another model cannot be serialized yet: its graph is not reachable from the outer model's layer. Serialize the nested model with Model.getConfig on its own.",
-                    string layer
-                )
-            )
-
-        let modul, registered =
-            match CustomInfo.tryOf layer with
-            | Some info -> info.Module, info.RegisteredName
-            | None -> "keras.layers", None
-
-        let o = JsonObject()
-        o["module"] <- JsonValue.Create modul
-        o["class_name"] <- JsonValue.Create layer.ClassName
-        o["config"] <- layerConfig layer
-
-        o["registered_name"] <-
-            (match registered with
-             | Some r -> JsonValue.Create r :> JsonNode
-             | None -> null)
-
-        match buildShapes with
-        | Some [ single ] -> o["build_config"] <- Config.ofList [ "input_shape", Config.shape single ]
-        | Some(_ :: _ as many) ->
-            o["build_config"] <-
-                Config.ofList [ "input_shape", JsonArray(many |> List.map Config.shape |> Array.ofList) ]
-        | _ -> ()
-
-        o
-
-    let private initializerClasses =
-        [
-            Zeros
-            Ones
-            Constant 0.0
-            GlorotUniform
-            GlorotNormal
-            HeUniform
-            HeNormal
-            LecunUniform
-            LecunNormal
-            RandomNormal(0.0, 0.05)
-            RandomUniform(-0.05, 0.05)
-            Orthogonal 1.0
-        ]
-        |> List.map (fun i -> Initializer.className i, i)
-
-    /// <summary>An initializer from its Keras form: a name ("random_normal") or <c>{"class_name", "config"}</c>.</summary>
-    /// <exception cref="KerasException">When the initializer is unknown.</exception>
-    let initializer (owner: string) (node: JsonNode) : Initializer =
-        let unknown () =
-            fail (
-                InvalidArgument(
-                    owner,
-                    "initializer",
-                    "Unknown initializer.",
-                    (if isNull node then "None" else node.ToJsonString())
-                )
-            )
-
-        match node with
-        | null -> unknown ()
-        | :? JsonObject as o ->
-            let cfg =
-                match entry o "config" with
-                | :? JsonObject as c -> c
-                | _ -> JsonObject()
-
-            let number key fallback =
-                cfg.TryGet<float> key |> Option.defaultValue fallback
-
-            match
-                initializerClasses
-                |> List.tryFind (fun (n, _) -> n = str (entry o "class_name"))
-            with
-            | Some(_, Constant _) -> Constant(number "value" 0.0)
-            | Some(_, RandomNormal _) -> RandomNormal(number "mean" 0.0, number "stddev" 0.05)
-            | Some(_, RandomUniform _) -> RandomUniform(number "minval" -0.05, number "maxval" 0.05)
-            | Some(_, Orthogonal _) -> Orthogonal(number "gain" 1.0)
-            | Some(_, init) -> init
-            | None -> unknown ()
-        | _ ->
-            match Initializer.tryOfName (str node |> Option.ofObj |> Option.defaultValue "") with
-            | Some init -> init
-            | None -> unknown ()
-
-    /// <summary>An activation from its Keras name; names Keras does not know are looked up as functions in the custom objects.</summary>
-    /// <exception cref="KerasException">When the name is neither a Keras activation nor a custom function.</exception>
-    let activation (owner: string) (customObjects: IDictionary<string, CustomObject>) (node: JsonNode) : Activation =
-        let name =
-            match node with
-            | null -> "linear"
-            | :? JsonObject as o -> str (entry o "class_name") |> Option.ofObj |> Option.defaultValue ""
-            | _ -> str node |> Option.ofObj |> Option.defaultValue ""
-
-        match Activation.TryParse name with
-        | Some a -> a
-        | None ->
-            match CustomObjects.tryFind customObjects name with
-            | Some(Function f) -> CustomActivation(name, f)
-            | _ ->
-                fail (
-                    InvalidArgument(
-                        owner,
-                        "activation",
-                        "Unknown activation: not a Keras activation nor a function in the custom objects.",
-                        $"'{name}'"
-                    )
-                )
-
-    let private refuseSet (owner: string) (config: JsonObject) (keys: string list) =
-        for key in keys do
-            match entry config key with
-            | null -> ()
-            | node ->
-                fail (
-                    InvalidArgument(
-                        owner,
-                        key,
-                        "This setting cannot be rebuilt from a config yet.",
-                        node.ToJsonString()
-                    )
-                )
-
-    /// A Lambda layer from its config: only registered functions, never code.
-    let private lambda (name: string) (customObjects: IDictionary<string, CustomObject>) (config: JsonObject) =
-        let refuse reason received =
-            fail (InvalidArgument(name, "function", reason, received))
-
-        let fnName =
-            match entry config "function" with
-            | :? JsonObject as f when str (entry f "class_name") = "__lambda__" ->
-                refuse
-                    "Requested the deserialization of a `Lambda` layer whose `function` is an anonymous function. Code is never deserialized: give the function a name, register it (CustomObjects.registerFunction) and build the Lambda with that name."
-                    "__lambda__"
-            | :? JsonObject as f ->
-                match str (entry f "registered_name") with
-                | null -> str (entry f "config")
-                | n -> n
-            | node -> str node
-
-        match CustomObjects.tryFind customObjects fnName with
-        | Some(Function fn) ->
-            let outputShape =
-                match entry config "output_shape" with
-                | :? JsonArray as a ->
-                    Some(
-                        a
-                        |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>()))
-                        |> List.ofSeq
-                    )
-                | null -> None
-                | other -> refuse "Only a tuple `output_shape` can be rebuilt." (other.ToJsonString())
-
-            Lambda.Create(fn, functionName = fnName, ?outputShape = outputShape, name = name)
-        | _ ->
-            refuse
-                $"Unknown function '{fnName}': pass it in `customObjects` or register it with CustomObjects.registerFunction."
-                $"'{fnName}'"
-
-    let private builtIn
-        (className: string)
-        (name: string)
-        (customObjects: IDictionary<string, CustomObject>)
-        (config: JsonObject)
-        : Layer option =
-        let owner = name
-
-        match className with
-        | "Dense" ->
-            refuseSet
-                owner
-                config
-                [
-                    "kernel_regularizer"
-                    "bias_regularizer"
-                    "activity_regularizer"
-                    "kernel_constraint"
-                    "bias_constraint"
-                ]
-
-            Some(
-                Layers.Dense(
-                    config.Int "units",
-                    activation = activation owner customObjects (entry config "activation"),
-                    useBias = (config.TryGet<bool> "use_bias" |> Option.defaultValue true),
-                    kernelInitializer =
-                        (match entry config "kernel_initializer" with
-                         | null -> GlorotUniform
-                         | n -> initializer owner n),
-                    biasInitializer =
-                        (match entry config "bias_initializer" with
-                         | null -> Zeros
-                         | n -> initializer owner n),
-                    name = name
-                )
-            )
-        | "Activation" ->
-            Some(Layers.Activation(activation owner customObjects (entry config "activation"), name = name))
-        | "Dropout" ->
-            refuseSet owner config [ "noise_shape" ]
-            Some(Layers.Dropout(config.Float "rate", ?seed = config.TryGet<int> "seed", name = name))
-        | "Flatten" ->
-            match config.TryGet<string> "data_format" with
-            | Some "channels_first" ->
-                fail (InvalidArgument(owner, "data_format", "Only channels_last is supported.", "'channels_first'"))
-            | _ -> Some(Layers.Flatten(name = name))
-        | "Reshape" -> Some(Layers.Reshape(config.Ints "target_shape", name = name))
-        | "Add" -> Some(Layers.Add(name = name))
-        | "Subtract" -> Some(Layers.Subtract(name = name))
-        | "Multiply" -> Some(Layers.Multiply(name = name))
-        | "Average" -> Some(Layers.Average(name = name))
-        | "Maximum" -> Some(Layers.Maximum(name = name))
-        | "Minimum" -> Some(Layers.Minimum(name = name))
-        | "Concatenate" ->
-            Some(Layers.Concatenate(axis = (config.TryGet<int> "axis" |> Option.defaultValue -1), name = name))
-        | "Lambda" -> Some(lambda name customObjects config)
-        | _ -> None
-
-    /// <summary>Rebuilds a layer (not an InputLayer nor a nested model) from its serialized form: a custom class from
-    /// <paramref name="customObjects"/> or the global registry (by registered name, then class name), else a built-in
-    /// class. The layer gets the config's name.</summary>
-    /// <exception cref="KerasException">When the class is unknown or its config cannot be rebuilt.</exception>
-    let deserialize (customObjects: IDictionary<string, CustomObject>) (data: JsonObject) : Layer =
-        let className = str (entry data "class_name")
-        let registered = str (entry data "registered_name")
-
-        let config =
-            match entry data "config" with
-            | :? JsonObject as c -> c.DeepClone().AsObject()
-            | _ -> JsonObject()
-
-        let name =
-            match str (entry config "name") with
-            | null -> str (entry data "name")
-            | n -> n
-
-        let owner = if isNull name then className else name
-
-        let custom () =
-            [ registered; className ]
-            |> List.tryPick (fun n ->
-                match CustomObjects.tryFind customObjects n with
-                | Some(LayerClass create) -> Some create
-                | _ -> None)
-
-        let fromCustom (create: JsonObject -> Layer) =
-            let layer = create config
-
-            if isNull name then
-                layer
-            else
-                CustomLayer.WithName(layer, name)
-
-        let unknown () =
-            fail (
-                InvalidArgument(
-                    owner,
-                    "class_name",
-                    $"Could not locate class '{className}'. Pass it in `customObjects` or register it with CustomObjects.register (Keras: custom_objects / register_keras_serializable).",
-                    $"'{className}'"
-                )
-            )
-
-        if isNull className then
-            fail (InvalidArgument(owner, "class_name", "A serialized layer needs a class name.", data.ToJsonString()))
-
-        // A registered name marks a custom class (Keras writes null for its own classes).
-        if not (isNull registered) && className <> "Functional" then
-            match custom () with
-            | Some create -> fromCustom create
-            | None -> unknown ()
-        else
-            match builtIn className name customObjects config with
-            | Some layer -> layer
-            | None ->
-                match custom () with
-                | Some create -> fromCustom create
-                | None -> unknown ()
-
 /// <summary><c>Model.getConfig</c> and <c>Model.fromConfig</c>: Keras 3's functional model config (<c>model.get_config()</c>,
 /// <c>keras.Model.from_config(config, custom_objects)</c>).</summary>
 [<AutoOpen>]
@@ -376,8 +31,10 @@ module ModelConfigExtensions =
         /// entries with <c>keras_history: [layer name, node index, tensor index]</c>), <c>input_layers</c> and
         /// <c>output_layers</c>. Node indexes count only the calls that belong to this model, in call order, as Keras
         /// renumbers them. Custom layers are written with their class and registered names and their config.</summary>
-        /// <exception cref="KerasException">When the model nests another functional model (not serializable yet).</exception>
-        let getConfig (model: Model) : JsonObject =
+        /// <remarks>
+        /// A nested functional model is written as Keras writes it: class "Functional" with its own config, its calls
+        /// numbered from 1 (Keras's models start with a node of their own).</remarks>
+        let rec getConfig (model: Model) : JsonObject =
             // Keras renumbers each layer's calls, keeping those inside the model.
             let localIndex = Dictionary<int64, int>()
             let nodesOf = Dictionary<int64, Node list>()
@@ -390,7 +47,9 @@ module ModelConfigExtensions =
                 nodes |> List.iteri (fun i n -> localIndex[n.Id] <- i)
 
             let history (t: KerasTensor) =
-                triple t.Node.Layer.Name localIndex[t.Node.Id] t.Index
+                let offset = if (Model.tryOfLayer t.Node.Layer).IsSome then 1 else 0
+
+                triple t.Node.Layer.Name (localIndex[t.Node.Id] + offset) t.Index
 
             let tensorConfig (t: KerasTensor) : JsonNode =
                 Config.ofList
@@ -424,7 +83,25 @@ module ModelConfigExtensions =
                         | first :: _ -> Some(first.Inputs |> List.map _.Shape)
                         | [] -> None
 
-                    let o = LayerSerialization.serialize layer buildShapes
+                    let o =
+                        match Model.tryOfLayer layer with
+                        | Some inner ->
+                            let nested = JsonObject()
+                            nested["module"] <- JsonValue.Create "keras.src.models.functional"
+                            nested["class_name"] <- JsonValue.Create "Functional"
+                            let innerConfig = getConfig inner
+                            innerConfig["name"] <- JsonValue.Create layer.Name
+                            nested["config"] <- innerConfig
+                            nested["registered_name"] <- JsonValue.Create "Functional"
+
+                            match buildShapes with
+                            | Some [ single ] ->
+                                nested["build_config"] <- Config.ofList [ "input_shape", Config.shape single ]
+                            | _ -> ()
+
+                            nested
+                        | None -> LayerSerialization.serialize layer buildShapes
+
                     o["name"] <- JsonValue.Create layer.Name
                     o["inbound_nodes"] <- JsonArray(calls |> List.map nodeConfig |> Array.ofList)
                     o :> JsonNode)
@@ -494,15 +171,26 @@ module ModelConfigExtensions =
             match node with
             | :? JsonObject as o ->
                 match entry o "kwargs" with
-                | :? JsonObject as kw when kw.Count > 0 ->
-                    fail (
-                        InvalidArgument(
-                            owner,
-                            "inbound_nodes",
-                            "Keyword arguments of layer calls cannot be rebuilt yet.",
-                            kw.ToJsonString()
-                        )
-                    )
+                | :? JsonObject as kw ->
+                    // Keras 3 records call options: null masks and the training flag (this library decides
+                    // training from the call, as Keras does when the flag is the default) are accepted.
+                    for KeyValue(key, value) in kw do
+                        let harmless =
+                            isNull value
+                            || (key = "training"
+                                && (match value with
+                                    | :? JsonValue as v -> v.TryGetValue<bool>() |> fst
+                                    | _ -> false))
+
+                        if not harmless then
+                            fail (
+                                InvalidArgument(
+                                    owner,
+                                    "inbound_nodes",
+                                    $"The keyword argument `{key}` of a layer call cannot be rebuilt (only null values and `training` are supported).",
+                                    kw.ToJsonString()
+                                )
+                            )
                 | _ -> ()
 
                 tensors (entry o "args")
@@ -533,7 +221,10 @@ module ModelConfigExtensions =
         /// calls in order, so shared layers and nested models come back with their nodes. The new layers have fresh weights.</summary>
         /// <exception cref="KerasException">When a class is unknown, a Lambda function is anonymous or unregistered, or the
         /// graph cannot be replayed.</exception>
-        let rec fromConfig (config: JsonObject) (customObjects: IDictionary<string, CustomObject>) : Model =
+        let rec internal functionalFromConfig
+            (config: JsonObject)
+            (customObjects: IDictionary<string, CustomObject>)
+            : Model =
             let modelName = str (entry config "name")
             let owner = if isNull modelName then "functional" else modelName
 
@@ -606,11 +297,13 @@ module ModelConfigExtensions =
                     let tensor = CoreLayers.input None (Some shape) dtype (Some name)
                     created[name] <- tensor.Node.Layer
                     produced[name].Add [ tensor ]
-                | "Functional" when
+                | "Functional"
+                | "Sequential"
+                | "Model" when
                     isNull (str (entry data "registered_name"))
-                    || str (entry data "registered_name") = "Functional"
+                    || str (entry data "registered_name") = className
                     ->
-                    let inner = fromConfig (layerConfig.AsObject()) customObjects
+                    let inner = fromSerialized data customObjects
 
                     created[name] <-
                         (if inner.Name = name then
@@ -722,6 +415,224 @@ module ModelConfigExtensions =
                 | node -> many node, OutputList
 
             Model.create inputs outputs structure (Option.ofObj modelName)
+
+
+        /// A Keras dtype entry: a name, or a DTypePolicy object whose config names it.
+        and private dtypeOf (owner: string) (node: JsonNode) =
+            let name =
+                match node with
+                | :? JsonObject as o ->
+                    match entry o "config" with
+                    | :? JsonObject as c -> str (entry c "name")
+                    | _ -> null
+                | n -> str n
+
+            match name with
+            | null -> Float32
+            | d ->
+                DType.tryParse d
+                |> Option.defaultWith (fun () -> fail (InvalidArgument(owner, "dtype", "Unknown dtype.", d)))
+
+        and private batchShapeOf (c: JsonObject) =
+            match entry c "batch_shape", entry c "batch_input_shape" with
+            | (:? JsonArray as a), _
+            | _, (:? JsonArray as a) ->
+                Some(
+                    a
+                    |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>()))
+                    |> List.ofSeq
+                )
+            | _ -> None
+
+        /// <summary>Keras's Sequential config (Keras 3 with an InputLayer or <c>build_input_shape</c>; Keras 2 with
+        /// <c>batch_input_shape</c> on the first layer; Keras ≤ 2.1's bare list of layers) as a functional model over the
+        /// same layers.</summary>
+        and internal sequentialFromConfig
+            (name: string)
+            (layersNode: JsonArray)
+            (buildShape: JsonNode)
+            (customObjects: IDictionary<string, CustomObject>)
+            : Model =
+            let owner = if isNull name then "sequential" else name
+            let items = layersNode |> Seq.map (fun n -> n.AsObject()) |> List.ofSeq
+
+            let configOf (item: JsonObject) =
+                match entry item "config" with
+                | :? JsonObject as c -> c
+                | _ -> JsonObject()
+
+            let input, rest =
+                match items with
+                | first :: rest when str (entry first "class_name") = "InputLayer" ->
+                    let c = configOf first
+
+                    let shape =
+                        batchShapeOf c
+                        |> Option.defaultWith (fun () ->
+                            fail (
+                                InvalidArgument(
+                                    str (entry c "name"),
+                                    "batch_shape",
+                                    "An InputLayer config needs its batch shape.",
+                                    c.ToJsonString()
+                                )
+                            ))
+
+                    CoreLayers.input
+                        None
+                        (Some shape)
+                        (dtypeOf owner (entry c "dtype"))
+                        (Option.ofObj (str (entry c "name"))),
+                    rest
+                | first :: _ ->
+                    let c = configOf first
+
+                    let fromBuild =
+                        match buildShape with
+                        | :? JsonArray as a ->
+                            Some(
+                                a
+                                |> Seq.map (fun d -> if isNull d then None else Some(d.GetValue<int>()))
+                                |> List.ofSeq
+                            )
+                        | _ -> None
+
+                    match batchShapeOf c |> Option.orElse fromBuild with
+                    | Some shape ->
+                        let inputName =
+                            match str (entry c "name") with
+                            | null -> None
+                            | n -> Some(n + "_input")
+
+                        let dtype =
+                            match entry c "dtype" with
+                            | :? JsonValue as v when str v <> null -> dtypeOf owner v
+                            | _ -> Float32
+
+                        CoreLayers.input None (Some shape) dtype inputName, items
+                    | None ->
+                        fail (
+                            InvalidArgument(
+                                owner,
+                                "layers",
+                                "A Sequential config without an input shape (no InputLayer, batch_input_shape or build_input_shape) cannot be rebuilt: Keras builds such models on their first call.",
+                                "[...]"
+                            )
+                        )
+                | [] -> fail (InvalidArgument(owner, "layers", "A Sequential config needs at least one layer.", "[]"))
+
+            let output =
+                rest
+                |> List.fold
+                    (fun (x: KerasTensor) item ->
+                        let layer =
+                            match str (entry item "class_name") with
+                            | "Functional"
+                            | "Sequential"
+                            | "Model" when isNull (str (entry item "registered_name")) ->
+                                (fromSerialized item customObjects).AsLayer
+                            | _ -> LayerSerialization.deserialize customObjects item
+
+                        Layer.call layer x)
+                    input
+
+            Model.create [ input ] [ output ] SingleOutput (Option.ofObj name)
+
+        /// <summary>Keras's serialized model <c>{"class_name", "config", "registered_name", "build_config"}</c>:
+        /// Functional / Model (functional configs, Keras 3 and Keras 2), Sequential (every dialect), or a registered
+        /// custom (subclassed) model class, rebuilt from its factory and built on <c>build_config</c>'s input shape.</summary>
+        /// <exception cref="KerasException">When the class is a subclassed model that is not registered, or the config
+        /// cannot be rebuilt.</exception>
+        and fromSerialized (data: JsonObject) (customObjects: IDictionary<string, CustomObject>) : Model =
+            let className = str (entry data "class_name")
+            let registered = str (entry data "registered_name")
+            let inner = entry data "config"
+
+            match className, inner with
+            | "Sequential", (:? JsonArray as bare) -> sequentialFromConfig null bare null customObjects
+            | ("Functional" | "Model" | "Sequential"), (:? JsonObject as c) when
+                isNull registered || registered = className
+                ->
+                fromConfig c customObjects
+            | _ ->
+                let owner =
+                    match inner with
+                    | :? JsonObject as c when not (isNull (str (entry c "name"))) -> str (entry c "name")
+                    | _ -> if isNull className then "model" else className
+
+                let create =
+                    [ registered; className ]
+                    |> List.tryPick (fun n ->
+                        match CustomObjects.tryFind customObjects n with
+                        | Some(LayerClass create) -> Some create
+                        | _ -> None)
+
+                match create, inner with
+                | Some create, (:? JsonObject as c) ->
+                    let layer = create (c.DeepClone().AsObject())
+
+                    let shape =
+                        match entry data "build_config" with
+                        | :? JsonObject as b ->
+                            match entry b "input_shape" with
+                            | :? JsonArray as a ->
+                                a
+                                |> Seq.mapi (fun i d -> if isNull d || i = 0 then None else Some(d.GetValue<int>()))
+                                |> List.ofSeq
+                            | _ -> []
+                        | _ -> []
+
+                    if shape.IsEmpty then
+                        fail (
+                            InvalidArgument(
+                                owner,
+                                "build_config",
+                                $"The subclassed model '{className}' has no build_config input shape to build it on.",
+                                "None"
+                            )
+                        )
+
+                    match Model.tryOfLayer layer with
+                    | Some model -> model
+                    | None ->
+                        let input = CoreLayers.input None (Some shape) Float32 None
+                        let output = Layer.call layer input
+                        Model.create [ input ] [ output ] SingleOutput (Some owner)
+                | _ ->
+                    let which =
+                        if isNull registered then
+                            $"'{className}'"
+                        else
+                            $"'{className}' (registered name '{registered}')"
+
+                    fail (
+                        InvalidArgument(
+                            owner,
+                            "class_name",
+                            $"The model is a subclassed model of class {which}: its architecture is Python code, not a config. Register its class with CustomObjects.register (or pass it in `customObjects`) under '{(if isNull registered then className else registered)}' to load it.",
+                            $"'{className}'"
+                        )
+                    )
+
+        /// <summary>Keras's <c>Model.from_config(config, custom_objects)</c>: creates every layer first (custom classes from
+        /// <paramref name="customObjects"/> — may be <c>CustomObjects.none</c> — then the global registry), then replays their
+        /// calls in order, so shared layers and nested models come back with their nodes. Accepts a functional config
+        /// (Keras 3 or Keras 2), a Sequential config (object or bare list under "layers"), or a whole serialized model
+        /// <c>{"class_name", "config"}</c>. The new layers have fresh weights.</summary>
+        /// <exception cref="KerasException">When a class is unknown, a Lambda function is anonymous or unregistered, or the
+        /// graph cannot be replayed.</exception>
+        and fromConfig (config: JsonObject) (customObjects: IDictionary<string, CustomObject>) : Model =
+            match entry config "class_name", entry config "config" with
+            | cls, ((:? JsonObject | :? JsonArray)) when not (isNull (str cls)) -> fromSerialized config customObjects
+            | _ ->
+                match entry config "layers", entry config "input_layers" with
+                | (:? JsonArray as layers), null ->
+                    sequentialFromConfig
+                        (str (entry config "name"))
+                        layers
+                        (entry config "build_input_shape")
+                        customObjects
+                | _ -> functionalFromConfig config customObjects
 
     type Model with
         /// <summary>Keras's <c>model.get_config()</c>; see <c>Model.getConfig</c>.</summary>

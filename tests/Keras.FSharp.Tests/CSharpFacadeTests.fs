@@ -571,6 +571,37 @@ let tests =
                     File.Delete path
             }
 
+            test "Save, Keras.LoadModel, GetConfig, ModelFromConfig, ToJson and CloneModel from C#" {
+                let folder = Path.Combine(Path.GetTempPath(), $"cs_facade_{Guid.NewGuid():N}")
+                Directory.CreateDirectory folder |> ignore
+
+                try
+                    let path = Path.Combine(folder, "mnist.keras")
+                    let source = mnist "whole_cs"
+                    source.Save(path)
+                    let loaded = Keras.LoadModel(path)
+                    let x = torch.rand (3L, 784L)
+
+                    Expect.isTrue
+                        (torch.allclose (source.Predict(x), loaded.Predict(x)))
+                        "same predictions after LoadModel"
+
+                    Expect.equal (loaded.GetConfig().ToJsonString()) (source.GetConfig().ToJsonString()) "same config"
+
+                    let rebuilt = Keras.ModelFromConfig(source.GetConfig())
+                    Expect.equal (rebuilt.CountParams()) (source.CountParams()) "from_config"
+                    Expect.equal ((Keras.ModelFromJson(source.ToJson())).CountParams()) 55050L "model_from_json"
+                    let clone = Keras.CloneModel(source)
+                    Expect.isFalse (torch.allclose (source.Predict(x), clone.Predict(x))) "a clone has fresh weights"
+
+                    let cnn =
+                        Keras.LoadModel(Path.Combine(TestData.sharedData "keras", "mnist_cnn_keras3.keras"))
+
+                    Expect.equal (cnn.CountParams()) 34826L "a real Keras file"
+                finally
+                    Directory.Delete(folder, true)
+            }
+
             test "callbacks and utilities" {
                 let model = mnist "callbacks_cs"
                 let x, y = learnable ()

@@ -220,8 +220,19 @@ let tests =
                 let conv = Keras.Input(shape = [ 8; 2 ])
                 let convModel = Keras.Model(conv, conv --> Layers.Conv1D(2, 3))
 
-                throwsKeras [ "Could not locate class 'Conv1D'" ] (fun () ->
-                    Model.fromConfig (Model.getConfig convModel) CustomObjects.none)
+                let rebuiltConv = Model.fromConfig (Model.getConfig convModel) CustomObjects.none
+
+                Expect.equal
+                    (json (Model.getConfig rebuiltConv))
+                    (json (Model.getConfig convModel))
+                    "Conv1D is built in"
+
+                let withRescaling = Model.getConfig convModel
+                let convEntry = (withRescaling["layers"] :?> JsonArray).[1] :?> JsonObject
+                convEntry["class_name"] <- JsonValue.Create "Rescaling"
+
+                throwsKeras [ "'Rescaling' is a Keras built-in layer class"; "not a missing custom object" ] (fun () ->
+                    Model.fromConfig withRescaling CustomObjects.none)
             }
 
             test "Lambda layers round-trip by registered function name; anonymous or unregistered functions are refused" {
@@ -302,7 +313,15 @@ let tests =
                 Expect.equal outer.Outputs.Head.Shape [ None; Some 1 ] "output"
                 Expect.equal (Model.outputNames outer) [ "head" ] "a list of one output"
 
-                throwsKeras [ "nested in another model cannot be serialized yet" ] (fun () -> Model.getConfig outer)
+                let written = Model.getConfig outer
+
+                Expect.stringContains
+                    (written.ToJsonString())
+                    "\"keras_history\":[\"inner\",1,0]"
+                    "calls numbered from 1"
+
+                let again = Model.getConfig (Model.fromConfig written CustomObjects.none)
+                Expect.equal (again.ToJsonString()) (written.ToJsonString()) "the nested model's config round-trips"
             }
 
             test "the guide's CustomRNN model serializes with its build shape" {

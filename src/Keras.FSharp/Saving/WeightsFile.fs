@@ -538,6 +538,18 @@ module WeightsFile =
         | Ok bytes -> new MemoryStream(bytes, false)
         | Error reason -> fileError model.Name path reason
 
+    /// Parses a model config carried by a weights file and checks the model against it (see ConfigCheck).
+    let private checkAgainst (model: Model) (path: string) (json: string) =
+        let parsed =
+            try
+                System.Text.Json.Nodes.JsonNode.Parse json
+            with _ ->
+                null
+
+        match parsed with
+        | :? System.Text.Json.Nodes.JsonObject as o -> ConfigCheck.check model path o
+        | _ -> ()
+
     /// <summary>Loads the weights of a Keras 3 <c>.keras</c> archive (a zip holding <c>config.json</c>,
     /// <c>metadata.json</c> and <c>model.weights.h5</c>) into a model of the same architecture, built in F#. The
     /// archive's config is not read: build the same layers in the same order.</summary>
@@ -553,6 +565,10 @@ module WeightsFile =
         let source = $"{path}!model.weights.h5"
 
         guarded model path (fun () ->
+            match ZipMember.read path "config.json" (64L * 1024L * 1024L) (fun _ -> "") with
+            | Ok bytes -> checkAgainst model path (Text.Encoding.UTF8.GetString bytes)
+            | Error _ -> ()
+
             use stream = archiveWeights model path
 
             use file =
@@ -696,6 +712,10 @@ module WeightsFile =
                     |> List.mapi (fun i (l, s) -> pairLegacy path i l s)
                     |> List.concat
 
+            match stringsAttribute file "model_config" with
+            | [] -> ()
+            | parts -> checkAgainst model path (String.concat "" parts)
+
             assign path pairs)
 
     /// <summary>Loads weights from a legacy Keras HDF5 file — a full model saved by Keras 2 or by Keras 3's
@@ -753,6 +773,24 @@ module WeightsFile =
                 loadLegacyH5WeightsInOrder model path
             else
                 loadWeights model path
+
+    /// <summary>The <c>model_config</c> attribute of a legacy full-model HDF5 file (Keras 2's and Keras 3's
+    /// <c>model.save("x.h5")</c>), or None when the file holds weights only.</summary>
+    /// <exception cref="KerasException">When the file is not a readable HDF5 file, naming it.</exception>
+    let internal legacyModelConfig (path: string) : string option =
+        if not (File.Exists path) then
+            raise (FileNotFoundException($"No model file at '{path}'.", path))
+
+        try
+            use file = Hdf5Guard.openFile path
+
+            match stringsAttribute file "model_config" with
+            | [] -> None
+            | parts -> Some(String.concat "" parts)
+        with
+        | :? KerasException -> reraise ()
+        | HostileHdf5 reason -> fileError "load_model" path reason
+        | ex -> fileError "load_model" path $"The file is not a readable HDF5 file: {ex.Message}"
 
 /// <summary><c>model.SaveWeights(path)</c> and <c>model.LoadWeights(path)</c>, as in Keras.</summary>
 [<AutoOpen>]

@@ -1,0 +1,700 @@
+namespace Keras
+
+open System.Collections.Generic
+open System.Text.Json.Nodes
+
+/// <summary>Keras's <c>from_config</c> for the library's built-in layer classes: each class's config (Keras 3's
+/// parameter names and defaults, Keras 2's where they differ) back to a layer through its constructor. Settings the
+/// library cannot honour are refused by name rather than dropped.</summary>
+[<RequireQualifiedAccess>]
+module LayerConfigs =
+    let private fail (error: KerasError) : 'T = Errors.raiseKeras error
+
+    /// <summary>Layer classes Keras 3 defines (keras.layers) that this library does not rebuild: a config naming one of
+    /// them is an unsupported built-in class, not a missing custom object.</summary>
+    let kerasOnlyClasses =
+        set
+            [
+                "ActivityRegularization"
+                "AugMix"
+                "AutoContrast"
+                "CategoryEncoding"
+                "CenterCrop"
+                "ConvLSTM1D"
+                "ConvLSTM3D"
+                "Discretization"
+                "Dot"
+                "ELU"
+                "EinsumDense"
+                "Equalization"
+                "GRUCell"
+                "HashedCrossing"
+                "Hashing"
+                "Identity"
+                "IntegerLookup"
+                "LSTMCell"
+                "LeakyReLU"
+                "MelSpectrogram"
+                "Normalization"
+                "PReLU"
+                "RNN"
+                "RandomBrightness"
+                "RandomContrast"
+                "RandomCrop"
+                "RandomFlip"
+                "RandomRotation"
+                "RandomTranslation"
+                "RandomZoom"
+                "ReLU"
+                "Rescaling"
+                "Resizing"
+                "SimpleRNNCell"
+                "Softmax"
+                "SpectralNormalization"
+                "StackedRNNCells"
+                "StringLookup"
+                "TFSMLayer"
+                "TextVectorization"
+                "TorchModuleWrapper"
+                "Wrapper"
+            ]
+
+    let private pair (owner: string) key (values: int list) =
+        match values with
+        | [ a; b ] -> a, b
+        | [ a ] -> a, a
+        | _ -> fail (InvalidArgument(owner, key, "Expected 2 integers.", string values))
+
+    let private triple (owner: string) key (values: int list) =
+        match values with
+        | [ a; b; c ] -> a, b, c
+        | [ a ] -> a, a, a
+        | _ -> fail (InvalidArgument(owner, key, "Expected 3 integers.", string values))
+
+    /// Keras's pair-of-pairs padding/cropping: an int, (a, b) symmetric per axis, or ((a, b), (c, d)).
+    let private pairs (r: LayerConfigReader) key (rank: int) : (int * int) list =
+        match r.Node key with
+        | null -> List.replicate rank (1, 1)
+        | :? JsonArray as a ->
+            a
+            |> Seq.map (fun item ->
+                match item with
+                | :? JsonArray as p ->
+                    pair r.Owner key (p |> Seq.map (ConfigReader.value<int> r.Owner key) |> List.ofSeq)
+                | n ->
+                    let v = ConfigReader.value<int> r.Owner key n
+                    v, v)
+            |> List.ofSeq
+        | n ->
+            let v = ConfigReader.value<int> r.Owner key n
+            List.replicate rank (v, v)
+
+    let private conv (r: LayerConfigReader) (rank: int) (name: string) (transpose: bool) =
+        let filters = r.Req<int> "filters"
+
+        let kernel =
+            ConvolutionLayers.Dims(r.Dims "kernel_size" |> Option.defaultValue [ 1 ])
+
+        let strides = r.Dims "strides" |> Option.map ConvolutionLayers.Dims
+        let dilation = r.Dims "dilation_rate" |> Option.map ConvolutionLayers.Dims
+        let padding = r.Opt<string> "padding"
+        let dataFormat = r.Opt<string> "data_format"
+
+        if transpose then
+            let config =
+                ConvolutionLayers.ConvTransposeConfig.Create(
+                    filters,
+                    kernel,
+                    ?strides = strides,
+                    ?padding = padding,
+                    ?outputPadding = (r.Dims "output_padding" |> Option.map ConvolutionLayers.Dims),
+                    ?dataFormat = dataFormat,
+                    ?dilationRate = dilation,
+                    ?activation = r.ActivationOpt "activation",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?activityRegularizer = r.Reg "activity_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint"
+                )
+
+            match rank with
+            | 1 -> ConvolutionLayers.conv1dTranspose config (Some name)
+            | 2 -> ConvolutionLayers.conv2dTranspose config (Some name)
+            | _ -> ConvolutionLayers.conv3dTranspose config (Some name)
+        else
+            let config =
+                ConvolutionLayers.ConvConfig.Create(
+                    filters,
+                    kernel,
+                    ?strides = strides,
+                    ?padding = padding,
+                    ?dataFormat = dataFormat,
+                    ?dilationRate = dilation,
+                    ?groups = r.Opt<int> "groups",
+                    ?activation = r.ActivationOpt "activation",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?activityRegularizer = r.Reg "activity_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint"
+                )
+
+            match rank with
+            | 1 -> ConvolutionLayers.conv1d config (Some name)
+            | 2 -> ConvolutionLayers.conv2d config (Some name)
+            | _ -> ConvolutionLayers.conv3d config (Some name)
+
+    let private depthwise (r: LayerConfigReader) (rank: int) (name: string) =
+        let config =
+            ConvolutionLayers.DepthwiseConvConfig.Create(
+                ConvolutionLayers.Dims(r.Dims "kernel_size" |> Option.defaultValue [ 1 ]),
+                ?strides = (r.Dims "strides" |> Option.map ConvolutionLayers.Dims),
+                ?padding = r.Opt<string> "padding",
+                ?depthMultiplier = r.Opt<int> "depth_multiplier",
+                ?dataFormat = r.Opt<string> "data_format",
+                ?dilationRate = (r.Dims "dilation_rate" |> Option.map ConvolutionLayers.Dims),
+                ?activation = r.ActivationOpt "activation",
+                ?useBias = r.Opt<bool> "use_bias",
+                ?depthwiseInitializer = r.Init "depthwise_initializer",
+                ?biasInitializer = r.Init "bias_initializer",
+                ?depthwiseRegularizer = r.Reg "depthwise_regularizer",
+                ?biasRegularizer = r.Reg "bias_regularizer",
+                ?activityRegularizer = r.Reg "activity_regularizer",
+                ?depthwiseConstraint = r.Constr "depthwise_constraint",
+                ?biasConstraint = r.Constr "bias_constraint"
+            )
+
+        if rank = 1 then
+            ConvolutionLayers.depthwiseConv1d config (Some name)
+        else
+            ConvolutionLayers.depthwiseConv2d config (Some name)
+
+    let private separable (r: LayerConfigReader) (rank: int) (name: string) =
+        let config =
+            ConvolutionLayers.SeparableConvConfig.Create(
+                r.Req<int> "filters",
+                ConvolutionLayers.Dims(r.Dims "kernel_size" |> Option.defaultValue [ 1 ]),
+                ?strides = (r.Dims "strides" |> Option.map ConvolutionLayers.Dims),
+                ?padding = r.Opt<string> "padding",
+                ?depthMultiplier = r.Opt<int> "depth_multiplier",
+                ?dataFormat = r.Opt<string> "data_format",
+                ?dilationRate = (r.Dims "dilation_rate" |> Option.map ConvolutionLayers.Dims),
+                ?activation = r.ActivationOpt "activation",
+                ?useBias = r.Opt<bool> "use_bias",
+                ?depthwiseInitializer = r.Init "depthwise_initializer",
+                ?pointwiseInitializer = r.Init "pointwise_initializer",
+                ?biasInitializer = r.Init "bias_initializer",
+                ?depthwiseRegularizer = r.Reg "depthwise_regularizer",
+                ?pointwiseRegularizer = r.Reg "pointwise_regularizer",
+                ?biasRegularizer = r.Reg "bias_regularizer",
+                ?activityRegularizer = r.Reg "activity_regularizer",
+                ?depthwiseConstraint = r.Constr "depthwise_constraint",
+                ?pointwiseConstraint = r.Constr "pointwise_constraint",
+                ?biasConstraint = r.Constr "bias_constraint"
+            )
+
+        if rank = 1 then
+            ConvolutionLayers.separableConv1d config (Some name)
+        else
+            ConvolutionLayers.separableConv2d config (Some name)
+
+    let private pooling (r: LayerConfigReader) (kind: string) (rank: int) (name: string) =
+        r.ChannelsLast()
+        let size = r.Dims "pool_size" |> Option.defaultValue [ 2 ]
+        let strides = r.Dims "strides"
+        let padding = r.Opt<string> "padding"
+        let owner = r.Owner
+
+        match kind, rank with
+        | "Max", 1 ->
+            Layers.MaxPooling1D(
+                List.head size,
+                ?strides = (strides |> Option.map List.head),
+                ?padding = padding,
+                name = name
+            )
+        | "Average", 1 ->
+            Layers.AveragePooling1D(
+                List.head size,
+                ?strides = (strides |> Option.map List.head),
+                ?padding = padding,
+                name = name
+            )
+        | "Max", 2 ->
+            Layers.MaxPooling2D(
+                pair owner "pool_size" size,
+                ?strides = (strides |> Option.map (pair owner "strides")),
+                ?padding = padding,
+                name = name
+            )
+        | "Average", 2 ->
+            Layers.AveragePooling2D(
+                pair owner "pool_size" size,
+                ?strides = (strides |> Option.map (pair owner "strides")),
+                ?padding = padding,
+                name = name
+            )
+        | "Max", _ ->
+            Layers.MaxPooling3D(
+                triple owner "pool_size" size,
+                ?strides = (strides |> Option.map (triple owner "strides")),
+                ?padding = padding,
+                name = name
+            )
+        | _ ->
+            Layers.AveragePooling3D(
+                triple owner "pool_size" size,
+                ?strides = (strides |> Option.map (triple owner "strides")),
+                ?padding = padding,
+                name = name
+            )
+
+    let private recurrent (r: LayerConfigReader) (className: string) (name: string) =
+        r.Expect(
+            "unroll",
+            (fun n -> ConfigReader.value<bool> r.Owner "unroll" n = false),
+            "Unrolled RNNs are not supported."
+        )
+
+        let units = r.Req<int> "units"
+
+        match className with
+        | "SimpleRNN" ->
+            Layers.SimpleRNN(
+                units,
+                ?activation = r.ActivationOpt "activation",
+                ?useBias = r.Opt<bool> "use_bias",
+                ?kernelInitializer = r.Init "kernel_initializer",
+                ?recurrentInitializer = r.Init "recurrent_initializer",
+                ?biasInitializer = r.Init "bias_initializer",
+                ?dropout = r.Opt<float> "dropout",
+                ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                ?returnSequences = r.Opt<bool> "return_sequences",
+                ?returnState = r.Opt<bool> "return_state",
+                ?goBackwards = r.Opt<bool> "go_backwards",
+                ?stateful = r.Opt<bool> "stateful",
+                ?seed = r.Opt<int> "seed",
+                ?kernelRegularizer = r.Reg "kernel_regularizer",
+                ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                ?biasRegularizer = r.Reg "bias_regularizer",
+                ?activityRegularizer = r.Reg "activity_regularizer",
+                ?kernelConstraint = r.Constr "kernel_constraint",
+                ?recurrentConstraint = r.Constr "recurrent_constraint",
+                ?biasConstraint = r.Constr "bias_constraint",
+                name = name
+            )
+        | "LSTM" ->
+            Layers.LSTM(
+                units,
+                ?activation = r.ActivationOpt "activation",
+                ?recurrentActivation = r.ActivationOpt "recurrent_activation",
+                ?useBias = r.Opt<bool> "use_bias",
+                ?kernelInitializer = r.Init "kernel_initializer",
+                ?recurrentInitializer = r.Init "recurrent_initializer",
+                ?biasInitializer = r.Init "bias_initializer",
+                ?unitForgetBias = r.Opt<bool> "unit_forget_bias",
+                ?dropout = r.Opt<float> "dropout",
+                ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                ?returnSequences = r.Opt<bool> "return_sequences",
+                ?returnState = r.Opt<bool> "return_state",
+                ?goBackwards = r.Opt<bool> "go_backwards",
+                ?stateful = r.Opt<bool> "stateful",
+                ?seed = r.Opt<int> "seed",
+                ?kernelRegularizer = r.Reg "kernel_regularizer",
+                ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                ?biasRegularizer = r.Reg "bias_regularizer",
+                ?activityRegularizer = r.Reg "activity_regularizer",
+                ?kernelConstraint = r.Constr "kernel_constraint",
+                ?recurrentConstraint = r.Constr "recurrent_constraint",
+                ?biasConstraint = r.Constr "bias_constraint",
+                name = name
+            )
+        | _ ->
+            Layers.GRU(
+                units,
+                ?activation = r.ActivationOpt "activation",
+                ?recurrentActivation = r.ActivationOpt "recurrent_activation",
+                ?useBias = r.Opt<bool> "use_bias",
+                ?kernelInitializer = r.Init "kernel_initializer",
+                ?recurrentInitializer = r.Init "recurrent_initializer",
+                ?biasInitializer = r.Init "bias_initializer",
+                ?dropout = r.Opt<float> "dropout",
+                ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                ?resetAfter = r.Opt<bool> "reset_after",
+                ?returnSequences = r.Opt<bool> "return_sequences",
+                ?returnState = r.Opt<bool> "return_state",
+                ?goBackwards = r.Opt<bool> "go_backwards",
+                ?stateful = r.Opt<bool> "stateful",
+                ?seed = r.Opt<int> "seed",
+                ?kernelRegularizer = r.Reg "kernel_regularizer",
+                ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                ?biasRegularizer = r.Reg "bias_regularizer",
+                ?activityRegularizer = r.Reg "activity_regularizer",
+                ?kernelConstraint = r.Constr "kernel_constraint",
+                ?recurrentConstraint = r.Constr "recurrent_constraint",
+                ?biasConstraint = r.Constr "bias_constraint",
+                name = name
+            )
+
+    let private noRegularizers (r: LayerConfigReader) (keys: string list) =
+        for key in keys do
+            r.Expect(key, (fun _ -> false), "This setting cannot be rebuilt for this layer class yet.")
+
+    /// <summary>Rebuilds a built-in layer of class <paramref name="className"/> named <paramref name="name"/> from its
+    /// config; None when the class is not one of the library's built-in classes. Wrapper layers (Bidirectional,
+    /// TimeDistributed) rebuild their inner layer with <paramref name="deserialize"/>.</summary>
+    /// <exception cref="KerasException">When an entry has an unusable value or a setting cannot be honoured.</exception>
+    let tryBuild
+        (deserialize: JsonObject -> Layer)
+        (customObjects: IDictionary<string, CustomObject>)
+        (className: string)
+        (name: string)
+        (config: JsonObject)
+        : Layer option =
+        let r = LayerConfigReader(name, config, customObjects)
+        let rate () = r.Req<float> "rate"
+
+        let inner key =
+            match r.Node key with
+            | :? JsonObject as o ->
+                // Bidirectional names its copies "forward_<name>" and "backward_<name>"; Keras strips the prefix.
+                let o = o.DeepClone().AsObject()
+
+                match o["config"] with
+                | :? JsonObject as c ->
+                    match ConfigReader.str (ConfigReader.entry c "name") with
+                    | null -> ()
+                    | n when className = "Bidirectional" && n.StartsWith "forward_" ->
+                        c["name"] <- JsonValue.Create(n.Substring 8)
+                    | _ -> ()
+                | _ -> ()
+
+                deserialize o
+            | _ -> fail (InvalidArgument(name, key, "The wrapper's config needs the wrapped layer.", "None"))
+
+        match className with
+        | "Dense" ->
+            Some(
+                Layers.Dense(
+                    r.Req<int> "units",
+                    ?activation = r.ActivationOpt "activation",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?activityRegularizer = r.Reg "activity_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint",
+                    name = name
+                )
+            )
+        | "Activation" -> Some(Layers.Activation(r.Activation "activation", name = name))
+        | "Dropout" ->
+            r.Expect("noise_shape", (fun _ -> false), "A noise shape cannot be rebuilt yet.")
+            Some(Layers.Dropout(rate (), ?seed = r.Opt<int> "seed", name = name))
+        | "Flatten" ->
+            r.ChannelsLast()
+            Some(Layers.Flatten(name = name))
+        | "Reshape" -> Some(Layers.Reshape(r.Req<int[]> "target_shape" |> List.ofArray, name = name))
+        | "Permute" -> Some(Layers.Permute(r.Req<int[]> "dims" |> List.ofArray, name = name))
+        | "RepeatVector" -> Some(Layers.RepeatVector(r.Req<int> "n", name = name))
+        | "Add" -> Some(Layers.Add(name = name))
+        | "Subtract" -> Some(Layers.Subtract(name = name))
+        | "Multiply" -> Some(Layers.Multiply(name = name))
+        | "Average" -> Some(Layers.Average(name = name))
+        | "Maximum" -> Some(Layers.Maximum(name = name))
+        | "Minimum" -> Some(Layers.Minimum(name = name))
+        | "Concatenate" -> Some(Layers.Concatenate(?axis = r.Opt<int> "axis", name = name))
+        | "Embedding" ->
+            r.Expect("input_length", (fun _ -> true), "")
+
+            Some(
+                Layers.Embedding(
+                    r.Req<int> "input_dim",
+                    r.Req<int> "output_dim",
+                    ?embeddingsInitializer = r.Init "embeddings_initializer",
+                    ?maskZero = r.Opt<bool> "mask_zero",
+                    ?embeddingsRegularizer = r.Reg "embeddings_regularizer",
+                    ?activityRegularizer = r.Reg "activity_regularizer",
+                    ?embeddingsConstraint = r.Constr "embeddings_constraint",
+                    name = name
+                )
+            )
+        | "Masking" -> Some(Layers.Masking(?maskValue = r.Opt<float> "mask_value", name = name))
+        | "SimpleRNN"
+        | "LSTM"
+        | "GRU" -> Some(recurrent r className name)
+        | "Bidirectional" ->
+            r.Expect("backward_layer", (fun _ -> true), "")
+
+            let mode =
+                match r.Node "merge_mode" with
+                | null -> Some null
+                | n -> Some(ConfigReader.str n)
+
+            Some(Layers.Bidirectional(inner "layer", ?mergeMode = mode, name = name))
+        | "TimeDistributed" -> Some(Layers.TimeDistributed(inner "layer", name = name))
+        | "ConvLSTM2D" ->
+            r.ChannelsLast()
+
+            Some(
+                Layers.ConvLSTM2D(
+                    r.Req<int> "filters",
+                    pair name "kernel_size" (r.Dims "kernel_size" |> Option.defaultValue [ 1 ]),
+                    ?strides = (r.Dims "strides" |> Option.map (pair name "strides")),
+                    ?padding = r.Opt<string> "padding",
+                    ?dilationRate = (r.Dims "dilation_rate" |> Option.map (pair name "dilation_rate")),
+                    ?activation = r.ActivationOpt "activation",
+                    ?recurrentActivation = r.ActivationOpt "recurrent_activation",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?recurrentInitializer = r.Init "recurrent_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?unitForgetBias = r.Opt<bool> "unit_forget_bias",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                    ?returnSequences = r.Opt<bool> "return_sequences",
+                    ?returnState = r.Opt<bool> "return_state",
+                    ?goBackwards = r.Opt<bool> "go_backwards",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        | "Conv1D" -> Some(conv r 1 name false)
+        | "Conv2D" -> Some(conv r 2 name false)
+        | "Conv3D" -> Some(conv r 3 name false)
+        | "Conv1DTranspose" -> Some(conv r 1 name true)
+        | "Conv2DTranspose" -> Some(conv r 2 name true)
+        | "Conv3DTranspose" -> Some(conv r 3 name true)
+        | "DepthwiseConv1D" -> Some(depthwise r 1 name)
+        | "DepthwiseConv2D" -> Some(depthwise r 2 name)
+        | "SeparableConv1D" -> Some(separable r 1 name)
+        | "SeparableConv2D" -> Some(separable r 2 name)
+        | "MaxPooling1D"
+        | "MaxPool1D" -> Some(pooling r "Max" 1 name)
+        | "MaxPooling2D"
+        | "MaxPool2D" -> Some(pooling r "Max" 2 name)
+        | "MaxPooling3D"
+        | "MaxPool3D" -> Some(pooling r "Max" 3 name)
+        | "AveragePooling1D"
+        | "AvgPool1D" -> Some(pooling r "Average" 1 name)
+        | "AveragePooling2D"
+        | "AvgPool2D" -> Some(pooling r "Average" 2 name)
+        | "AveragePooling3D"
+        | "AvgPool3D" -> Some(pooling r "Average" 3 name)
+        | "GlobalMaxPooling1D"
+        | "GlobalMaxPool1D" ->
+            r.ChannelsLast()
+            Some(Layers.GlobalMaxPooling1D(?keepdims = r.Opt<bool> "keepdims", name = name))
+        | "GlobalMaxPooling2D"
+        | "GlobalMaxPool2D" ->
+            r.ChannelsLast()
+            Some(Layers.GlobalMaxPooling2D(?keepdims = r.Opt<bool> "keepdims", name = name))
+        | "GlobalMaxPooling3D"
+        | "GlobalMaxPool3D" ->
+            r.ChannelsLast()
+            Some(Layers.GlobalMaxPooling3D(?keepdims = r.Opt<bool> "keepdims", name = name))
+        | "GlobalAveragePooling1D"
+        | "GlobalAvgPool1D" ->
+            r.ChannelsLast()
+            Some(Layers.GlobalAveragePooling1D(?keepdims = r.Opt<bool> "keepdims", name = name))
+        | "GlobalAveragePooling2D"
+        | "GlobalAvgPool2D" ->
+            r.ChannelsLast()
+            Some(Layers.GlobalAveragePooling2D(?keepdims = r.Opt<bool> "keepdims", name = name))
+        | "GlobalAveragePooling3D"
+        | "GlobalAvgPool3D" ->
+            r.ChannelsLast()
+            Some(Layers.GlobalAveragePooling3D(?keepdims = r.Opt<bool> "keepdims", name = name))
+        | "UpSampling1D" -> Some(Layers.UpSampling1D(?size = r.OneInt "size", name = name))
+        | "UpSampling2D" ->
+            r.ChannelsLast()
+
+            Some(
+                Layers.UpSampling2D(
+                    pair name "size" (r.Dims "size" |> Option.defaultValue [ 2 ]),
+                    ?interpolation = r.Opt<string> "interpolation",
+                    name = name
+                )
+            )
+        | "UpSampling3D" ->
+            r.ChannelsLast()
+            Some(Layers.UpSampling3D(triple name "size" (r.Dims "size" |> Option.defaultValue [ 2 ]), name = name))
+        | "ZeroPadding1D" ->
+            match pairs r "padding" 1 with
+            | [ p ] -> Some(Layers.ZeroPadding1D(p, name = name))
+            | _ -> fail (InvalidArgument(name, "padding", "Expected one pair.", "..."))
+        | "ZeroPadding2D" ->
+            r.ChannelsLast()
+
+            match pairs r "padding" 2 with
+            | [ a; b ] -> Some(Layers.ZeroPadding2D((a, b), name = name))
+            | _ -> fail (InvalidArgument(name, "padding", "Expected two pairs.", "..."))
+        | "ZeroPadding3D" ->
+            r.ChannelsLast()
+
+            match pairs r "padding" 3 with
+            | [ a; b; c ] -> Some(Layers.ZeroPadding3D((a, b, c), name = name))
+            | _ -> fail (InvalidArgument(name, "padding", "Expected three pairs.", "..."))
+        | "Cropping1D" ->
+            match pairs r "cropping" 1 with
+            | [ p ] -> Some(Layers.Cropping1D(p, name = name))
+            | _ -> fail (InvalidArgument(name, "cropping", "Expected one pair.", "..."))
+        | "Cropping2D" ->
+            r.ChannelsLast()
+
+            match pairs r "cropping" 2 with
+            | [ a; b ] -> Some(Layers.Cropping2D((a, b), name = name))
+            | _ -> fail (InvalidArgument(name, "cropping", "Expected two pairs.", "..."))
+        | "Cropping3D" ->
+            r.ChannelsLast()
+
+            match pairs r "cropping" 3 with
+            | [ a; b; c ] -> Some(Layers.Cropping3D((a, b, c), name = name))
+            | _ -> fail (InvalidArgument(name, "cropping", "Expected three pairs.", "..."))
+        | "BatchNormalization" ->
+            noRegularizers
+                r
+                [
+                    "beta_regularizer"
+                    "gamma_regularizer"
+                    "beta_constraint"
+                    "gamma_constraint"
+                ]
+
+            r.Expect(
+                "renorm",
+                (fun n -> ConfigReader.value<bool> name "renorm" n = false),
+                "Batch renormalization is not supported."
+            )
+
+            Some(
+                Layers.BatchNormalization(
+                    ?axis = r.OneInt "axis",
+                    ?momentum = r.Opt<float> "momentum",
+                    ?epsilon = r.Opt<float> "epsilon",
+                    ?center = r.Opt<bool> "center",
+                    ?scale = r.Opt<bool> "scale",
+                    ?betaInitializer = r.Init "beta_initializer",
+                    ?gammaInitializer = r.Init "gamma_initializer",
+                    ?movingMeanInitializer = r.Init "moving_mean_initializer",
+                    ?movingVarianceInitializer = r.Init "moving_variance_initializer",
+                    name = name
+                )
+            )
+        | "LayerNormalization" ->
+            noRegularizers
+                r
+                [
+                    "beta_regularizer"
+                    "gamma_regularizer"
+                    "beta_constraint"
+                    "gamma_constraint"
+                ]
+
+            r.Expect(
+                "rms_scaling",
+                (fun n -> ConfigReader.value<bool> name "rms_scaling" n = false),
+                "RMS scaling is not supported."
+            )
+
+            Some(
+                Layers.LayerNormalization(
+                    ?axis = r.Dims "axis",
+                    ?epsilon = r.Opt<float> "epsilon",
+                    ?center = r.Opt<bool> "center",
+                    ?scale = r.Opt<bool> "scale",
+                    ?betaInitializer = r.Init "beta_initializer",
+                    ?gammaInitializer = r.Init "gamma_initializer",
+                    name = name
+                )
+            )
+        | "GroupNormalization" ->
+            noRegularizers
+                r
+                [
+                    "beta_regularizer"
+                    "gamma_regularizer"
+                    "beta_constraint"
+                    "gamma_constraint"
+                ]
+
+            Some(
+                Layers.GroupNormalization(
+                    ?groups = r.Opt<int> "groups",
+                    ?axis = r.OneInt "axis",
+                    ?epsilon = r.Opt<float> "epsilon",
+                    ?center = r.Opt<bool> "center",
+                    ?scale = r.Opt<bool> "scale",
+                    ?betaInitializer = r.Init "beta_initializer",
+                    ?gammaInitializer = r.Init "gamma_initializer",
+                    name = name
+                )
+            )
+        | "UnitNormalization" -> Some(Layers.UnitNormalization(?axis = r.Dims "axis", name = name))
+        | "SpatialDropout1D" -> Some(Layers.SpatialDropout1D(rate (), ?seed = r.Opt<int> "seed", name = name))
+        | "SpatialDropout2D" ->
+            r.ChannelsLast()
+            Some(Layers.SpatialDropout2D(rate (), ?seed = r.Opt<int> "seed", name = name))
+        | "SpatialDropout3D" ->
+            r.ChannelsLast()
+            Some(Layers.SpatialDropout3D(rate (), ?seed = r.Opt<int> "seed", name = name))
+        | "GaussianNoise" -> Some(Layers.GaussianNoise(r.Req<float> "stddev", ?seed = r.Opt<int> "seed", name = name))
+        | "GaussianDropout" -> Some(Layers.GaussianDropout(rate (), ?seed = r.Opt<int> "seed", name = name))
+        | "AlphaDropout" ->
+            r.Expect("noise_shape", (fun _ -> false), "A noise shape cannot be rebuilt yet.")
+            Some(Layers.AlphaDropout(rate (), ?seed = r.Opt<int> "seed", name = name))
+        | "MultiHeadAttention" ->
+            noRegularizers
+                r
+                [
+                    "kernel_regularizer"
+                    "bias_regularizer"
+                    "activity_regularizer"
+                    "kernel_constraint"
+                    "bias_constraint"
+                ]
+
+            Some(
+                Layers.MultiHeadAttention(
+                    r.Req<int> "num_heads",
+                    r.Req<int> "key_dim",
+                    ?valueDim = r.Opt<int> "value_dim",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?outputShape = r.Dims "output_shape",
+                    ?attentionAxes = r.Dims "attention_axes",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        | "Attention" ->
+            Some(
+                Layers.Attention(
+                    ?useScale = r.Opt<bool> "use_scale",
+                    ?scoreMode = r.Opt<string> "score_mode",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        | "AdditiveAttention" ->
+            Some(
+                Layers.AdditiveAttention(
+                    ?useScale = r.Opt<bool> "use_scale",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        | _ -> None
