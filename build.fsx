@@ -12,8 +12,14 @@ let root = __SOURCE_DIRECTORY__
 /// The test run's closing "N passed, N failed" line, printed again after FAKE's own report so it stays last.
 let mutable closingLine: string option = None
 
-/// Runs a program in the repository root, streaming its output; fails the target on a non-zero exit.
-let run (program: string) (args: string list) =
+/// The "N passed, N failed" counts of each test project's run, in order.
+let testCounts = Collections.Generic.List<string * int * int>()
+
+let private countsPattern = @"^(\d+) passed, (\d+) failed$"
+
+/// Runs a program in the repository root, streaming its output; returns its exit code. A test run's own
+/// "N passed, N failed" line is echoed with the project's name in front (the closing line is the sum of all runs).
+let runCode (label: string) (program: string) (args: string list) =
     let info =
         ProcessStartInfo(program, args, WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true)
 
@@ -23,18 +29,26 @@ let run (program: string) (args: string list) =
         match proc.StandardOutput.ReadLine() with
         | null -> ()
         | line ->
-            Console.WriteLine line
+            let m = Text.RegularExpressions.Regex.Match(line, countsPattern)
 
-            if Text.RegularExpressions.Regex.IsMatch(line, @"^\d+ passed, \d+ failed$") then
-                closingLine <- Some line
+            if m.Success then
+                testCounts.Add(label, int m.Groups[1].Value, int m.Groups[2].Value)
+                Console.WriteLine $"{label}: {line}"
+            else
+                Console.WriteLine line
 
             pump ()
 
     pump ()
     proc.WaitForExit()
+    proc.ExitCode
 
-    if proc.ExitCode <> 0 then
-        failwithf "'%s %s' failed with exit code %d" program (String.Join(" ", args)) proc.ExitCode
+/// Runs a program in the repository root, streaming its output; fails the target on a non-zero exit.
+let run (program: string) (args: string list) =
+    let code = runCode program program args
+
+    if code <> 0 then
+        failwithf "'%s %s' failed with exit code %d" program (String.Join(" ", args)) code
 
 let dotnet args = run "dotnet" args
 
@@ -54,17 +68,67 @@ Target.create "restore" (fun _ ->
 Target.create "build" (fun _ -> dotnet [ "build"; "Keras.Functional.sln"; "-c"; "Release" ])
 
 Target.create "test" (fun _ ->
-    dotnet
-        [
-            "run"
-            "--no-build"
-            "-c"
-            "Release"
-            "--project"
-            "tests/Keras.FSharp.Tests"
-            "--"
-            "--summary"
-        ])
+    // The F# suite (Expecto) prints its own counts line; the C# suite (xunit) writes a TRX file whose counters are read.
+    let fsharp =
+        runCode
+            "Keras.FSharp.Tests"
+            "dotnet"
+            [
+                "run"
+                "--no-build"
+                "-c"
+                "Release"
+                "--project"
+                "tests/Keras.FSharp.Tests"
+                "--"
+                "--summary"
+            ]
+
+    let results =
+        Path.Combine(Path.GetTempPath(), $"keras-csharp-tests-{Guid.NewGuid():N}")
+
+    let csharp =
+        runCode
+            "Keras.CSharp.Tests"
+            "dotnet"
+            [
+                "test"
+                "tests/Keras.CSharp.Tests"
+                "--no-build"
+                "-c"
+                "Release"
+                "--logger"
+                "trx;LogFileName=csharp.trx"
+                "--logger"
+                "console;verbosity=minimal"
+                "--results-directory"
+                results
+            ]
+
+    let trx = Path.Combine(results, "csharp.trx")
+
+    if File.Exists trx then
+        let counters =
+            Xml.Linq.XDocument.Load(trx).Descendants()
+            |> Seq.find (fun e -> e.Name.LocalName = "Counters")
+
+        let count (name: string) =
+            match counters.Attribute(Xml.Linq.XName.Get name) with
+            | null -> 0
+            | a -> int a.Value
+
+        let passed = count "passed"
+        let failed = count "failed" + count "error" + count "timeout" + count "aborted"
+        testCounts.Add("Keras.CSharp.Tests", passed, failed)
+        Console.WriteLine $"Keras.CSharp.Tests: {passed} passed, {failed} failed"
+        Directory.Delete(results, true)
+
+    let passed = testCounts |> Seq.sumBy (fun (_, p, _) -> p)
+    let failed = testCounts |> Seq.sumBy (fun (_, _, f) -> f)
+    closingLine <- Some $"{passed} passed, {failed} failed"
+
+    if fsharp <> 0 || csharp <> 0 || testCounts.Count < 2 then
+        failwithf "tests failed (exit codes: F# %d, C# %d)" fsharp csharp)
 
 Target.create "demo" (fun _ ->
     let data = sharedData "mnist" |> Option.toList

@@ -1,0 +1,35 @@
+using System;
+using Fs = global::Keras;
+
+namespace Keras.CSharp;
+
+/// <summary>
+/// Keras's top-level functions: <c>KerasApi.Input(shape: new[] { 784 })</c>. The class is not called <c>Keras</c>:
+/// that name is the core's root namespace, so a top-level-statements program would read <c>Keras.Input</c> as a
+/// namespace member. With <c>using Keras.CSharp;</c> alone every facade type is in scope; the core's exception is
+/// <c>Keras.KerasException</c> (catch it by that name, or by <see cref="Fs.KerasErrorKind"/> through its <c>Kind</c>).
+/// </summary>
+public static class KerasApi
+{
+    /// <summary>A symbolic input (Keras's <c>keras.Input</c>).</summary>
+    /// <param name="shape">The sample shape without the batch axis, e.g. <c>new[] { 784 }</c>; -1 for an unknown size.</param>
+    /// <param name="dtype">Keras dtype name: "float32" (default), "int64", "int32", ...</param>
+    /// <param name="name">The input layer's name; "input_layer", "input_layer_1", ... by default.</param>
+    /// <param name="batchShape">The full shape with the batch axis, instead of <paramref name="shape"/>.</param>
+    /// <returns>A symbolic tensor of shape <c>(None, *shape)</c>, or <paramref name="batchShape"/>.</returns>
+    /// <exception cref="ArgumentException">For an unknown dtype.</exception>
+    /// <exception cref="Fs.KerasException">When neither or both shapes are given.</exception>
+    public static KerasTensor Input(int[]? shape = null, string dtype = "float32", string? name = null, int[]? batchShape = null) =>
+        new(Fs.Keras.Input(Fx.Ref(shape is null ? null : Fx.List(shape)), Fx.Ref(batchShape is null ? null : Fx.List(batchShape)), Fx.Some(ParseDType(dtype)), Fx.Ref(name)));
+
+    /// <summary>
+    /// Loads TorchSharp's native libraries (libtorch) now. The facade does this itself the first time any of its types is
+    /// used; call it first when your program makes TorchSharp calls (<c>torch.randn</c>, ...) before touching the facade.
+    /// Calling it again does nothing.
+    /// </summary>
+    /// <exception cref="Fs.KerasException">With <see cref="Fs.KerasErrorKind.NativeLoadFailed"/> when the libraries cannot be loaded.</exception>
+    public static void LoadNativeLibraries() => Fs.Native.NativeLoader.ensureLoaded();
+
+    private static Fs.DType ParseDType(string dtype) =>
+        Fs.DTypeModule.tryParse(dtype)?.Value ?? throw new ArgumentException($"Unknown dtype. Received: dtype={dtype}", nameof(dtype));
+}
