@@ -1,4 +1,4 @@
-// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, demo, format, bench.
+// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, pack, demo, format, bench.
 // `test` and `demo` do everything a fresh clone needs: tool restore, paket restore, Release build, run.
 #r "nuget: Fake.Core.Target, 5.20.3"
 
@@ -130,6 +130,63 @@ Target.create "test" (fun _ ->
     if fsharp <> 0 || csharp <> 0 || testCounts.Count < 2 then
         failwithf "tests failed (exit codes: F# %d, C# %d)" fsharp csharp)
 
+/// Paket writes each dependency as an exact pin ("[10.1.401]"); a library should ask for a minimum, so an app with a
+/// newer FSharp.Core or TorchSharp-cpu restores without NU1608. Rewrites the nuspec inside the package in place.
+let relaxPins (nupkg: string) =
+    use zip = Compression.ZipFile.Open(nupkg, Compression.ZipArchiveMode.Update)
+    let entry = zip.Entries |> Seq.find (fun e -> e.FullName.EndsWith ".nuspec")
+
+    let text =
+        use reader = new StreamReader(entry.Open())
+        reader.ReadToEnd()
+
+
+    let relaxed =
+        Text.RegularExpressions.Regex.Replace(text, @"version=""\[([^,\]]+)\]""", @"version=""$1""")
+
+    let name = entry.FullName
+    entry.Delete()
+    use writer = new StreamWriter(zip.CreateEntry(name).Open())
+    writer.Write relaxed
+
+/// A symbols package (.snupkg) beside the .nupkg: its nuspec marked SymbolsPackage, and the portable PDB.
+let symbolsPackage (nupkg: string) (pdb: string) =
+    use source = Compression.ZipFile.OpenRead nupkg
+    let entry = source.Entries |> Seq.find (fun e -> e.FullName.EndsWith ".nuspec")
+
+    let nuspec =
+        use reader = new StreamReader(entry.Open())
+        reader.ReadToEnd()
+
+
+    let nuspec =
+        nuspec.Replace("</metadata>", "<packageTypes><packageType name=\"SymbolsPackage\" /></packageTypes></metadata>")
+
+    let target = Path.ChangeExtension(nupkg, ".snupkg")
+    File.Delete target
+    use zip = Compression.ZipFile.Open(target, Compression.ZipArchiveMode.Create)
+
+    do
+        use w = new StreamWriter(zip.CreateEntry(entry.FullName).Open())
+        w.Write nuspec
+
+    use output = zip.CreateEntry("lib/net10.0/" + Path.GetFileName pdb).Open()
+    use input = File.OpenRead pdb
+    input.CopyTo output
+
+Target.create "pack" (fun _ ->
+    // Keras.FSharp and Keras.CSharp as .nupkg + .snupkg in artifacts/ (XML docs and README inside), dependencies as
+    // minimum versions.
+    for name in [ "Keras.FSharp"; "Keras.CSharp" ] do
+        dotnet [ "pack"; $"src/{name}"; "-c"; "Release"; "--no-build"; "-o"; "artifacts" ]
+
+        let nupkg =
+            Directory.GetFiles(Path.Combine(root, "artifacts"), $"{name}.*.nupkg")
+            |> Array.exactlyOne
+
+        relaxPins nupkg
+        symbolsPackage nupkg (Path.Combine(root, "src", name, "bin", "Release", "net10.0", $"{name}.pdb")))
+
 Target.create "demo" (fun _ ->
     let data = sharedData "mnist" |> Option.toList
 
@@ -168,6 +225,7 @@ open Fake.Core.TargetOperators
 
 "restore" ==> "build" ==> "test" |> ignore
 "build" ==> "demo" |> ignore
+"build" ==> "pack" |> ignore
 "restore" ==> "format" |> ignore
 "restore" ==> "bench" |> ignore
 
