@@ -1,4 +1,4 @@
-// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, pack, demo, format, bench.
+// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, pack, consumer, demo, format, bench.
 // `test` and `demo` do everything a fresh clone needs: tool restore, paket restore, Release build, run.
 #r "nuget: Fake.Core.Target, 5.20.3"
 
@@ -187,6 +187,60 @@ Target.create "pack" (fun _ ->
         relaxPins nupkg
         symbolsPackage nupkg (Path.Combine(root, "src", name, "bin", "Release", "net10.0", $"{name}.pdb")))
 
+Target.create "consumer" (fun _ ->
+    // A fresh app in a temporary folder restores Keras.CSharp from artifacts/ (NuGet's cache copies of this version
+    // are removed first, so the packages just packed are the ones used) and runs tests/Consumer/Program.cs.
+    let dir = Path.Combine(Path.GetTempPath(), $"keras-consumer-{Guid.NewGuid():N}")
+    Directory.CreateDirectory dir |> ignore
+    let version = "0.1.0"
+
+    let cache =
+        Environment.GetEnvironmentVariable "NUGET_PACKAGES"
+        |> Option.ofObj
+        |> Option.defaultValue (
+            Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".nuget", "packages")
+        )
+
+    for id in [ "keras.csharp"; "keras.fsharp" ] do
+        let cached = Path.Combine(cache, id, version)
+
+        if Directory.Exists cached then
+            Directory.Delete(cached, true)
+
+    File.WriteAllText(
+        Path.Combine(dir, "nuget.config"),
+        $"""<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="{Path.Combine(root, "artifacts")}" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>"""
+    )
+
+    File.WriteAllText(
+        Path.Combine(dir, "Consumer.csproj"),
+        $"""<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Keras.CSharp" Version="{version}" />
+  </ItemGroup>
+</Project>"""
+    )
+
+    File.Copy(Path.Combine(root, "tests", "Consumer", "Program.cs"), Path.Combine(dir, "Program.cs"))
+
+    try
+        dotnet [ "run"; "--project"; dir; "-c"; "Release" ]
+    finally
+        Directory.Delete(dir, true))
+
 Target.create "demo" (fun _ ->
     let data = sharedData "mnist" |> Option.toList
 
@@ -225,7 +279,7 @@ open Fake.Core.TargetOperators
 
 "restore" ==> "build" ==> "test" |> ignore
 "build" ==> "demo" |> ignore
-"build" ==> "pack" |> ignore
+"build" ==> "pack" ==> "consumer" |> ignore
 "restore" ==> "format" |> ignore
 "restore" ==> "bench" |> ignore
 
