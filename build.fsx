@@ -1,4 +1,4 @@
-// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, demo, format, bench.
+// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, pack, consumer, demo, format, bench.
 // `test` and `demo` do everything a fresh clone needs: tool restore, paket restore, Release build, run.
 #r "nuget: Fake.Core.Target, 5.20.3"
 
@@ -12,8 +12,14 @@ let root = __SOURCE_DIRECTORY__
 /// The test run's closing "N passed, N failed" line, printed again after FAKE's own report so it stays last.
 let mutable closingLine: string option = None
 
-/// Runs a program in the repository root, streaming its output; fails the target on a non-zero exit.
-let run (program: string) (args: string list) =
+/// The "N passed, N failed" counts of each test project's run, in order.
+let testCounts = Collections.Generic.List<string * int * int>()
+
+let private countsPattern = @"^(\d+) passed, (\d+) failed$"
+
+/// Runs a program in the repository root, streaming its output; returns its exit code. A test run's own
+/// "N passed, N failed" line is echoed with the project's name in front (the closing line is the sum of all runs).
+let runCode (label: string) (program: string) (args: string list) =
     let info =
         ProcessStartInfo(program, args, WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true)
 
@@ -23,18 +29,26 @@ let run (program: string) (args: string list) =
         match proc.StandardOutput.ReadLine() with
         | null -> ()
         | line ->
-            Console.WriteLine line
+            let m = Text.RegularExpressions.Regex.Match(line, countsPattern)
 
-            if Text.RegularExpressions.Regex.IsMatch(line, @"^\d+ passed, \d+ failed$") then
-                closingLine <- Some line
+            if m.Success then
+                testCounts.Add(label, int m.Groups[1].Value, int m.Groups[2].Value)
+                Console.WriteLine $"{label}: {line}"
+            else
+                Console.WriteLine line
 
             pump ()
 
     pump ()
     proc.WaitForExit()
+    proc.ExitCode
 
-    if proc.ExitCode <> 0 then
-        failwithf "'%s %s' failed with exit code %d" program (String.Join(" ", args)) proc.ExitCode
+/// Runs a program in the repository root, streaming its output; fails the target on a non-zero exit.
+let run (program: string) (args: string list) =
+    let code = runCode program program args
+
+    if code <> 0 then
+        failwithf "'%s %s' failed with exit code %d" program (String.Join(" ", args)) code
 
 let dotnet args = run "dotnet" args
 
@@ -54,17 +68,178 @@ Target.create "restore" (fun _ ->
 Target.create "build" (fun _ -> dotnet [ "build"; "Keras.Functional.sln"; "-c"; "Release" ])
 
 Target.create "test" (fun _ ->
-    dotnet
-        [
-            "run"
-            "--no-build"
-            "-c"
-            "Release"
-            "--project"
-            "tests/Keras.FSharp.Tests"
-            "--"
-            "--summary"
-        ])
+    // The F# suite (Expecto) prints its own counts line; the C# suite (xunit) writes a TRX file whose counters are read.
+    let fsharp =
+        runCode
+            "Keras.FSharp.Tests"
+            "dotnet"
+            [
+                "run"
+                "--no-build"
+                "-c"
+                "Release"
+                "--project"
+                "tests/Keras.FSharp.Tests"
+                "--"
+                "--summary"
+            ]
+
+    let results =
+        Path.Combine(Path.GetTempPath(), $"keras-csharp-tests-{Guid.NewGuid():N}")
+
+    let csharp =
+        runCode
+            "Keras.CSharp.Tests"
+            "dotnet"
+            [
+                "test"
+                "tests/Keras.CSharp.Tests"
+                "--no-build"
+                "-c"
+                "Release"
+                "--logger"
+                "trx;LogFileName=csharp.trx"
+                "--logger"
+                "console;verbosity=minimal"
+                "--results-directory"
+                results
+            ]
+
+    let trx = Path.Combine(results, "csharp.trx")
+
+    if File.Exists trx then
+        let counters =
+            Xml.Linq.XDocument.Load(trx).Descendants()
+            |> Seq.find (fun e -> e.Name.LocalName = "Counters")
+
+        let count (name: string) =
+            match counters.Attribute(Xml.Linq.XName.Get name) with
+            | null -> 0
+            | a -> int a.Value
+
+        let passed = count "passed"
+        let failed = count "failed" + count "error" + count "timeout" + count "aborted"
+        testCounts.Add("Keras.CSharp.Tests", passed, failed)
+        Console.WriteLine $"Keras.CSharp.Tests: {passed} passed, {failed} failed"
+        Directory.Delete(results, true)
+
+    let passed = testCounts |> Seq.sumBy (fun (_, p, _) -> p)
+    let failed = testCounts |> Seq.sumBy (fun (_, _, f) -> f)
+    closingLine <- Some $"{passed} passed, {failed} failed"
+
+    if fsharp <> 0 || csharp <> 0 || testCounts.Count < 2 then
+        failwithf "tests failed (exit codes: F# %d, C# %d)" fsharp csharp)
+
+/// Paket writes each dependency as an exact pin ("[10.1.401]"); a library should ask for a minimum, so an app with a
+/// newer FSharp.Core or TorchSharp-cpu restores without NU1608. Rewrites the nuspec inside the package in place.
+let relaxPins (nupkg: string) =
+    use zip = Compression.ZipFile.Open(nupkg, Compression.ZipArchiveMode.Update)
+    let entry = zip.Entries |> Seq.find (fun e -> e.FullName.EndsWith ".nuspec")
+
+    let text =
+        use reader = new StreamReader(entry.Open())
+        reader.ReadToEnd()
+
+
+    let relaxed =
+        Text.RegularExpressions.Regex.Replace(text, @"version=""\[([^,\]]+)\]""", @"version=""$1""")
+
+    let name = entry.FullName
+    entry.Delete()
+    use writer = new StreamWriter(zip.CreateEntry(name).Open())
+    writer.Write relaxed
+
+/// A symbols package (.snupkg) beside the .nupkg: its nuspec marked SymbolsPackage, and the portable PDB.
+let symbolsPackage (nupkg: string) (pdb: string) =
+    use source = Compression.ZipFile.OpenRead nupkg
+    let entry = source.Entries |> Seq.find (fun e -> e.FullName.EndsWith ".nuspec")
+
+    let nuspec =
+        use reader = new StreamReader(entry.Open())
+        reader.ReadToEnd()
+
+
+    let nuspec =
+        nuspec.Replace("</metadata>", "<packageTypes><packageType name=\"SymbolsPackage\" /></packageTypes></metadata>")
+
+    let target = Path.ChangeExtension(nupkg, ".snupkg")
+    File.Delete target
+    use zip = Compression.ZipFile.Open(target, Compression.ZipArchiveMode.Create)
+
+    do
+        use w = new StreamWriter(zip.CreateEntry(entry.FullName).Open())
+        w.Write nuspec
+
+    use output = zip.CreateEntry("lib/net10.0/" + Path.GetFileName pdb).Open()
+    use input = File.OpenRead pdb
+    input.CopyTo output
+
+Target.create "pack" (fun _ ->
+    // Keras.FSharp and Keras.CSharp as .nupkg + .snupkg in artifacts/ (XML docs and README inside), dependencies as
+    // minimum versions.
+    for name in [ "Keras.FSharp"; "Keras.CSharp" ] do
+        dotnet [ "pack"; $"src/{name}"; "-c"; "Release"; "--no-build"; "-o"; "artifacts" ]
+
+        let nupkg =
+            Directory.GetFiles(Path.Combine(root, "artifacts"), $"{name}.*.nupkg")
+            |> Array.exactlyOne
+
+        relaxPins nupkg
+        symbolsPackage nupkg (Path.Combine(root, "src", name, "bin", "Release", "net10.0", $"{name}.pdb")))
+
+Target.create "consumer" (fun _ ->
+    // A fresh app in a temporary folder restores Keras.CSharp from artifacts/ (NuGet's cache copies of this version
+    // are removed first, so the packages just packed are the ones used) and runs tests/Consumer/Program.cs.
+    let dir = Path.Combine(Path.GetTempPath(), $"keras-consumer-{Guid.NewGuid():N}")
+    Directory.CreateDirectory dir |> ignore
+    let version = "0.1.0"
+
+    let cache =
+        Environment.GetEnvironmentVariable "NUGET_PACKAGES"
+        |> Option.ofObj
+        |> Option.defaultValue (
+            Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".nuget", "packages")
+        )
+
+    for id in [ "keras.csharp"; "keras.fsharp" ] do
+        let cached = Path.Combine(cache, id, version)
+
+        if Directory.Exists cached then
+            Directory.Delete(cached, true)
+
+    File.WriteAllText(
+        Path.Combine(dir, "nuget.config"),
+        $"""<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="{Path.Combine(root, "artifacts")}" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>"""
+    )
+
+    File.WriteAllText(
+        Path.Combine(dir, "Consumer.csproj"),
+        $"""<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Keras.CSharp" Version="{version}" />
+  </ItemGroup>
+</Project>"""
+    )
+
+    File.Copy(Path.Combine(root, "tests", "Consumer", "Program.cs"), Path.Combine(dir, "Program.cs"))
+
+    try
+        dotnet [ "run"; "--project"; dir; "-c"; "Release" ]
+    finally
+        Directory.Delete(dir, true))
 
 Target.create "demo" (fun _ ->
     let data = sharedData "mnist" |> Option.toList
@@ -104,6 +279,7 @@ open Fake.Core.TargetOperators
 
 "restore" ==> "build" ==> "test" |> ignore
 "build" ==> "demo" |> ignore
+"build" ==> "pack" ==> "consumer" |> ignore
 "restore" ==> "format" |> ignore
 "restore" ==> "bench" |> ignore
 

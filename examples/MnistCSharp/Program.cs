@@ -4,7 +4,7 @@
 namespace MnistCSharp;
 
 using System;
-using Keras.CSharp; // inside the namespace: `Keras` then means Keras.CSharp.Keras, not the root namespace
+using Keras.CSharp;
 using TorchSharp;
 
 public static class Program
@@ -12,7 +12,7 @@ public static class Program
     public static int Main(string[] args)
     {
         Utils.SetRandomSeed(1337);
-        var inputs = Keras.Input(shape: new[] { 784 });
+        var inputs = KerasApi.Input(shape: new[] { 784 });
         var x = Layers.Dense(64, activation: "relu").Call(inputs);
         x = Layers.Dense(64, activation: "relu").Call(x);
         var outputs = Layers.Dense(10).Call(x);

@@ -28,6 +28,17 @@ internal static class Fx
     /// <summary>A Keras activation name resolved by the core (which raises for unknown names); null: none.</summary>
     public static FSharpOption<Fs.Activation>? Activation(string? name) => name is null ? null : Some(Fs.Activation.Parse(name));
 
-    /// <summary>Kernel sizes, strides and dilations as the core's <c>Dims</c>.</summary>
-    public static Fs.ConvolutionLayers.Dims Dims(int size) => Fs.ConvolutionLayers.Dims.NewDims(List(new[] { size }));
+    /// <summary>A C# pair as the core's F# tuple.</summary>
+    public static System.Tuple<int, int> Tuple((int, int) v) => System.Tuple.Create(v.Item1, v.Item2);
+
+    /// <summary>A C# triple as the core's F# tuple.</summary>
+    public static System.Tuple<int, int, int> Tuple((int, int, int) v) => System.Tuple.Create(v.Item1, v.Item2, v.Item3);
+
+    /// <summary>Nested C# pairs as the core's F# tuples.</summary>
+    public static System.Tuple<System.Tuple<int, int>, System.Tuple<int, int>> Tuple(((int, int), (int, int)) v) =>
+        System.Tuple.Create(Tuple(v.Item1), Tuple(v.Item2));
+
+    /// <summary>Three nested C# pairs as the core's F# tuples.</summary>
+    public static System.Tuple<System.Tuple<int, int>, System.Tuple<int, int>, System.Tuple<int, int>> Tuple(((int, int), (int, int), (int, int)) v) =>
+        System.Tuple.Create(Tuple(v.Item1), Tuple(v.Item2), Tuple(v.Item3));
 }

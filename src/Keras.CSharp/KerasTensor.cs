@@ -5,15 +5,13 @@ using Fs = global::Keras;
 
 namespace Keras.CSharp;
 
-/// <summary>A symbolic tensor: the output of <see cref="Keras.Input"/> or of a layer call, with a shape and a dtype.</summary>
+/// <summary>A symbolic tensor: the output of <see cref="KerasApi.Input"/> or of a layer call, with a shape and a dtype.</summary>
 public sealed class KerasTensor
 {
-    /// <summary>Wraps a symbolic tensor of the F# core.</summary>
-    /// <param name="core">The F# core's tensor.</param>
-    public KerasTensor(Fs.KerasTensor core) => Core = core;
+    internal KerasTensor(Fs.KerasTensor core) => Core = core;
 
-    /// <summary>The F# core's tensor, for mixing this API with Keras.FSharp.</summary>
-    public Fs.KerasTensor Core { get; }
+    /// <summary>The core's tensor.</summary>
+    internal Fs.KerasTensor Core { get; }
 
     /// <summary>The shape with the batch axis first; null where a size is unknown (Keras's <c>None</c>).</summary>
     public IReadOnlyList<int?> Shape => Core.Shape.Select(OptionModule.ToNullable).ToArray();

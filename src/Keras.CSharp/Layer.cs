@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json.Nodes;
@@ -7,15 +8,34 @@ using Tensor = TorchSharp.torch.Tensor;
 
 namespace Keras.CSharp;
 
-/// <summary>A layer: call it on symbolic tensors to build a graph (<c>layer.Call(x)</c>), or on tensors to run it.</summary>
-public sealed class Layer
+/// <summary>A layer: call it on symbolic tensors to build a graph (<c>layer.Call(x)</c>), or on tensors to run it.
+/// Write your own by subclassing <see cref="CustomLayer"/>.</summary>
+public class Layer
 {
-    /// <summary>Wraps a layer of the F# core.</summary>
-    /// <param name="core">The F# core's layer.</param>
-    public Layer(Fs.Layer core) => Core = core;
+    private readonly Fs.Model? owner;
+    private Fs.Layer? core;
 
-    /// <summary>The F# core's layer, for mixing this API with Keras.FSharp.</summary>
-    public Fs.Layer Core { get; }
+    internal Layer(Fs.Layer core, Fs.Model? owner = null)
+    {
+        this.core = core;
+        this.owner = owner;
+    }
+
+    /// <summary>For <see cref="CustomLayer"/>, whose core layer is made on first use.</summary>
+    private protected Layer() { }
+
+    /// <summary>The core's layer.</summary>
+    internal Fs.Layer Core => core ??= CreateCore();
+
+    /// <summary>Makes the core layer of a layer defined by a subclass.</summary>
+    private protected virtual Fs.Layer CreateCore() => throw new InvalidOperationException("This layer has no definition.");
+
+    /// <summary>The output of the layer's first call in the model it was read from (Keras's <c>layer.output</c>), for
+    /// feature extraction: <c>new Model(vgg.Inputs[0], vgg.Layers.Select(l =&gt; l.Output).ToArray())</c>.</summary>
+    /// <exception cref="InvalidOperationException">For a layer not read from a model (<see cref="Model.Layers"/>, <see cref="Model.GetLayer"/>).</exception>
+    public KerasTensor Output => new(Fs.ModelModule.layerOutput(Owner, Core.Name));
+
+    private Fs.Model Owner => owner ?? throw new InvalidOperationException($"Layer \"{Core.Name}\" was not read from a model: its output is the output of its call in a model (model.GetLayer(name).Output).");
 
     /// <summary>The layer's name ("dense", "dense_1", ... unless given).</summary>
     public string Name => Core.Name;
@@ -56,8 +76,9 @@ public sealed class Layer
     /// <exception cref="Fs.KerasException">When the count or a shape differs.</exception>
     public void SetWeights(params Tensor[] weights) => Fs.LayerModule.setWeights(Core, Fx.List(weights));
 
-    /// <summary>Keras's <c>get_config</c> as JSON, with Keras's keys.</summary>
-    public JsonObject GetConfig() => Fs.LayerModule.getConfig(Core);
+    /// <summary>Keras's <c>get_config</c> as JSON, with Keras's keys. A <see cref="CustomLayer"/> overrides it to add its
+    /// constructor's arguments: <c>var config = base.GetConfig(); config["units"] = units; return config;</c>.</summary>
+    public virtual JsonObject GetConfig() => Fs.LayerModule.getConfig(Core);
 
     /// <summary>Keras's representation, e.g. <c>&lt;Dense name=dense&gt;</c>.</summary>
     public override string ToString() => Core.ToString();

@@ -16,12 +16,10 @@ public sealed class Model
 {
     private Fs.CompiledModel? compiled;
 
-    /// <summary>Wraps a model of the F# core (e.g. one built with Keras.FSharp or <c>Applications</c>).</summary>
-    /// <param name="core">The F# core's model.</param>
-    public Model(Fs.Model core) => Core = core;
+    internal Model(Fs.Model core) => Core = core;
 
     /// <summary>A model with one input and one output.</summary>
-    /// <param name="input">The input, from <see cref="Keras.Input"/>.</param>
+    /// <param name="input">The input, from <see cref="KerasApi.Input"/>.</param>
     /// <param name="output">The output tensor.</param>
     /// <param name="name">The model's name; "functional", "functional_1", ... by default.</param>
     /// <exception cref="Fs.KerasException">When the graph is invalid (Keras's message).</exception>
@@ -57,8 +55,43 @@ public sealed class Model
     public Model(IReadOnlyList<KerasTensor> inputs, IReadOnlyDictionary<string, KerasTensor> outputs, string? name = null)
         : this(Fs.Keras.Model(KerasTensor.Cores(inputs), Fx.Pairs(outputs, t => t.Core), Fx.Ref(name))) { }
 
-    /// <summary>The F# core's model, for mixing this API with Keras.FSharp.</summary>
-    public Fs.Model Core { get; }
+    /// <summary>The core's model.</summary>
+    internal Fs.Model Core { get; }
+
+    /// <summary>Copies of every weight, in Keras's order (Keras's <c>model.get_weights()</c>).</summary>
+    public IReadOnlyList<Tensor> GetWeights() => Fs.LayerModule.getWeights(Core.AsLayer).ToArray();
+
+    /// <summary>Sets every weight from values in Keras's order (Keras's <c>model.set_weights()</c>).</summary>
+    /// <param name="weights">One tensor per weight.</param>
+    /// <exception cref="Fs.KerasException">When the count or a shape differs.</exception>
+    public void SetWeights(IEnumerable<Tensor> weights) => Fs.LayerModule.setWeights(Core.AsLayer, Fx.List(weights));
+
+    /// <summary>Runs the model eagerly on a tensor (Keras's <c>model(x)</c>), building its weights if needed.</summary>
+    /// <param name="input">The input, samples first.</param>
+    /// <param name="training">Training behaviour (Dropout drops, BatchNormalization uses batch statistics).</param>
+    /// <returns>The first output.</returns>
+    public Tensor Call(Tensor input, bool training = false) => Fs.ModelModule.callEager(Core, training, Fx.List(new[] { input })).Head;
+
+    /// <summary>Keras 3's functional config (<c>model.get_config()</c>) as JSON.</summary>
+    public System.Text.Json.Nodes.JsonObject GetConfig() => Fs.ModelConfigExtensions.ModelModule.getConfig(Core);
+
+    /// <summary>Rebuilds a model from <see cref="GetConfig"/> with fresh weights (Keras's <c>Model.from_config</c>); custom
+    /// layers are found in <paramref name="customObjects"/>, then among those registered with <see cref="CustomLayer.Register"/>.</summary>
+    /// <param name="config">The config.</param>
+    /// <param name="customObjects">Factories of custom layer classes by class name (Keras's <c>custom_objects</c>),
+    /// looked up before the registered ones.</param>
+    /// <exception cref="Fs.KerasException">For an unknown class or a malformed config.</exception>
+    public static Model FromConfig(System.Text.Json.Nodes.JsonObject config,
+        IReadOnlyDictionary<string, Func<System.Text.Json.Nodes.JsonObject, Layer>>? customObjects = null) =>
+        new(Fs.ModelConfigExtensions.ModelModule.fromConfig(config, CustomObjectsOf(customObjects)));
+
+    /// <summary>The core's custom objects from factories of custom layer classes by class or registered name.</summary>
+    internal static IDictionary<string, Fs.CustomObject> CustomObjectsOf(
+        IReadOnlyDictionary<string, Func<System.Text.Json.Nodes.JsonObject, Layer>>? customObjects) =>
+        customObjects is null
+            ? Fs.CustomObjects.none
+            : customObjects.ToDictionary(kv => kv.Key,
+                kv => Fs.CustomObject.NewLayerClass(FuncConvert.FromFunc<System.Text.Json.Nodes.JsonObject, Fs.Layer>(c => kv.Value(c).Core)));
 
     /// <summary>The model's name.</summary>
     public string Name => Core.Name;
@@ -76,12 +109,12 @@ public sealed class Model
     public IReadOnlyList<string> OutputNames => Fs.ModelModule.outputNames(Core).ToArray();
 
     /// <summary>The layers in Keras's order, input layers included (Keras's <c>model.layers</c>).</summary>
-    public IReadOnlyList<Layer> Layers => Core.Layers.Select(l => new Layer(l)).ToArray();
+    public IReadOnlyList<Layer> Layers => Core.Layers.Select(l => new Layer(l, Core)).ToArray();
 
     /// <summary>The layer with this name.</summary>
     /// <param name="name">The layer's name.</param>
     /// <exception cref="Fs.KerasException">When the model has no such layer.</exception>
-    public Layer GetLayer(string name) => new(Fs.ModelModule.getLayer(Core, name));
+    public Layer GetLayer(string name) => new(Fs.ModelModule.getLayer(Core, name), Core);
 
     /// <summary>Number of scalars in all weights (Keras's <c>count_params</c>).</summary>
     public long CountParams() => Fs.ModelModule.countParams(Core);
@@ -106,7 +139,7 @@ public sealed class Model
     /// <param name="batchSize">Samples per batch.</param>
     public Tensor Predict(Tensor x, int batchSize = 32) => Fs.ModelModule.predictMany(Core, batchSize, Fx.List(new[] { x })).Head;
 
-    /// <summary>Predicts from inputs named by their <see cref="Keras.Input"/> names; outputs keyed by output name.</summary>
+    /// <summary>Predicts from inputs named by their <see cref="KerasApi.Input"/> names; outputs keyed by output name.</summary>
     /// <param name="x">One tensor per input name.</param>
     /// <param name="batchSize">Samples per batch.</param>
     /// <exception cref="Fs.KerasException">When a name is missing or unknown.</exception>
@@ -148,13 +181,17 @@ public sealed class Model
     /// <param name="classWeight">Weight of each class in the loss.</param>
     /// <param name="sampleWeight">Weight of each sample in the loss.</param>
     /// <param name="initialEpoch">Epoch to start from (for resuming).</param>
+    /// <param name="cancellationToken">Cancels training at the next batch boundary.</param>
     /// <returns>Each epoch's loss and metrics.</returns>
     /// <exception cref="InvalidOperationException">Before <see cref="Compile"/>.</exception>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> is cancelled.</exception>
     /// <exception cref="Fs.KerasException">When the data does not fit the model (Keras's message).</exception>
-    public History Fit(Data x, Data y, int batchSize = 32, int epochs = 1, int verbose = 1, IEnumerable<Fs.Callback>? callbacks = null,
+    public History Fit(Data x, Data y, int batchSize = 32, int epochs = 1, int verbose = 1, IEnumerable<Callback>? callbacks = null,
         double validationSplit = 0.0, (Data X, Data Y)? validationData = null, bool shuffle = true, IReadOnlyDictionary<int, double>? classWeight = null,
-        Tensor? sampleWeight = null, int initialEpoch = 0) =>
-        new(Compiled("fit").Fit(x.Core, y.Core, Fx.Some(batchSize), Fx.Some(epochs), Fx.Some(verbose), Fx.Ref(callbacks is null ? null : Fx.List(callbacks)),
+        Tensor? sampleWeight = null, int initialEpoch = 0, System.Threading.CancellationToken cancellationToken = default) =>
+        new(Compiled("fit").Fit(x.Core, y.Core, Fx.Some(batchSize), Fx.Some(epochs), Fx.Some(verbose),
+            Fx.Some(Fx.List((callbacks ?? Enumerable.Empty<Callback>()).Select(c => c.Core)
+                .Concat(cancellationToken.CanBeCanceled ? new Fs.Callback[] { new Fs.CancellationCallback(cancellationToken) } : Array.Empty<Fs.Callback>()))),
             Fx.Some(validationSplit), validationData is { } v ? Fx.Some(Tuple.Create(v.X.Core, v.Y.Core)) : null, Fx.Some(shuffle), Fx.Ref(classWeight),
             Fx.Ref(sampleWeight), Fx.Some(initialEpoch)));
 
@@ -181,9 +218,6 @@ public sealed class Model
     /// <summary>Saves the whole model (config and weights) as a Keras 3 <c>.keras</c> file (Keras's <c>model.save</c>).</summary>
     /// <exception cref="Fs.KerasException">When the path does not end in <c>.keras</c> or its folder does not exist.</exception>
     public void Save(string path) => Fs.KerasFile.save(Core, path);
-
-    /// <summary>Keras's <c>model.get_config()</c>: the functional config in Keras 3's schema.</summary>
-    public System.Text.Json.Nodes.JsonObject GetConfig() => Fs.ModelConfigExtensions.ModelModule.getConfig(Core);
 
     /// <summary>Keras's <c>model.to_json()</c>.</summary>
     public string ToJson() => Fs.KerasFile.toJson(Core);

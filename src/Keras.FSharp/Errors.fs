@@ -63,7 +63,37 @@ module KerasError =
             $"Invalid targets for output \"{output}\" ({what}): {reason} Received: {received}"
         | ComputationFailed(owner, what, detail) -> $"Exception encountered when calling {what} \"{owner}\": {detail}"
 
-/// The one exception type the throwing API raises; it carries the error as data.
+/// <summary>The case of a <see cref="KerasError"/> as a plain enum, for languages that switch on a value
+/// (<c>catch (KerasException e) when (e.Kind == KerasErrorKind.IncompatibleInput)</c>).</summary>
+type KerasErrorKind =
+    /// <see cref="KerasError.IncompatibleInput"/>.
+    | IncompatibleInput = 0
+    /// <see cref="KerasError.InvalidInputs"/>.
+    | InvalidInputs = 1
+    /// <see cref="KerasError.InvalidArgument"/>.
+    | InvalidArgument = 2
+    /// <see cref="KerasError.GraphDisconnected"/>.
+    | GraphDisconnected = 3
+    /// <see cref="KerasError.DuplicateLayerName"/>.
+    | DuplicateLayerName = 4
+    /// <see cref="KerasError.InputNotReached"/>.
+    | InputNotReached = 5
+    /// <see cref="KerasError.NotAnInput"/>.
+    | NotAnInput = 6
+    /// <see cref="KerasError.UnknownName"/>.
+    | UnknownName = 7
+    /// <see cref="KerasError.DataMismatch"/>.
+    | DataMismatch = 8
+    /// <see cref="KerasError.NativeLoadFailed"/>.
+    | NativeLoadFailed = 9
+    /// <see cref="KerasError.InvalidTargets"/>.
+    | InvalidTargets = 10
+    /// <see cref="KerasError.ComputationFailed"/>.
+    | ComputationFailed = 11
+
+/// The one exception type the throwing API raises; it carries the error as data (<see cref="Error"/>, for F#), and as
+/// plain properties (<see cref="Kind"/>, <see cref="Layer"/>, <see cref="Argument"/>, <see cref="Expected"/>,
+/// <see cref="Received"/>) for C#.
 type KerasException(error: KerasError, inner: exn) =
     inherit System.Exception(KerasError.render error, inner)
 
@@ -72,6 +102,73 @@ type KerasException(error: KerasError, inner: exn) =
 
     /// The error this exception reports.
     member _.Error = error
+
+    /// <summary>The error's case as an enum.</summary>
+    member _.Kind: KerasErrorKind =
+        match error with
+        | IncompatibleInput _ -> KerasErrorKind.IncompatibleInput
+        | InvalidInputs _ -> KerasErrorKind.InvalidInputs
+        | InvalidArgument _ -> KerasErrorKind.InvalidArgument
+        | GraphDisconnected _ -> KerasErrorKind.GraphDisconnected
+        | DuplicateLayerName _ -> KerasErrorKind.DuplicateLayerName
+        | InputNotReached _ -> KerasErrorKind.InputNotReached
+        | NotAnInput _ -> KerasErrorKind.NotAnInput
+        | UnknownName _ -> KerasErrorKind.UnknownName
+        | DataMismatch _ -> KerasErrorKind.DataMismatch
+        | NativeLoadFailed _ -> KerasErrorKind.NativeLoadFailed
+        | InvalidTargets _ -> KerasErrorKind.InvalidTargets
+        | ComputationFailed _ -> KerasErrorKind.ComputationFailed
+
+    /// <summary>The layer, model, output or owner the error is about (a layer name for <c>IncompatibleInput</c>, the
+    /// model's name for graph errors, the output's name for <c>InvalidTargets</c>); null when the error names none.</summary>
+    member _.Layer: string =
+        match error with
+        | IncompatibleInput(layer, _, _)
+        | InvalidInputs(layer, _, _, _)
+        | GraphDisconnected(_, layer, _) -> layer
+        | InvalidArgument(owner, _, _, _)
+        | ComputationFailed(owner, _, _) -> owner
+        | InputNotReached(model, _)
+        | NotAnInput(model, _)
+        | UnknownName(model, _, _, _)
+        | DataMismatch(model, _, _) -> model
+        | InvalidTargets(output, _, _, _) -> output
+        | DuplicateLayerName(name, _) -> name
+        | NativeLoadFailed _ -> null
+
+    /// <summary>The argument or name at fault: the argument of <c>InvalidArgument</c>, the unknown name of
+    /// <c>UnknownName</c>, the input of <c>InputNotReached</c>; null otherwise.</summary>
+    member _.Argument: string =
+        match error with
+        | InvalidArgument(_, argument, _, _) -> argument
+        | UnknownName(_, _, name, _) -> name
+        | InputNotReached(_, input) -> input
+        | _ -> null
+
+    /// <summary>What was expected (the reason or detail of the error, in Keras's words); null when the error has none.</summary>
+    member _.Expected: string =
+        match error with
+        | IncompatibleInput(_, _, detail) -> detail
+        | InvalidInputs(_, _, reason, _)
+        | InvalidArgument(_, _, reason, _)
+        | DataMismatch(_, reason, _)
+        | InvalidTargets(_, _, reason, _) -> reason
+        | UnknownName(_, kind, _, known) -> $"""a {kind} among [{String.concat ", " known}]"""
+        | ComputationFailed(_, what, _) -> what
+        | _ -> null
+
+    /// <summary>What was received, as Keras prints it; null when the error has no received value.</summary>
+    member _.Received: string =
+        match error with
+        | InvalidInputs(_, _, _, received)
+        | InvalidArgument(_, _, _, received)
+        | DataMismatch(_, _, received)
+        | InvalidTargets(_, _, _, received) -> received
+        | NotAnInput(_, tensor) -> tensor
+        | GraphDisconnected(tensor, _, _) -> tensor
+        | ComputationFailed(_, _, detail) -> detail
+        | NativeLoadFailed details -> details
+        | _ -> null
 
 /// Raising and converting errors.
 [<RequireQualifiedAccess>]

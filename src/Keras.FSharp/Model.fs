@@ -340,9 +340,13 @@ module Model =
     /// from intermediate outputs.</summary>
     let layerOutput (model: Model) (layerName: string) =
         let layer = getLayer model layerName
-        // Keras's `layer.output` is the output of the layer's first call; here, its first call in this model.
-        let node = model.Nodes |> List.find (fun n -> n.Layer = layer)
-        Layer.outputsOf node |> List.head
+        // An input layer's output is the model's input itself (Keras: `model.layers[0].output is model.inputs[0]`).
+        match model.Inputs |> List.tryFind (fun t -> t.Node.Layer = layer) with
+        | Some input -> input
+        | None ->
+            // Keras's `layer.output` is the output of the layer's first call; here, its first call in this model.
+            let node = model.Nodes |> List.find (fun n -> n.Layer = layer)
+            Layer.outputsOf node |> List.head
 
     /// Calls the model on symbolic tensors, like a layer: the result reuses the model's weights.
     let callMany (model: Model) (inputs: KerasTensor list) = Layer.callMany model.AsLayer inputs

@@ -92,7 +92,7 @@ module private Reference =
 
 /// The guide's MNIST model through the C# API.
 let private mnist (prefix: string) =
-    let inputs = Keras.Input(shape = [| 784 |], name = $"{prefix}_in")
+    let inputs = KerasApi.Input(shape = [| 784 |], name = $"{prefix}_in")
     let x = Layers.Dense(64, activation = "relu", name = $"{prefix}_d1").Call(inputs)
     let x = Layers.Dense(64, activation = "relu", name = $"{prefix}_d2").Call(x)
     let outputs = Layers.Dense(10, name = $"{prefix}_out").Call(x)
@@ -134,7 +134,7 @@ let private npy (shape: int list) (data: byte[]) =
         ]
 
 /// Every public signature type of an assembly's exported types that is an F# type C# users should not touch:
-/// anything from FSharp.Core, and F# unions and functions.
+/// anything from FSharp.Core, F# unions and records, and any type of the F# core (Keras.FSharp) itself.
 let private fsharpLeaks (types: Type seq) =
     let rec parts (t: Type) : Type seq =
         seq {
@@ -159,7 +159,15 @@ let private fsharpLeaks (types: Type seq) =
             |> Seq.exists (fun a ->
                 a.SourceConstructFlags &&& SourceConstructFlags.KindMask = SourceConstructFlags.SumType)
 
-        fromFSharpCore || isUnion
+        let isRecord =
+            t.GetCustomAttributes(typeof<CompilationMappingAttribute>, false)
+            |> Seq.cast<CompilationMappingAttribute>
+            |> Seq.exists (fun a ->
+                a.SourceConstructFlags &&& SourceConstructFlags.KindMask = SourceConstructFlags.RecordType)
+
+        let fromCore = t.Assembly = typeof<Keras.KerasError>.Assembly
+
+        fromFSharpCore || isUnion || isRecord || fromCore
 
     let flags =
         BindingFlags.Public
@@ -199,6 +207,74 @@ let private fsharpLeaks (types: Type seq) =
                     if isFSharpOnly part then
                         yield $"{t.FullName}.{where}: {part.FullName}"
     ]
+
+
+/// <summary>What the facade lacks of a surface: for each core member (name, parameters with whether each is optional),
+/// the facade overloads of the same name (each a list of parameters with whether each is optional) must include one
+/// overload per core parameter that names it, with the same optionality.</summary>
+let private compareSurfaces
+    (core: (string * (string * bool) list) list)
+    (facade: (string * (string * bool) list list) list)
+    =
+    [
+        for name, parameters in core do
+            match facade |> List.filter (fun (n, _) -> n = name) |> List.collect snd with
+            | [] -> yield $"Layers.{name}: missing"
+            | overloads ->
+                for p, optional in parameters do
+                    if not (overloads |> List.exists (List.contains (p, optional))) then
+                        yield $"Layers.{name}: option {p}"
+    ]
+
+/// The core's public layer constructors (Keras.Layers), its callbacks (the Callback subclasses of its assembly) and
+/// their options, against Keras.CSharp.Layers and Keras.CSharp.Callbacks: names in PascalCase (the core's
+/// lowercase tensor functions <c>add</c>, ... are <c>AddTensors</c>), the same parameter names, optional where the
+/// core's are.
+let private facadeGaps () =
+    let optional (p: ParameterInfo) =
+        p.IsOptional
+        || p.ParameterType.IsGenericType
+           && p.ParameterType.GetGenericTypeDefinition() = typedefof<option<_>>
+
+    let facadeName (n: string) =
+        if Char.IsLower n[0] then
+            string (Char.ToUpperInvariant n[0]) + n.Substring 1 + "Tensors"
+        else
+            n
+
+    let members (t: Type) =
+        t.GetMethods(BindingFlags.Public ||| BindingFlags.Static ||| BindingFlags.DeclaredOnly)
+        |> Array.toList
+
+    let signature (ps: ParameterInfo[]) =
+        ps |> Array.map (fun p -> p.Name, optional p) |> Array.toList
+
+    let coreLayers =
+        members typeof<Keras.Layers>
+        |> List.map (fun m -> facadeName m.Name, signature (m.GetParameters()))
+
+    let coreCallbacks =
+        typeof<Keras.Callback>.Assembly.GetExportedTypes()
+        |> Array.filter (fun t ->
+            t.IsSubclassOf typeof<Keras.Callback>
+            && not t.IsAbstract
+            && t.Name <> "CancellationCallback")
+        |> Array.toList
+        |> List.collect (fun t ->
+            t.GetConstructors()
+            |> Array.toList
+            |> List.map (fun c -> t.Name, signature (c.GetParameters())))
+        // A union-typed mode is a Keras name ("min", "max", "auto") in the facade, with its default "auto".
+        |> List.map (fun (n, ps) -> n, ps |> List.map (fun (p, o) -> p, o))
+
+    let facadeOf (t: Type) =
+        members t
+        |> List.groupBy _.Name
+        |> List.map (fun (n, ms) -> n, ms |> List.map (fun m -> signature (m.GetParameters())))
+
+    compareSurfaces coreLayers (facadeOf typeof<Keras.CSharp.Layers>)
+    @ (compareSurfaces coreCallbacks (facadeOf typeof<Keras.CSharp.Callbacks>)
+       |> List.map (fun g -> g.Replace("Layers.", "Callbacks.")))
 
 [<Tests>]
 let tests =
@@ -285,8 +361,8 @@ let tests =
             }
 
             test "two inputs and two named outputs take dictionaries everywhere" {
-                let a = Keras.Input(shape = [| 4 |], name = "dict_a")
-                let b = Keras.Input(shape = [| 3 |], name = "dict_b")
+                let a = KerasApi.Input(shape = [| 4 |], name = "dict_a")
+                let b = KerasApi.Input(shape = [| 3 |], name = "dict_b")
                 let h = Layers.Dense(8, activation = "relu").Call(Layers.ConcatenateTensors(a, b))
                 let outputs = Dictionary<string, KerasTensor>()
                 outputs["score"] <- Layers.Dense(1, name = "dict_score").Call(h)
@@ -337,10 +413,10 @@ let tests =
 
             test "errors surface as KerasException with Keras's message" {
                 let dense = Layers.Dense(64, name = "cs_dense_err")
-                dense.Call(Keras.Input(shape = [| 784 |])) |> ignore
+                dense.Call(KerasApi.Input(shape = [| 784 |])) |> ignore
 
                 let e =
-                    raisesOf<Keras.KerasException>(fun () -> dense.Call(Keras.Input(shape = [| 32 |])) |> ignore)
+                    raisesOf<Keras.KerasException>(fun () -> dense.Call(KerasApi.Input(shape = [| 32 |])) |> ignore)
 
                 Expect.equal
                     e.Message
@@ -353,7 +429,7 @@ let tests =
                 Expect.stringContains e.Message "relu6x" "unknown activation"
 
                 let e =
-                    raisesOf<Keras.KerasException>(fun () -> Keras.Input(shape = [| 3 |], dtype = "float33") |> ignore)
+                    raisesOf<ArgumentException>(fun () -> KerasApi.Input(shape = [| 3 |], dtype = "float33") |> ignore)
 
                 Expect.stringContains e.Message "Unknown dtype." "unknown dtype"
 
@@ -401,6 +477,21 @@ let tests =
                     "one namespace"
                 // The check does find F# types where there are some: the F# API's own entry points take options and lists.
                 Expect.isNonEmpty (fsharpLeaks Reference.fsharpApi) "the check sees F# types"
+            }
+
+            test "every public layer constructor, option and callback of the core has its facade counterpart" {
+                let missing = facadeGaps ()
+                Expect.equal missing [] (sprintf "missing from the C# facade:\n%s" (String.concat "\n" missing))
+            }
+
+            test "the coverage check sees a missing option" {
+                // A facade without Dense's `units` or Conv2D's `strides` would be reported: check the checker on a fake.
+                let gaps =
+                    compareSurfaces
+                        [ "Dense", [ "units", false; "name", true ]; "Conv9D", [ "filters", false ] ]
+                        [ "Dense", [ [ "name", true ] ] ]
+
+                Expect.equal gaps [ "Layers.Dense: option units"; "Layers.Conv9D: missing" ] "gaps"
             }
 
             test "facade defaults are Keras's defaults, as the F# core has them" {
@@ -463,7 +554,7 @@ let tests =
                 let shapeOf (t: KerasTensor) = List.ofSeq t.Shape
                 let none = Nullable<int>()
 
-                let image = Keras.Input(shape = [| 28; 28; 1 |])
+                let image = KerasApi.Input(shape = [| 28; 28; 1 |])
                 let conv = Layers.Conv2D(32, 3, activation = "relu")
                 let c1 = conv.Call(image)
                 Expect.equal (shapeOf c1) [ none; Nullable 26; Nullable 26; Nullable 32 ] "conv"
@@ -483,7 +574,7 @@ let tests =
                 Expect.equal (conv.CountParams(), conv2.CountParams()) (320L, 18496L) "conv params"
                 Expect.equal (cnn.CountParams()) (320L + 18496L + 4L * 64L + 650L) "cnn params"
 
-                let tokens = Keras.Input(shape = [| -1 |], dtype = "int64")
+                let tokens = KerasApi.Input(shape = [| -1 |], dtype = "int64")
                 Expect.equal tokens.DType "int64" "int input"
                 let embedded = Layers.Embedding(100, 8, maskZero = true).Call(tokens)
                 Expect.equal (shapeOf embedded) [ none; none; Nullable 8 ] "embedding"
@@ -500,20 +591,20 @@ let tests =
                     (List.replicate 3 [ none; Nullable 16 ])
                     "returnState"
 
-                let steps = Keras.Input(shape = [| 5; 3 |])
+                let steps = KerasApi.Input(shape = [| 5; 3 |])
                 let bi = Layers.Bidirectional(Layers.LSTM(8))
                 Expect.equal (shapeOf (bi.Call(steps))) [ none; Nullable 16 ] "bidirectional concat"
                 Expect.equal (bi.CountParams()) (2L * 4L * 8L * (3L + 8L + 1L)) "bidirectional params"
                 let both = Layers.Bidirectional(Layers.LSTM(8), mergeMode = null).CallMany(steps)
                 Expect.equal both.Count 2 "no merge mode: both outputs"
 
-                let flat = Keras.Input(shape = [| 784 |])
+                let flat = KerasApi.Input(shape = [| 784 |])
                 let img = Layers.Reshape([| 28; 28; 1 |]).Call(flat)
                 Expect.equal (shapeOf img) [ none; Nullable 28; Nullable 28; Nullable 1 ] "reshape"
                 Expect.equal (shapeOf (Layers.Flatten().Call(img))) [ none; Nullable 784 ] "flatten"
 
-                let u = Keras.Input(shape = [| 6 |])
-                let v = Keras.Input(shape = [| 6 |])
+                let u = KerasApi.Input(shape = [| 6 |])
+                let v = KerasApi.Input(shape = [| 6 |])
                 Expect.equal (shapeOf (Layers.AddTensors(u, v))) [ none; Nullable 6 ] "add"
                 Expect.equal (shapeOf (Layers.AverageTensors(u, v))) [ none; Nullable 6 ] "average"
 
@@ -524,7 +615,7 @@ let tests =
 
                 Expect.equal (shapeOf (Layers.Concatenate().Call(u, v))) [ none; Nullable 12 ] "Concatenate layer"
                 Expect.equal (shapeOf (Layers.Add().Call(u, v))) [ none; Nullable 6 ] "Add layer"
-                let batch = Keras.Input(batchShape = [| 16; 10; 5 |])
+                let batch = KerasApi.Input(batchShape = [| 16; 10; 5 |])
                 Expect.equal (shapeOf batch) [ Nullable 16; Nullable 10; Nullable 5 ] "batch shape"
             }
 
@@ -543,7 +634,7 @@ let tests =
                 Expect.equal (dense.CountParams()) 8L "params"
 
                 let inner = mnist "nested_cs"
-                let outer_in = Keras.Input(shape = [| 784 |])
+                let outer_in = KerasApi.Input(shape = [| 784 |])
                 let outer = Model(outer_in, Layers.Dense(1).Call(inner.Call(outer_in)))
                 Expect.equal (outer.CountParams()) (55050L + 11L) "the nested model's weights count"
                 let sample = torch.ones (2L, 784L)
@@ -571,7 +662,7 @@ let tests =
                     File.Delete path
             }
 
-            test "Save, Keras.LoadModel, GetConfig, ModelFromConfig, ToJson and CloneModel from C#" {
+            test "Save, KerasApi.LoadModel, GetConfig, ModelFromConfig, ToJson and CloneModel from C#" {
                 let folder = Path.Combine(Path.GetTempPath(), $"cs_facade_{Guid.NewGuid():N}")
                 Directory.CreateDirectory folder |> ignore
 
@@ -579,7 +670,7 @@ let tests =
                     let path = Path.Combine(folder, "mnist.keras")
                     let source = mnist "whole_cs"
                     source.Save(path)
-                    let loaded = Keras.LoadModel(path)
+                    let loaded = KerasApi.LoadModel(path)
                     let x = torch.rand (3L, 784L)
 
                     Expect.isTrue
@@ -588,14 +679,14 @@ let tests =
 
                     Expect.equal (loaded.GetConfig().ToJsonString()) (source.GetConfig().ToJsonString()) "same config"
 
-                    let rebuilt = Keras.ModelFromConfig(source.GetConfig())
+                    let rebuilt = KerasApi.ModelFromConfig(source.GetConfig())
                     Expect.equal (rebuilt.CountParams()) (source.CountParams()) "from_config"
-                    Expect.equal ((Keras.ModelFromJson(source.ToJson())).CountParams()) 55050L "model_from_json"
-                    let clone = Keras.CloneModel(source)
+                    Expect.equal ((KerasApi.ModelFromJson(source.ToJson())).CountParams()) 55050L "model_from_json"
+                    let clone = KerasApi.CloneModel(source)
                     Expect.isFalse (torch.allclose (source.Predict(x), clone.Predict(x))) "a clone has fresh weights"
 
                     let cnn =
-                        Keras.LoadModel(Path.Combine(TestData.sharedData "keras", "mnist_cnn_keras3.keras"))
+                        KerasApi.LoadModel(Path.Combine(TestData.sharedData "keras", "mnist_cnn_keras3.keras"))
 
                     Expect.equal (cnn.CountParams()) 34826L "a real Keras file"
                 finally
