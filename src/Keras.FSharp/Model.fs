@@ -44,6 +44,16 @@ type Model =
 /// Building, validating, calling and running functional models.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Model =
+    /// The model behind each model's <c>AsLayer</c>, so tools (plot_model) can open a nested model.
+    let private ofLayerTable =
+        System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, Model>()
+
+    /// <summary>The model whose <c>AsLayer</c> this layer is (a nested model), or <c>None</c> for any other layer.</summary>
+    let tryOfLayer (layer: Layer) : Model option =
+        match ofLayerTable.TryGetValue layer.Identity with
+        | true, model -> Some model
+        | _ -> None
+
     let private isInputNode (node: Node) =
         node.Inputs.IsEmpty && node.Layer.ClassName = "InputLayer"
 
@@ -277,15 +287,19 @@ module Model =
                 RegularizationLosses = fun _ -> []
             }
 
-        {
-            Name = modelName
-            Inputs = inputs
-            Outputs = outputs
-            Structure = structure
-            Nodes = nodes
-            Layers = layers
-            AsLayer = Layer.create (Some modelName) spec
-        }
+        let model =
+            {
+                Name = modelName
+                Inputs = inputs
+                Outputs = outputs
+                Structure = structure
+                Nodes = nodes
+                Layers = layers
+                AsLayer = Layer.create (Some modelName) spec
+            }
+
+        ofLayerTable.AddOrUpdate(model.AsLayer.Identity, model)
+        model
 
     /// <summary>A model with one input and one output.</summary>
     let ofSingle (input: KerasTensor) (output: KerasTensor) (name: string option) =
