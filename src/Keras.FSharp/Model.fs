@@ -13,8 +13,9 @@ type OutputStructure =
     | OutputDict of names: string list
 
 /// A functional model: a directed acyclic graph of layer calls from its inputs to its outputs. A model is a
-/// value; its weights belong to its layers, so models built over the same layers share them.
-[<CustomEquality; NoComparison>]
+/// value; its weights belong to its layers, so models built over the same layers share them. dotnet fsi and
+/// <c>%A</c> show its summary table.
+[<CustomEquality; NoComparison; StructuredFormatDisplay("{Display}")>]
 type Model =
     {
         /// The model's name.
@@ -40,6 +41,18 @@ type Model =
 
     override this.GetHashCode() = this.AsLayer.GetHashCode()
     override this.ToString() = $"<Functional name={this.Name}>"
+
+    /// <summary>The summary table (Keras's <c>model.summary()</c>), as dotnet fsi and <c>%A</c> show a model.</summary>
+    member this.Display: string =
+        // Summary is compiled after Model: reached by name.
+        let render: System.Reflection.MethodInfo =
+            match typeof<Model>.Assembly.GetType("Keras.Summary") with
+            | null -> null
+            | t -> t.GetMethod("render")
+
+        match render with
+        | null -> this.ToString()
+        | m -> m.Invoke(null, [| box this |]) :?> string
 
 /// Building, validating, calling and running functional models.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]

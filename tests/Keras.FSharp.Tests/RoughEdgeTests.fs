@@ -1,6 +1,8 @@
 /// The F# forms a Keras user expects, each where the old form tripped them up.
 module RoughEdgeTests
 
+open System
+open System.IO
 open Expecto
 open TorchSharp
 open Keras
@@ -90,5 +92,72 @@ let tests =
                 Expect.equal y.Shape [ None; Some 3 ] "shape inferred"
                 let config = Layer.getConfig layer
                 Expect.equal (config["units"].GetValue<int>()) 3 "units in the config"
+            }
+            test "%A (and so dotnet fsi) shows a symbolic tensor as Keras does and a model as its summary" {
+                let inputs = Keras.Input(shape = [ 784 ], name = "fsi_in")
+
+                let model =
+                    Keras.Model(inputs, inputs --> Layers.Dense(10, name = "fsi_dense"), name = "fsi_model")
+
+                Expect.stringStarts
+                    (sprintf "%A" inputs)
+                    "<KerasTensor shape=(None, 784), dtype=float32, sparse=False, name="
+                    "tensor"
+
+                let shown = sprintf "%A" model
+                Expect.stringContains shown "Model: \"fsi_model\"" "summary title"
+                Expect.stringContains shown "Total params: 7,850" "summary totals"
+            }
+            test "dotnet fsi prints a tensor and a model with the printers" {
+                let root = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
+                let references = Path.Combine(root, "examples", "guide", "References.fsx")
+
+                let dll =
+                    Path.Combine(root, "src", "Keras.FSharp", "bin", "Release", "net10.0", "Keras.FSharp.dll")
+
+                if not (File.Exists dll) then
+                    skiptest "the Release build of Keras.FSharp is not there"
+
+                let input =
+                    String.concat
+                        "\n"
+                        [
+                            $"#load @\"{references}\";;"
+                            "open Keras;;"
+                            "open Keras.Operators;;"
+                            "Keras.Native.NativeLoader.ensureLoaded ();;"
+                            "let inputs = Keras.Input(shape = [ 784 ]);;"
+                            "let model = Keras.Model(inputs, inputs --> Layers.Dense(10), name = \"fsi_model\");;"
+                            "#quit;;"
+                        ]
+
+                let info =
+                    Diagnostics.ProcessStartInfo(
+                        "dotnet",
+                        [ "fsi"; "--nologo"; "--readline-" ],
+                        RedirectStandardInput = true,
+                        RedirectStandardOutput = true,
+                        RedirectStandardError = true,
+                        UseShellExecute = false,
+                        WorkingDirectory = root
+                    )
+
+                use proc = Diagnostics.Process.Start info
+                proc.StandardInput.Write(input + "\n")
+                proc.StandardInput.Close()
+                let errors = proc.StandardError.ReadToEndAsync()
+                let output = proc.StandardOutput.ReadToEnd()
+                Expect.isTrue (proc.WaitForExit 180000) "fsi finishes"
+                let all = output + errors.Result
+
+                Expect.stringContains all "val inputs: KerasTensor =" "the tensor's binding"
+
+                Expect.stringContains
+                    all
+                    "<KerasTensor shape=(None, 784), dtype=float32, sparse=False"
+                    "shown as Keras does"
+
+                Expect.stringContains all "Model: \"fsi_model\"" "the model's summary"
+                Expect.stringContains all "Total params: 7,850" "its totals"
             }
         ]
