@@ -171,6 +171,20 @@ let tests =
                 Expect.equal (panels |> List.map (fun (n, _, _) -> n)) [ "loss"; "accuracy" ] "val_ merged into panels"
                 let png = history.Plot(tempFile "png")
                 Expect.equal (pngSize png) (640, 720) "two 640×360 panels"
+
+                // Each panel is drawn (ScottPlot clears what it draws on: a later panel must not erase an earlier one).
+                use bitmap = SkiaSharp.SKBitmap.Decode png
+
+                let inked (top: int) =
+                    seq {
+                        for y in top + 40 .. 8 .. top + 320 do
+                            for x in 80..8..600 -> bitmap.GetPixel(x, y)
+                    }
+                    |> Seq.filter (fun c -> c.Red < 200uy || c.Green < 200uy || c.Blue < 200uy)
+                    |> Seq.length
+
+                Expect.isGreaterThan (inked 0) 10 "the loss panel is drawn"
+                Expect.isGreaterThan (inked 360) 10 "the accuracy panel is drawn"
                 let svg = Plot.History(history, tempFile "svg", width = 400, panelHeight = 300)
                 let text = File.ReadAllText svg
                 Expect.stringContains text "<svg" "an SVG"

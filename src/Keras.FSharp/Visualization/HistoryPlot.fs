@@ -69,14 +69,12 @@ module HistoryPlot =
             panels
             |> List.iteri (fun i (name, train, validation) ->
                 use plot = plotOf name train validation
-
-                let rect =
-                    ScottPlot.PixelRect(
-                        ScottPlot.Pixel(0.0f, float32 (i * panelHeight)),
-                        ScottPlot.PixelSize(float32 width, float32 panelHeight)
-                    )
-
-                plot.Render(canvas, rect))
+                // ScottPlot clears what it may draw on: each panel gets its own clip, moved into place.
+                canvas.Save() |> ignore
+                canvas.Translate(0.0f, float32 (i * panelHeight))
+                canvas.ClipRect(SKRect.Create(float32 width, float32 panelHeight))
+                plot.Render(canvas, width, panelHeight)
+                canvas.Restore())
 
         match Path.GetExtension(toFile).ToLowerInvariant() with
         | ".png" ->
