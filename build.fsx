@@ -1,4 +1,4 @@
-// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, demo, format, bench.
+// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, demo, format, bench, docs.
 // `test` and `demo` do everything a fresh clone needs: tool restore, paket restore, Release build, run.
 #r "nuget: Fake.Core.Target, 5.20.3"
 
@@ -89,6 +89,7 @@ Target.create "format" (fun _ ->
             "src/Keras.FSharp"
             "tests"
             "examples/MnistDemo"
+            "examples/guide"
             "bench"
             "build.fsx"
         ])
@@ -100,12 +101,28 @@ Target.create "bench" (fun _ ->
 
     dotnet ([ "run"; "-c"; "Release"; "--project"; "bench/Keras.Bench"; "--" ] @ repetitions))
 
+// The API site from the XML docs (fsdocs-tool, a local dotnet tool): output/docs/reference/index.html.
+Target.create "docs" (fun _ ->
+    dotnet
+        [
+            "fsdocs"
+            "build"
+            "--projects"
+            "src/Keras.FSharp/Keras.FSharp.fsproj"
+            "--properties"
+            "Configuration=Release"
+            "--output"
+            "output/docs"
+            "--clean"
+        ])
+
 open Fake.Core.TargetOperators
 
 "restore" ==> "build" ==> "test" |> ignore
 "build" ==> "demo" |> ignore
 "restore" ==> "format" |> ignore
 "restore" ==> "bench" |> ignore
+"restore" ==> "docs" |> ignore
 
 let target =
     args
