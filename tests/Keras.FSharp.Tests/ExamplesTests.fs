@@ -41,7 +41,9 @@ let private pictureOrReason (lines: ResizeArray<string>) (outDir: string) (file:
 
 [<Tests>]
 let tests =
-    testList
+    // Alone, after the parallel tests: examples train and seed the generator; ScottPlot and Skia draw.
+    testSequenced
+    <| testList
         "Examples"
         [
             test "mnist_mlp: inputs, summary, plots, fit, evaluate and training curves" {
@@ -135,7 +137,12 @@ let tests =
                 let _ = Examples.MixAndMatch.main run
                 let all = text lines
                 Expect.stringContains all "features: (1, 10, 32)" "the guide's printed features shape"
-                Expect.stringContains all "prediction: (16, 8, 1)" "the functional model around the RNN (Conv1D leaves 8 steps)"
+
+                Expect.stringContains
+                    all
+                    "prediction: (16, 8, 1)"
+                    "the functional model around the RNN (Conv1D leaves 8 steps)"
+
                 cleanUp outDir
             }
         ]

@@ -54,7 +54,9 @@ let private edgeCount (dot: string) = count dot "\" -> \""
 
 [<Tests>]
 let tests =
-    testList
+    // Alone, after the parallel tests: examples train and seed the generator; ScottPlot and Skia draw.
+    testSequenced
+    <| testList
         "Visualization"
         [
             test "The MNIST MLP's DOT has one box per layer, three edges, and Keras's shape labels" {
