@@ -10,7 +10,9 @@ open Keras.Operators
 
 [<Tests>]
 let tests =
-    testList
+    // Alone, after the parallel tests: one starts dotnet fsi, one builds VGG19's 20 million weights.
+    testSequenced
+    <| testList
         "RoughEdges"
         [
             test "Applications.VGG19 takes Keras's argument names, all optional" {
