@@ -1,4 +1,4 @@
-// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, pack, consumer, demo, format, bench.
+// Build script: `dotnet fsi build.fsx <target>`; targets: build, test, pack, consumer, demo, format, bench, docs.
 // `test` and `demo` do everything a fresh clone needs: tool restore, paket restore, Release build, run.
 #r "nuget: Fake.Core.Target, 5.20.3"
 
@@ -82,6 +82,10 @@ Target.create "test" (fun _ ->
                 "tests/Keras.FSharp.Tests"
                 "--"
                 "--summary"
+                // One test at a time: on 2 cores libtorch's own threads already use the machine (the sequenced run is
+                // the faster one here), the RSS test measures this process alone, and parallel runs hit a native
+                // use-after-free in about 1 run in 3 that is not yet found (see the issue notes).
+                "--sequenced"
             ]
 
     let results =
@@ -264,6 +268,7 @@ Target.create "format" (fun _ ->
             "src/Keras.FSharp"
             "tests"
             "examples/MnistDemo"
+            "examples/guide"
             "bench"
             "build.fsx"
         ])
@@ -275,6 +280,21 @@ Target.create "bench" (fun _ ->
 
     dotnet ([ "run"; "-c"; "Release"; "--project"; "bench/Keras.Bench"; "--" ] @ repetitions))
 
+// The API site from the XML docs (fsdocs-tool, a local dotnet tool): output/docs/reference/index.html.
+Target.create "docs" (fun _ ->
+    dotnet
+        [
+            "fsdocs"
+            "build"
+            "--projects"
+            "src/Keras.FSharp/Keras.FSharp.fsproj"
+            "--properties"
+            "Configuration=Release"
+            "--output"
+            "output/docs"
+            "--clean"
+        ])
+
 open Fake.Core.TargetOperators
 
 "restore" ==> "build" ==> "test" |> ignore
@@ -282,6 +302,7 @@ open Fake.Core.TargetOperators
 "build" ==> "pack" ==> "consumer" |> ignore
 "restore" ==> "format" |> ignore
 "restore" ==> "bench" |> ignore
+"restore" ==> "docs" |> ignore
 
 let target =
     args

@@ -353,6 +353,11 @@ module internal CustomMachinery =
         expected.Length = actual.Length
         && List.forall2 Shape.dimsCompatible expected actual
 
+    /// The symbolic input specs a trial run on zeros stands for (set by <c>dummyRun</c> on its thread), so errors
+    /// found during it speak of the user's shapes, (None, 5), not of the zeros', (2, 5).
+    let private trialFor =
+        new System.Threading.ThreadLocal<(string * TensorSpec list) option>(fun () -> None)
+
     /// The call as the layer runs it: the user's call, then the check against the shape rule when there is one.
     let wrapCall (def: CustomDefinition) (held: Lazy<HashSet<int64>>) (ctx: CallContext) (inputs: torch.Tensor list) =
         let outputs = def.Call (CustomCall(ctx, def.ClassName, held)) inputs
@@ -367,6 +372,25 @@ module internal CustomMachinery =
             if expected.Length <> actual.Length || not (List.forall2 agrees expected actual) then
                 let show shapes =
                     shapes |> List.map Shape.format |> String.concat ", "
+
+                // In a trial run, the rule is applied to the user's shapes; a dimension the rule leaves unknown is
+                // shown unknown in the call's result too (it came from a trial size).
+                let inShapes, expected, actual =
+                    match trialFor.Value with
+                    | Some(name, specs) when name = ctx.LayerName && specs.Length = inputs.Length ->
+                        let userIn = specs |> List.map _.Shape
+                        let userExpected = rule userIn
+
+                        let userActual =
+                            actual
+                            |> List.mapi (fun i a ->
+                                if i < userExpected.Length && userExpected[i].Length = a.Length then
+                                    List.map2 (fun (e: int option) d -> if e.IsNone then None else d) userExpected[i] a
+                                else
+                                    a)
+
+                        userIn, userExpected, userActual
+                    | _ -> inShapes, expected, actual
 
                 raise (
                     CustomLayerException(
@@ -395,8 +419,16 @@ module internal CustomMachinery =
                     sizes
 
             let ctx = Layer.contextFor layer false [] ignore tensors
+            let previous = trialFor.Value
+            trialFor.Value <- Some(layer.Name, specs)
 
-            layer.Spec.Call ctx tensors
+            let outputs =
+                try
+                    layer.Spec.Call ctx tensors
+                finally
+                    trialFor.Value <- previous
+
+            outputs
             |> List.map (fun o ->
                 (o.shape |> Array.map int |> List.ofArray), (DType.tryOfTorch o.dtype |> Option.defaultValue Float32))
             |> Ok

@@ -123,7 +123,8 @@ and [<CustomEquality; NoComparison>] Layer =
         $"<{this.Spec.ClassName} name={this.Name}>"
 
 /// A symbolic tensor: shape, dtype and history (the call of a layer that produced it, and which output).
-[<CustomEquality; NoComparison>]
+/// dotnet fsi and <c>%A</c> show it as Keras does: <c>&lt;KerasTensor shape=(None, 784), dtype=float32, ...&gt;</c>.
+[<CustomEquality; NoComparison; StructuredFormatDisplay("{Display}")>]
 type KerasTensor =
     {
         Id: int64
@@ -146,6 +147,9 @@ type KerasTensor =
         | _ -> false
 
     override this.GetHashCode() = this.Id.GetHashCode()
+
+    /// <summary>Keras's rendering, as dotnet fsi and <c>%A</c> show the tensor.</summary>
+    member this.Display = this.ToString()
 
     override this.ToString() =
         $"<KerasTensor shape={Shape.format this.Spec.Shape}, dtype={DType.name this.Spec.DType}, sparse=False, name={this.Name}>"

@@ -61,6 +61,30 @@ type Apply =
     static member Call(xs: KerasTensor list, model: Model) =
         Model.callMany model xs |> List.exactlyOne
 
+/// The overloads behind <c>-->></c>: a layer or model with several outputs (an LSTM with <c>returnState</c>,
+/// attention with <c>returnAttentionScores</c>) applied to tensors, giving every output.
+[<AbstractClass; Sealed>]
+type ApplyMany =
+    /// A layer on one tensor: all its outputs.
+    static member CallMany(x: KerasTensor, layer: Layer) = Layer.callMany layer [ x ]
+
+    /// A layer on several tensors: all its outputs.
+    static member CallMany(xs: KerasTensor list, layer: Layer) = Layer.callMany layer xs
+
+    /// A model on one tensor: all its outputs.
+    static member CallMany(x: KerasTensor, model: Model) = Model.callMany model [ x ]
+
+    /// A model on several tensors: all its outputs.
+    static member CallMany(xs: KerasTensor list, model: Model) = Model.callMany model xs
+
+/// <summary>Spellings of dimensions: <c>Keras.Input(shape = [ Dim.Unknown; 32 ])</c> is Keras's
+/// <c>keras.Input(shape=(None, 32))</c>.</summary>
+[<RequireQualifiedAccess>]
+module Dim =
+    /// <summary>An unknown dimension, Keras's <c>None</c> in a shape (the same as -1).</summary>
+    [<Literal>]
+    let Unknown = -1
+
 /// Opt-in operators: <c>open Keras.Operators</c>.
 module Operators =
     let inline private applyWith (_: ^W) (x: ^X) (f: ^F) : ^R =
@@ -70,6 +94,15 @@ module Operators =
     /// <example><c>inputs --> Layers.Dense(64, activation = "relu") --> Layers.Dense(10)</c></example>
     let inline (-->) (x: ^X) (f: ^F) : KerasTensor =
         applyWith Unchecked.defaultof<Apply> x f
+
+    let inline private applyManyWith (_: ^W) (x: ^X) (f: ^F) : ^R =
+        ((^W or ^F): (static member CallMany: ^X * ^F -> ^R) (x, f))
+
+    /// <summary>Applies a layer or model with several outputs and returns all of them, in order.</summary>
+    /// <example><c>let outputs = inputs -->> Layers.LSTM(4, returnState = true)</c> is
+    /// <c>[ output; h; c ]</c>, each of shape <c>(None, 4)</c>.</example>
+    let inline (-->>) (x: ^X) (f: ^F) : KerasTensor list =
+        applyManyWith Unchecked.defaultof<ApplyMany> x f
 
 /// Methods on models, Keras-style: <c>model.Summary()</c>, <c>model.Predict(x)</c>.
 [<AutoOpen>]
@@ -90,6 +123,16 @@ module ModelExtensions =
 
         /// Calls the model on a symbolic tensor (nesting it in another model).
         member model.Call(x: KerasTensor) = Model.call model x
+
+        /// <summary>Copies of every weight value of the model, in the order of its layers (Keras's
+        /// <c>model.get_weights()</c>).</summary>
+        member model.GetWeights() : torch.Tensor list = Layer.getWeights model.AsLayer
+
+        /// <summary>Copies values into every weight of the model, in the order <see cref="GetWeights"/> gives (Keras's
+        /// <c>model.set_weights(weights)</c>): <c>copy.SetWeights(original.GetWeights())</c>.</summary>
+        /// <exception cref="KerasException">When the count or a shape differs.</exception>
+        member model.SetWeights(weights: torch.Tensor seq) =
+            Layer.setWeights model.AsLayer (List.ofSeq weights)
 
         /// Predicts in batches (32 by default) in inference mode.
         member model.Predict(x: torch.Tensor, ?batchSize: int) =

@@ -13,8 +13,9 @@ type OutputStructure =
     | OutputDict of names: string list
 
 /// A functional model: a directed acyclic graph of layer calls from its inputs to its outputs. A model is a
-/// value; its weights belong to its layers, so models built over the same layers share them.
-[<CustomEquality; NoComparison>]
+/// value; its weights belong to its layers, so models built over the same layers share them. dotnet fsi and
+/// <c>%A</c> show its summary table.
+[<CustomEquality; NoComparison; StructuredFormatDisplay("{Display}")>]
 type Model =
     {
         /// The model's name.
@@ -41,9 +42,31 @@ type Model =
     override this.GetHashCode() = this.AsLayer.GetHashCode()
     override this.ToString() = $"<Functional name={this.Name}>"
 
+    /// <summary>The summary table (Keras's <c>model.summary()</c>), as dotnet fsi and <c>%A</c> show a model.</summary>
+    member this.Display: string =
+        // Summary is compiled after Model: reached by name.
+        let render: System.Reflection.MethodInfo =
+            match typeof<Model>.Assembly.GetType("Keras.Summary") with
+            | null -> null
+            | t -> t.GetMethod("render")
+
+        match render with
+        | null -> this.ToString()
+        | m -> m.Invoke(null, [| box this |]) :?> string
+
 /// Building, validating, calling and running functional models.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Model =
+    /// The model behind each model's <c>AsLayer</c>, so tools (plot_model) can open a nested model.
+    let private ofLayerTable =
+        System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, Model>()
+
+    /// <summary>The model whose <c>AsLayer</c> this layer is (a nested model), or <c>None</c> for any other layer.</summary>
+    let tryOfLayer (layer: Layer) : Model option =
+        match ofLayerTable.TryGetValue layer.Identity with
+        | true, model -> Some model
+        | _ -> None
+
     let private isInputNode (node: Node) =
         node.Inputs.IsEmpty && node.Layer.ClassName = "InputLayer"
 
@@ -223,9 +246,6 @@ module Model =
 
         outputs |> List.map (fun t -> slots[slotOf t])
 
-    let private modelsByLayer =
-        System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, Model>()
-
     /// <summary>Builds a model from its inputs and outputs, validating the graph: every input made by <c>Input</c>,
     /// every output reachable from the inputs, every input used, layer names unique.</summary>
     /// <exception cref="KerasException">When the graph is invalid; the message says how, in Keras's words.</exception>
@@ -291,14 +311,8 @@ module Model =
                 AsLayer = Layer.create (Some modelName) spec
             }
 
-        modelsByLayer.AddOrUpdate(model.AsLayer.Identity, model)
+        ofLayerTable.AddOrUpdate(model.AsLayer.Identity, model)
         model
-
-    /// <summary>The model whose <c>AsLayer</c> this layer is (a nested functional model), if any.</summary>
-    let tryOfLayer (layer: Layer) =
-        match modelsByLayer.TryGetValue layer.Identity with
-        | true, model -> Some model
-        | _ -> None
 
     /// <summary>A model with one input and one output.</summary>
     let ofSingle (input: KerasTensor) (output: KerasTensor) (name: string option) =

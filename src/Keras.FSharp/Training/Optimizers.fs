@@ -116,6 +116,36 @@ type Optimizers =
             defaultArg epsilon 1e-7
         )
 
+    /// <summary>SGD with a constant learning rate given as a plain number: <c>Optimizers.SGD(learningRate = 0.1)</c>.</summary>
+    static member SGD(learningRate: float, ?momentum: float, ?nesterov: bool) =
+        Optimizers.SGD(ConstantRate learningRate, ?momentum = momentum, ?nesterov = nesterov)
+
+    /// <summary>RMSprop with a constant learning rate given as a plain number: <c>Optimizers.RMSprop(learningRate = 1e-3)</c>.</summary>
+    static member RMSprop(learningRate: float, ?rho: float, ?epsilon: float) =
+        Optimizers.RMSprop(ConstantRate learningRate, ?rho = rho, ?epsilon = epsilon)
+
+    /// <summary>Adam with a constant learning rate given as a plain number: <c>Optimizers.Adam(learningRate = 1e-3)</c>.</summary>
+    static member Adam(learningRate: float, ?beta1: float, ?beta2: float, ?epsilon: float) =
+        Optimizers.Adam(ConstantRate learningRate, ?beta1 = beta1, ?beta2 = beta2, ?epsilon = epsilon)
+
+    /// <summary>Adagrad with a constant learning rate given as a plain number.</summary>
+    static member Adagrad(learningRate: float, ?initialAccumulatorValue: float, ?epsilon: float) =
+        Optimizers.Adagrad(
+            ConstantRate learningRate,
+            ?initialAccumulatorValue = initialAccumulatorValue,
+            ?epsilon = epsilon
+        )
+
+    /// <summary>AdamW with a constant learning rate given as a plain number.</summary>
+    static member AdamW(learningRate: float, ?weightDecay: float, ?beta1: float, ?beta2: float, ?epsilon: float) =
+        Optimizers.AdamW(
+            ConstantRate learningRate,
+            ?weightDecay = weightDecay,
+            ?beta1 = beta1,
+            ?beta2 = beta2,
+            ?epsilon = epsilon
+        )
+
 /// An optimizer's running state: step count, per-weight slots and the learning rate (which callbacks may change).
 type OptimizerState(optimizer: Optimizer) =
     let slots =
