@@ -22,22 +22,6 @@ open TestData
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-let private inTempFolder (f: string -> 'T) =
-    let folder =
-        Path.Combine(Path.GetTempPath(), "keras-fsharp-hostile", Guid.NewGuid().ToString "N")
-
-    Directory.CreateDirectory folder |> ignore
-
-    try
-        f folder
-    finally
-        try
-            Directory.Delete(folder, true)
-        with _ ->
-            ()
-
-let private kerasFile (name: string) = Path.Combine(sharedData "keras", name)
-
 /// The message of the KerasException the action raises; the test fails on success or on another exception type.
 let private message (f: unit -> unit) = snd (kerasError f)
 
@@ -163,7 +147,7 @@ let private hdf5Tests =
         "HDF5"
         [
             test "a hard-link cycle (a group linking to itself) is walked once: the weights load, no stack overflow" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let source = smallModel ()
                     let plain = Path.Combine(folder, "plain.weights.h5")
                     source.SaveWeights plain
@@ -196,7 +180,7 @@ let private hdf5Tests =
             }
 
             test "a soft link to itself (relative or absolute) is a KerasException naming the file, not a crash" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let source = smallModel ()
                     let plain = Path.Combine(folder, "plain.weights.h5")
                     source.SaveWeights plain
@@ -218,7 +202,7 @@ let private hdf5Tests =
             }
 
             test "a self soft link in a Keras-written (h5py, symbol-table) file is a KerasException, not a crash" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let bytes = File.ReadAllBytes(kerasFile "mnist_mlp_keras2.h5")
                     // The root group's symbol table node: "SNOD", version, reserved, symbol count, then 40-byte
                     // entries (name offset 8, header address 8, cache type 4, reserved 4, scratch pad 16). Its first
@@ -241,7 +225,7 @@ let private hdf5Tests =
             }
 
             test "big-endian float32 datasets load with their values, as Keras reads them" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let source = smallModel ()
                     let plain = Path.Combine(folder, "plain.weights.h5")
                     source.SaveWeights plain
@@ -282,7 +266,7 @@ let private hdf5Tests =
             }
 
             test "float16 datasets load, converted to the weights' dtype" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let source = smallModel ()
                     let plain = Path.Combine(folder, "plain.weights.h5")
                     source.SaveWeights plain
@@ -324,7 +308,7 @@ let private hdf5Tests =
             }
 
             test "damaged files given to load (format detection) are KerasExceptions naming the file" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let source = smallModel ()
                     let good = Path.Combine(folder, "good.weights.h5")
                     source.SaveWeights good
@@ -351,7 +335,7 @@ let private hdf5Tests =
             }
             test
                 "every byte of a Keras-written legacy file's first 400 overwritten in turn: load or a KerasException naming the file" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let original = File.ReadAllBytes(kerasFile "mnist_cnn_keras3_legacy.h5")
                     let path = Path.Combine(folder, "damaged.h5")
                     let model = mnistCnn ()
@@ -377,7 +361,7 @@ let private archiveTests =
         ".keras archives"
         [
             test "a zip bomb is refused from its declared size, before anything is expanded" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let path = Path.Combine(folder, "bomb.keras")
                     writeZip path CompressionLevel.SmallestSize [ "model.weights.h5", Array.zeroCreate (64 <<< 20) ]
                     Expect.isLessThan (FileInfo(path).Length) (1L <<< 20) "the bomb is small on disk"
@@ -390,7 +374,7 @@ let private archiveTests =
             }
 
             test "the bound leaves room for the optimizer's variables Keras 3 saves beside the weights" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let input = Keras.Input(shape = [ 600 ])
                     let source = Keras.Model(input, input --> Layers.Dense(600))
                     let plain = Path.Combine(folder, "plain.weights.h5")
@@ -419,7 +403,7 @@ let private archiveTests =
             }
 
             test "a member expanding beyond its declared size is refused at the declared size" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let path = Path.Combine(folder, "liar.keras")
                     writeZip path CompressionLevel.SmallestSize [ "model.weights.h5", Array.zeroCreate (64 <<< 20) ]
                     let bytes = File.ReadAllBytes path
@@ -439,7 +423,7 @@ let private archiveTests =
             }
 
             test "an archive holding model.weights.h5 twice is refused (Keras would read the last one)" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let first = smallModel ()
                     let second = smallModel ()
                     let a = Path.Combine(folder, "a.weights.h5")
@@ -464,7 +448,7 @@ let private archiveTests =
             }
 
             test "a bit flipped in a weight value of a stored member fails the CRC check" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let source = smallModel ()
                     let weights = Path.Combine(folder, "model.weights.h5")
                     source.SaveWeights weights
@@ -493,7 +477,7 @@ let private archiveTests =
             }
 
             test "a bit flipped inside the Keras-written archive's weights fails the CRC check" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let bytes = File.ReadAllBytes(kerasFile "mnist_cnn_keras3.keras")
                     use zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read)
                     let entry = zip.GetEntry "model.weights.h5"
@@ -509,7 +493,7 @@ let private archiveTests =
             }
 
             test "a truncated archive is a KerasException naming the file" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let bytes = File.ReadAllBytes(kerasFile "mnist_cnn_keras3.keras")
 
                     for keep in [ 30; 1000; bytes.Length / 2; bytes.Length - 10 ] do
@@ -527,7 +511,7 @@ let private durabilityTests =
         "durable saving"
         [
             test "a save removes the temporary files killed saves of the same target left, and only those" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let path = Path.Combine(folder, "model.weights.h5")
                     let id () = Guid.NewGuid().ToString "N"
 
@@ -563,7 +547,7 @@ let private durabilityTests =
             }
 
             test "saving into a folder that does not exist is a KerasException naming the folder" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let missing = Path.Combine(folder, "no", "such")
                     let path = Path.Combine(missing, "model.weights.h5")
                     let text = message (fun () -> WeightsFile.saveWeights (smallModel ()) path)
@@ -581,7 +565,7 @@ let private datasetTests =
         [
             test
                 "an npz entry whose .npy header declares 2e9 bytes over 10 bytes is truncated, without a 2 GB allocation" {
-                inTempFolder (fun folder ->
+                inTempFolder "hostile" (fun folder ->
                     let header =
                         "{'descr': '|u1', 'fortran_order': False, 'shape': (2000, 1000, 1000), }"
 
@@ -657,7 +641,7 @@ type private Damage = { File: int; Mutations: Mutation list }
 let private victims =
     lazy
         (let weights, archive =
-            inTempFolder (fun folder ->
+            inTempFolder "hostile" (fun folder ->
                 let weights = Path.Combine(folder, "small.weights.h5")
                 (smallModel ()).SaveWeights weights
                 let archive = Path.Combine(folder, "small.keras")

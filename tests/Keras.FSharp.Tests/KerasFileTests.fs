@@ -17,22 +17,6 @@ open Keras
 open Keras.Operators
 open TestData
 
-let private inTempFolder (f: string -> 'T) =
-    let folder =
-        Path.Combine(Path.GetTempPath(), "keras-fsharp-kerasfile", Guid.NewGuid().ToString "N")
-
-    Directory.CreateDirectory folder |> ignore
-
-    try
-        f folder
-    finally
-        try
-            Directory.Delete(folder, true)
-        with _ ->
-            ()
-
-let private kerasFile (name: string) = Path.Combine(sharedData "keras", name)
-
 let private expectContains (text: string) (parts: string list) =
     for p in parts do
         Expect.stringContains text p $"the message names {p}"
@@ -50,23 +34,6 @@ let private referenceOutputs (name: string) =
         for row in rows.EnumerateArray() do
             for v in row.EnumerateArray() -> float32 (v.GetDouble())
     |]
-
-let private mnistTest =
-    lazy
-        (let data = Keras.Datasets.Mnist.loadFrom (sharedData "mnist")
-         use raw = Keras.Datasets.Tensors.ofImages data.XTest
-
-         let x =
-             raw.to_type(torch.ScalarType.Float32).div(torch.tensor 255.0f).DetachFromDisposeScope()
-
-         x, torch.tensor(data.YTest |> Array.map int64).DetachFromDisposeScope())
-
-/// Correct predictions on the 10,000 MNIST test images, and the outputs for the first 8.
-let private evaluate (model: Model) (x: torch.Tensor) =
-    let _, labels = mnistTest.Value
-    let probabilities = Model.predictMany model 1000 [ x ] |> List.head
-    let correct = probabilities.argmax(1L).eq(labels).sum().item<int64>() |> int
-    correct, values (probabilities.narrow (0L, 0L, 8L))
 
 let private predict (model: Model) (x: torch.Tensor) =
     Model.predictMany model 64 [ x ] |> List.head |> values
@@ -139,14 +106,14 @@ let private realFiles =
                     "layers in the config's order"
 
                 Expect.equal (Model.countParams model) 34826L "parameters"
-                let correct, first = evaluate model ((fst mnistTest.Value).unsqueeze -1L)
+                let correct, first = evaluateMnist model ((fst mnistTest.Value).unsqueeze -1L)
                 Expect.equal correct 9918 "correct predictions (accuracy 0.9918)"
                 closeTo 1e-5f (referenceOutputs "mnist_cnn_keras3.reference.json") first "first 8 outputs"
             }
 
             test "mnist_cnn_keras3_legacy.h5 (Keras 3 legacy full-model HDF5) loads alone: accuracy 0.9928" {
                 let model = Keras.LoadModel(kerasFile "mnist_cnn_keras3_legacy.h5")
-                let correct, first = evaluate model ((fst mnistTest.Value).unsqueeze -1L)
+                let correct, first = evaluateMnist model ((fst mnistTest.Value).unsqueeze -1L)
                 Expect.equal correct 9928 "correct predictions (accuracy 0.9928)"
                 closeTo 1e-5f (referenceOutputs "mnist_cnn_keras3_legacy.reference.json") first "first 8 outputs"
             }
@@ -159,7 +126,7 @@ let private realFiles =
                     [ "flatten_3_input"; "flatten_3"; "dense_6"; "dense_7" ]
                     "an input layer named as Keras 2 names it, then the config's layers"
 
-                let correct, first = evaluate model (fst mnistTest.Value)
+                let correct, first = evaluateMnist model (fst mnistTest.Value)
                 Expect.equal correct 9719 "correct predictions (accuracy 0.9719)"
                 closeTo 1e-5f (referenceOutputs "mnist_mlp_keras2.reference.json") first "first 8 outputs"
             }
@@ -401,7 +368,7 @@ let private roundTrips =
         ".keras save and load"
         [
             test "a saved mixed model loads back with the same config and predictions" {
-                inTempFolder (fun folder ->
+                inTempFolder "kerasfile" (fun folder ->
                     let model = zoo ()
                     randomize model
                     let path = Path.Combine(folder, "zoo.keras")
@@ -427,7 +394,7 @@ let private roundTrips =
             }
 
             test "the archive has Keras's members and JSON schema" {
-                inTempFolder (fun folder ->
+                inTempFolder "kerasfile" (fun folder ->
                     let model = zoo ()
                     let path = Path.Combine(folder, "zoo.keras")
                     model.Save path
@@ -484,7 +451,7 @@ let private roundTrips =
             }
 
             test "re-saving a model loaded from a Keras file keeps layer order, config keys and weight paths" {
-                inTempFolder (fun folder ->
+                inTempFolder "kerasfile" (fun folder ->
                     let original = kerasFile "mnist_cnn_keras3.keras"
                     let model = Keras.LoadModel original
                     let path = Path.Combine(folder, "again.keras")
@@ -527,7 +494,7 @@ let private roundTrips =
             }
 
             test "loading weights from a file with a config names the first architectural difference" {
-                inTempFolder (fun folder ->
+                inTempFolder "kerasfile" (fun folder ->
                     let build (epsilon: float) (activation: string) =
                         let input = Keras.Input(shape = [ 4 ])
 
@@ -567,7 +534,7 @@ let private roundTrips =
             }
 
             test "the guide's save / delete / load of the trained MNIST model gives the same test accuracy" {
-                inTempFolder (fun folder ->
+                inTempFolder "kerasfile" (fun folder ->
                     let data = Keras.Datasets.Mnist.loadFrom (sharedData "mnist")
                     use rawTrain = Keras.Datasets.Tensors.ofImages data.XTrain
 
@@ -612,7 +579,7 @@ let private roundTrips =
             }
 
             test "failures are KerasExceptions naming the file; a failed save keeps the old file" {
-                inTempFolder (fun folder ->
+                inTempFolder "kerasfile" (fun folder ->
                     let missing = Path.Combine(folder, "missing.keras")
                     expectContains (snd (kerasError (fun () -> Keras.LoadModel missing))) [ missing ]
 
@@ -710,7 +677,7 @@ let private buildPlan (plan: GraphPlan) =
     Keras.Model(input, nested --> Layers.Dense(2))
 
 let private roundTripProperty (plan: GraphPlan) =
-    inTempFolder (fun folder ->
+    inTempFolder "kerasfile" (fun folder ->
         let model = buildPlan plan
         randomize model
         let path = Path.Combine(folder, "graph.keras")
@@ -726,7 +693,7 @@ let private roundTripProperty (plan: GraphPlan) =
         same && Array.forall2 (fun (p: float32) q -> abs (p - q) <= 1e-6f) a b)
 
 let private corruptionSurvives (seed: int) =
-    inTempFolder (fun folder ->
+    inTempFolder "kerasfile" (fun folder ->
         let model =
             buildPlan
                 {

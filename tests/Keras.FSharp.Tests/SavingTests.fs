@@ -19,21 +19,6 @@ open TestData
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-/// Runs a test in a fresh temporary folder, removed afterwards.
-let private inTempFolder (f: string -> 'T) =
-    let folder =
-        Path.Combine(Path.GetTempPath(), "keras-fsharp-saving", Guid.NewGuid().ToString "N")
-
-    Directory.CreateDirectory folder |> ignore
-
-    try
-        f folder
-    finally
-        try
-            Directory.Delete(folder, true)
-        with _ ->
-            ()
-
 let private kerasError (f: unit -> 'a) =
     try
         f () |> ignore
@@ -97,8 +82,6 @@ let private h5Listing (path: string) =
 // ---------------------------------------------------------------------------------------------------------------
 // Real Keras files
 
-let private kerasFile (name: string) = Path.Combine(sharedData "keras", name)
-
 type private Reference =
     {
         Correct: int option
@@ -127,24 +110,6 @@ let private reference (name: string) =
                     for v in row.EnumerateArray() -> float32 (v.GetDouble())
             |]
     }
-
-/// The real MNIST test set: images / 255 as float32 (10000, 28, 28) and the labels.
-let private mnistTest =
-    lazy
-        (let data = Keras.Datasets.Mnist.loadFrom (sharedData "mnist")
-         use raw = Keras.Datasets.Tensors.ofImages data.XTest
-
-         let x =
-             raw.to_type(torch.ScalarType.Float32).div(torch.tensor 255.0f).DetachFromDisposeScope()
-
-         x, torch.tensor(data.YTest |> Array.map int64).DetachFromDisposeScope())
-
-/// Correct predictions on the 10,000 test images, and the outputs for the first 8.
-let private evaluate (model: Model) (x: torch.Tensor) =
-    let _, labels = mnistTest.Value
-    let probabilities = Model.predictMany model 1000 [ x ] |> List.head
-    let correct = probabilities.argmax(1L).eq(labels).sum().item<int64>() |> int
-    correct, values (probabilities.narrow (0L, 0L, 8L))
 
 let private cnnImages =
     lazy ((fst mnistTest.Value).unsqueeze(-1L).DetachFromDisposeScope())
@@ -186,7 +151,7 @@ let private realFileTests =
                 let model = mnistCnn ()
                 WeightsFile.loadWeightsFromKerasArchive model (kerasFile "mnist_cnn_keras3.keras")
                 let expected = reference "mnist_cnn_keras3.reference.json"
-                let correct, first = evaluate model cnnImages.Value
+                let correct, first = evaluateMnist model cnnImages.Value
                 Expect.equal correct 9918 "correct predictions on the 10,000 test images (accuracy 0.9918)"
                 Expect.equal (Some correct) expected.Correct "the reference count"
                 closeTo 1e-4f expected.FirstOutputs first "outputs for the first 8 test images"
@@ -196,7 +161,7 @@ let private realFileTests =
                 let model = mnistCnn ()
                 WeightsFile.loadLegacyH5Weights model (kerasFile "mnist_cnn_keras3_legacy.h5")
                 let expected = reference "mnist_cnn_keras3_legacy.reference.json"
-                let correct, first = evaluate model cnnImages.Value
+                let correct, first = evaluateMnist model cnnImages.Value
                 Expect.equal correct 9928 "correct predictions (accuracy 0.9928)"
                 Expect.equal (Some correct) expected.Correct "the reference count"
                 closeTo 1e-4f expected.FirstOutputs first "outputs for the first 8 test images"
@@ -206,7 +171,7 @@ let private realFileTests =
                 let model = mnistMlp true
                 WeightsFile.loadLegacyH5Weights model (kerasFile "mnist_mlp_keras2.h5")
                 let expected = reference "mnist_mlp_keras2.reference.json"
-                let correct, first = evaluate model (fst mnistTest.Value)
+                let correct, first = evaluateMnist model (fst mnistTest.Value)
                 Expect.equal correct 9719 "correct predictions (accuracy 0.9719)"
                 Expect.equal (Some correct) expected.Correct "the reference count"
                 closeTo 1e-4f expected.FirstOutputs first "outputs for the first 8 test images"
@@ -281,7 +246,7 @@ let private realFileTests =
                     (predictValues legacy x)
                     "legacy"
 
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let path = Path.Combine(folder, "cnn.weights.h5")
                     viaArchive.SaveWeights path
                     let again = mnistCnn ()
@@ -290,7 +255,7 @@ let private realFileTests =
             }
 
             test "a saved CNN has exactly the datasets, paths and shapes of the Keras 3.1.1 file, and loads back" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let model = mnistCnn ()
                     WeightsFile.loadWeightsFromKerasArchive model (kerasFile "mnist_cnn_keras3.keras")
                     let path = Path.Combine(folder, "cnn.weights.h5")
@@ -341,7 +306,7 @@ let private architectures =
     }
 
 let private roundTripHolds (arch: Architecture) =
-    inTempFolder (fun folder ->
+    inTempFolder "saving" (fun folder ->
         let source = denseModel arch.Sizes arch.UseBias
         randomize source
         let path = Path.Combine(folder, "model.weights.h5")
@@ -358,7 +323,7 @@ let private roundTripTests =
         "round trips"
         [
             test "a Dense model's weights round-trip exactly, stored by class and position whatever the layer names" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let source = denseModel [ 4; 8; 3 ] true
                     randomize source
                     let path = Path.Combine(folder, "dense.weights.h5")
@@ -394,7 +359,7 @@ let private roundTripTests =
 
             test
                 "nested models, recurrent cells, Bidirectional, TimeDistributed, BatchNormalization and MultiHeadAttention use Keras's paths" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let build () =
                         let innerInput = Keras.Input(shape = [ 6 ])
 
@@ -510,7 +475,7 @@ let private failureTests =
         "failures"
         [
             test "a save that fails leaves the existing file intact and no temporary file behind" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let path = Path.Combine(folder, "model.weights.h5")
                     let good = denseModel [ 4; 2 ] true
                     good.SaveWeights path
@@ -534,7 +499,7 @@ let private failureTests =
             }
 
             test "a path not ending in .weights.h5 is refused, as Keras does" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let message =
                         kerasError (fun () ->
                             WeightsFile.saveWeights (denseModel [ 2; 1 ] true) (Path.Combine(folder, "model.h5")))
@@ -544,7 +509,7 @@ let private failureTests =
             }
 
             test "a mismatched shape names the layer and both shapes, and changes no weight" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let path = Path.Combine(folder, "model.weights.h5")
                     let source = denseModel [ 4; 8; 3 ] true
                     source.SaveWeights path
@@ -561,7 +526,7 @@ let private failureTests =
             }
 
             test "a layer the file lacks is a clear error; so are weights for a layer the model lacks" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let path = Path.Combine(folder, "model.weights.h5")
                     (denseModel [ 4; 8; 3 ] true).SaveWeights path
 
@@ -589,7 +554,7 @@ let private failureTests =
             }
 
             test "corrupt, truncated and foreign files give KerasExceptions and change no weight" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let target = denseModel [ 4; 8; 3 ] true
                     let before = snapshot target
 
@@ -702,7 +667,7 @@ let private checkpointTests =
         "ModelCheckpoint"
         [
             test "saveBestOnly with {epoch:02d} writes a file only for the epochs that improve val_loss" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let model = denseModel [ 3; 2 ] true
                     let control = controlFor model
 
@@ -736,7 +701,7 @@ let private checkpointTests =
             }
 
             test "a fixed name keeps the weights of the best epoch; without saveBestOnly every epoch is written" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     let model = denseModel [ 3; 2 ] true
                     let control = controlFor model
                     let best = Path.Combine(folder, "best.weights.h5")
@@ -782,7 +747,7 @@ let private checkpointTests =
             }
 
             test "during fit, saveBestOnly writes once per improvement and the file holds the best epoch's weights" {
-                inTempFolder (fun folder ->
+                inTempFolder "saving" (fun folder ->
                     torch.manual_seed 7L |> ignore
                     let model = denseModel [ 3; 8; 1 ] true
 

@@ -76,3 +76,41 @@ let kerasError (f: unit -> 'a) =
         failtest "expected a KerasException"
     with :? KerasException as e ->
         e.Error, e.Message
+
+/// Runs <paramref name="f"/> in a fresh temporary folder (under keras-fsharp-<paramref name="purpose"/>), removed
+/// afterwards.
+let inTempFolder (purpose: string) (f: string -> 'T) =
+    let folder =
+        Path.Combine(Path.GetTempPath(), $"keras-fsharp-{purpose}", Guid.NewGuid().ToString "N")
+
+    Directory.CreateDirectory folder |> ignore
+
+    try
+        f folder
+    finally
+        try
+            Directory.Delete(folder, true)
+        with _ ->
+            ()
+
+/// A model file written by Python Keras, in shared/data/keras.
+let kerasFile (name: string) = Path.Combine(sharedData "keras", name)
+
+/// The real MNIST test set: images / 255 as float32 (10000, 28, 28) and the labels.
+let mnistTest =
+    lazy
+        (let data = Keras.Datasets.Mnist.loadFrom (sharedData "mnist")
+         use raw = Keras.Datasets.Tensors.ofImages data.XTest
+
+         let x =
+             raw.to_type(torch.ScalarType.Float32).div(torch.tensor 255.0f).DetachFromDisposeScope()
+
+         x, torch.tensor(data.YTest |> Array.map int64).DetachFromDisposeScope())
+
+/// Correct predictions of a model on the 10,000 MNIST test images (given as <paramref name="x"/> in the model's input
+/// layout), and its outputs for the first 8.
+let evaluateMnist (model: Model) (x: torch.Tensor) =
+    let _, labels = mnistTest.Value
+    let probabilities = Model.predictMany model 1000 [ x ] |> List.head
+    let correct = probabilities.argmax(1L).eq(labels).sum().item<int64>() |> int
+    correct, values (probabilities.narrow (0L, 0L, 8L))
