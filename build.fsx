@@ -83,8 +83,9 @@ Target.create "test" (fun _ ->
                 "--"
                 "--summary"
                 // One test at a time: on 2 cores libtorch's own threads already use the machine (the sequenced run is
-                // the faster one here), the RSS test measures this process alone, and parallel runs hit a native
-                // use-after-free in about 1 run in 3 that is not yet found (see the issue notes).
+                // the faster one here), the RSS test measures this process alone, and parallel runs can crash in
+                // THSTensor_sizes on a freed tensor (suspected: TorchSharp finalizing a temporary during a native
+                // call while other tests' allocations trigger collections; see the issue notes).
                 "--sequenced"
             ]
 
