@@ -44,25 +44,6 @@ let private smallModel () =
 
     model
 
-let private snapshot (model: Model) =
-    Model.weights model |> List.map (fun w -> values w.Value)
-
-/// The CNN of mnist_cnn_keras3.keras and mnist_cnn_keras3_legacy.h5.
-let private mnistCnn () =
-    let input = Keras.Input(shape = [ 28; 28; 1 ])
-
-    let output =
-        input
-        --> Layers.Conv2D(32, 3, activation = "relu", name = "conv2d")
-        --> Layers.MaxPooling2D(2, name = "max_pooling2d")
-        --> Layers.Conv2D(64, 3, activation = "relu", name = "conv2d_1")
-        --> Layers.MaxPooling2D(2, name = "max_pooling2d_1")
-        --> Layers.Flatten(name = "flatten")
-        --> Layers.Dropout(0.5, name = "dropout")
-        --> Layers.Dense(10, activation = "softmax", name = "dense")
-
-    Keras.Model(input, output, name = "sequential")
-
 /// The MLP of mnist_mlp_keras2.h5.
 let private mnistMlp () =
     let input = Keras.Input(shape = [ 28; 28 ])

@@ -38,9 +38,6 @@ let private referenceOutputs (name: string) =
 let private predict (model: Model) (x: torch.Tensor) =
     Model.predictMany model 64 [ x ] |> List.head |> values
 
-let private snapshot (model: Model) =
-    Model.weights model |> List.map (fun w -> values w.Value)
-
 let private randomize (model: Model) =
     use _ = torch.no_grad ()
 

@@ -54,9 +54,6 @@ let private randomize (model: Model) =
         w.Value.copy_ (torch.rand(w.Value.shape).mul(torch.tensor 2.0f).add(torch.tensor 0.1f))
         |> ignore
 
-let private snapshot (model: Model) =
-    Model.weights model |> List.map (fun w -> values w.Value)
-
 let private predictValues (model: Model) (x: torch.Tensor) =
     values (Model.predictMany model 64 [ x ] |> List.head)
 
@@ -113,22 +110,6 @@ let private reference (name: string) =
 
 let private cnnImages =
     lazy ((fst mnistTest.Value).unsqueeze(-1L).DetachFromDisposeScope())
-
-/// The architecture of mnist_cnn_keras3.keras's config.json, with its layer names.
-let private mnistCnn () =
-    let input = Keras.Input(shape = [ 28; 28; 1 ])
-
-    let output =
-        input
-        --> Layers.Conv2D(32, 3, activation = "relu", name = "conv2d")
-        --> Layers.MaxPooling2D(2, name = "max_pooling2d")
-        --> Layers.Conv2D(64, 3, activation = "relu", name = "conv2d_1")
-        --> Layers.MaxPooling2D(2, name = "max_pooling2d_1")
-        --> Layers.Flatten(name = "flatten")
-        --> Layers.Dropout(0.5, name = "dropout")
-        --> Layers.Dense(10, activation = "softmax", name = "dense")
-
-    Keras.Model(input, output, name = "sequential")
 
 /// mnist_mlp_keras2.h5's architecture; with names = false the layers get automatic names.
 let private mnistMlp (names: bool) =

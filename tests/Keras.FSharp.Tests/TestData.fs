@@ -6,6 +6,7 @@ open System.IO
 open Expecto
 open TorchSharp
 open Keras
+open Keras.Operators
 
 /// A directory and its ancestors, nearest first.
 let rec private ancestors (dir: DirectoryInfo) =
@@ -114,3 +115,23 @@ let evaluateMnist (model: Model) (x: torch.Tensor) =
     let probabilities = Model.predictMany model 1000 [ x ] |> List.head
     let correct = probabilities.argmax(1L).eq(labels).sum().item<int64>() |> int
     correct, values (probabilities.narrow (0L, 0L, 8L))
+
+/// Every weight of a model as flat values, in Keras's order.
+let snapshot (model: Model) =
+    Model.weights model |> List.map (fun w -> values w.Value)
+
+/// The CNN of mnist_cnn_keras3.keras and mnist_cnn_keras3_legacy.h5, with the layer names of their configs.
+let mnistCnn () =
+    let input = Keras.Input(shape = [ 28; 28; 1 ])
+
+    let output =
+        input
+        --> Layers.Conv2D(32, 3, activation = "relu", name = "conv2d")
+        --> Layers.MaxPooling2D(2, name = "max_pooling2d")
+        --> Layers.Conv2D(64, 3, activation = "relu", name = "conv2d_1")
+        --> Layers.MaxPooling2D(2, name = "max_pooling2d_1")
+        --> Layers.Flatten(name = "flatten")
+        --> Layers.Dropout(0.5, name = "dropout")
+        --> Layers.Dense(10, activation = "softmax", name = "dense")
+
+    Keras.Model(input, output, name = "sequential")
