@@ -52,20 +52,7 @@ let case (n: int64) : Harness.Case =
     let mapsFirst = maps.permute(0L, 3L, 1L, 2L).contiguous()
 
     let handEpoch () =
-        net.train ()
-        let order = torch.randperm n
-        use xs = mapsFirst.index_select (0L, order)
-        use ys = labels.index_select (0L, order)
-
-        for start in 0L .. batch .. n - 1L do
-            use scope = torch.NewDisposeScope()
-            let len = min batch (n - start)
-            let logits = net.forward (xs.narrow (0L, start, len))
-            let loss = torch.nn.functional.cross_entropy (logits, ys.narrow (0L, start, len))
-            optimizer.zero_grad ()
-            loss.backward ()
-            optimizer.step () |> ignore
-            ignore (loss.item<float32>())
+        Harness.handClassifierEpoch net optimizer mapsFirst labels batch
 
     {
         Name = "depthwise CNN (batch 8)"

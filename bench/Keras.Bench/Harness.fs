@@ -77,6 +77,31 @@ let measure (repetitions: int) (case: Case) =
 
     row
 
+/// One hand-written training epoch of a classifier over sparse labels: shuffle, then per batch forward,
+/// cross-entropy from logits, backward and an optimizer step, reading the loss as fit does.
+let handClassifierEpoch
+    (net: torch.nn.Module<torch.Tensor, torch.Tensor>)
+    (optimizer: torch.optim.Optimizer)
+    (x: torch.Tensor)
+    (y: torch.Tensor)
+    (batch: int64)
+    =
+    let n = x.shape[0]
+    net.train ()
+    let order = torch.randperm n
+    use xs = x.index_select (0L, order)
+    use ys = y.index_select (0L, order)
+
+    for start in 0L .. batch .. n - 1L do
+        use scope = torch.NewDisposeScope()
+        let len = min batch (n - start)
+        let logits = net.forward (xs.narrow (0L, start, len))
+        let loss = torch.nn.functional.cross_entropy (logits, ys.narrow (0L, start, len))
+        optimizer.zero_grad ()
+        loss.backward ()
+        optimizer.step () |> ignore
+        ignore (loss.item<float32>())
+
 /// A prediction case: <paramref name="n"/> samples in batches of <paramref name="batch"/>, through the library's
 /// predict and through a hand-written forward pass in eval mode without gradients.
 let predictCase

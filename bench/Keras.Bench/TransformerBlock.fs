@@ -73,20 +73,7 @@ let case (n: int64) : Harness.Case =
     let optimizer = torch.optim.Adam(net.parameters (), lr = 1e-3, eps = 1e-7)
 
     let handEpoch () =
-        net.train ()
-        let order = torch.randperm n
-        use xs = x.index_select (0L, order)
-        use ys = y.index_select (0L, order)
-
-        for start in 0L .. batch .. n - 1L do
-            use scope = torch.NewDisposeScope()
-            let len = min batch (n - start)
-            let logits = net.forward (xs.narrow (0L, start, len))
-            let loss = torch.nn.functional.cross_entropy (logits, ys.narrow (0L, start, len))
-            optimizer.zero_grad ()
-            loss.backward ()
-            optimizer.step () |> ignore
-            ignore (loss.item<float32>())
+        Harness.handClassifierEpoch net optimizer x y batch
 
     {
         Name = "Transformer block (batch 32)"
