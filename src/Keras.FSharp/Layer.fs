@@ -223,7 +223,11 @@ module Layer =
     let callEager (layer: Layer) (training: bool) (inputs: torch.Tensor list) : torch.Tensor list =
         Native.NativeLoader.ensureLoaded ()
         outputSpecs layer (specsFor layer.Name inputs) |> Errors.orRaise |> ignore
-        forward layer training inputs
+        // The forward pass's temporaries belong to a scope: reachable until the call returns (TorchSharp's finalizer
+        // cannot free one while native code still reads it, when another thread collects), then disposed. The outputs
+        // leave the scope as new references that keep their autograd history.
+        use scope = torch.NewDisposeScope()
+        forward layer training inputs |> List.map (fun output -> scope.MoveToOuter(output.alias ()))
 
     /// The layer's weights including those of layers it holds; empty before it is built.
     let weights (layer: Layer) =

@@ -394,7 +394,11 @@ module Model =
     /// <summary>Runs the model eagerly on concrete tensors, one per input; <paramref name="training"/> switches
     /// Dropout (and later BatchNormalization) to training behaviour. Gradients are recorded.</summary>
     let callEager (model: Model) (training: bool) (values: torch.Tensor list) =
+        // As Layer.callEager: intermediate tensors stay reachable during the call and are disposed after it.
+        use scope = torch.NewDisposeScope()
+
         execute model.Nodes model.Inputs model.Outputs training ignore (prepare model values) []
+        |> List.map (fun output -> scope.MoveToOuter(output.alias ()))
 
     /// <summary>Runs the model on concrete tensors and collects the activity losses its layers add; the training step
     /// uses it. Inputs must already have the inputs' dtypes.</summary>

@@ -5,6 +5,46 @@ open System
 open Expecto
 open Expecto.Impl
 
+/// Runs a test body inside a TorchSharp dispose scope that only holds references: every tensor the test creates on
+/// its thread stays reachable until the test ends, then is released to the finalizer as before (nothing is disposed,
+/// so shared fixtures created inside a test survive). Why: TorchSharp passes a tensor's raw handle to native code,
+/// so a temporary whose last use is that call (<c>t.permute(...).contiguous()</c>) can be finalized by a collection
+/// another test triggers while the native call still reads it. A dump of such a crash (segfault in
+/// THSTensor_contiguous/THSTensor_sizes) showed exactly that pattern in a test helper.
+let private keepTensorsAlive (body: unit -> unit) =
+    let scope = TorchSharp.torch.NewDisposeScope()
+
+    try
+        body ()
+    finally
+        scope.Detach(Seq.toArray scope.DisposablesView)
+        scope.Dispose()
+
+/// Every test of the assembly, each body wrapped in <see cref="keepTensorsAlive"/>.
+let private allTests () =
+    let tests =
+        testFromThisAssembly ()
+        |> Option.defaultWith (fun () -> failwith "no tests found in the test assembly")
+
+    tests
+    |> Test.replaceTestCode (fun name code ->
+        let wrapped =
+            match code with
+            | Sync body -> Sync(fun () -> keepTensorsAlive body)
+            | SyncWithCancel body -> SyncWithCancel(fun token -> keepTensorsAlive (fun () -> body token))
+            | Async body -> Async(async { keepTensorsAlive (fun () -> Async.RunSynchronously body) })
+            | AsyncFsCheck(config, stressConfig, body) ->
+                AsyncFsCheck(
+                    config,
+                    stressConfig,
+                    fun fsCheckConfig ->
+                        async { keepTensorsAlive (fun () -> Async.RunSynchronously(body fsCheckConfig)) }
+                )
+
+        match name with
+        | null -> TestCase(wrapped, Normal)
+        | label -> TestLabel(label, TestCase(wrapped, Normal), Normal))
+
 /// Runs the tests and prints the closing line.
 let private runAll (argv: string[]) =
     let mutable counts = 0, 0
@@ -20,7 +60,7 @@ let private runAll (argv: string[]) =
         }
 
     let exitCode =
-        runTestsInAssemblyWithCLIArgs [ CLIArguments.Printer printer; CLIArguments.No_Spinner ] argv
+        runTestsWithCLIArgs [ CLIArguments.Printer printer; CLIArguments.No_Spinner ] argv (allTests ())
 
     let passed, failed = counts
     // Expecto replaces Console.Out with a writer that pads lines and may leave colour codes pending;
