@@ -36,9 +36,19 @@ public static class KerasApi
     /// <c>.json</c> file, rebuilt from the file's own config. Nothing in the file runs code: custom layer classes come
     /// from <paramref name="customLayers"/> (class or registered name → factory from the layer's config) and the
     /// registry.</summary>
+    /// <param name="path">A <c>.keras</c> archive, a legacy full-model <c>.h5</c> file or a <c>.json</c> model config.</param>
+    /// <param name="customLayers">Custom layer classes by class or registered name.</param>
+    /// <param name="compile">Compile the model as the file's <c>compile_config</c> says and restore the optimizer's
+    /// state, so that <see cref="Model.Fit"/> resumes training where it stopped (true by default, as in Keras).</param>
+    /// <param name="weightsPath">A weights file (<c>.weights.h5</c>, legacy <c>.h5</c> or <c>.keras</c>) to load into
+    /// the model, e.g. with a <c>.json</c> config from <see cref="Model.ToJson"/>.</param>
     /// <exception cref="Fs.KerasException">For every failure, naming the file.</exception>
-    public static Model LoadModel(string path, IReadOnlyDictionary<string, Func<JsonObject, Layer>>? customLayers = null) =>
-        new(Fs.KerasFile.load(path, Model.CustomObjectsOf(customLayers)));
+    public static Model LoadModel(string path, IReadOnlyDictionary<string, Func<JsonObject, Layer>>? customLayers = null, bool compile = true,
+        string? weightsPath = null)
+    {
+        var loaded = Fs.KerasFile.loadWithWeights(path, Fx.Ref(weightsPath), Model.CustomObjectsOf(customLayers), compile);
+        return new(loaded.Model, loaded.Compiled?.Value);
+    }
 
     /// <summary>Keras's <c>Model.from_config</c>: a model with fresh weights from a config (functional, Sequential or a
     /// whole serialized model).</summary>

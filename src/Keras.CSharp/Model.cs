@@ -18,6 +18,16 @@ public sealed class Model
 
     internal Model(Fs.Model core) => Core = core;
 
+    internal Model(Fs.Model core, Fs.CompiledModel? compiled)
+    {
+        Core = core;
+        this.compiled = compiled;
+    }
+
+    /// <summary>Whether the model was compiled (by <see cref="Compile"/>, or by <see cref="KerasApi.LoadModel"/> from a
+    /// file saved after compiling).</summary>
+    public bool IsCompiled => compiled is not null;
+
     /// <summary>A model with one input and one output.</summary>
     /// <param name="input">The input, from <see cref="KerasApi.Input"/>.</param>
     /// <param name="output">The output tensor.</param>
@@ -215,9 +225,14 @@ public sealed class Model
     /// <exception cref="Fs.KerasException">When the file does not fit the model.</exception>
     public void LoadWeights(string path) => Fs.WeightsFile.load(Core, path);
 
-    /// <summary>Saves the whole model (config and weights) as a Keras 3 <c>.keras</c> file (Keras's <c>model.save</c>).</summary>
+    /// <summary>Saves the whole model (config and weights) as a Keras 3 <c>.keras</c> file (Keras's <c>model.save</c>);
+    /// after <see cref="Compile"/> also its <c>compile_config</c> and the optimizer's state.</summary>
     /// <exception cref="Fs.KerasException">When the path does not end in <c>.keras</c> or its folder does not exist.</exception>
-    public void Save(string path) => Fs.KerasFile.save(Core, path);
+    public void Save(string path)
+    {
+        if (compiled is null) Fs.KerasFile.saveWith(Core, null, path);
+        else Fs.KerasFile.saveCompiled(compiled, path);
+    }
 
     /// <summary>Keras's <c>model.to_json()</c>.</summary>
     public string ToJson() => Fs.KerasFile.toJson(Core);

@@ -23,9 +23,52 @@ module ModelConfigExtensions =
             |]
         )
 
+    /// Models rebuilt from a Sequential config: they are written back as Sequential, as Keras does.
+    let private sequentialModels =
+        System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, obj>()
+
+    /// Keras 3's serialized DTypePolicy of float32.
+    let private float32Policy () : JsonNode =
+        Config.ofList
+            [
+                "module", Config.value "keras"
+                "class_name", Config.value "DTypePolicy"
+                "config", Config.ofList [ "name", Config.value "float32" ]
+                "registered_name", null
+            ]
+
     /// Keras's serialized functional model.
     [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
     module Model =
+        /// <summary>Whether the model is a Sequential model (rebuilt from a Sequential config): its config is then
+        /// Keras's Sequential config and its serialized class "Sequential".</summary>
+        let isSequential (model: Model) =
+            fst (sequentialModels.TryGetValue model.AsLayer.Identity)
+
+        /// <summary>Keras 3's Sequential config: <c>name</c>, <c>trainable</c>, <c>dtype</c>, <c>layers</c> (the
+        /// InputLayer, then each layer serialized with its <c>build_config</c>) and <c>build_input_shape</c>.</summary>
+        let private sequentialConfig (model: Model) (serializeNested: Model -> Layer -> JsonObject) : JsonObject =
+            let layers =
+                model.Layers
+                |> List.map (fun layer ->
+                    let call =
+                        model.Nodes |> List.tryFind (fun n -> n.Layer = layer && not n.Inputs.IsEmpty)
+
+                    let buildShapes = call |> Option.map (fun n -> n.Inputs |> List.map _.Shape)
+
+                    match Model.tryOfLayer layer with
+                    | Some inner -> serializeNested inner layer :> JsonNode
+                    | None -> LayerSerialization.serialize layer buildShapes :> JsonNode)
+
+            Config.ofList
+                [
+                    "name", Config.value model.Name
+                    "trainable", Config.value true
+                    "dtype", float32Policy ()
+                    "layers", JsonArray(Array.ofList layers)
+                    "build_input_shape", Config.shape model.Inputs.Head.Shape
+                ]
+
         /// <summary>Keras 3's config of a functional model: <c>name</c>, <c>trainable</c>, <c>layers</c> (each serialized
         /// with its <c>build_config</c>, <c>name</c> and <c>inbound_nodes</c>, whose arguments are <c>__keras_tensor__</c>
         /// entries with <c>keras_history: [layer name, node index, tensor index]</c>), <c>input_layers</c> and
@@ -35,6 +78,35 @@ module ModelConfigExtensions =
         /// A nested functional model is written as Keras writes it: class "Functional" with its own config, its calls
         /// numbered from 1 (Keras's models start with a node of their own).</remarks>
         let rec getConfig (model: Model) : JsonObject =
+            if isSequential model then
+                sequentialConfig model serializeNested
+            else
+                functionalConfig model
+
+        /// A nested model as Keras serializes it inside another model's config.
+        and private serializeNested (inner: Model) (layer: Layer) : JsonObject =
+            let nested = JsonObject()
+
+            if isSequential inner then
+                nested["module"] <- JsonValue.Create "keras"
+                nested["class_name"] <- JsonValue.Create "Sequential"
+            else
+                nested["module"] <- JsonValue.Create "keras.src.models.functional"
+                nested["class_name"] <- JsonValue.Create "Functional"
+
+            let innerConfig = getConfig inner
+            innerConfig["name"] <- JsonValue.Create layer.Name
+            nested["config"] <- innerConfig
+
+            nested["registered_name"] <-
+                (if isSequential inner then
+                     null
+                 else
+                     JsonValue.Create "Functional")
+
+            nested
+
+        and private functionalConfig (model: Model) : JsonObject =
             // Keras renumbers each layer's calls, keeping those inside the model.
             let localIndex = Dictionary<int64, int>()
             let nodesOf = Dictionary<int64, Node list>()
@@ -86,13 +158,7 @@ module ModelConfigExtensions =
                     let o =
                         match Model.tryOfLayer layer with
                         | Some inner ->
-                            let nested = JsonObject()
-                            nested["module"] <- JsonValue.Create "keras.src.models.functional"
-                            nested["class_name"] <- JsonValue.Create "Functional"
-                            let innerConfig = getConfig inner
-                            innerConfig["name"] <- JsonValue.Create layer.Name
-                            nested["config"] <- innerConfig
-                            nested["registered_name"] <- JsonValue.Create "Functional"
+                            let nested = serializeNested inner layer
 
                             match buildShapes with
                             | Some [ single ] ->
@@ -287,12 +353,7 @@ module ModelConfigExtensions =
                                 )
                             )
 
-                    let dtype =
-                        match c.TryGet<string> "dtype" with
-                        | Some d ->
-                            DType.tryParse d
-                            |> Option.defaultWith (fun () -> fail (InvalidArgument(name, "dtype", "Unknown dtype.", d)))
-                        | None -> Float32
+                    let dtype = dtypeOf name (entry c "dtype")
 
                     let tensor = CoreLayers.input None (Some shape) dtype (Some name)
                     created[name] <- tensor.Node.Layer
@@ -536,7 +597,9 @@ module ModelConfigExtensions =
                         Layer.call layer x)
                     input
 
-            Model.create [ input ] [ output ] SingleOutput (Option.ofObj name)
+            let model = Model.create [ input ] [ output ] SingleOutput (Option.ofObj name)
+            sequentialModels.AddOrUpdate(model.AsLayer.Identity, box true)
+            model
 
         /// <summary>Keras's serialized model <c>{"class_name", "config", "registered_name", "build_config"}</c>:
         /// Functional / Model (functional configs, Keras 3 and Keras 2), Sequential (every dialect), or a registered

@@ -109,7 +109,7 @@ let tests =
 
                 Expect.equal
                     (json (custom["config"]))
-                    $"""{{"name":"{layer.Name}","trainable":true,"dtype":"float32","units":10}}"""
+                    $"""{{"name":"{layer.Name}","trainable":true,"dtype":{{"module":"keras","class_name":"DTypePolicy","config":{{"name":"float32"}},"registered_name":null}},"units":10}}"""
                     "get_config"
 
                 Expect.equal (json (custom["build_config"])) """{"input_shape":[null,4]}""" "build_config"
@@ -298,7 +298,7 @@ let tests =
                             """{"name":"outer","trainable":true,"layers":[
                                {"module":"keras.layers","class_name":"InputLayer","config":{"batch_shape":[null,3],"dtype":"float32","sparse":false,"name":"outer_in"},"registered_name":null,"name":"outer_in","inbound_nodes":[]},
                                {"module":"keras.src.models.functional","class_name":"Functional","config":null,"registered_name":"Functional","name":"inner","inbound_nodes":[{"args":[null],"kwargs":{}}]},
-                               {"module":"keras.layers","class_name":"Dense","config":{"name":"head","trainable":true,"dtype":"float32","units":1,"activation":"linear","use_bias":true},"registered_name":null,"name":"head","inbound_nodes":[{"args":[null],"kwargs":{}}]}],
+                               {"module":"keras.layers","class_name":"Dense","config":{"name":"head","trainable":true,"dtype":{"module":"keras","class_name":"DTypePolicy","config":{"name":"float32"},"registered_name":null},"units":1,"activation":"linear","use_bias":true},"registered_name":null,"name":"head","inbound_nodes":[{"args":[null],"kwargs":{}}]}],
                              "input_layers":[["outer_in",0,0]],"output_layers":[["head",0,0]]}"""
                         )
                         .AsObject()

@@ -26,6 +26,8 @@ module internal ConfigCheck =
             "recurrent_activation"
             "use_bias"
             "epsilon"
+            "axis"
+            "data_format"
             "center"
             "scale"
             "input_dim"
@@ -159,7 +161,20 @@ module internal ConfigCheck =
                             let a = entry ours key
                             let b = entry theirs key
 
-                            if ours.ContainsKey key && theirs.ContainsKey key && not (agree a b) then
+                            // An axis counted from the end and one counted from the start may be the same axis
+                            // (-1 and 3 for a rank-4 input): only axes counted the same way are compared.
+                            let comparable =
+                                key <> "axis"
+                                || (let sign (n: JsonNode) =
+                                        match n with
+                                        | :? JsonArray as arr when arr.Count = 1 ->
+                                            arr[0].ToJsonString().StartsWith "-"
+                                        | :? JsonValue as v -> v.ToJsonString().StartsWith "-"
+                                        | _ -> false
+
+                                    sign a = sign b)
+
+                            if ours.ContainsKey key && theirs.ContainsKey key && comparable && not (agree a b) then
                                 let show (n: JsonNode) =
                                     if isNull n then "None" else n.ToJsonString()
 

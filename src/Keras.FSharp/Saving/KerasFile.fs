@@ -46,10 +46,17 @@ module KerasFile =
     /// <c>build_config</c>, and <c>compile_config</c> when given.</summary>
     let serializeModel (model: Model) (compileConfig: JsonObject option) : JsonObject =
         let o = JsonObject()
-        o["module"] <- JsonValue.Create "keras.src.models.functional"
-        o["class_name"] <- JsonValue.Create "Functional"
-        o["config"] <- Model.getConfig model
-        o["registered_name"] <- JsonValue.Create "Functional"
+
+        if Model.isSequential model then
+            o["module"] <- JsonValue.Create "keras"
+            o["class_name"] <- JsonValue.Create "Sequential"
+            o["config"] <- Model.getConfig model
+            o["registered_name"] <- null
+        else
+            o["module"] <- JsonValue.Create "keras.src.models.functional"
+            o["class_name"] <- JsonValue.Create "Functional"
+            o["config"] <- Model.getConfig model
+            o["registered_name"] <- JsonValue.Create "Functional"
 
         let shapes = model.Inputs |> List.map (fun t -> Config.shape t.Shape)
 
@@ -103,7 +110,16 @@ module KerasFile =
     /// Keras's paths and layouts). The file is replaced atomically: a failed save leaves any old file intact.</summary>
     /// <exception cref="KerasException">When the path does not end in <c>.keras</c>, its folder does not exist, or the
     /// model cannot be serialized.</exception>
-    let saveWith (model: Model) (compileConfig: JsonObject option) (path: string) =
+    let rec saveWith (model: Model) (compileConfig: JsonObject option) (path: string) =
+        saveState model compileConfig None path
+
+    /// Saves with the optimizer's variables (Keras's <c>optimizer/vars</c>) as well.
+    and private saveState
+        (model: Model)
+        (compileConfig: JsonObject option)
+        (optimizer: (string * TorchSharp.torch.Tensor list) option)
+        (path: string)
+        =
         if isNull path || not (path.EndsWith(".keras", StringComparison.Ordinal)) then
             fileError model.Name path "The filename must end in `.keras`."
 
@@ -120,7 +136,7 @@ module KerasFile =
         let weights =
             try
                 let file = Path.Combine(scratch, "model.weights.h5")
-                WeightsFile.saveWeights model file
+                WeightsFile.saveWeightsWith model optimizer file
                 File.ReadAllBytes file
             finally
                 try
@@ -154,8 +170,37 @@ module KerasFile =
 
             reraise ()
 
-    /// <summary>Saves the model to a <c>.keras</c> file without a compile config (see <see cref="saveWith"/>).</summary>
-    let save (model: Model) (path: string) = saveWith model None path
+    /// <summary>Saves a compiled model to a <c>.keras</c> file as Keras's <c>model.save</c> does after
+    /// <c>compile</c>: <c>config.json</c> carries the <c>compile_config</c> (optimizer with its current learning rate,
+    /// loss, loss weights, metrics) and <c>model.weights.h5</c> the optimizer's variables at <c>optimizer/vars/0</c>,
+    /// <c>1</c>, ... (iteration count, learning rate, then each trainable weight's slots), so that training resumes
+    /// exactly where it stopped after <c>Keras.LoadModel</c>.</summary>
+    let saveCompiled (compiled: CompiledModel) (path: string) =
+        let arguments =
+            match CompiledModels.tryFind compiled.Model with
+            | Some(c, a) when obj.ReferenceEquals(c, compiled) -> Some a
+            | _ -> None
+
+        let config = CompileConfig.build compiled arguments
+        let variables = CompileConfig.optimizerVariables compiled
+
+        try
+            let name =
+                match ConfigReader.entry (config["optimizer"].AsObject()) "config" with
+                | :? JsonObject as c -> ConfigReader.str (ConfigReader.entry c "name")
+                | _ -> "optimizer"
+
+            saveState compiled.Model (Some config) (Some(name, variables)) path
+        finally
+            for v in variables do
+                v.Dispose()
+
+    /// <summary>Saves the model to a <c>.keras</c> file, as Keras's <c>model.save</c>: with its compile state (see
+    /// <see cref="saveCompiled"/>) when the model was compiled, without otherwise.</summary>
+    let save (model: Model) (path: string) =
+        match CompiledModels.tryFind model with
+        | Some(compiled, _) -> saveCompiled compiled path
+        | None -> saveWith model None path
 
     /// <summary>The serialized model (<c>config.json</c>) of a <c>.keras</c> archive.</summary>
     /// <exception cref="KerasException">When the file is not a zip, holds no single <c>config.json</c>, or it is not
@@ -189,6 +234,8 @@ module KerasFile =
         {
             Model: Model
             CompileConfig: JsonObject option
+            /// The model compiled as its file says, when loaded with compile and the file carries a compile config.
+            Compiled: CompiledModel option
         }
 
     /// <summary>Keras's <c>keras.saving.load_model</c>, without compiling: a <c>.keras</c> archive (config and weights),
@@ -196,7 +243,15 @@ module KerasFile =
     /// config (fresh weights). The model is rebuilt from the file's own config.</summary>
     /// <exception cref="KerasException">For every failure, naming the file: missing or unreadable file, a class the
     /// library does not have, an unregistered custom class or function, or weights that do not fit.</exception>
-    let loadWith (path: string) (customObjects: IDictionary<string, CustomObject>) : Loaded =
+    let rec loadWith (path: string) (customObjects: IDictionary<string, CustomObject>) : Loaded =
+        loadCompiling path customObjects true
+
+    /// <summary>As <see cref="loadWith"/>; with <paramref name="compile"/> the model is also compiled as the file's
+    /// <c>compile_config</c> (Keras 3) or <c>training_config</c> (Keras 2) says, and a <c>.keras</c> archive's optimizer
+    /// variables are restored when they fit (Keras's <c>load_model(compile=True)</c>).</summary>
+    /// <exception cref="KerasException">Also when the compile config names an optimizer, loss or metric the library
+    /// does not have (load with compile=false then).</exception>
+    and loadCompiling (path: string) (customObjects: IDictionary<string, CustomObject>) (compile: bool) : Loaded =
         if isNull path || not (File.Exists path) then
             fileError "load_model" path "File not found."
 
@@ -219,15 +274,36 @@ module KerasFile =
             with e ->
                 fileError "load_model" path $"The file cannot be read: {e.Message}"
 
+        let compileFrom (model: Model) (config: JsonObject option) =
+            match config with
+            | Some c when compile -> Some(inFile path (fun () -> CompileConfig.compile model c))
+            | _ -> None
+
         match header with
         | "zip" ->
             let serialized = readArchiveConfig path
             let model = inFile path (fun () -> Model.fromConfig serialized customObjects)
             WeightsFile.loadWeightsFromKerasArchive model path
+            let compileConfig = compileOf serialized
+            let compiled = compileFrom model compileConfig
+
+            match compiled with
+            | Some c ->
+                match WeightsFile.readArchiveOptimizer model path with
+                | Some values ->
+                    try
+                        // Keras skips (with a warning) optimizer variables that do not fit the optimizer.
+                        CompileConfig.restoreOptimizer c values |> ignore
+                    finally
+                        for v in values do
+                            v.Dispose()
+                | None -> ()
+            | None -> ()
 
             {
                 Model = model
-                CompileConfig = compileOf serialized
+                CompileConfig = compileConfig
+                Compiled = compiled
             }
         | "hdf5" ->
             match WeightsFile.legacyModelConfig path with
@@ -240,7 +316,19 @@ module KerasFile =
                 let serialized = parseJson path text
                 let model = inFile path (fun () -> Model.fromConfig serialized customObjects)
                 WeightsFile.loadLegacyH5Weights model path
-                { Model = model; CompileConfig = None }
+
+                let training =
+                    WeightsFile.legacyTrainingConfig path
+                    |> Option.bind (fun t ->
+                        match parseJson path t with
+                        | o when o.Count > 0 -> Some o
+                        | _ -> None)
+
+                {
+                    Model = model
+                    CompileConfig = training
+                    Compiled = compileFrom model training
+                }
         | _ ->
             let text =
                 try
@@ -262,12 +350,40 @@ module KerasFile =
 
             let serialized = parseJson path text
             let model = inFile path (fun () -> Model.fromConfig serialized customObjects)
-            { Model = model; CompileConfig = None }
+
+            {
+                Model = model
+                CompileConfig = None
+                Compiled = None
+            }
 
     /// <summary>Keras's <c>load_model(path, custom_objects)</c>: the model of a <c>.keras</c>, legacy <c>.h5</c> or
-    /// <c>.json</c> file (see <see cref="loadWith"/>).</summary>
+    /// <c>.json</c> file (see <see cref="loadWith"/>), compiled as its file says.</summary>
     let load (path: string) (customObjects: IDictionary<string, CustomObject>) : Model =
         (loadWith path customObjects).Model
+
+    /// <summary>A model from a file (see <see cref="loadCompiling"/>), then, when <paramref name="weightsPath"/> is
+    /// given, the weights of that file loaded into it (see <c>WeightsFile.load</c>: a Keras 3 <c>.weights.h5</c>, a
+    /// legacy <c>.h5</c> loaded in layer order, or a <c>.keras</c> archive): Keras's <c>model_from_json</c> followed by
+    /// <c>load_weights</c>, in one call.</summary>
+    /// <exception cref="KerasException">As <see cref="loadCompiling"/>, and when the weights do not fit the model.</exception>
+    let loadWithWeights
+        (path: string)
+        (weightsPath: string option)
+        (customObjects: IDictionary<string, CustomObject>)
+        (compile: bool)
+        : Loaded =
+        let loaded = loadCompiling path customObjects compile
+
+        match weightsPath with
+        | Some w ->
+            if isNull w || not (File.Exists w) then
+                fileError "load_model" w "Weights file not found."
+
+            WeightsFile.load loaded.Model w
+        | None -> ()
+
+        loaded
 
 /// <summary><c>model.Save("m.keras")</c>, <c>model.ToJson()</c>, <c>Keras.LoadModel</c>, <c>Keras.ModelFromJson</c> and
 /// <c>Keras.CloneModel</c>, as in Keras.</summary>
@@ -280,17 +396,64 @@ module KerasFileExtensions =
         /// <summary>Keras's <c>model.to_json()</c>.</summary>
         member model.ToJson() = KerasFile.toJson model
 
+        /// <summary>The model's last compile (from <c>model.Compile</c>, or from <c>Keras.LoadModel</c> of a file
+        /// that carries a compile config), if it was compiled.</summary>
+        member model.TryGetCompiled() : CompiledModel option =
+            CompiledModels.tryFind model |> Option.map fst
+
+    type CompiledModel with
+        /// <summary>Saves the model with this compile state (see <see cref="KerasFile.saveCompiled"/>).</summary>
+        member compiled.Save(path: string) = KerasFile.saveCompiled compiled path
+
     type Keras with
         /// <summary>Keras's <c>keras.saving.load_model</c>: a model from a <c>.keras</c>, legacy <c>.h5</c> or <c>.json</c>
         /// file, rebuilt from the file's own config. Custom classes and functions come from
         /// <paramref name="customObjects"/> and the registry; nothing in the file runs code, whatever
         /// <paramref name="safeMode"/> says (it is accepted for Keras's signature).</summary>
         /// <exception cref="KerasException">For every failure, naming the file.</exception>
+        /// <param name="path">A <c>.keras</c> archive, a legacy full-model <c>.h5</c> file or a <c>.json</c> model
+        /// config (<c>model.to_json()</c>).</param>
+        /// <param name="customObjects">Custom classes and functions by name.</param>
+        /// <param name="safeMode">Accepted for Keras's signature.</param>
+        /// <param name="compile">Compile the model as the file's <c>compile_config</c> says and restore the optimizer's
+        /// variables (true by default, as in Keras); the compiled model is then
+        /// <c>model.TryGetCompiled()</c>.</param>
+        /// <param name="weightsPath">A weights file (<c>.weights.h5</c>, legacy <c>.h5</c> or <c>.keras</c>) to load
+        /// into the model: the pair of a JSON config and its weights.</param>
         static member LoadModel
-            (path: string, ?customObjects: IDictionary<string, CustomObject>, ?safeMode: bool)
-            : Model =
+            (
+                path: string,
+                ?customObjects: IDictionary<string, CustomObject>,
+                ?safeMode: bool,
+                ?compile: bool,
+                ?weightsPath: string
+            ) : Model =
             ignore safeMode
-            KerasFile.load path (defaultArg customObjects CustomObjects.none)
+
+            (KerasFile.loadWithWeights
+                path
+                weightsPath
+                (defaultArg customObjects CustomObjects.none)
+                (defaultArg compile true))
+                .Model
+
+        /// <summary>As <see cref="LoadModel"/>, giving the compiled model ready to <c>Fit</c>, with the optimizer state
+        /// the file saved.</summary>
+        /// <exception cref="KerasException">Also when the file carries no compile config.</exception>
+        static member LoadCompiledModel
+            (path: string, ?customObjects: IDictionary<string, CustomObject>)
+            : CompiledModel =
+            match (KerasFile.loadWithWeights path None (defaultArg customObjects CustomObjects.none) true).Compiled with
+            | Some c -> c
+            | None ->
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        "load_model",
+                        "filepath",
+                        "The file carries no compile config (the model was saved uncompiled); load it with LoadModel and compile it.",
+                        path
+                    )
+                )
 
         /// <summary>Keras's <c>model_from_json</c>: a model with fresh weights from <c>to_json</c>'s text.</summary>
         static member ModelFromJson(json: string, ?customObjects: IDictionary<string, CustomObject>) : Model =

@@ -171,9 +171,7 @@ module WeightsFile =
             let dataset = H5Dataset<'T[]>(fileDims = dims)
             box dataset, (fun (writer: H5NativeWriter) -> writer.Write(dataset, valuesOf<'T> tensor target))
 
-    let private datasetFor (label: string) (weight: Weight) =
-        let t = weight.Value
-
+    let private datasetFor (label: string) (weightName: string) (t: torch.Tensor) =
         match t.dtype with
         | torch.ScalarType.Float32
         | torch.ScalarType.Float16
@@ -188,7 +186,7 @@ module WeightsFile =
             Errors.raiseKeras (
                 InvalidArgument(
                     label,
-                    weight.Name,
+                    weightName,
                     "Weights of this dtype cannot be written to a weights file (supported: floating point and integer types).",
                     string other
                 )
@@ -210,18 +208,9 @@ module WeightsFile =
 
         group
 
-    /// <summary>Saves the model's weights in Keras 3's <c>.weights.h5</c> layout, as <c>model.save_weights(path)</c>
-    /// does: Python Keras loads the file into the same architecture with <c>model.load_weights(path)</c>, and so does
-    /// <see cref="loadWeights"/>.</summary>
-    /// <remarks>The file is written to a temporary file in the same folder (<c>.&lt;name&gt;.saving-&lt;id&gt;.tmp</c>),
-    /// flushed to disk, and then renamed over <paramref name="path"/>, and the folder is flushed too: a failed or killed
-    /// save never destroys an existing file. Temporary files that killed saves of the same target left behind are
-    /// removed by the next save.</remarks>
-    /// <param name="model">The model whose weights to save.</param>
-    /// <param name="path">The target file; it must end in <c>.weights.h5</c>, as Keras requires.</param>
-    /// <exception cref="KerasException">When the path does not end in <c>.weights.h5</c>, its folder does not exist, or a
-    /// weight's dtype cannot be written.</exception>
-    let saveWeights (model: Model) (path: string) =
+    /// <summary>As <see cref="saveWeights"/>, with optimizer variables (Keras's <c>optimizer.variables</c>, in order)
+    /// written at <c>optimizer/vars/0</c>, <c>optimizer/vars/1</c>, ... as Keras 3 stores them.</summary>
+    let internal saveWeightsWith (model: Model) (optimizer: (string * torch.Tensor list) option) (path: string) =
         if isNull path || not (path.EndsWith(".weights.h5", StringComparison.Ordinal)) then
             fileError model.Name path "The filename must end in `.weights.h5`."
 
@@ -229,17 +218,24 @@ module WeightsFile =
         let file = H5File()
         let writes = ResizeArray<H5NativeWriter -> unit>()
 
-        for entry in entries do
+        let addVars (groupPath: string) (label: string) (tensors: (string * torch.Tensor) list) =
             let vars = H5Group()
-            vars.Attributes <- Dictionary<string, obj>(dict [ "name", box entry.Label ])
+            vars.Attributes <- Dictionary<string, obj>(dict [ "name", box label ])
 
-            entry.Weights
-            |> List.iteri (fun i w ->
-                let dataset, write = datasetFor entry.Label w
+            tensors
+            |> List.iteri (fun i (name, t) ->
+                let dataset, write = datasetFor label name t
                 vars[string i] <- dataset
                 writes.Add write)
 
-            (groupAt file entry.Path)["vars"] <- vars
+            (groupAt file groupPath)["vars"] <- vars
+
+        for entry in entries do
+            addVars entry.Path entry.Label (entry.Weights |> List.map (fun w -> w.Name, w.Value :> torch.Tensor))
+
+        match optimizer with
+        | Some(name, variables) -> addVars "optimizer" name (variables |> List.mapi (fun i t -> string i, t))
+        | None -> ()
 
         let full = Path.GetFullPath path
         let folder = Path.GetDirectoryName full
@@ -265,6 +261,19 @@ module WeightsFile =
                  ())
 
             reraise ()
+
+    /// <summary>Saves the model's weights in Keras 3's <c>.weights.h5</c> layout, as <c>model.save_weights(path)</c>
+    /// does: Python Keras loads the file into the same architecture with <c>model.load_weights(path)</c>, and so does
+    /// <see cref="loadWeights"/>.</summary>
+    /// <remarks>The file is written to a temporary file in the same folder (<c>.&lt;name&gt;.saving-&lt;id&gt;.tmp</c>),
+    /// flushed to disk, and then renamed over <paramref name="path"/>, and the folder is flushed too: a failed or killed
+    /// save never destroys an existing file. Temporary files that killed saves of the same target left behind are
+    /// removed by the next save.</remarks>
+    /// <param name="model">The model whose weights to save.</param>
+    /// <param name="path">The target file; it must end in <c>.weights.h5</c>, as Keras requires.</param>
+    /// <exception cref="KerasException">When the path does not end in <c>.weights.h5</c>, its folder does not exist, or a
+    /// weight's dtype cannot be written.</exception>
+    let saveWeights (model: Model) (path: string) = saveWeightsWith model None path
 
     // ----------------------------------------------------------------------------------------------------------
     // Reading
@@ -579,6 +588,42 @@ module WeightsFile =
 
             loadKeras3 model source file)
 
+    /// <summary>The optimizer variables a <c>.keras</c> archive stores at <c>optimizer/vars/0</c>, <c>1</c>, ... (Keras 3's
+    /// <c>save_own_variables</c>), in order; None when the archive has none.</summary>
+    let internal readArchiveOptimizer (model: Model) (path: string) : torch.Tensor list option =
+        let source = $"{path}!model.weights.h5"
+
+        guarded model path (fun () ->
+            use stream = archiveWeights model path
+
+            use file =
+                try
+                    Hdf5Guard.openStream stream
+                with ex ->
+                    fileError model.Name source $"The archive's weights are not a readable HDF5 file: {ex.Message}"
+
+            match tryGroup file "optimizer/vars" with
+            | None -> None
+            | Some vars ->
+                let datasets = datasetsIn vars
+
+                let indexed =
+                    [ 0 .. datasets.Count - 1 ]
+                    |> List.map (fun i ->
+                        match datasets.TryGetValue(string i) with
+                        | true, d -> Some d
+                        | _ -> None)
+
+                if indexed |> List.exists Option.isNone then
+                    fileError
+                        model.Name
+                        source
+                        $"The group 'optimizer/vars' does not hold datasets numbered 0 to {datasets.Count - 1}; it holds {quoted datasets.Keys}."
+
+                indexed
+                |> List.mapi (fun i d -> readTensor source "optimizer" $"optimizer/vars/{i}" d.Value)
+                |> Some)
+
     // ----------------------------------------------------------------------------------------------------------
     // Legacy HDF5 (Keras 2, and Keras 3's model.save("x.h5"))
 
@@ -774,23 +819,30 @@ module WeightsFile =
             else
                 loadWeights model path
 
-    /// <summary>The <c>model_config</c> attribute of a legacy full-model HDF5 file (Keras 2's and Keras 3's
-    /// <c>model.save("x.h5")</c>), or None when the file holds weights only.</summary>
-    /// <exception cref="KerasException">When the file is not a readable HDF5 file, naming it.</exception>
-    let internal legacyModelConfig (path: string) : string option =
+    /// A JSON string attribute of a legacy full-model HDF5 file, or None when the file does not have it.
+    let private legacyAttribute (name: string) (path: string) : string option =
         if not (File.Exists path) then
             raise (FileNotFoundException($"No model file at '{path}'.", path))
 
         try
             use file = Hdf5Guard.openFile path
 
-            match stringsAttribute file "model_config" with
+            match stringsAttribute file name with
             | [] -> None
             | parts -> Some(String.concat "" parts)
         with
         | :? KerasException -> reraise ()
         | HostileHdf5 reason -> fileError "load_model" path reason
         | ex -> fileError "load_model" path $"The file is not a readable HDF5 file: {ex.Message}"
+
+    /// <summary>The <c>model_config</c> attribute of a legacy full-model HDF5 file (Keras 2's and Keras 3's
+    /// <c>model.save("x.h5")</c>), or None when the file holds weights only.</summary>
+    /// <exception cref="KerasException">When the file is not a readable HDF5 file, naming it.</exception>
+    let internal legacyModelConfig (path: string) : string option = legacyAttribute "model_config" path
+
+    /// <summary>The <c>training_config</c> attribute of a legacy full-model HDF5 file (how the model was compiled), or
+    /// None when the model was saved uncompiled.</summary>
+    let internal legacyTrainingConfig (path: string) : string option = legacyAttribute "training_config" path
 
 /// <summary><c>model.SaveWeights(path)</c> and <c>model.LoadWeights(path)</c>, as in Keras.</summary>
 [<AutoOpen>]

@@ -1,5 +1,47 @@
 namespace Keras
 
+open System.Runtime.CompilerServices
+
+/// <summary>The arguments a model was compiled with, as given (Keras keeps them as its <c>_compile_config</c>, which
+/// <c>model.save</c> writes as <c>compile_config</c>): one loss or per-output losses, loss weights and metrics.</summary>
+type CompileArguments =
+    {
+        /// One loss for every output.
+        Loss: Loss option
+        /// Losses keyed by output name.
+        Losses: (string * Loss) list option
+        /// Losses in output order.
+        LossList: Loss list option
+        /// Loss weights keyed by output name.
+        LossWeights: (string * float) list option
+        /// Loss weights in output order.
+        LossWeightList: float list option
+        /// Metrics for every output by Keras name.
+        Metrics: string list option
+        /// Metrics for every output as values.
+        MetricSpecs: MetricSpec list option
+        /// Metrics keyed by output name.
+        OutputMetrics: (string * MetricSpec list) list option
+    }
+
+/// <summary>The last compile of each model, as Keras's <c>model.compile</c> leaves it on the model: <c>model.Save</c>
+/// writes its <c>compile_config</c> and optimizer variables, and <c>Keras.LoadModel</c> registers the compiled model it
+/// rebuilds.</summary>
+[<RequireQualifiedAccess>]
+module CompiledModels =
+    let private table =
+        ConditionalWeakTable<LayerIdentity, CompiledModel * CompileArguments>()
+
+    /// Records a compile of a model (replacing an earlier one, as a second <c>compile</c> does in Keras).
+    let register (compiled: CompiledModel) (arguments: CompileArguments) =
+        table.AddOrUpdate(compiled.Model.AsLayer.Identity, (compiled, arguments))
+
+    /// The last compile of the model and its arguments, if it was compiled.
+    let tryFind (model: Model) : (CompiledModel * CompileArguments) option =
+        match table.TryGetValue model.AsLayer.Identity with
+        | true, entry -> Some entry
+        | _ -> None
+
 /// <c>model.Compile(...)</c> with Keras's arguments.
 [<AutoOpen>]
 module CompileExtensions =
@@ -69,7 +111,23 @@ module CompileExtensions =
         let resolvedMetrics =
             perOutput model "metrics" (Some everyOutput) outputMetrics None
 
-        CompiledModel(model, optimizer, resolvedLosses, weights, resolvedMetrics)
+        let compiled =
+            CompiledModel(model, optimizer, resolvedLosses, weights, resolvedMetrics)
+
+        CompiledModels.register
+            compiled
+            {
+                Loss = loss
+                Losses = losses
+                LossList = lossList
+                LossWeights = lossWeights
+                LossWeightList = lossWeightList
+                Metrics = metrics
+                MetricSpecs = metricSpecs
+                OutputMetrics = outputMetrics
+            }
+
+        compiled
 
     type Model with
         /// <summary>Configures the model for training (Keras's <c>compile</c>) and returns it ready to fit.</summary>

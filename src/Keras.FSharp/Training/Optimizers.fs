@@ -15,28 +15,67 @@ type LearningRate =
 /// Keras's learning-rate schedules.
 [<RequireQualifiedAccess>]
 module Schedules =
+    /// The Keras config of each schedule function made here, for saving it in a compile config.
+    let private configs =
+        System.Runtime.CompilerServices.ConditionalWeakTable<obj, (string * System.Text.Json.Nodes.JsonNode) list>()
+
+    let private remember (name: string) (config: (string * System.Text.Json.Nodes.JsonNode) list) (f: int64 -> float) =
+        configs.AddOrUpdate(box f, config)
+        Schedule(name, f)
+
+    let private json (v: 'T) : System.Text.Json.Nodes.JsonNode =
+        System.Text.Json.Nodes.JsonValue.Create<'T>(v)
+
+    /// <summary>The Keras config (<c>get_config()</c>) of a schedule function made by this module, if it was.</summary>
+    let configOf (f: int64 -> float) : (string * System.Text.Json.Nodes.JsonNode) list option =
+        match configs.TryGetValue(box f) with
+        | true, c -> Some(c |> List.map (fun (k, v) -> k, (if isNull v then null else v.DeepClone())))
+        | _ -> None
+
     /// <summary><c>initial · rate^(step / decaySteps)</c>, with the exponent floored when <paramref name="staircase"/>.</summary>
     let exponentialDecay (initial: float) (decaySteps: int64) (decayRate: float) (staircase: bool) =
-        Schedule(
-            "ExponentialDecay",
-            fun step ->
+        remember
+            "ExponentialDecay"
+            [
+                "initial_learning_rate", json initial
+                "decay_steps", json decaySteps
+                "decay_rate", json decayRate
+                "staircase", json staircase
+                "name", json "ExponentialDecay"
+            ]
+            (fun step ->
                 let p = float step / float decaySteps
-                initial * (decayRate ** (if staircase then floor p else p))
-        )
+                initial * (decayRate ** (if staircase then floor p else p)))
 
     /// <summary>Cosine decay from <paramref name="initial"/> to <c>initial · alpha</c> over <paramref name="decaySteps"/>.</summary>
     let cosineDecay (initial: float) (decaySteps: int64) (alpha: float) =
-        Schedule(
-            "CosineDecay",
-            fun step ->
+        remember
+            "CosineDecay"
+            [
+                "initial_learning_rate", json initial
+                "decay_steps", json decaySteps
+                "alpha", json alpha
+                "name", json "CosineDecay"
+                "warmup_target", null
+                "warmup_steps", json 0
+            ]
+            (fun step ->
                 let p = float (min step decaySteps) / float decaySteps
                 let cosine = 0.5 * (1.0 + cos (System.Math.PI * p))
-                initial * ((1.0 - alpha) * cosine + alpha)
-        )
+                initial * ((1.0 - alpha) * cosine + alpha))
 
     /// <summary>Inverse time decay: <c>initial / (1 + rate · step / decaySteps)</c>.</summary>
     let inverseTimeDecay (initial: float) (decaySteps: int64) (decayRate: float) =
-        Schedule("InverseTimeDecay", fun step -> initial / (1.0 + decayRate * float step / float decaySteps))
+        remember
+            "InverseTimeDecay"
+            [
+                "initial_learning_rate", json initial
+                "decay_steps", json decaySteps
+                "decay_rate", json decayRate
+                "staircase", json false
+                "name", json "InverseTimeDecay"
+            ]
+            (fun step -> initial / (1.0 + decayRate * float step / float decaySteps))
 
 /// An optimizer with Keras's hyper-parameters. The update rules are Keras's (not PyTorch's, which place epsilon
 /// and momentum differently), so results match Keras step for step.
@@ -192,6 +231,90 @@ type OptimizerState(optimizer: Optimizer) =
 
             slots[p] <- s
             s
+
+    /// Keras's slot variables of one weight, in Keras's order (<c>add_optimizer_variables</c>), with their initial
+    /// value: Adam and AdamW a momentum and a velocity, SGD a momentum (only with momentum), RMSprop a velocity,
+    /// Adagrad an accumulator.
+    member internal _.SlotLayout: (string * float) list =
+        match optimizer with
+        | SGD(_, momentum, _) when momentum = 0.0 -> []
+        | SGD _ -> [ "momentum", 0.0 ]
+        | RMSprop _ -> [ "velocity", 0.0 ]
+        | Adam _
+        | AdamW _ -> [ "momentum", 0.0; "velocity", 0.0 ]
+        | Adagrad(_, initial, _) -> [ "accumulator", initial ]
+
+    /// <summary>Keras's <c>optimizer.variables</c> for these trainable weights, as copies: the iteration count (int64
+    /// scalar), the learning rate (float32 scalar; absent for a schedule, as in Keras), then each weight's slots in
+    /// <see cref="SlotLayout"/> order (initial values for weights not yet updated).</summary>
+    member internal this.ExportVariables(parameters: TorchSharp.Modules.Parameter list) : torch.Tensor list =
+        use _ = torch.no_grad ()
+        let layout = this.SlotLayout
+
+        [
+            yield torch.tensor(iterations).DetachFromDisposeScope()
+
+            match baseRate with
+            | Schedule _ -> ()
+            | ConstantRate _ -> yield torch.tensor(float32 this.LearningRate).DetachFromDisposeScope()
+
+            for p in parameters do
+                match slots.TryGetValue p with
+                | true, s when s.Length = layout.Length ->
+                    for t in s do
+                        yield t.detach().clone().DetachFromDisposeScope()
+                | _ ->
+                    for _, init in layout do
+                        yield torch.full_like(p, init).detach().DetachFromDisposeScope()
+        ]
+
+    /// The shapes <see cref="ExportVariables"/> gives, without copying.
+    member internal this.VariableShapes(parameters: TorchSharp.Modules.Parameter list) : int64[] list =
+        [
+            yield [||]
+
+            match baseRate with
+            | Schedule _ -> ()
+            | ConstantRate _ -> yield [||]
+
+            for p in parameters do
+                for _ in this.SlotLayout do
+                    yield p.shape
+        ]
+
+    /// <summary>Restores the state <see cref="ExportVariables"/> gave (Keras's <c>load_own_variables</c>): the iteration
+    /// count, the slots (copied) and, when the saved float32 learning rate differs from this optimizer's, that rate.
+    /// The caller checks the count and shapes against <see cref="VariableShapes"/>.</summary>
+    member internal this.ImportVariables(parameters: TorchSharp.Modules.Parameter list, values: torch.Tensor list) =
+        use _ = torch.no_grad ()
+        let layout = this.SlotLayout
+        let values = Array.ofList values
+        iterations <- values[0].to_type(torch.ScalarType.Int64).item<int64>()
+
+        let first =
+            match baseRate with
+            | Schedule _ -> 1
+            | ConstantRate rate ->
+                let saved = values[1].to_type(torch.ScalarType.Float32).item<float32>()
+
+                if saved <> float32 rate then
+                    rateOverride <- Some(float saved)
+
+                2
+
+        for old in slots.Values do
+            for t in old do
+                t.Dispose()
+
+        slots.Clear()
+
+        parameters
+        |> List.iteri (fun i p ->
+            if not layout.IsEmpty then
+                slots[p] <-
+                    Array.init layout.Length (fun k ->
+                        let v = values[first + i * layout.Length + k]
+                        v.to_type(p.dtype).clone().detach().DetachFromDisposeScope()))
 
     /// <summary>Applies one update from gradients, in place, without recording gradients (Keras's
     /// <c>apply_gradients</c>). Weights with no gradient are skipped.</summary>
