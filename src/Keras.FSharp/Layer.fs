@@ -202,6 +202,7 @@ module Layer =
 
         {
             Training = training
+            Trainable = layer.Identity.Trainable
             Weights = state.Weights
             LayerName = layer.Name
             Masks = masks
@@ -231,6 +232,34 @@ module Layer =
 
     /// Number of scalars in the layer's weights (Keras's <c>count_params</c>).
     let countParams (layer: Layer) = Weights.countParams layer
+
+    /// <summary>Keras's <c>layer.trainable</c>: false once the layer (or a model holding it) was frozen with
+    /// <see cref="setTrainable"/>.</summary>
+    let isTrainable (layer: Layer) = layer.Identity.Trainable
+
+    /// <summary>Keras's <c>layer.trainable = value</c>: sets the flag of the layer and of every layer it holds (a nested
+    /// model's layers, a wrapper's inner layer), and switches gradient recording of their weights declared trainable.
+    /// A frozen layer's weights are left out of <see cref="trainableWeights"/>, so <c>fit</c> does not update them and
+    /// <c>summary</c> counts them as non-trainable; a frozen BatchNormalization runs in inference mode even in
+    /// <c>fit</c>. As in Keras, a compiled model keeps the weights it trains until it is compiled again: change
+    /// <c>trainable</c>, then compile.</summary>
+    /// <example><c>Layer.setTrainable false baseModel.AsLayer</c> freezes a pretrained base (Keras's
+    /// <c>base_model.trainable = False</c>).</example>
+    let setTrainable (value: bool) (layer: Layer) =
+        for l in Weights.allLayers [ layer ] do
+            l.Identity.Trainable <- value
+
+            for w in Weights.ofLayer l do
+                if w.Trainable then
+                    w.Value.requires_grad <- value
+
+    /// <summary>Keras's <c>layer.trainable_weights</c>: none when the layer is frozen, otherwise the weights declared
+    /// trainable of the layer and of the unfrozen layers it holds.</summary>
+    let trainableWeights (layer: Layer) = Weights.trainableOf layer
+
+    /// <summary>Keras's <c>layer.non_trainable_weights</c>: every weight when the layer is frozen, otherwise its
+    /// non-trainable weights and those of the frozen layers it holds.</summary>
+    let nonTrainableWeights (layer: Layer) = Weights.nonTrainableOf layer
 
     /// <summary>Copies values into the layer's weights (Keras's <c>set_weights</c>), in the order of
     /// <see cref="weights"/>.</summary>
@@ -269,7 +298,7 @@ module Layer =
     let getConfig (layer: Layer) =
         let config = JsonObject()
         config["name"] <- JsonValue.Create layer.Name
-        config["trainable"] <- JsonValue.Create true
+        config["trainable"] <- JsonValue.Create layer.Identity.Trainable
         config["dtype"] <- JsonValue.Create "float32"
 
         for KeyValue(key, value) in layer.Spec.Config() do
