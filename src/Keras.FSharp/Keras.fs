@@ -176,6 +176,12 @@ module ModelExtensions =
             with get () = Layer.isTrainable layer
             and set (value: bool) = Layer.setTrainable value layer
 
+        /// <summary>Keras's <c>layer.input</c>: the input of the layer's first call (see <c>Layer.input</c>).</summary>
+        member layer.Input: KerasTensor = Layer.input layer
+
+        /// <summary>Keras's <c>layer.output</c>: the output of the layer's first call (see <c>Layer.output</c>).</summary>
+        member layer.Output: KerasTensor = Layer.output layer
+
         /// <summary>Keras's <c>layer.trainable_weights</c>.</summary>
         member layer.TrainableWeights = Layer.trainableWeights layer
 

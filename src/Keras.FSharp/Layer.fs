@@ -143,6 +143,66 @@ module Layer =
             NodeIndex = layer.Identity.NextNodeIndex()
         }
 
+    /// The symbolic inputs and outputs of each layer's first call (Keras's <c>layer.input</c> / <c>layer.output</c>).
+    let private firstCalls =
+        System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, KerasTensor list * KerasTensor list>()
+
+    /// <summary>Records a call of the layer (see <see cref="addNode"/>) and returns its symbolic outputs; the first call
+    /// of a layer is kept for <c>Layer.inputs</c> and <c>Layer.outputs</c>.</summary>
+    let internal record (layer: Layer) (inputs: KerasTensor list) (outputs: TensorSpec list) =
+        let tensors = addNode layer inputs outputs |> outputsOf
+        firstCalls.TryAdd(layer.Identity, (inputs, tensors)) |> ignore
+        tensors
+
+    let private firstCall (layer: Layer) (what: string) =
+        match firstCalls.TryGetValue layer.Identity with
+        | true, call -> call
+        | _ ->
+            Errors.raiseKeras (
+                InvalidArgument(
+                    layer.Name,
+                    what,
+                    $"The layer {layer.Name} has never been called and thus has no defined {what}.",
+                    "no inbound nodes"
+                )
+            )
+
+    /// <summary>Keras's <c>layer.input</c>: the symbolic input tensors of the layer's first call (for an input layer,
+    /// the tensor it makes).</summary>
+    /// <exception cref="KerasException">When the layer was never called on symbolic tensors.</exception>
+    let inputs (layer: Layer) : KerasTensor list =
+        match firstCall layer "input" with
+        | [], outputs -> outputs
+        | inputs, _ -> inputs
+
+    /// <summary>Keras's <c>layer.output</c>: the symbolic output tensors of the layer's first call, e.g. to build a
+    /// feature-extraction model from a trained model's layers.</summary>
+    /// <exception cref="KerasException">When the layer was never called on symbolic tensors.</exception>
+    let outputs (layer: Layer) : KerasTensor list = firstCall layer "output" |> snd
+
+    let private single (layer: Layer) (what: string) (tensors: KerasTensor list) =
+        match tensors with
+        | [ one ] -> one
+        | many ->
+            Errors.raiseKeras (
+                InvalidArgument(
+                    layer.Name,
+                    what,
+                    $"Expected one {what} tensor: use Layer.{what}s for every {what} of the first call.",
+                    $"{many.Length} {what}s"
+                )
+            )
+
+    /// <summary>Keras's <c>layer.input</c> for a layer whose first call took one tensor.</summary>
+    /// <exception cref="KerasException">When the layer was never called, or its first call took several inputs (use
+    /// <see cref="inputs"/>).</exception>
+    let input (layer: Layer) : KerasTensor = inputs layer |> single layer "input"
+
+    /// <summary>Keras's <c>layer.output</c> for a layer with one output: the output of its first call.</summary>
+    /// <exception cref="KerasException">When the layer was never called, or has several outputs (use
+    /// <see cref="outputs"/>).</exception>
+    let output (layer: Layer) : KerasTensor = outputs layer |> single layer "output"
+
     /// <summary>Calls the layer on symbolic tensors: checks the inputs, infers the outputs, builds the weights on
     /// the first call, and records the call. Calling the same layer again makes a new node sharing the weights.</summary>
     /// <exception cref="KerasException">When the inputs do not fit the layer.</exception>
@@ -150,7 +210,7 @@ module Layer =
         let specs = inputs |> List.map _.Spec
         let outputs = outputSpecs layer specs |> Errors.orRaise
         Weights.ensureBuilt layer specs |> ignore
-        addNode layer inputs outputs |> outputsOf
+        record layer inputs outputs
 
     /// Calls a layer with one input and one output on a symbolic tensor.
     let call (layer: Layer) (input: KerasTensor) : KerasTensor =

@@ -238,3 +238,36 @@ let trainableTests =
                     Expect.stringContains configText "\"trainable\":false" "the file says so")
             }
         ]
+
+[<Tests>]
+let layerInputOutputTests =
+    testList
+        "Layer input and output"
+        [
+            test "a layer's input and output are the tensors of its first call, as in Keras 3" {
+                let input = Keras.Input(shape = [ 3 ])
+                let dense = Layers.Dense(2, name = "io_dense")
+                let output = input --> dense
+                Expect.equal dense.Input input "input"
+                Expect.equal dense.Output output "output"
+                Expect.equal (Layer.output dense).Shape [ None; Some 2 ] "shape"
+                let second = Keras.Input(shape = [ 3 ])
+                second --> dense |> ignore
+                Expect.equal (Layer.inputs dense) [ input ] "still the first call"
+                Expect.equal (Layer.outputs input.Node.Layer) [ input ] "an input layer's output is its tensor"
+                Expect.equal (Layer.inputs input.Node.Layer) [ input ] "and so is its input"
+                let never = Layers.Dense(2, name = "io_never")
+                let _, text = kerasError (fun () -> Layer.output never)
+
+                Expect.stringContains
+                    text
+                    "The layer io_never has never been called and thus has no defined output."
+                    "never called"
+
+                let merge = Layers.Concatenate()
+                Layer.callMany merge [ input; second ] |> ignore
+                Expect.equal (Layer.inputs merge) [ input; second ] "every input"
+                let _, several = kerasError (fun () -> Layer.input merge)
+                Expect.stringContains several "Layer.inputs" "several inputs named"
+            }
+        ]
