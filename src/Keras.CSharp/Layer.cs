@@ -12,14 +12,9 @@ namespace Keras.CSharp;
 /// Write your own by subclassing <see cref="CustomLayer"/>.</summary>
 public class Layer
 {
-    private readonly Fs.Model? owner;
     private Fs.Layer? core;
 
-    internal Layer(Fs.Layer core, Fs.Model? owner = null)
-    {
-        this.core = core;
-        this.owner = owner;
-    }
+    internal Layer(Fs.Layer core) => this.core = core;
 
     /// <summary>For <see cref="CustomLayer"/>, whose core layer is made on first use.</summary>
     private protected Layer() { }
@@ -30,12 +25,33 @@ public class Layer
     /// <summary>Makes the core layer of a layer defined by a subclass.</summary>
     private protected virtual Fs.Layer CreateCore() => throw new InvalidOperationException("This layer has no definition.");
 
-    /// <summary>The output of the layer's first call in the model it was read from (Keras's <c>layer.output</c>), for
-    /// feature extraction: <c>new Model(vgg.Inputs[0], vgg.Layers.Select(l =&gt; l.Output).ToArray())</c>.</summary>
-    /// <exception cref="InvalidOperationException">For a layer not read from a model (<see cref="Model.Layers"/>, <see cref="Model.GetLayer"/>).</exception>
-    public KerasTensor Output => new(Fs.ModelModule.layerOutput(Owner, Core.Name));
+    /// <summary>The input of the layer's first call (Keras's <c>layer.input</c>); for an input layer, the tensor it makes.</summary>
+    /// <exception cref="Fs.KerasException">When the layer was never called, or its first call took several inputs (see <see cref="Inputs"/>).</exception>
+    public KerasTensor Input => new(Fs.LayerModule.input(Core));
 
-    private Fs.Model Owner => owner ?? throw new InvalidOperationException($"Layer \"{Core.Name}\" was not read from a model: its output is the output of its call in a model (model.GetLayer(name).Output).");
+    /// <summary>The output of the layer's first call (Keras's <c>layer.output</c>), for feature extraction:
+    /// <c>new Model(vgg.Inputs[0], vgg.Layers.Select(l =&gt; l.Output).ToArray())</c>.</summary>
+    /// <exception cref="Fs.KerasException">When the layer was never called, or has several outputs (see <see cref="Outputs"/>).</exception>
+    public KerasTensor Output => new(Fs.LayerModule.output(Core));
+
+    /// <summary>Every input of the layer's first call (Keras's <c>layer.input</c> as a list).</summary>
+    /// <exception cref="Fs.KerasException">When the layer was never called.</exception>
+    public IReadOnlyList<KerasTensor> Inputs => KerasTensor.Wrap(Fs.LayerModule.inputs(Core));
+
+    /// <summary>Every output of the layer's first call (Keras's <c>layer.output</c> as a list).</summary>
+    /// <exception cref="Fs.KerasException">When the layer was never called.</exception>
+    public IReadOnlyList<KerasTensor> Outputs => KerasTensor.Wrap(Fs.LayerModule.outputs(Core));
+
+    /// <summary>
+    /// Keras's <c>layer.trainable</c>. Setting it false freezes the layer and every layer it holds: <see cref="Model.Fit"/>
+    /// leaves their weights unchanged, the summary counts them as non-trainable, and a frozen BatchNormalization runs in
+    /// inference mode. As in Keras, call <see cref="Model.Compile"/> again after changing it.
+    /// </summary>
+    public bool Trainable
+    {
+        get => Fs.LayerModule.isTrainable(Core);
+        set => Fs.LayerModule.setTrainable(value, Core);
+    }
 
     /// <summary>The layer's name ("dense", "dense_1", ... unless given).</summary>
     public string Name => Core.Name;

@@ -119,15 +119,33 @@ public sealed class Model
     public IReadOnlyList<string> OutputNames => Fs.ModelModule.outputNames(Core).ToArray();
 
     /// <summary>The layers in Keras's order, input layers included (Keras's <c>model.layers</c>).</summary>
-    public IReadOnlyList<Layer> Layers => Core.Layers.Select(l => new Layer(l, Core)).ToArray();
+    public IReadOnlyList<Layer> Layers => Core.Layers.Select(l => new Layer(l)).ToArray();
 
     /// <summary>The layer with this name.</summary>
     /// <param name="name">The layer's name.</param>
     /// <exception cref="Fs.KerasException">When the model has no such layer.</exception>
-    public Layer GetLayer(string name) => new(Fs.ModelModule.getLayer(Core, name), Core);
+    public Layer GetLayer(string name) => new(Fs.ModelModule.getLayer(Core, name));
 
     /// <summary>Number of scalars in all weights (Keras's <c>count_params</c>).</summary>
     public long CountParams() => Fs.ModelModule.countParams(Core);
+
+    /// <summary>
+    /// Keras's <c>model.trainable</c>. Setting it false freezes every layer of the model, nested models included (the
+    /// transfer-learning recipe: freeze a pretrained base, train a new head, then unfreeze and fine-tune with a low learning
+    /// rate). As in Keras, the weights <see cref="Fit"/> updates are fixed by <see cref="Compile"/>: compile again after
+    /// changing it.
+    /// </summary>
+    public bool Trainable
+    {
+        get => Fs.ModelModule.isTrainable(Core);
+        set => Fs.ModelModule.setTrainable(value, Core);
+    }
+
+    /// <summary>Number of scalars in the weights <see cref="Fit"/> updates (Keras's trainable params of the summary).</summary>
+    public long CountTrainableParams() => Fs.Weights.count(Fs.ModelModule.trainableWeights(Core));
+
+    /// <summary>Number of scalars in the weights <see cref="Fit"/> leaves alone (Keras's non-trainable params).</summary>
+    public long CountNonTrainableParams() => Fs.Weights.count(Fs.ModelModule.nonTrainableWeights(Core));
 
     /// <summary>Keras's summary table as text.</summary>
     public string SummaryText => Fs.Summary.renderWith(null, Core);

@@ -10,8 +10,16 @@ open TorchSharp
 [<Sealed; AllowNullLiteral>]
 type LayerIdentity internal (id: int64) =
     let mutable nodeCount = 0
+    let mutable trainable = true
     /// A number unique in this process.
     member _.Id = id
+
+    /// <summary>Keras's <c>layer.trainable</c> flag of this layer alone (true until frozen). <c>Layer.setTrainable</c>
+    /// sets it on the layer and every layer it holds, as Keras's setter does.</summary>
+    member _.Trainable
+        with get () = trainable
+        and internal set (value: bool) = trainable <- value
+
     /// Index of the next call (node) of this layer, as Keras numbers a layer's inbound nodes.
     member internal _.NextNodeIndex() = Interlocked.Increment(&nodeCount) - 1
     override _.ToString() = $"layer#{id}"
@@ -59,6 +67,9 @@ type CallContext =
     {
         /// True inside <c>fit</c>: Dropout drops, BatchNormalization uses batch statistics.
         Training: bool
+        /// <summary>Keras's <c>layer.trainable</c> of the called layer: false once it is frozen. A frozen
+        /// BatchNormalization runs in inference mode even inside <c>fit</c>, as in Keras 3.</summary>
+        Trainable: bool
         /// The layer's own weights, in the order its build declared them.
         Weights: Weight[]
         /// The layer's name, for error messages.

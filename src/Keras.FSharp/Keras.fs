@@ -118,6 +118,20 @@ module ModelExtensions =
         /// Number of scalars in all weights.
         member model.CountParams() = Model.countParams model
 
+        /// <summary>Keras's <c>model.trainable</c>. Setting it false freezes every layer of the model, nested models
+        /// included: <c>fit</c> leaves their weights unchanged, <c>summary</c> counts them as non-trainable, and
+        /// BatchNormalization runs in inference mode. As in Keras, compile again after changing it.</summary>
+        /// <example><c>baseModel.Trainable &lt;- false</c> (Keras's <c>base_model.trainable = False</c>).</example>
+        member model.Trainable
+            with get () = Model.isTrainable model
+            and set (value: bool) = Model.setTrainable value model
+
+        /// <summary>The weights <c>fit</c> updates (Keras's <c>model.trainable_weights</c>).</summary>
+        member model.TrainableWeights = Model.trainableWeights model
+
+        /// <summary>The weights <c>fit</c> leaves alone (Keras's <c>model.non_trainable_weights</c>).</summary>
+        member model.NonTrainableWeights = Model.nonTrainableWeights model
+
         /// The layer with this name.
         member model.GetLayer(name: string) = Model.getLayer model name
 
@@ -155,3 +169,21 @@ module ModelExtensions =
         member layer.Weights = Layer.weights layer
         /// Number of scalars in the layer's weights.
         member layer.CountParams() = Layer.countParams layer
+
+        /// <summary>Keras's <c>layer.trainable</c>: setting it false freezes the layer and every layer it holds (see
+        /// <c>Layer.setTrainable</c>). As in Keras, compile again after changing it.</summary>
+        member layer.Trainable
+            with get () = Layer.isTrainable layer
+            and set (value: bool) = Layer.setTrainable value layer
+
+        /// <summary>Keras's <c>layer.input</c>: the input of the layer's first call (see <c>Layer.input</c>).</summary>
+        member layer.Input: KerasTensor = Layer.input layer
+
+        /// <summary>Keras's <c>layer.output</c>: the output of the layer's first call (see <c>Layer.output</c>).</summary>
+        member layer.Output: KerasTensor = Layer.output layer
+
+        /// <summary>Keras's <c>layer.trainable_weights</c>.</summary>
+        member layer.TrainableWeights = Layer.trainableWeights layer
+
+        /// <summary>Keras's <c>layer.non_trainable_weights</c>.</summary>
+        member layer.NonTrainableWeights = Layer.nonTrainableWeights layer

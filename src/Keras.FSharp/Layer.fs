@@ -143,6 +143,66 @@ module Layer =
             NodeIndex = layer.Identity.NextNodeIndex()
         }
 
+    /// The symbolic inputs and outputs of each layer's first call (Keras's <c>layer.input</c> / <c>layer.output</c>).
+    let private firstCalls =
+        System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, KerasTensor list * KerasTensor list>()
+
+    /// <summary>Records a call of the layer (see <see cref="addNode"/>) and returns its symbolic outputs; the first call
+    /// of a layer is kept for <c>Layer.inputs</c> and <c>Layer.outputs</c>.</summary>
+    let internal record (layer: Layer) (inputs: KerasTensor list) (outputs: TensorSpec list) =
+        let tensors = addNode layer inputs outputs |> outputsOf
+        firstCalls.TryAdd(layer.Identity, (inputs, tensors)) |> ignore
+        tensors
+
+    let private firstCall (layer: Layer) (what: string) =
+        match firstCalls.TryGetValue layer.Identity with
+        | true, call -> call
+        | _ ->
+            Errors.raiseKeras (
+                InvalidArgument(
+                    layer.Name,
+                    what,
+                    $"The layer {layer.Name} has never been called and thus has no defined {what}.",
+                    "no inbound nodes"
+                )
+            )
+
+    /// <summary>Keras's <c>layer.input</c>: the symbolic input tensors of the layer's first call (for an input layer,
+    /// the tensor it makes).</summary>
+    /// <exception cref="KerasException">When the layer was never called on symbolic tensors.</exception>
+    let inputs (layer: Layer) : KerasTensor list =
+        match firstCall layer "input" with
+        | [], outputs -> outputs
+        | inputs, _ -> inputs
+
+    /// <summary>Keras's <c>layer.output</c>: the symbolic output tensors of the layer's first call, e.g. to build a
+    /// feature-extraction model from a trained model's layers.</summary>
+    /// <exception cref="KerasException">When the layer was never called on symbolic tensors.</exception>
+    let outputs (layer: Layer) : KerasTensor list = firstCall layer "output" |> snd
+
+    let private single (layer: Layer) (what: string) (tensors: KerasTensor list) =
+        match tensors with
+        | [ one ] -> one
+        | many ->
+            Errors.raiseKeras (
+                InvalidArgument(
+                    layer.Name,
+                    what,
+                    $"Expected one {what} tensor: use Layer.{what}s for every {what} of the first call.",
+                    $"{many.Length} {what}s"
+                )
+            )
+
+    /// <summary>Keras's <c>layer.input</c> for a layer whose first call took one tensor.</summary>
+    /// <exception cref="KerasException">When the layer was never called, or its first call took several inputs (use
+    /// <see cref="inputs"/>).</exception>
+    let input (layer: Layer) : KerasTensor = inputs layer |> single layer "input"
+
+    /// <summary>Keras's <c>layer.output</c> for a layer with one output: the output of its first call.</summary>
+    /// <exception cref="KerasException">When the layer was never called, or has several outputs (use
+    /// <see cref="outputs"/>).</exception>
+    let output (layer: Layer) : KerasTensor = outputs layer |> single layer "output"
+
     /// <summary>Calls the layer on symbolic tensors: checks the inputs, infers the outputs, builds the weights on
     /// the first call, and records the call. Calling the same layer again makes a new node sharing the weights.</summary>
     /// <exception cref="KerasException">When the inputs do not fit the layer.</exception>
@@ -150,7 +210,7 @@ module Layer =
         let specs = inputs |> List.map _.Spec
         let outputs = outputSpecs layer specs |> Errors.orRaise
         Weights.ensureBuilt layer specs |> ignore
-        addNode layer inputs outputs |> outputsOf
+        record layer inputs outputs
 
     /// Calls a layer with one input and one output on a symbolic tensor.
     let call (layer: Layer) (input: KerasTensor) : KerasTensor =
@@ -202,6 +262,7 @@ module Layer =
 
         {
             Training = training
+            Trainable = layer.Identity.Trainable
             Weights = state.Weights
             LayerName = layer.Name
             Masks = masks
@@ -235,6 +296,34 @@ module Layer =
 
     /// Number of scalars in the layer's weights (Keras's <c>count_params</c>).
     let countParams (layer: Layer) = Weights.countParams layer
+
+    /// <summary>Keras's <c>layer.trainable</c>: false once the layer (or a model holding it) was frozen with
+    /// <see cref="setTrainable"/>.</summary>
+    let isTrainable (layer: Layer) = layer.Identity.Trainable
+
+    /// <summary>Keras's <c>layer.trainable = value</c>: sets the flag of the layer and of every layer it holds (a nested
+    /// model's layers, a wrapper's inner layer), and switches gradient recording of their weights declared trainable.
+    /// A frozen layer's weights are left out of <see cref="trainableWeights"/>, so <c>fit</c> does not update them and
+    /// <c>summary</c> counts them as non-trainable; a frozen BatchNormalization runs in inference mode even in
+    /// <c>fit</c>. As in Keras, a compiled model keeps the weights it trains until it is compiled again: change
+    /// <c>trainable</c>, then compile.</summary>
+    /// <example><c>Layer.setTrainable false baseModel.AsLayer</c> freezes a pretrained base (Keras's
+    /// <c>base_model.trainable = False</c>).</example>
+    let setTrainable (value: bool) (layer: Layer) =
+        for l in Weights.allLayers [ layer ] do
+            l.Identity.Trainable <- value
+
+            for w in Weights.ofLayer l do
+                if w.Trainable then
+                    w.Value.requires_grad <- value
+
+    /// <summary>Keras's <c>layer.trainable_weights</c>: none when the layer is frozen, otherwise the weights declared
+    /// trainable of the layer and of the unfrozen layers it holds.</summary>
+    let trainableWeights (layer: Layer) = Weights.trainableOf layer
+
+    /// <summary>Keras's <c>layer.non_trainable_weights</c>: every weight when the layer is frozen, otherwise its
+    /// non-trainable weights and those of the frozen layers it holds.</summary>
+    let nonTrainableWeights (layer: Layer) = Weights.nonTrainableOf layer
 
     /// <summary>Copies values into the layer's weights (Keras's <c>set_weights</c>), in the order of
     /// <see cref="weights"/>.</summary>
@@ -273,6 +362,7 @@ module Layer =
     let getConfig (layer: Layer) =
         let config = JsonObject()
         config["name"] <- JsonValue.Create layer.Name
+<<<<<<< HEAD
         config["trainable"] <- JsonValue.Create true
         // Keras 3 writes the layer's dtype policy as a serialized DTypePolicy (Keras 2 wrote the name alone).
         let policy = JsonObject()
@@ -283,6 +373,10 @@ module Layer =
         policy["config"] <- policyConfig
         policy["registered_name"] <- null
         config["dtype"] <- policy
+=======
+        config["trainable"] <- JsonValue.Create layer.Identity.Trainable
+        config["dtype"] <- JsonValue.Create "float32"
+>>>>>>> i10-trainable
 
         for KeyValue(key, value) in layer.Spec.Config() do
             config[key] <- (if isNull value then null else value.DeepClone())

@@ -200,6 +200,21 @@ module LayerSerialization =
                 $"Unknown function '{fnName}': pass it in `customObjects` or register it with CustomObjects.registerFunction."
                 $"'{fnName}'"
 
+    /// <summary>Applies a config's <c>"trainable": false</c> to the layer rebuilt from it (Keras passes the key to the
+    /// constructor), freezing it and the layers it holds; <c>true</c> or no key leaves it trainable. Returns the layer.</summary>
+    let applyTrainable (config: JsonNode) (layer: Layer) =
+        match config with
+        | :? JsonObject as c ->
+            match entry c "trainable" with
+            | :? JsonValue as v ->
+                match v.TryGetValue<bool>() with
+                | true, false -> Layer.setTrainable false layer
+                | _ -> ()
+            | _ -> ()
+        | _ -> ()
+
+        layer
+
     /// <summary>Rebuilds a layer (not an InputLayer nor a nested model) from its serialized form: a custom class from
     /// <paramref name="customObjects"/> or the global registry (by registered name, then class name), else a built-in
     /// class. The layer gets the config's name.</summary>
@@ -268,14 +283,17 @@ module LayerSerialization =
             fail (InvalidArgument(owner, "class_name", "A serialized layer needs a class name.", data.ToJsonString()))
 
         // A registered name marks a custom class (Keras writes null for its own classes).
-        if not (isNull registered) && className <> "Functional" then
-            match custom () with
-            | Some create -> fromCustom create
-            | None -> unknown ()
-        else
-            match builtIn () with
-            | Some layer -> layer
-            | None ->
+        let layer =
+            if not (isNull registered) && className <> "Functional" then
                 match custom () with
                 | Some create -> fromCustom create
                 | None -> unknown ()
+            else
+                match builtIn () with
+                | Some layer -> layer
+                | None ->
+                    match custom () with
+                    | Some create -> fromCustom create
+                    | None -> unknown ()
+
+        applyTrainable config layer

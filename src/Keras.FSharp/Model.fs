@@ -332,13 +332,20 @@ module Model =
     let weights (model: Model) =
         Weights.ofLayers model.Layers |> Weights.ordered
 
-    /// The trainable weights.
-    let trainableWeights (model: Model) =
-        weights model |> List.filter _.Trainable
+    /// <summary>The trainable weights (Keras's <c>model.trainable_weights</c>): those <c>fit</c> updates. None when the
+    /// model is frozen; frozen layers' weights are left out.</summary>
+    let trainableWeights (model: Model) = Weights.trainableOf model.AsLayer
 
-    /// The non-trainable weights.
-    let nonTrainableWeights (model: Model) =
-        weights model |> List.filter (fun w -> not w.Trainable)
+    /// <summary>The non-trainable weights (Keras's <c>model.non_trainable_weights</c>): BatchNormalization's moving
+    /// statistics and every weight of frozen layers (all weights when the model itself is frozen).</summary>
+    let nonTrainableWeights (model: Model) = Weights.nonTrainableOf model.AsLayer
+
+    /// <summary>Keras's <c>model.trainable</c>.</summary>
+    let isTrainable (model: Model) = Layer.isTrainable model.AsLayer
+
+    /// <summary>Keras's <c>model.trainable = value</c>: freezes (false) or unfreezes (true) the model and every layer it
+    /// holds, nested models included (see <c>Layer.setTrainable</c>). Compile again for <c>fit</c> to follow the change.</summary>
+    let setTrainable (value: bool) (model: Model) = Layer.setTrainable value model.AsLayer
 
     /// Number of scalars in all weights of the model (Keras's <c>count_params</c>).
     let countParams (model: Model) = weights model |> Weights.count

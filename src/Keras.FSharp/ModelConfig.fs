@@ -192,7 +192,7 @@ module ModelConfigExtensions =
             Config.ofList
                 [
                     "name", Config.value model.Name
-                    "trainable", Config.value true
+                    "trainable", Config.value (Model.isTrainable model)
                     "layers", JsonArray(Array.ofList layers)
                     "input_layers", inputs
                     "output_layers", outputs
@@ -475,7 +475,10 @@ module ModelConfigExtensions =
                     List.map snd pairs, OutputDict(List.map fst pairs)
                 | node -> many node, OutputList
 
-            Model.create inputs outputs structure (Option.ofObj modelName)
+            // Keras's Functional sets `trainable` after building, recursively: a frozen model comes back frozen.
+            let model = Model.create inputs outputs structure (Option.ofObj modelName)
+            LayerSerialization.applyTrainable config model.AsLayer |> ignore
+            model
 
 
         /// A Keras dtype entry: a name, or a DTypePolicy object whose config names it.

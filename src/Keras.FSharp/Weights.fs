@@ -36,7 +36,10 @@ module Weights =
         let value =
             (Initializer.create spec.Initializer spec.Shape spec.DType).DetachFromDisposeScope()
 
-        let parameter = new TorchSharp.Modules.Parameter(value, spec.Trainable)
+        // A weight of a frozen layer records no gradient (Keras's torch backend: `requires_grad = trainable`).
+        let parameter =
+            new TorchSharp.Modules.Parameter(value, spec.Trainable && layer.Identity.Trainable)
+
         parameter.DetachFromDisposeScope() |> ignore
 
         {
@@ -85,6 +88,30 @@ module Weights =
     let ofLayers (layers: Layer list) : Weight list =
         flattenLayers (System.Collections.Generic.HashSet()) layers
         |> List.collect (ofLayer >> List.ofArray)
+
+    /// <summary>Keras's <c>trainable_weights</c> of a layer or model: none when it is frozen, otherwise the weights
+    /// declared trainable of every layer it holds (itself included) that is not frozen, in layer order.</summary>
+    let trainableOf (layer: Layer) : Weight list =
+        if not layer.Identity.Trainable then
+            []
+        else
+            [
+                for l in allLayers [ layer ] do
+                    if l.Identity.Trainable then
+                        for w in ofLayer l do
+                            if w.Trainable then
+                                yield w
+            ]
+
+    /// <summary>Keras's <c>non_trainable_weights</c>: every weight when the layer or model is frozen, otherwise the
+    /// weights declared non-trainable (BatchNormalization's moving statistics) and those of frozen layers it holds.</summary>
+    let nonTrainableOf (layer: Layer) : Weight list =
+        [
+            for l in allLayers [ layer ] do
+                for w in ofLayer l do
+                    if not (layer.Identity.Trainable && l.Identity.Trainable && w.Trainable) then
+                        yield w
+        ]
 
     /// Trainable weights first, then non-trainable ones — Keras's order.
     let ordered (weights: Weight list) =

@@ -49,7 +49,7 @@ let input
         }
 
     let layer = Layer.create name layerSpec
-    Layer.addNode layer [] [ spec ] |> Layer.outputsOf |> List.exactlyOne
+    Layer.record layer [] [ spec ] |> List.exactlyOne
 
 /// Keras layers compute in float32: integer and boolean inputs are cast, floats keep their type.
 let internal floatSpec (spec: TensorSpec) =

@@ -115,7 +115,8 @@ type BatchNormalizationConfig =
             MovingVarianceInitializer = Ones
         }
 
-/// <summary>Normalizes each channel of <c>Axis</c>: in training (<c>ctx.Training</c>) with the batch's mean and
+/// <summary>Normalizes each channel of <c>Axis</c>: in training (<c>ctx.Training</c>, unless the layer is frozen:
+/// <c>Layer.setTrainable false</c> makes it run in inference mode, as Keras 3 does) with the batch's mean and
 /// biased variance over every other axis, updating <c>moving_mean</c> and <c>moving_variance</c> in place as
 /// <c>moving = moving·momentum + batch·(1 - momentum)</c> (the biased batch variance, as Keras's <c>ops.moments</c>);
 /// at inference with the moving statistics. Output: <c>gamma·(x - mean)/sqrt(var + epsilon) + beta</c>.</summary>
@@ -197,7 +198,8 @@ let batchNormalization (config: BatchNormalizationConfig) (name: string option) 
         let movingVariance = w[w.Length - 1].Value
 
         let mean, variance =
-            if ctx.Training then
+            // Keras 3: a frozen BatchNormalization (trainable false) runs in inference mode even in training.
+            if ctx.Training && ctx.Trainable then
                 let mask =
                     ctx.Masks
                     |> List.tryHead

@@ -22,13 +22,11 @@ type CompiledModel
     let optimizerState = OptimizerState(optimizer)
     let outputNames = Model.outputNames model
     let multi = outputNames.Length > 1
-    let parameters = lazy (Model.trainableWeights model |> List.map _.Value)
-
-    let constrained =
-        lazy (Model.trainableWeights model |> List.filter _.Constraint.IsSome)
-
-    let parameterTensors =
-        lazy (parameters.Value |> List.map (fun p -> p :> torch.Tensor) |> Array.ofList)
+    // The weights fit updates are fixed here, at compile (Keras: after changing `trainable`, compile again). A weight
+    // frozen since then records no gradient and is skipped; one unfrozen since then waits for the next compile.
+    let trainable = Model.trainableWeights model
+    let parameters = trainable |> List.map _.Value
+    let constrained = trainable |> List.filter _.Constraint.IsSome
 
     // Metric objects need the first batch's shapes ("accuracy" is resolved from them); created on first use.
     let mutable metricObjects: (int * Metric) list option = None
@@ -217,18 +215,16 @@ type CompiledModel
 
         // A NaN loss must not corrupt the weights: the step is not applied (TerminateOnNaN then stops).
         // A model without trainable weights (or a loss that does not depend on them) trains nothing, as in Keras.
-        if
-            Single.IsFinite value
-            && parameterTensors.Value.Length > 0
-            && total.requires_grad
-        then
-            Errors.guard model.Name "the train step of model" (fun () ->
-                let grads =
-                    torch.autograd.grad ([| total |], parameterTensors.Value, allow_unused = true)
+        let live = parameters |> List.filter _.requires_grad
 
-                optimizerState.Apply(List.zip parameters.Value (List.ofSeq grads))
+        if Single.IsFinite value && not live.IsEmpty && total.requires_grad then
+            Errors.guard model.Name "the train step of model" (fun () ->
+                let inputs = live |> List.map (fun p -> p :> torch.Tensor) |> Array.ofList
+                let grads = torch.autograd.grad ([| total |], inputs, allow_unused = true)
+
+                optimizerState.Apply(List.zip live (List.ofSeq grads))
                 // Keras applies each weight's constraint right after the update.
-                Weights.applyConstraints constrained.Value)
+                Weights.applyConstraints (constrained |> List.filter _.Value.requires_grad))
 
         track xb.Head.shape[0] (float value) perOutput
         updateMetrics yb outs sw
