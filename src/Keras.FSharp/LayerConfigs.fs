@@ -688,6 +688,41 @@ module LayerConfigs =
                     name = name
                 )
             )
+        // ---- Recurrent extensions and GroupQueryAttention (issue 13) ----
+        | "GroupedQueryAttention"
+        | "GroupQueryAttention" ->
+            noRegularizers
+                r
+                [
+                    "kernel_regularizer"
+                    "bias_regularizer"
+                    "activity_regularizer"
+                    "kernel_constraint"
+                    "bias_constraint"
+                ]
+
+            r.Expect(
+                "use_gate",
+                (fun n -> ConfigReader.value<bool> r.Owner "use_gate" n = false),
+                "Gated attention (use_gate=True) is not supported."
+            )
+
+            r.Expect("sliding_window", (fun _ -> false), "A sliding window cannot be rebuilt yet.")
+
+            Some(
+                Layers.GroupQueryAttention(
+                    r.Req<int> "head_dim",
+                    r.Req<int> "num_query_heads",
+                    r.Req<int> "num_key_value_heads",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        // ---- end of issue 13 ----
         | "AdditiveAttention" ->
             Some(
                 Layers.AdditiveAttention(

@@ -290,11 +290,11 @@ type Layers =
             | Some m when m.Trim().ToLowerInvariant() = "none" -> None
             | Some m -> Some(m.Trim().ToLowerInvariant())
 
-        RecurrentLayers.bidirectional layer mode name
+        RecurrentWrappers.bidirectional layer mode name
 
     /// <summary>Applies <paramref name="layer"/> to every timestep of a (batch, time, ...) input, sharing its weights.</summary>
     static member TimeDistributed(layer: Layer, ?name: string) : Layer =
-        RecurrentLayers.timeDistributed layer name
+        RecurrentWrappers.timeDistributed layer name
 
     /// <summary>Convolutional LSTM over (batch, time, rows, cols, channels); kernel (kh, kw, channels, 4·filters).</summary>
     static member ConvLSTM2D
@@ -319,9 +319,9 @@ type Layers =
             ?seed: int,
             ?name: string
         ) : Layer =
-        let d = RecurrentLayers.ConvLSTM2DConfig.Default(filters, kernelSize)
+        let d = ConvLSTMLayers.ConvLSTM2DConfig.Default(filters, kernelSize)
 
-        RecurrentLayers.convLSTM2D
+        ConvLSTMLayers.convLSTM2D
             { d with
                 Strides = defaultArg strides d.Strides
                 Padding = defaultArg padding d.Padding
@@ -1195,6 +1195,56 @@ type Layers =
                 UseCausalMask = defaultArg useCausalMask false
             }
             name
+
+    // ---- Recurrent extensions and GroupQueryAttention (issue 13) ----
+
+    /// <summary>Grouped-query attention on <c>[query; value]</c> or <c>[query; value; key]</c> (rank 3):
+    /// <paramref name="numKeyValueHeads"/> key/value heads shared by groups of the <paramref name="numQueryHeads"/>
+    /// query heads; with <paramref name="useAttentionMask"/> the boolean (batch, T, S) mask is the last input.</summary>
+    /// <param name="headDim">Size of each head.</param>
+    /// <param name="numQueryHeads">Number of query heads.</param>
+    /// <param name="numKeyValueHeads">Number of key/value heads; divides <paramref name="numQueryHeads"/>.</param>
+    /// <param name="dropout">Dropout rate on the attention probabilities; 0 by default.</param>
+    /// <param name="useBias">Whether the projections have biases; true by default.</param>
+    /// <param name="kernelInitializer">glorot_uniform by default.</param>
+    /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="seed">Seed of the dropout.</param>
+    /// <param name="returnAttentionScores">Adds the (batch, num_query_heads, T, S) probabilities as a second output.</param>
+    /// <param name="useCausalMask">Query position i attends to key positions j ≤ i only.</param>
+    /// <param name="useAttentionMask">The layer takes a boolean (batch, T, S) mask as its last input.</param>
+    /// <param name="name">Layer name; "grouped_query_attention", ... by default.</param>
+    static member GroupQueryAttention
+        (
+            headDim: int,
+            numQueryHeads: int,
+            numKeyValueHeads: int,
+            ?dropout: float,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?seed: int,
+            ?returnAttentionScores: bool,
+            ?useCausalMask: bool,
+            ?useAttentionMask: bool,
+            ?name: string
+        ) : Layer =
+        let d =
+            GroupedQueryAttentionLayers.GroupQueryAttentionConfig.Default(headDim, numQueryHeads, numKeyValueHeads)
+
+        GroupedQueryAttentionLayers.groupQueryAttention
+            { d with
+                Dropout = defaultArg dropout d.Dropout
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Seed = seed
+                ReturnAttentionScores = defaultArg returnAttentionScores false
+                UseCausalMask = defaultArg useCausalMask false
+                UseAttentionMask = defaultArg useAttentionMask false
+            }
+            name
+
+    // ---- end of issue 13 recurrent extensions ----
 
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     static member add(inputs: KerasTensor list, ?name: string) : KerasTensor =

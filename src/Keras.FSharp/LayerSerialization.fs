@@ -85,6 +85,9 @@ module LayerSerialization =
             "AdditiveAttention"
             "Functional"
             "Sequential"
+            // Recurrent extensions and GroupQueryAttention (issue 13)
+            "GroupedQueryAttention"
+            "GroupQueryAttention"
         ]
 
     let private str (node: JsonNode) =
