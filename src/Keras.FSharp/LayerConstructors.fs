@@ -1244,6 +1244,170 @@ type Layers =
             }
             name
 
+    /// <summary>Keras's SimpleRNNCell: one step of SimpleRNN, for <c>Layers.RNN</c>; weights kernel, recurrent_kernel,
+    /// bias.</summary>
+    static member SimpleRNNCell
+        (
+            units: int,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
+        let d = RecurrentLayers.SimpleRNNConfig.Default units
+
+        RNNLayers.simpleRNNCell
+            { d with
+                Activation = defaultArg activation d.Activation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
+                Seed = seed
+            }
+            name
+
+    /// <summary>Keras's LSTMCell: one step of LSTM (gates i, f, c, o), for <c>Layers.RNN</c>.</summary>
+    static member LSTMCell
+        (
+            units: int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?unitForgetBias: bool,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
+        let d = RecurrentLayers.LSTMConfig.Default units
+
+        RNNLayers.lstmCell
+            { d with
+                Activation = defaultArg activation d.Activation
+                RecurrentActivation = defaultArg recurrentActivation d.RecurrentActivation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                UnitForgetBias = defaultArg unitForgetBias d.UnitForgetBias
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
+                Seed = seed
+            }
+            name
+
+    /// <summary>Keras's GRUCell: one step of GRU (gates z, r, h; reset_after by default), for <c>Layers.RNN</c>.</summary>
+    static member GRUCell
+        (
+            units: int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?resetAfter: bool,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
+        let d = RecurrentLayers.GRUConfig.Default units
+
+        RNNLayers.gruCell
+            { d with
+                Activation = defaultArg activation d.Activation
+                RecurrentActivation = defaultArg recurrentActivation d.RecurrentActivation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                ResetAfter = defaultArg resetAfter d.ResetAfter
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
+                Seed = seed
+            }
+            name
+
+    /// <summary>Keras's generic RNN layer driving <paramref name="cell"/> (a <c>Layers.LSTMCell</c>, <c>GRUCell</c>,
+    /// <c>SimpleRNNCell</c> or <c>RNNLayers.customCell</c>) over (batch, time, features); the weights are the cell's.</summary>
+    /// <param name="cell">The cell layer.</param>
+    /// <param name="returnSequences">Return the whole output sequence; false by default.</param>
+    /// <param name="returnState">Also return the last states; false by default.</param>
+    /// <param name="goBackwards">Process the sequence backwards; false by default.</param>
+    /// <param name="stateful">Carry the last states into the next call (fixed batch size); false by default.</param>
+    /// <param name="unroll">Accepted for Keras compatibility; the loop is never unrolled.</param>
+    /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output; false by default.</param>
+    /// <param name="name">Layer name; "rnn", "rnn_1", ... by default.</param>
+    static member RNN
+        (
+            cell: Layer,
+            ?returnSequences: bool,
+            ?returnState: bool,
+            ?goBackwards: bool,
+            ?stateful: bool,
+            ?unroll: bool,
+            ?zeroOutputForMask: bool,
+            ?name: string
+        ) : Layer =
+        ignore unroll
+
+        RNNLayers.rnn
+            cell
+            (defaultArg returnSequences false)
+            (defaultArg returnState false)
+            (defaultArg goBackwards false)
+            (defaultArg stateful false)
+            (defaultArg zeroOutputForMask false)
+            name
+
     // ---- end of issue 13 recurrent extensions ----
 
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>

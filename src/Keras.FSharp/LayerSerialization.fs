@@ -88,6 +88,10 @@ module LayerSerialization =
             // Recurrent extensions and GroupQueryAttention (issue 13)
             "GroupedQueryAttention"
             "GroupQueryAttention"
+            "RNN"
+            "SimpleRNNCell"
+            "LSTMCell"
+            "GRUCell"
         ]
 
     let private str (node: JsonNode) =

@@ -463,3 +463,163 @@ let gqaTests =
                 Expect.stringContains message "divisible" "message"
             }
         ]
+
+// ---------------------------------------------------------------------------------------------------------------
+// RNN over cells, user cells, stateful
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A user cell: h = tanh(x·kernel + h·recurrent_kernel), one state, no bias.
+type private MinimalCell(units: int) =
+    interface RNNLayers.IRecurrentCell with
+        member _.ClassName = "MinimalRNNCell"
+        member _.OutputSize = units
+        member _.StateSizes = [ units ]
+
+        member _.Build(inputDim) =
+            [
+                Constraint.trainableWeight "kernel" [ inputDim; units ] GlorotUniform None
+                Constraint.trainableWeight "recurrent_kernel" [ units; units ] (Orthogonal 1.0) None
+            ]
+
+        member _.Step(weights, input, states) =
+            let h = Ops.matmul input weights[0]
+            let r = Ops.matmul states.Head weights[1]
+            let output = h.add(r).tanh ()
+            output, [ output ]
+
+        member _.Config() =
+            Config.ofList [ "units", Config.value units ]
+
+[<Tests>]
+let rnnTests =
+    testList
+        "Recurrent extensions: RNN"
+        [
+            test "RNN over LSTMCell, GRUCell and SimpleRNNCell equals LSTM, GRU and SimpleRNN with the same weights" {
+                Native.NativeLoader.ensureLoaded ()
+                torch.manual_seed 31L |> ignore
+                let x = torch.randn (2L, 4L, 5L)
+
+                for layer, generic, paramCount in
+                    [
+                        Layers.LSTM(3, returnSequences = true), Layers.RNN(Layers.LSTMCell(3), returnSequences = true), 108L
+                        Layers.GRU(3, returnSequences = true), Layers.RNN(Layers.GRUCell(3), returnSequences = true), 90L
+                        Layers.SimpleRNN(3, returnSequences = true),
+                        Layers.RNN(Layers.SimpleRNNCell(3), returnSequences = true),
+                        27L
+                    ] do
+                    let expected = Layer.callEager layer false [ x ] |> List.head
+                    Layer.callEager generic false [ x ] |> ignore
+                    Expect.equal (Layer.countParams generic) paramCount $"{generic.Name} params"
+
+                    Expect.equal
+                        (Layer.weights generic |> List.map (fun w -> w.Name, w.Value.shape))
+                        (Layer.weights layer |> List.map (fun w -> w.Name, w.Value.shape))
+                        "the same weights"
+
+                    Layer.setWeights generic (Layer.getWeights layer)
+                    let actual = Layer.callEager generic false [ x ] |> List.head
+                    Expect.equal actual.shape [| 2L; 4L; 3L |] "shape"
+                    closeTo 1e-6f (values expected) (values actual) $"{layer.ClassName} outputs"
+            }
+
+            test "RNN's config nests the cell as Keras writes it and rebuilds" {
+                let layer =
+                    Layers.RNN(Layers.GRUCell(4, resetAfter = false), returnState = true, goBackwards = true, name = "rnn_gru")
+
+                let config = Layer.getConfig layer
+                let cell = config["cell"]
+                Expect.equal (cell["class_name"].GetValue<string>()) "GRUCell" "cell class"
+                let cellConfig = cell["config"]
+                Expect.equal (cellConfig["units"].GetValue<int>()) 4 "units"
+                Expect.isFalse (cellConfig["reset_after"].GetValue<bool>()) "reset_after"
+                Expect.isFalse ((cellConfig.AsObject()).ContainsKey "activity_regularizer") "no activity regularizer on a cell"
+                Expect.isTrue (config["go_backwards"].GetValue<bool>()) "go_backwards"
+                Expect.isFalse ((config.AsObject()).ContainsKey "units") "the RNN has no units of its own"
+                let serialized = LayerSerialization.serialize layer None
+                Expect.equal (serialized["class_name"].GetValue<string>()) "RNN" "class"
+                let rebuilt = LayerSerialization.deserialize CustomObjects.none serialized
+                Expect.equal ((Layer.getConfig rebuilt).ToJsonString()) (config.ToJsonString()) "same config"
+                let outs = Layer.callMany rebuilt [ sym [ None; Some 6; Some 2 ] ]
+                Expect.equal (outs |> List.map _.Shape) [ [ None; Some 4 ]; [ None; Some 4 ] ] "output and state"
+            }
+
+            test "A model with RNN(LSTMCell) round-trips through a .keras file (weights under the cell)" {
+                Utils.setRandomSeed 33
+                let input = Keras.Input(shape = [ 4; 3 ])
+                let output = input --> Layers.RNN(Layers.LSTMCell(5)) --> Layers.Dense(2)
+                let model = Keras.Model(input, output)
+                Expect.equal (Model.countParams model) (4L * 5L * (3L + 5L + 1L) + 12L) "params"
+                let x = torch.randn (3L, 4L, 3L)
+
+                inTempFolder "rnn" (fun folder ->
+                    let path = Path.Combine(folder, "rnn.keras")
+                    model.Save path
+                    let loaded = Keras.LoadModel path
+
+                    Expect.equal
+                        ((Model.getConfig loaded).ToJsonString())
+                        ((Model.getConfig model).ToJsonString())
+                        "same config"
+
+                    closeTo
+                        1e-6f
+                        (values (Model.predictMany model 8 [ x ] |> List.head))
+                        (values (Model.predictMany loaded 8 [ x ] |> List.head))
+                        "same predictions")
+            }
+
+            test "A user cell driven by RNN equals SimpleRNN without bias" {
+                Native.NativeLoader.ensureLoaded ()
+                torch.manual_seed 34L |> ignore
+                let x = torch.randn (2L, 5L, 3L)
+                let generic = Layers.RNN(RNNLayers.customCell (MinimalCell 4) None, returnSequences = true)
+                let reference = Layers.SimpleRNN(4, useBias = false, returnSequences = true)
+                let expected = Layer.callEager reference false [ x ] |> List.head
+                Layer.callEager generic false [ x ] |> ignore
+                Layer.setWeights generic (Layer.getWeights reference)
+                closeTo 1e-6f (values expected) (values (Layer.callEager generic false [ x ] |> List.head)) "outputs"
+                let config = Layer.getConfig generic
+                let cellNode = config["cell"]
+                let cellClass = cellNode["class_name"].GetValue<string>()
+                Expect.equal cellClass "MinimalRNNCell" "cell class"
+            }
+
+            test "stateful=true carries the states between predict calls until reset_states" {
+                Utils.setRandomSeed 35
+                let input = Keras.Input(batchShape = [ 2; 3; 4 ])
+                let layer = Layers.LSTM(3, stateful = true)
+                let model = Keras.Model(input, input --> layer)
+                let layerConfig = Layer.getConfig layer
+                let statefulFlag = layerConfig["stateful"].GetValue<bool>()
+                Expect.isTrue statefulFlag "config"
+                let x = torch.randn (2L, 6L, 4L)
+                let first = x.narrow (1L, 0L, 3L)
+                let second = x.narrow (1L, 3L, 3L)
+                let reference = Layers.LSTM(3)
+                Layer.callEager reference false [ x ] |> ignore
+                Layer.setWeights reference (Layer.getWeights layer)
+                let p1 = Model.predictMany model 2 [ first ] |> List.head
+                let p2 = Model.predictMany model 2 [ second ] |> List.head
+
+                closeTo
+                    1e-6f
+                    (values (Layer.callEager reference false [ first ] |> List.head))
+                    (values p1)
+                    "first call from zeros"
+
+                closeTo
+                    1e-5f
+                    (values (Layer.callEager reference false [ x ] |> List.head))
+                    (values p2)
+                    "second call continues the first"
+
+                layer.ResetStates()
+                closeTo 1e-6f (values p1) (values (Model.predictMany model 2 [ first ] |> List.head)) "after reset"
+
+                let _, message =
+                    kerasError (fun () -> Layer.call (Layers.GRU(2, stateful = true)) (sym [ None; Some 3; Some 4 ]))
+
+                Expect.stringContains message "batch size must be static" "dynamic batch size refused"
+            }
+        ]

@@ -1168,8 +1168,10 @@ let tests =
                         Expect.throwsT<KerasException> (fun () -> lstmWith 0 id |> ignore) "units 0"
 
                         Expect.throwsT<KerasException>
-                            (fun () -> gruWith 2 (fun c -> { c with Stateful = true }) |> ignore)
-                            "stateful"
+                            (fun () ->
+                                Layer.call (gruWith 2 (fun c -> { c with Stateful = true })) (sym [ None; Some 3; Some 2 ])
+                                |> ignore)
+                            "stateful with a dynamic batch size"
 
                         Expect.throwsT<KerasException>
                             (fun () -> bidirectional (Layers.Dense(3)) (Some "concat") None |> ignore)

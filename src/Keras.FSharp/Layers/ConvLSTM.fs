@@ -47,7 +47,7 @@ type ConvLSTM2DConfig =
         ReturnState: bool
         /// Whether to process the sequence backwards (and return the output sequence reversed).
         GoBackwards: bool
-        /// Keras's stateful mode; only <c>false</c> is supported.
+        /// Keras's stateful mode: the last states of a batch start the next call (the batch size must be fixed).
         Stateful: bool
     }
 
@@ -294,7 +294,7 @@ let private convLstmDef (config: ConvLSTM2DConfig) (padding: string) : CellDef =
 /// <exception cref="KerasException">When filters, kernel size, strides or dilation are not positive, padding is not
 /// "valid"/"same", strides and dilation are both above 1, or stateful is requested.</exception>
 let convLSTM2D (config: ConvLSTM2DConfig) (name: string option) : Layer =
-    checkCommon "ConvLSTM2D" config.Filters "filters" config.Stateful
+    checkCommon "ConvLSTM2D" config.Filters "filters"
 
     let positive (argument: string) (a, b) =
         if a <= 0 || b <= 0 then
@@ -331,5 +331,5 @@ let convLSTM2D (config: ConvLSTM2DConfig) (name: string option) : Layer =
 
     recurrentLayer
         (convLstmDef config padding)
-        (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards)
+        (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful)
         name

@@ -54,7 +54,7 @@ type SimpleRNNConfig =
         ReturnState: bool
         /// Whether to process the sequence backwards (and return the output sequence reversed).
         GoBackwards: bool
-        /// Keras's stateful mode; only <c>false</c> is supported.
+        /// Keras's stateful mode: the last states of a batch start the next call (the batch size must be fixed).
         Stateful: bool
     }
 
@@ -130,7 +130,7 @@ type LSTMConfig =
         ReturnState: bool
         /// Whether to process the sequence backwards (and return the output sequence reversed).
         GoBackwards: bool
-        /// Keras's stateful mode; only <c>false</c> is supported.
+        /// Keras's stateful mode: the last states of a batch start the next call (the batch size must be fixed).
         Stateful: bool
     }
 
@@ -207,7 +207,7 @@ type GRUConfig =
         ReturnState: bool
         /// Whether to process the sequence backwards (and return the output sequence reversed).
         GoBackwards: bool
-        /// Keras's stateful mode; only <c>false</c> is supported.
+        /// Keras's stateful mode: the last states of a batch start the next call (the batch size must be fixed).
         Stateful: bool
     }
 
@@ -255,7 +255,7 @@ let inline private penaltiesOf (config: ^C) : Penalties =
         BiasConstraint = (^C: (member BiasConstraint: Constraint option) config)
     }
 
-let private simpleRnnDef (config: SimpleRNNConfig) : CellDef =
+let internal simpleRnnDef (config: SimpleRNNConfig) : CellDef =
     let penalties = penaltiesOf config
     let dropout = clamp01 config.Dropout
     let recurrentDropout = clamp01 config.RecurrentDropout
@@ -346,7 +346,7 @@ let private simpleRnnDef (config: SimpleRNNConfig) : CellDef =
         ToExternal = id
     }
 
-let private lstmDef (config: LSTMConfig) : CellDef =
+let internal lstmDef (config: LSTMConfig) : CellDef =
     let penalties = penaltiesOf config
     let dropout = clamp01 config.Dropout
     let recurrentDropout = clamp01 config.RecurrentDropout
@@ -448,7 +448,7 @@ let private lstmDef (config: LSTMConfig) : CellDef =
         ToExternal = id
     }
 
-let private gruDef (config: GRUConfig) : CellDef =
+let internal gruDef (config: GRUConfig) : CellDef =
     let penalties = penaltiesOf config
     let dropout = clamp01 config.Dropout
     let recurrentDropout = clamp01 config.RecurrentDropout
@@ -591,25 +591,25 @@ let private gruDef (config: GRUConfig) : CellDef =
 /// <summary>Keras's SimpleRNN: <c>h_t = activation(x_t·kernel + h_{t-1}·recurrent_kernel + bias)</c>; the output is h.
 /// Input (batch, time, features); output (batch, units), or (batch, time, units) with return_sequences; with
 /// return_state the outputs are [output; h]. Optional extra inputs give the initial state.</summary>
-/// <exception cref="KerasException">When units is not positive or stateful is requested.</exception>
+/// <exception cref="KerasException">When units is not positive.</exception>
 let simpleRNN (config: SimpleRNNConfig) (name: string option) : Layer =
-    checkCommon "SimpleRNN" config.Units "units" config.Stateful
-    recurrentLayer (simpleRnnDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards) name
+    checkCommon "SimpleRNN" config.Units "units"
+    recurrentLayer (simpleRnnDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful) name
 
 /// <summary>Keras's LSTM (gates i, f, c, o): <c>z = x_t·kernel + h·recurrent_kernel + bias</c>,
 /// <c>c = σ(z_f)·c + σ(z_i)·tanh(z_c)</c>, <c>h = σ(z_o)·tanh(c)</c>. With return_state the outputs are
 /// [output; h; c]. Masked timesteps (from ctx masks) keep the states unchanged. Optional extra inputs [h0; c0] give the
 /// initial states.</summary>
-/// <exception cref="KerasException">When units is not positive or stateful is requested.</exception>
+/// <exception cref="KerasException">When units is not positive.</exception>
 let lstm (config: LSTMConfig) (name: string option) : Layer =
-    checkCommon "LSTM" config.Units "units" config.Stateful
-    recurrentLayer (lstmDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards) name
+    checkCommon "LSTM" config.Units "units"
+    recurrentLayer (lstmDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful) name
 
 /// <summary>Keras's GRU (gates z, r, h). With reset_after (the default):
 /// <c>z = σ(x_z + h·U_z + b'_z)</c>, <c>r = σ(x_r + h·U_r + b'_r)</c>, <c>ĥ = tanh(x_h + r·(h·U_h + b'_h))</c>,
 /// <c>h = z·h + (1 - z)·ĥ</c>, where <c>x = x_t·kernel + b</c> and the bias is (2, 3·units) = [b; b'].
 /// Without reset_after, <c>ĥ = tanh(x_h + (r·h)·U_h)</c> and the bias is (3·units).</summary>
-/// <exception cref="KerasException">When units is not positive or stateful is requested.</exception>
+/// <exception cref="KerasException">When units is not positive.</exception>
 let gru (config: GRUConfig) (name: string option) : Layer =
-    checkCommon "GRU" config.Units "units" config.Stateful
-    recurrentLayer (gruDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards) name
+    checkCommon "GRU" config.Units "units"
+    recurrentLayer (gruDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful) name

@@ -64,13 +64,33 @@ type internal RnnOptions =
         ReturnState: bool
         GoBackwards: bool
         ZeroOutputForMask: bool
+        /// Keras's stateful mode: the last states of a call start the next call (same batch size).
+        Stateful: bool
     }
 
 /// What Bidirectional needs to recreate a recurrent layer forwards and backwards.
 [<NoEquality; NoComparison>]
-type internal RecurrentInfo = { Def: CellDef; Options: RnnOptions }
+type internal RecurrentInfo =
+    {
+        Def: CellDef
+        Options: RnnOptions
+        /// A fresh layer of the same kind and cell configuration with other options and name (Bidirectional's copies).
+        Recreate: RnnOptions -> string option -> Layer
+    }
 
 let internal registry = ConditionalWeakTable<LayerIdentity, RecurrentInfo>()
+
+/// The carried states of every stateful recurrent layer (in the cell's layout); <c>None</c> after a reset.
+let internal carriedStates = ConditionalWeakTable<LayerIdentity, Tensor list option ref>()
+
+/// Keras's <c>reset_states</c>: the next call of a stateful layer starts from zeros again.
+let internal resetStates (layer: Layer) =
+    match carriedStates.TryGetValue layer.Identity with
+    | true, holder -> holder.Value <- None
+    | _ -> ()
+
+/// The cell definition of every cell layer (LSTMCell, GRUCell, ...), for the generic RNN layer.
+let internal cellRegistry = ConditionalWeakTable<LayerIdentity, CellDef>()
 
 let internal dropoutActive (training: bool) (rate: float) = training && rate > 0.0 && rate < 1.0
 
@@ -168,69 +188,23 @@ let internal rnnInputSpecs (def: CellDef) (axes: (int * int) list) =
     :: List.replicate def.StateCount InputSpec.any
 
 /// A recurrent layer: a cell sub-layer (holding the weights, as Keras's "lstm_cell") driven by the shared loop.
-let internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string option) : Layer =
-    let name = layerName def.ClassName name
+let internal generatorOf (def: CellDef) =
+    lazy
+        (match def.Seed with
+         | Some s -> new torch.Generator(uint64 s, torch.CPU)
+         | None -> null)
 
-    let generator =
-        lazy
-            (match def.Seed with
-             | Some s -> new torch.Generator(uint64 s, torch.CPU)
-             | None -> null)
-
-    let stepShape (shape: Shape) =
-        match shape with
-        | batch :: _ :: rest -> batch :: rest
-        | _ -> shape
-
-    let stepOutputs layerName (x: TensorSpec) (states: TensorSpec list) =
-        let className = def.ClassName
-
-        if not states.IsEmpty && states.Length <> def.StateCount then
-            Error(
-                InvalidInputs(
-                    layerName,
-                    className,
-                    $"A `{className}` layer takes {def.StateCount} initial state tensor(s).",
-                    $"{states.Length} initial states"
-                )
-            )
-        else
-            match x.Shape with
-            | batch :: _ :: _ ->
-                match def.OutputShape(stepShape x.Shape) with
-                | Error reason -> Error(InvalidInputs(layerName, className, reason, Shape.format x.Shape))
-                | Ok out ->
-                    let stateShape = batch :: out
-
-                    match
-                        states
-                        |> List.tryFind (fun s ->
-                            s.Shape.Length <> stateShape.Length
-                            || not (List.forall2 Shape.dimsCompatible s.Shape stateShape))
-                    with
-                    | Some bad ->
-                        Error(
-                            InvalidInputs(
-                                layerName,
-                                className,
-                                $"An initial state must have shape {Shape.format stateShape}.",
-                                Shape.format bad.Shape
-                            )
-                        )
-                    | None -> Ok(batch, out)
-            | _ ->
-                Error(
-                    IncompatibleInput(
-                        layerName,
-                        0,
-                        $"expected ndim={def.InputNDim}, found ndim={x.Shape.Length}. Full shape received: {Shape.format x.Shape}"
-                    )
-                )
+/// A cell layer (Keras's LSTMCell, ...): it holds the weights; called alone it runs one step on [x_t; states...].
+let internal makeCell (def: CellDef) (name: string option) : Layer =
+    let generator = generatorOf def
 
     let cellSpec: LayerSpec =
         {
             ClassName = def.CellClassName
-            Config = fun () -> Config.ofList (def.Config())
+            // A cell's config has no activity regularizer (that belongs to the RNN layer).
+            Config =
+                fun () ->
+                    Config.ofList (def.Config() |> List.filter (fun (key, _) -> key <> "activity_regularizer"))
             InputSpecs = []
             ComputeOutput =
                 fun layerName inputs ->
@@ -280,11 +254,92 @@ let internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string o
             RegularizationLosses = def.RegularizationLosses
         }
 
-    let cell = Layer.create (Some def.CellName) cellSpec
+    let cell = Layer.create (Some(layerName def.CellClassName name)) cellSpec
+    cellRegistry.Add(cell.Identity, def)
+    cell
+
+/// A recurrent layer of class <paramref name="className"/> driving <paramref name="cell"/> (made from
+/// <paramref name="def"/>) with the shared loop; its config is the RNN entries then <paramref name="entries"/>.
+let internal driveCell
+    (className: string)
+    (entries: unit -> (string * JsonNode) list)
+    (def: CellDef)
+    (cell: Layer)
+    (options: RnnOptions)
+    (name: string option)
+    : Layer =
+    let name = layerName className name
+
+    let generator =
+        lazy
+            (match def.Seed with
+             | Some s -> new torch.Generator(uint64 s, torch.CPU)
+             | None -> null)
+
+    let stepShape (shape: Shape) =
+        match shape with
+        | batch :: _ :: rest -> batch :: rest
+        | _ -> shape
+
+    let stepOutputs layerName (x: TensorSpec) (states: TensorSpec list) =
+        if not states.IsEmpty && states.Length <> def.StateCount then
+            Error(
+                InvalidInputs(
+                    layerName,
+                    className,
+                    $"A `{className}` layer takes {def.StateCount} initial state tensor(s).",
+                    $"{states.Length} initial states"
+                )
+            )
+        else
+            match x.Shape with
+            | batch :: _ :: _ ->
+                match def.OutputShape(stepShape x.Shape) with
+                | Error reason -> Error(InvalidInputs(layerName, className, reason, Shape.format x.Shape))
+                | Ok out ->
+                    let stateShape = batch :: out
+
+                    match
+                        states
+                        |> List.tryFind (fun s ->
+                            s.Shape.Length <> stateShape.Length
+                            || not (List.forall2 Shape.dimsCompatible s.Shape stateShape))
+                    with
+                    | Some bad ->
+                        Error(
+                            InvalidInputs(
+                                layerName,
+                                className,
+                                $"An initial state must have shape {Shape.format stateShape}.",
+                                Shape.format bad.Shape
+                            )
+                        )
+                    | None -> Ok(batch, out)
+            | _ ->
+                Error(
+                    IncompatibleInput(
+                        layerName,
+                        0,
+                        $"expected ndim={def.InputNDim}, found ndim={x.Shape.Length}. Full shape received: {Shape.format x.Shape}"
+                    )
+                )
+
+
+    let carried: Tensor list option ref = ref None
 
     let computeOutput layerName (inputs: TensorSpec list) =
         match inputs with
-        | [] -> Error(InvalidInputs(layerName, def.ClassName, "A recurrent layer takes a sequence input.", "no inputs"))
+        | [] -> Error(InvalidInputs(layerName, className, "A recurrent layer takes a sequence input.", "no inputs"))
+        | x :: _ when options.Stateful && x.Shape.Head.IsNone ->
+            Error(
+                InvalidInputs(
+                    layerName,
+                    className,
+                    "When using `stateful=True` in a RNN, the batch size must be static. Found dynamic batch size: sequence.shape="
+                    + Shape.format x.Shape,
+                    Shape.format x.Shape
+                )
+            )
         | x :: states ->
             stepOutputs layerName x states
             |> Result.map (fun (batch, out) ->
@@ -335,7 +390,7 @@ let internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string o
             Errors.raiseKeras (
                 InvalidInputs(
                     ctx.LayerName,
-                    def.ClassName,
+                    className,
                     "The input sequence has no timesteps.",
                     Shape.format (Layer.specOf x).Shape
                 )
@@ -344,10 +399,12 @@ let internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string o
         let run = def.Prepare (Weights.ofLayer cell) ctx.Training generator.Value x
 
         let initial =
-            if inputs.Tail.IsEmpty then
-                run.Initial
-            else
+            if not inputs.Tail.IsEmpty then
                 inputs.Tail |> List.map (CoreLayers.asFloat >> def.ToInternal)
+            else
+                match carried.Value with
+                | Some(first :: _ as states) when options.Stateful && first.shape[0] = x.shape[0] -> states
+                | _ -> run.Initial
 
         let mask =
             ctx.Masks
@@ -360,6 +417,10 @@ let internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string o
                     m.to_type torch.ScalarType.Bool)
 
         let sequence, last, states = runLoop run steps options mask initial
+
+        if options.Stateful then
+            // Kept beyond the caller's dispose scope (predict disposes its temporaries after each batch).
+            carried.Value <- Some(states |> List.map (fun t -> t.detach().clone().DetachFromDisposeScope()))
         let output = def.ToExternal(defaultArg sequence last)
 
         output
@@ -381,7 +442,7 @@ let internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string o
         Layer.create
             (Some name)
             {
-                ClassName = def.ClassName
+                ClassName = className
                 Config =
                     fun () ->
                         Config.ofList (
@@ -389,11 +450,11 @@ let internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string o
                                 "return_sequences", Config.value options.ReturnSequences
                                 "return_state", Config.value options.ReturnState
                                 "go_backwards", Config.value options.GoBackwards
-                                "stateful", Config.value false
+                                "stateful", Config.value options.Stateful
                                 "unroll", Config.value false
                                 "zero_output_for_mask", Config.value options.ZeroOutputForMask
                             ]
-                            @ def.Config()
+                            @ entries ()
                         )
                 InputSpecs = rnnInputSpecs def []
                 ComputeOutput = computeOutput
@@ -404,10 +465,28 @@ let internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string o
                 RegularizationLosses = fun _ -> []
             }
 
-    registry.Add(layer.Identity, { Def = def; Options = options })
+    if options.Stateful then
+        carriedStates.Add(layer.Identity, carried)
+
     layer
 
-let internal checkCommon className (units: int) (unitsName: string) (stateful: bool) =
+/// A recurrent layer with its own cell (SimpleRNN, LSTM, GRU, ConvLSTM): the cell's entries are the layer's config.
+let rec internal recurrentLayer (def: CellDef) (options: RnnOptions) (name: string option) : Layer =
+    let layer =
+        driveCell def.ClassName def.Config def (makeCell def (Some def.CellName)) options name
+
+    registry.Add(
+        layer.Identity,
+        {
+            Def = def
+            Options = options
+            Recreate = recurrentLayer def
+        }
+    )
+
+    layer
+
+let internal checkCommon className (units: int) (unitsName: string) =
     if units <= 0 then
         Errors.raiseKeras (
             InvalidArgument(
@@ -415,16 +494,6 @@ let internal checkCommon className (units: int) (unitsName: string) (stateful: b
                 unitsName,
                 $"Received an invalid value for argument `{unitsName}`, expected a positive integer.",
                 string units
-            )
-        )
-
-    if stateful then
-        Errors.raiseKeras (
-            InvalidArgument(
-                className,
-                "stateful",
-                "Stateful recurrent layers are not supported; use stateful=false.",
-                "True"
             )
         )
 
@@ -497,12 +566,13 @@ let internal seedValue (seed: int option) : JsonNode =
     | Some s -> Config.value s
     | None -> null
 
-let internal rnnOptions returnSequences returnState goBackwards =
+let internal rnnOptions returnSequences returnState goBackwards stateful =
     {
         ReturnSequences = returnSequences
         ReturnState = returnState
         GoBackwards = goBackwards
         ZeroOutputForMask = false
+        Stateful = stateful
     }
 
 let internal zeros (shape: int64[]) =

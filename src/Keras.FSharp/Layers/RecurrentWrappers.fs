@@ -43,7 +43,7 @@ let bidirectional (layer: Layer) (mergeMode: string option) (name: string option
                 InvalidArgument(
                     "Bidirectional",
                     "layer",
-                    "`Bidirectional` wraps a recurrent layer (SimpleRNN, LSTM, GRU or ConvLSTM2D).",
+                    "`Bidirectional` wraps a recurrent layer (RNN, SimpleRNN, LSTM, GRU or ConvLSTM).",
                     string layer
                 )
             )
@@ -64,16 +64,14 @@ let bidirectional (layer: Layer) (mergeMode: string option) (name: string option
     let zeroOutput = info.Options.ReturnSequences
 
     let forward =
-        recurrentLayer
-            info.Def
+        info.Recreate
             { info.Options with
                 ZeroOutputForMask = zeroOutput
             }
             (Some("forward_" + strip "forward_" layer.Name))
 
     let backward =
-        recurrentLayer
-            info.Def
+        info.Recreate
             { info.Options with
                 GoBackwards = true
                 ZeroOutputForMask = zeroOutput
