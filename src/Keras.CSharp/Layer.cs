@@ -75,6 +75,16 @@ public class Layer
     /// <returns>The output tensors, in the layer's order.</returns>
     public IReadOnlyList<KerasTensor> CallMany(params KerasTensor[] inputs) => KerasTensor.Wrap(Fs.LayerModule.callMany(Core, KerasTensor.Cores(inputs)));
 
+    /// <summary>Calls a recurrent layer on a sequence with Keras's <c>initial_state=[...]</c> (an LSTM's h and c);
+    /// returns all the layer's outputs.</summary>
+    /// <param name="input">The sequence (batch, time, features).</param>
+    /// <param name="initialState">The initial states.</param>
+    public IReadOnlyList<KerasTensor> Call(KerasTensor input, IReadOnlyList<KerasTensor> initialState) =>
+        KerasTensor.Wrap(Fs.LayerModule.callMany(Core, KerasTensor.Cores(new[] { input }.Concat(initialState).ToArray())));
+
+    /// <summary>Keras's <c>reset_states</c>: a stateful recurrent layer's next call starts from zero states.</summary>
+    public void ResetStates() => Fs.RNNLayers.resetStates(Core);
+
     /// <summary>Runs the layer eagerly on a tensor, building its weights on the first call.</summary>
     /// <param name="input">A concrete tensor with the batch axis first.</param>
     /// <param name="training">Training behaviour (Dropout drops, BatchNormalization uses batch statistics).</param>

@@ -785,6 +785,98 @@ public static partial class Layers
     public static Layer AdditiveAttention(bool useScale = true, double dropout = 0.0, int? seed = null, bool? returnAttentionScores = null, bool? useCausalMask = null, string? name = null) =>
         new(Fs.Layers.AdditiveAttention(useScale: Fx.Some(useScale), dropout: Fx.Some(dropout), seed: Fx.Val(seed), returnAttentionScores: Fx.Val(returnAttentionScores), useCausalMask: Fx.Val(useCausalMask), name: Fx.Ref(name)));
 
+    /// <summary>Grouped-query attention on <c>[query; value]</c> or <c>[query; value; key]</c> (rank 3): <paramref name="numKeyValueHeads" /> key/value heads shared by groups of the <paramref name="numQueryHeads" /> query heads; with <paramref name="useAttentionMask" /> the boolean (batch, T, S) mask is the last input.</summary>
+    /// <param name="headDim">Size of each head.</param>
+    /// <param name="numQueryHeads">Number of query heads.</param>
+    /// <param name="numKeyValueHeads">Number of key/value heads; divides <paramref name="numQueryHeads" />.</param>
+    /// <param name="dropout">Dropout rate on the attention probabilities; 0 by default.</param>
+    /// <param name="useBias">Whether the projections have biases; true by default.</param>
+    /// <param name="kernelInitializer">glorot_uniform by default.</param>
+    /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="seed">Seed of the dropout.</param>
+    /// <param name="returnAttentionScores">Adds the (batch, num_query_heads, T, S) probabilities as a second output.</param>
+    /// <param name="useCausalMask">Query position i attends to key positions j ≤ i only.</param>
+    /// <param name="useAttentionMask">The layer takes a boolean (batch, T, S) mask as its last input.</param>
+    /// <param name="name">Layer name; "grouped_query_attention", ... by default.</param>
+    public static Layer GroupQueryAttention(int headDim, int numQueryHeads, int numKeyValueHeads, double dropout = 0.0, bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null, int? seed = null, bool? returnAttentionScores = null, bool? useCausalMask = null, bool? useAttentionMask = null, string? name = null) =>
+        new(Fs.Layers.GroupQueryAttention(headDim: headDim, numQueryHeads: numQueryHeads, numKeyValueHeads: numKeyValueHeads, dropout: Fx.Some(dropout), useBias: Fx.Some(useBias), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), seed: Fx.Val(seed), returnAttentionScores: Fx.Val(returnAttentionScores), useCausalMask: Fx.Val(useCausalMask), useAttentionMask: Fx.Val(useAttentionMask), name: Fx.Ref(name)));
+
+    /// <summary>Keras's SimpleRNNCell: one step of SimpleRNN, for <c>Layers.RNN</c>; weights kernel, recurrent_kernel, bias.</summary>
+    /// <param name="units">Keras's <c>units</c>.</param>
+    /// <param name="activation">Keras's <c>activation</c>.</param>
+    /// <param name="useBias">Keras's <c>use_bias</c>.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c>; Keras's default when null.</param>
+    /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c>; Keras's default when null.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c>; Keras's default when null.</param>
+    /// <param name="dropout">Keras's <c>dropout</c>.</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c>.</param>
+    /// <param name="seed">Keras's <c>seed</c>; Keras's default when null.</param>
+    /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>; Keras's default when null.</param>
+    /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>; Keras's default when null.</param>
+    /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>; Keras's default when null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>; Keras's default when null.</param>
+    /// <param name="recurrentConstraint">Keras's <c>recurrent_constraint</c>; Keras's default when null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>; Keras's default when null.</param>
+    /// <param name="name">Layer name; unique in a model, derived from the class name when null.</param>
+    public static Layer SimpleRNNCell(int units, string? activation = "tanh", bool useBias = true, Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null, double dropout = 0.0, double recurrentDropout = 0.0, int? seed = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null, string? name = null) =>
+        new(Fs.Layers.SimpleRNNCell(units: units, activation: Fx.Activation(activation), useBias: Fx.Some(useBias), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), recurrentInitializer: (recurrentInitializer is null ? null : Fx.Some(recurrentInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), dropout: Fx.Some(dropout), recurrentDropout: Fx.Some(recurrentDropout), seed: Fx.Val(seed), kernelRegularizer: (kernelRegularizer is null ? null : Fx.Some(kernelRegularizer.Core)), recurrentRegularizer: (recurrentRegularizer is null ? null : Fx.Some(recurrentRegularizer.Core)), biasRegularizer: (biasRegularizer is null ? null : Fx.Some(biasRegularizer.Core)), kernelConstraint: (kernelConstraint is null ? null : Fx.Some(kernelConstraint.Core)), recurrentConstraint: (recurrentConstraint is null ? null : Fx.Some(recurrentConstraint.Core)), biasConstraint: (biasConstraint is null ? null : Fx.Some(biasConstraint.Core)), name: Fx.Ref(name)));
+
+    /// <summary>Keras's LSTMCell: one step of LSTM (gates i, f, c, o), for <c>Layers.RNN</c>.</summary>
+    /// <param name="units">Keras's <c>units</c>.</param>
+    /// <param name="activation">Keras's <c>activation</c>.</param>
+    /// <param name="recurrentActivation">Keras's <c>recurrent_activation</c>.</param>
+    /// <param name="useBias">Keras's <c>use_bias</c>.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c>; Keras's default when null.</param>
+    /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c>; Keras's default when null.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c>; Keras's default when null.</param>
+    /// <param name="unitForgetBias">Keras's <c>unit_forget_bias</c>.</param>
+    /// <param name="dropout">Keras's <c>dropout</c>.</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c>.</param>
+    /// <param name="seed">Keras's <c>seed</c>; Keras's default when null.</param>
+    /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>; Keras's default when null.</param>
+    /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>; Keras's default when null.</param>
+    /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>; Keras's default when null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>; Keras's default when null.</param>
+    /// <param name="recurrentConstraint">Keras's <c>recurrent_constraint</c>; Keras's default when null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>; Keras's default when null.</param>
+    /// <param name="name">Layer name; unique in a model, derived from the class name when null.</param>
+    public static Layer LSTMCell(int units, string? activation = "tanh", string? recurrentActivation = "sigmoid", bool useBias = true, Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null, bool unitForgetBias = true, double dropout = 0.0, double recurrentDropout = 0.0, int? seed = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null, string? name = null) =>
+        new(Fs.Layers.LSTMCell(units: units, activation: Fx.Activation(activation), recurrentActivation: Fx.Activation(recurrentActivation), useBias: Fx.Some(useBias), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), recurrentInitializer: (recurrentInitializer is null ? null : Fx.Some(recurrentInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), unitForgetBias: Fx.Some(unitForgetBias), dropout: Fx.Some(dropout), recurrentDropout: Fx.Some(recurrentDropout), seed: Fx.Val(seed), kernelRegularizer: (kernelRegularizer is null ? null : Fx.Some(kernelRegularizer.Core)), recurrentRegularizer: (recurrentRegularizer is null ? null : Fx.Some(recurrentRegularizer.Core)), biasRegularizer: (biasRegularizer is null ? null : Fx.Some(biasRegularizer.Core)), kernelConstraint: (kernelConstraint is null ? null : Fx.Some(kernelConstraint.Core)), recurrentConstraint: (recurrentConstraint is null ? null : Fx.Some(recurrentConstraint.Core)), biasConstraint: (biasConstraint is null ? null : Fx.Some(biasConstraint.Core)), name: Fx.Ref(name)));
+
+    /// <summary>Keras's GRUCell: one step of GRU (gates z, r, h; reset_after by default), for <c>Layers.RNN</c>.</summary>
+    /// <param name="units">Keras's <c>units</c>.</param>
+    /// <param name="activation">Keras's <c>activation</c>.</param>
+    /// <param name="recurrentActivation">Keras's <c>recurrent_activation</c>.</param>
+    /// <param name="useBias">Keras's <c>use_bias</c>.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c>; Keras's default when null.</param>
+    /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c>; Keras's default when null.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c>; Keras's default when null.</param>
+    /// <param name="dropout">Keras's <c>dropout</c>.</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c>.</param>
+    /// <param name="resetAfter">Keras's <c>reset_after</c>.</param>
+    /// <param name="seed">Keras's <c>seed</c>; Keras's default when null.</param>
+    /// <param name="kernelRegularizer">Keras's <c>kernel_regularizer</c>; Keras's default when null.</param>
+    /// <param name="recurrentRegularizer">Keras's <c>recurrent_regularizer</c>; Keras's default when null.</param>
+    /// <param name="biasRegularizer">Keras's <c>bias_regularizer</c>; Keras's default when null.</param>
+    /// <param name="kernelConstraint">Keras's <c>kernel_constraint</c>; Keras's default when null.</param>
+    /// <param name="recurrentConstraint">Keras's <c>recurrent_constraint</c>; Keras's default when null.</param>
+    /// <param name="biasConstraint">Keras's <c>bias_constraint</c>; Keras's default when null.</param>
+    /// <param name="name">Layer name; unique in a model, derived from the class name when null.</param>
+    public static Layer GRUCell(int units, string? activation = "tanh", string? recurrentActivation = "sigmoid", bool useBias = true, Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null, double dropout = 0.0, double recurrentDropout = 0.0, bool resetAfter = true, int? seed = null, Regularizer? kernelRegularizer = null, Regularizer? recurrentRegularizer = null, Regularizer? biasRegularizer = null, Constraint? kernelConstraint = null, Constraint? recurrentConstraint = null, Constraint? biasConstraint = null, string? name = null) =>
+        new(Fs.Layers.GRUCell(units: units, activation: Fx.Activation(activation), recurrentActivation: Fx.Activation(recurrentActivation), useBias: Fx.Some(useBias), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), recurrentInitializer: (recurrentInitializer is null ? null : Fx.Some(recurrentInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), dropout: Fx.Some(dropout), recurrentDropout: Fx.Some(recurrentDropout), resetAfter: Fx.Some(resetAfter), seed: Fx.Val(seed), kernelRegularizer: (kernelRegularizer is null ? null : Fx.Some(kernelRegularizer.Core)), recurrentRegularizer: (recurrentRegularizer is null ? null : Fx.Some(recurrentRegularizer.Core)), biasRegularizer: (biasRegularizer is null ? null : Fx.Some(biasRegularizer.Core)), kernelConstraint: (kernelConstraint is null ? null : Fx.Some(kernelConstraint.Core)), recurrentConstraint: (recurrentConstraint is null ? null : Fx.Some(recurrentConstraint.Core)), biasConstraint: (biasConstraint is null ? null : Fx.Some(biasConstraint.Core)), name: Fx.Ref(name)));
+
+    /// <summary>Keras's generic RNN layer driving <paramref name="cell" /> (a <c>Layers.LSTMCell</c>, <c>GRUCell</c>, <c>SimpleRNNCell</c> or <c>RNNLayers.customCell</c>) over (batch, time, features); the weights are the cell's.</summary>
+    /// <param name="cell">The cell layer.</param>
+    /// <param name="returnSequences">Return the whole output sequence; false by default.</param>
+    /// <param name="returnState">Also return the last states; false by default.</param>
+    /// <param name="goBackwards">Process the sequence backwards; false by default.</param>
+    /// <param name="stateful">Carry the last states into the next call (fixed batch size); false by default.</param>
+    /// <param name="unroll">Accepted for Keras compatibility; the loop is never unrolled.</param>
+    /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output; false by default.</param>
+    /// <param name="name">Layer name; "rnn", "rnn_1", ... by default.</param>
+    public static Layer RNN(Layer cell, bool? returnSequences = null, bool? returnState = null, bool? goBackwards = null, bool? stateful = null, bool? unroll = null, bool? zeroOutputForMask = null, string? name = null) =>
+        new(Fs.Layers.RNN(cell: cell.Core, returnSequences: Fx.Val(returnSequences), returnState: Fx.Val(returnState), goBackwards: Fx.Val(goBackwards), stateful: Fx.Val(stateful), unroll: Fx.Val(unroll), zeroOutputForMask: Fx.Val(zeroOutputForMask), name: Fx.Ref(name)));
+
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     /// <param name="inputs">Keras's <c>inputs</c>.</param>
     /// <param name="name">Layer name; unique in a model, derived from the class name when null.</param>

@@ -165,6 +165,14 @@ module ModelExtensions =
         member layer.Call(x: KerasTensor) = Layer.call layer x
         /// Calls the layer on several symbolic tensors.
         member layer.Call(xs: KerasTensor list) = Layer.callMany layer xs
+
+        /// <summary>Calls a recurrent layer on a sequence with Keras's <c>initial_state=[...]</c> (issue 13): the
+        /// states (an LSTM's h and c) start the recurrence; all the layer's outputs are returned.</summary>
+        member layer.Call(x: KerasTensor, initialState: KerasTensor list) = Layer.callMany layer (x :: initialState)
+
+        /// <summary>Keras's <c>reset_states</c> (issue 13): a stateful recurrent layer's next call starts from zero
+        /// states; nothing for other layers.</summary>
+        member layer.ResetStates() = RNNLayers.resetStates layer
         /// The layer's weights (trainable first); empty before it is built.
         member layer.Weights = Layer.weights layer
         /// Number of scalars in the layer's weights.

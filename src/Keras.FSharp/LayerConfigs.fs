@@ -27,17 +27,14 @@ module LayerConfigs =
                 "ELU"
                 "EinsumDense"
                 "Equalization"
-                "GRUCell"
                 "HashedCrossing"
                 "Hashing"
                 "Identity"
                 "IntegerLookup"
-                "LSTMCell"
                 "LeakyReLU"
                 "MelSpectrogram"
                 "Normalization"
                 "PReLU"
-                "RNN"
                 "RandomBrightness"
                 "RandomContrast"
                 "RandomCrop"
@@ -48,7 +45,6 @@ module LayerConfigs =
                 "ReLU"
                 "Rescaling"
                 "Resizing"
-                "SimpleRNNCell"
                 "Softmax"
                 "SpectralNormalization"
                 "StackedRNNCells"
@@ -688,6 +684,121 @@ module LayerConfigs =
                     name = name
                 )
             )
+        // ---- Recurrent extensions and GroupQueryAttention (issue 13) ----
+        | "GroupedQueryAttention"
+        | "GroupQueryAttention" ->
+            noRegularizers
+                r
+                [
+                    "kernel_regularizer"
+                    "bias_regularizer"
+                    "activity_regularizer"
+                    "kernel_constraint"
+                    "bias_constraint"
+                ]
+
+            r.Expect(
+                "use_gate",
+                (fun n -> ConfigReader.value<bool> r.Owner "use_gate" n = false),
+                "Gated attention (use_gate=True) is not supported."
+            )
+
+            r.Expect("sliding_window", (fun _ -> false), "A sliding window cannot be rebuilt yet.")
+
+            Some(
+                Layers.GroupQueryAttention(
+                    r.Req<int> "head_dim",
+                    r.Req<int> "num_query_heads",
+                    r.Req<int> "num_key_value_heads",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        | "RNN" ->
+            Some(
+                Layers.RNN(
+                    inner "cell",
+                    ?returnSequences = r.Opt<bool> "return_sequences",
+                    ?returnState = r.Opt<bool> "return_state",
+                    ?goBackwards = r.Opt<bool> "go_backwards",
+                    ?stateful = r.Opt<bool> "stateful",
+                    ?unroll = r.Opt<bool> "unroll",
+                    ?zeroOutputForMask = r.Opt<bool> "zero_output_for_mask",
+                    name = name
+                )
+            )
+        | "SimpleRNNCell" ->
+            Some(
+                Layers.SimpleRNNCell(
+                    r.Req<int> "units",
+                    ?activation = r.ActivationOpt "activation",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?recurrentInitializer = r.Init "recurrent_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?recurrentConstraint = r.Constr "recurrent_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        | "LSTMCell" ->
+            Some(
+                Layers.LSTMCell(
+                    r.Req<int> "units",
+                    ?activation = r.ActivationOpt "activation",
+                    ?recurrentActivation = r.ActivationOpt "recurrent_activation",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?recurrentInitializer = r.Init "recurrent_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?unitForgetBias = r.Opt<bool> "unit_forget_bias",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?recurrentConstraint = r.Constr "recurrent_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        | "GRUCell" ->
+            Some(
+                Layers.GRUCell(
+                    r.Req<int> "units",
+                    ?activation = r.ActivationOpt "activation",
+                    ?recurrentActivation = r.ActivationOpt "recurrent_activation",
+                    ?useBias = r.Opt<bool> "use_bias",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?recurrentInitializer = r.Init "recurrent_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?dropout = r.Opt<float> "dropout",
+                    ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                    ?resetAfter = r.Opt<bool> "reset_after",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?recurrentConstraint = r.Constr "recurrent_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint",
+                    ?seed = r.Opt<int> "seed",
+                    name = name
+                )
+            )
+        // ---- end of issue 13 ----
         | "AdditiveAttention" ->
             Some(
                 Layers.AdditiveAttention(

@@ -290,11 +290,11 @@ type Layers =
             | Some m when m.Trim().ToLowerInvariant() = "none" -> None
             | Some m -> Some(m.Trim().ToLowerInvariant())
 
-        RecurrentLayers.bidirectional layer mode name
+        RecurrentWrappers.bidirectional layer mode name
 
     /// <summary>Applies <paramref name="layer"/> to every timestep of a (batch, time, ...) input, sharing its weights.</summary>
     static member TimeDistributed(layer: Layer, ?name: string) : Layer =
-        RecurrentLayers.timeDistributed layer name
+        RecurrentWrappers.timeDistributed layer name
 
     /// <summary>Convolutional LSTM over (batch, time, rows, cols, channels); kernel (kh, kw, channels, 4·filters).</summary>
     static member ConvLSTM2D
@@ -319,9 +319,9 @@ type Layers =
             ?seed: int,
             ?name: string
         ) : Layer =
-        let d = RecurrentLayers.ConvLSTM2DConfig.Default(filters, kernelSize)
+        let d = ConvLSTMLayers.ConvLSTM2DConfig.Default(filters, kernelSize)
 
-        RecurrentLayers.convLSTM2D
+        ConvLSTMLayers.convLSTM2D
             { d with
                 Strides = defaultArg strides d.Strides
                 Padding = defaultArg padding d.Padding
@@ -1195,6 +1195,220 @@ type Layers =
                 UseCausalMask = defaultArg useCausalMask false
             }
             name
+
+    // ---- Recurrent extensions and GroupQueryAttention (issue 13) ----
+
+    /// <summary>Grouped-query attention on <c>[query; value]</c> or <c>[query; value; key]</c> (rank 3):
+    /// <paramref name="numKeyValueHeads"/> key/value heads shared by groups of the <paramref name="numQueryHeads"/>
+    /// query heads; with <paramref name="useAttentionMask"/> the boolean (batch, T, S) mask is the last input.</summary>
+    /// <param name="headDim">Size of each head.</param>
+    /// <param name="numQueryHeads">Number of query heads.</param>
+    /// <param name="numKeyValueHeads">Number of key/value heads; divides <paramref name="numQueryHeads"/>.</param>
+    /// <param name="dropout">Dropout rate on the attention probabilities; 0 by default.</param>
+    /// <param name="useBias">Whether the projections have biases; true by default.</param>
+    /// <param name="kernelInitializer">glorot_uniform by default.</param>
+    /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="seed">Seed of the dropout.</param>
+    /// <param name="returnAttentionScores">Adds the (batch, num_query_heads, T, S) probabilities as a second output.</param>
+    /// <param name="useCausalMask">Query position i attends to key positions j ≤ i only.</param>
+    /// <param name="useAttentionMask">The layer takes a boolean (batch, T, S) mask as its last input.</param>
+    /// <param name="name">Layer name; "grouped_query_attention", ... by default.</param>
+    static member GroupQueryAttention
+        (
+            headDim: int,
+            numQueryHeads: int,
+            numKeyValueHeads: int,
+            ?dropout: float,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?seed: int,
+            ?returnAttentionScores: bool,
+            ?useCausalMask: bool,
+            ?useAttentionMask: bool,
+            ?name: string
+        ) : Layer =
+        let d =
+            GroupedQueryAttentionLayers.GroupQueryAttentionConfig.Default(headDim, numQueryHeads, numKeyValueHeads)
+
+        GroupedQueryAttentionLayers.groupQueryAttention
+            { d with
+                Dropout = defaultArg dropout d.Dropout
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Seed = seed
+                ReturnAttentionScores = defaultArg returnAttentionScores false
+                UseCausalMask = defaultArg useCausalMask false
+                UseAttentionMask = defaultArg useAttentionMask false
+            }
+            name
+
+    /// <summary>Keras's SimpleRNNCell: one step of SimpleRNN, for <c>Layers.RNN</c>; weights kernel, recurrent_kernel,
+    /// bias.</summary>
+    static member SimpleRNNCell
+        (
+            units: int,
+            ?activation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
+        let d = RecurrentLayers.SimpleRNNConfig.Default units
+
+        RNNLayers.simpleRNNCell
+            { d with
+                Activation = defaultArg activation d.Activation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
+                Seed = seed
+            }
+            name
+
+    /// <summary>Keras's LSTMCell: one step of LSTM (gates i, f, c, o), for <c>Layers.RNN</c>.</summary>
+    static member LSTMCell
+        (
+            units: int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?unitForgetBias: bool,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
+        let d = RecurrentLayers.LSTMConfig.Default units
+
+        RNNLayers.lstmCell
+            { d with
+                Activation = defaultArg activation d.Activation
+                RecurrentActivation = defaultArg recurrentActivation d.RecurrentActivation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                UnitForgetBias = defaultArg unitForgetBias d.UnitForgetBias
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
+                Seed = seed
+            }
+            name
+
+    /// <summary>Keras's GRUCell: one step of GRU (gates z, r, h; reset_after by default), for <c>Layers.RNN</c>.</summary>
+    static member GRUCell
+        (
+            units: int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?resetAfter: bool,
+            ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
+        let d = RecurrentLayers.GRUConfig.Default units
+
+        RNNLayers.gruCell
+            { d with
+                Activation = defaultArg activation d.Activation
+                RecurrentActivation = defaultArg recurrentActivation d.RecurrentActivation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                ResetAfter = defaultArg resetAfter d.ResetAfter
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
+                Seed = seed
+            }
+            name
+
+    /// <summary>Keras's generic RNN layer driving <paramref name="cell"/> (a <c>Layers.LSTMCell</c>, <c>GRUCell</c>,
+    /// <c>SimpleRNNCell</c> or <c>RNNLayers.customCell</c>) over (batch, time, features); the weights are the cell's.</summary>
+    /// <param name="cell">The cell layer.</param>
+    /// <param name="returnSequences">Return the whole output sequence; false by default.</param>
+    /// <param name="returnState">Also return the last states; false by default.</param>
+    /// <param name="goBackwards">Process the sequence backwards; false by default.</param>
+    /// <param name="stateful">Carry the last states into the next call (fixed batch size); false by default.</param>
+    /// <param name="unroll">Accepted for Keras compatibility; the loop is never unrolled.</param>
+    /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output; false by default.</param>
+    /// <param name="name">Layer name; "rnn", "rnn_1", ... by default.</param>
+    static member RNN
+        (
+            cell: Layer,
+            ?returnSequences: bool,
+            ?returnState: bool,
+            ?goBackwards: bool,
+            ?stateful: bool,
+            ?unroll: bool,
+            ?zeroOutputForMask: bool,
+            ?name: string
+        ) : Layer =
+        ignore unroll
+
+        RNNLayers.rnn
+            cell
+            (defaultArg returnSequences false)
+            (defaultArg returnState false)
+            (defaultArg goBackwards false)
+            (defaultArg stateful false)
+            (defaultArg zeroOutputForMask false)
+            name
+
+    // ---- end of issue 13 recurrent extensions ----
 
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     static member add(inputs: KerasTensor list, ?name: string) : KerasTensor =

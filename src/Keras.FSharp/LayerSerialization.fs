@@ -85,6 +85,13 @@ module LayerSerialization =
             "AdditiveAttention"
             "Functional"
             "Sequential"
+            // Recurrent extensions and GroupQueryAttention (issue 13)
+            "GroupedQueryAttention"
+            "GroupQueryAttention"
+            "RNN"
+            "SimpleRNNCell"
+            "LSTMCell"
+            "GRUCell"
         ]
 
     let private str (node: JsonNode) =

@@ -137,12 +137,22 @@ module ModelConfigExtensions =
                     ]
 
             let nodeConfig (node: Node) : JsonNode =
-                let args =
-                    match node.Inputs with
-                    | [ single ] -> JsonArray([| tensorConfig single |])
-                    | many -> JsonArray([| JsonArray(many |> List.map tensorConfig |> Array.ofList) :> JsonNode |])
+                match node.Inputs with
+                // Recurrent layers (issue 13): extra inputs are Keras's `initial_state=[...]` keyword argument.
+                | sequence :: states when
+                    not states.IsEmpty
+                    && RecurrentDriver.initialStateClasses.Contains node.Layer.ClassName
+                    ->
+                    let kwargs = JsonObject()
+                    kwargs["initial_state"] <- JsonArray(states |> List.map tensorConfig |> Array.ofList)
+                    Config.ofList [ "args", JsonArray([| tensorConfig sequence |]); "kwargs", kwargs ]
+                | inputs ->
+                    let args =
+                        match inputs with
+                        | [ single ] -> JsonArray([| tensorConfig single |])
+                        | many -> JsonArray([| JsonArray(many |> List.map tensorConfig |> Array.ofList) :> JsonNode |])
 
-                Config.ofList [ "args", args; "kwargs", JsonObject() ]
+                    Config.ofList [ "args", args; "kwargs", JsonObject() ]
 
             let layers =
                 model.Layers
@@ -236,13 +246,20 @@ module ModelConfigExtensions =
 
             match node with
             | :? JsonObject as o ->
+                let mutable initialState = []
+
                 match entry o "kwargs" with
                 | :? JsonObject as kw ->
                     // Keras 3 records call options: null masks and the training flag (this library decides
                     // training from the call, as Keras does when the flag is the default) are accepted.
                     for KeyValue(key, value) in kw do
+                        // A recurrent layer's `initial_state=[...]` (issue 13): its tensors follow the sequence input.
+                        if key = "initial_state" && not (isNull value) then
+                            initialState <- tensors value
+
                         let harmless =
-                            isNull value
+                            key = "initial_state"
+                            || isNull value
                             || (key = "training"
                                 && (match value with
                                     | :? JsonValue as v -> v.TryGetValue<bool>() |> fst
@@ -259,7 +276,7 @@ module ModelConfigExtensions =
                             )
                 | _ -> ()
 
-                tensors (entry o "args")
+                tensors (entry o "args") @ initialState
             | :? JsonArray as legacy ->
                 legacy
                 |> Seq.map (fun item ->

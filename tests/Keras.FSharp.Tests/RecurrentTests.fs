@@ -6,6 +6,8 @@ open Expecto
 open TorchSharp
 open Keras
 open Keras.RecurrentLayers
+open Keras.ConvLSTMLayers
+open Keras.RecurrentWrappers
 open TestData
 
 let private sym (shape: Shape) =
@@ -314,7 +316,7 @@ let tests =
                         Expect.equal (eagerAll layer [ torch.randn (4L, 3L, 5L) ]).Length 6 "eager"
                     }
                     test "TimeDistributed(Dense(5)) on (None, 3, 2)" {
-                        let layer = RecurrentLayers.timeDistributed (Layers.Dense(5)) None
+                        let layer = RecurrentWrappers.timeDistributed (Layers.Dense(5)) None
                         runLayerTest layer [ [ None; Some 3; Some 2 ] ] [ None; Some 3; Some 5 ] 2
                         Expect.equal (Layer.countParams layer) 15L "the inner Dense's 2·5 + 5"
                     }
@@ -1166,8 +1168,10 @@ let tests =
                         Expect.throwsT<KerasException> (fun () -> lstmWith 0 id |> ignore) "units 0"
 
                         Expect.throwsT<KerasException>
-                            (fun () -> gruWith 2 (fun c -> { c with Stateful = true }) |> ignore)
-                            "stateful"
+                            (fun () ->
+                                Layer.call (gruWith 2 (fun c -> { c with Stateful = true })) (sym [ None; Some 3; Some 2 ])
+                                |> ignore)
+                            "stateful with a dynamic batch size"
 
                         Expect.throwsT<KerasException>
                             (fun () -> bidirectional (Layers.Dense(3)) (Some "concat") None |> ignore)

@@ -53,6 +53,11 @@ module WeightsFile =
         | "MultiHeadAttention", "key" -> "_key_dense"
         | "MultiHeadAttention", "value" -> "_value_dense"
         | "MultiHeadAttention", "attention_output" -> "_output_dense"
+        // GroupQueryAttention (issue 13): the same inner EinsumDense attributes as MultiHeadAttention.
+        | "GroupedQueryAttention", "query" -> "_query_dense"
+        | "GroupedQueryAttention", "key" -> "_key_dense"
+        | "GroupedQueryAttention", "value" -> "_value_dense"
+        | "GroupedQueryAttention", "attention_output" -> "_output_dense"
         | _ -> prefix
 
     let private childrenOf (layer: Layer) =
