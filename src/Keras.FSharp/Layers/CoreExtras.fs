@@ -267,6 +267,18 @@ let analyzeEinsum
                     Error
                         $"Dimension '{c}' was specified in the output '{outputSpec}' but has no corresponding dim in the input spec '{inputSpec}' or weight spec '{outputSpec}'"
                 | None, None ->
+                    // A None in the output shape whose subscript the input has takes the input's size (the size the
+                    // einsum produces; Keras's documented `(None, 32, 64)` for "abc,cd->abd" on (None, 32, 128)).
+                    let full =
+                        full
+                        |> List.mapi (fun i d ->
+                            let j = if leftElided then i - elided else i
+
+                            match d with
+                            | None when j >= 0 && j < outputSpec.Length && inputSpec.Contains outputSpec[j] ->
+                                inputDim outputSpec[j]
+                            | _ -> d)
+
                     let kernel =
                         weightSpec
                         |> Seq.map (fun c ->
