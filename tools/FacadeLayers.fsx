@@ -80,6 +80,11 @@ let rec describe (t: Type) : string * (string -> string) * obj =
         "((int, int), (int, int))", (fun v -> $"Fx.Tuple({v})"), box ((1, 1), (1, 1))
     elif t = typeof<(int * int) * (int * int) * (int * int)> then
         "((int, int), (int, int), (int, int))", (fun v -> $"Fx.Tuple({v})"), box ((1, 1), (1, 1), (1, 1))
+    // Issue 13: Normalization's values and EinsumDense's partial output shape.
+    elif t = typeof<float list> then
+        "double[]", (fun v -> $"Fx.List({v})"), box [ 1.0 ]
+    elif t = typeof<int option list> then
+        "int?[]", (fun v -> $"Fx.OptionList({v})"), box [ Some 1 ]
     elif t = typeof<Keras.KerasTensor list> then
         "IEnumerable<KerasTensor>", (fun v -> $"KerasTensor.Cores({v})"), null
     else

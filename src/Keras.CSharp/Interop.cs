@@ -21,6 +21,10 @@ internal static class Fx
     /// <summary>An F# list of the items, in order.</summary>
     public static FSharpList<T> List<T>(IEnumerable<T> items) => ListModule.OfSeq(items);
 
+    /// <summary>An F# list of options: <c>None</c> for a null item (an unknown size), <c>Some</c> otherwise (issue 13).</summary>
+    public static FSharpList<FSharpOption<T>> OptionList<T>(IEnumerable<T?> items) where T : struct =>
+        ListModule.OfSeq(items.Select(i => i.HasValue ? FSharpOption<T>.Some(i.Value) : null!));
+
     /// <summary>An F# list of key/value tuples, in the dictionary's order.</summary>
     public static FSharpList<System.Tuple<string, TOut>> Pairs<TIn, TOut>(IEnumerable<KeyValuePair<string, TIn>> items, System.Func<TIn, TOut> convert) =>
         ListModule.OfSeq(items.Select(kv => System.Tuple.Create(kv.Key, convert(kv.Value))));

@@ -876,6 +876,121 @@ public static partial class Layers
     /// <param name="name">Layer name; "rnn", "rnn_1", ... by default.</param>
     public static Layer RNN(Layer cell, bool? returnSequences = null, bool? returnState = null, bool? goBackwards = null, bool? stateful = null, bool? unroll = null, bool? zeroOutputForMask = null, string? name = null) =>
         new(Fs.Layers.RNN(cell: cell.Core, returnSequences: Fx.Val(returnSequences), returnState: Fx.Val(returnState), goBackwards: Fx.Val(goBackwards), stateful: Fx.Val(stateful), unroll: Fx.Val(unroll), zeroOutputForMask: Fx.Val(zeroOutputForMask), name: Fx.Ref(name)));
+    /// <summary>ReLU with Keras's options: <c>x</c> above <paramref name="threshold" /> (clipped to <paramref name="maxValue" />), <c>negativeSlope·(x - threshold)</c> at or below it. <c>ReLU(maxValue = 6.0)</c> is ReLU6.</summary>
+    /// <param name="maxValue">Upper bound of the output; unbounded by default.</param>
+    /// <param name="negativeSlope">Slope below the threshold; 0.0 by default.</param>
+    /// <param name="threshold">Values at or below it are cut; 0.0 by default.</param>
+    /// <param name="name">Layer name; "re_lu", "re_lu_1", ... by default.</param>
+    public static Layer ReLU(double? maxValue = null, double negativeSlope = 0.0, double threshold = 0.0, string? name = null) =>
+        new(Fs.Layers.ReLU(maxValue: Fx.Val(maxValue), negativeSlope: Fx.Some(negativeSlope), threshold: Fx.Some(threshold), name: Fx.Ref(name)));
+
+    /// <summary>Leaky ReLU: <c>x</c> for <c>x ≥ 0</c>, <c>negativeSlope·x</c> otherwise (0.3 by default, Keras 3's).</summary>
+    /// <param name="negativeSlope">The slope below zero; 0.3 by default.</param>
+    /// <param name="name">Layer name; "leaky_re_lu", ... by default.</param>
+    public static Layer LeakyReLU(double negativeSlope = 0.3, string? name = null) =>
+        new(Fs.Layers.LeakyReLU(negativeSlope: Fx.Some(negativeSlope), name: Fx.Ref(name)));
+
+    /// <summary>Parametric ReLU: <c>relu(x) - alpha·relu(-x)</c>, <c>alpha</c> learned with shape <c>input_shape[1:]</c> (1 on the shared axes).</summary>
+    /// <param name="alphaInitializer">zeros by default.</param>
+    /// <param name="alphaRegularizer">Penalty on alpha; none by default.</param>
+    /// <param name="alphaConstraint">Projection of alpha after each step; none by default.</param>
+    /// <param name="sharedAxes">Axes (1-based) sharing one alpha, e.g. <c>[ 1; 2 ]</c> for one per channel of an image.</param>
+    /// <param name="name">Layer name; "p_re_lu", ... by default.</param>
+    public static Layer PReLU(Initializer? alphaInitializer = null, Regularizer? alphaRegularizer = null, Constraint? alphaConstraint = null, int[]? sharedAxes = null, string? name = null) =>
+        new(Fs.Layers.PReLU(alphaInitializer: (alphaInitializer is null ? null : Fx.Some(alphaInitializer.Core)), alphaRegularizer: (alphaRegularizer is null ? null : Fx.Some(alphaRegularizer.Core)), alphaConstraint: (alphaConstraint is null ? null : Fx.Some(alphaConstraint.Core)), sharedAxes: (sharedAxes is null ? null : Fx.Some(Fx.List(sharedAxes))), name: Fx.Ref(name)));
+
+    /// <summary>Exponential linear unit: <c>x</c> for <c>x &gt; 0</c>, <c>alpha·(exp(x) - 1)</c> otherwise.</summary>
+    /// <param name="alpha">Scale of the negative part; 1.0 by default.</param>
+    /// <param name="name">Layer name; "elu", ... by default.</param>
+    public static Layer ELU(double alpha = 1.0, string? name = null) =>
+        new(Fs.Layers.ELU(alpha: Fx.Some(alpha), name: Fx.Ref(name)));
+
+    /// <summary>Softmax over <paramref name="axis" /> ([-1] by default; several axes normalize jointly); masked positions (a Keras mask from the previous layer) get 0.</summary>
+    /// <param name="axis">The axis or axes normalized over.</param>
+    /// <param name="name">Layer name; "softmax", ... by default.</param>
+    public static Layer Softmax(int[]? axis = null, string? name = null) =>
+        new(Fs.Layers.Softmax(axis: (axis is null ? null : Fx.Some(Fx.List(axis))), name: Fx.Ref(name)));
+
+    /// <summary>Returns its input unchanged (a placeholder layer).</summary>
+    /// <param name="name">Layer name; "identity", ... by default.</param>
+    public static Layer Identity(string? name = null) =>
+        new(Fs.Layers.Identity(name: Fx.Ref(name)));
+
+    /// <summary>Returns its input unchanged and adds <c>l1·sum(|x|) + l2·sum(x²)</c> of it to the training loss.</summary>
+    /// <param name="l1">L1 factor; 0.0 by default.</param>
+    /// <param name="l2">L2 factor; 0.0 by default.</param>
+    /// <param name="name">Layer name; "activity_regularization", ... by default.</param>
+    public static Layer ActivityRegularization(double l1 = 0.0, double l2 = 0.0, string? name = null) =>
+        new(Fs.Layers.ActivityRegularization(l1: Fx.Some(l1), l2: Fx.Some(l2), name: Fx.Ref(name)));
+
+    /// <summary>Dot product of two inputs over an axis of the first and an axis of the second.</summary>
+    /// <param name="axes">(axis of the first input, axis of the second).</param>
+    /// <param name="normalize">L2-normalize both inputs along their axes first; false by default.</param>
+    /// <param name="name">Layer name; "dot", ... by default.</param>
+    public static Layer Dot(int axes, bool normalize = false, string? name = null) =>
+        new(Fs.Layers.Dot(axes: axes, normalize: Fx.Some(normalize), name: Fx.Ref(name)));
+
+    /// <summary>Dot product of two inputs over the same axis of each, sample by sample (Keras's batch dot): <c>Dot(axes = 1)</c> on two (batch, n) inputs gives (batch, 1).</summary>
+    /// <param name="axes">The axis of both inputs (negative counts from the end); never 0, the batch axis.</param>
+    /// <param name="normalize">L2-normalize both inputs along the axis first (cosine proximity); false by default.</param>
+    /// <param name="name">Layer name; "dot", ... by default.</param>
+    public static Layer Dot((int, int) axes, bool normalize = false, string? name = null) =>
+        new(Fs.Layers.Dot(axes: Fx.Tuple(axes), normalize: Fx.Some(normalize), name: Fx.Ref(name)));
+
+    /// <summary>A dense layer computed by einsum, with every output size known: <c>EinsumDense("ab,bc-&gt;ac", [ 64 ])</c>.</summary>
+    /// <param name="equation">"ab,bc-&gt;ac", "...b,bc-&gt;...c" or "ab...,bc-&gt;ac...".</param>
+    /// <param name="outputShape">Output shape without the batch and elided axes.</param>
+    /// <param name="activation">Activation; linear by default.</param>
+    /// <param name="biasAxes">Output subscripts that get a bias; no bias by default.</param>
+    /// <param name="kernelInitializer">glorot_uniform by default.</param>
+    /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="kernelRegularizer">Penalty on the kernel; none by default.</param>
+    /// <param name="biasRegularizer">Penalty on the bias; none by default.</param>
+    /// <param name="activityRegularizer">Penalty on the output; none by default.</param>
+    /// <param name="kernelConstraint">Projection of the kernel after each step; none by default.</param>
+    /// <param name="biasConstraint">Projection of the bias after each step; none by default.</param>
+    /// <param name="name">Layer name; "einsum_dense", ... by default.</param>
+    public static Layer EinsumDense(string equation, int?[] outputShape, string? activation = "linear", string? biasAxes = null, Initializer? kernelInitializer = null, Initializer? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Regularizer? activityRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, string? name = null) =>
+        new(Fs.Layers.EinsumDense(equation: equation, outputShape: Fx.OptionList(outputShape), activation: Fx.Activation(activation), biasAxes: Fx.Ref(biasAxes), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), kernelRegularizer: (kernelRegularizer is null ? null : Fx.Some(kernelRegularizer.Core)), biasRegularizer: (biasRegularizer is null ? null : Fx.Some(biasRegularizer.Core)), activityRegularizer: (activityRegularizer is null ? null : Fx.Some(activityRegularizer.Core)), kernelConstraint: (kernelConstraint is null ? null : Fx.Some(kernelConstraint.Core)), biasConstraint: (biasConstraint is null ? null : Fx.Some(biasConstraint.Core)), name: Fx.Ref(name)));
+
+    /// <summary>A dense layer computed by einsum: <c>activation(einsum(equation, x, kernel) + bias)</c>, e.g. <c>EinsumDense("abc,cd-&gt;abd", [ None; Some 64 ], biasAxes = "d")</c>; Keras derives the kernel and bias shapes from the equation.</summary>
+    /// <param name="equation">"ab,bc-&gt;ac", "...b,bc-&gt;...c" or "ab...,bc-&gt;ac...".</param>
+    /// <param name="outputShape">Output shape without the batch and elided axes; None for a size to infer.</param>
+    /// <param name="activation">Activation; linear by default.</param>
+    /// <param name="biasAxes">Output subscripts that get a bias; no bias by default.</param>
+    /// <param name="kernelInitializer">glorot_uniform by default.</param>
+    /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="kernelRegularizer">Penalty on the kernel; none by default.</param>
+    /// <param name="biasRegularizer">Penalty on the bias; none by default.</param>
+    /// <param name="activityRegularizer">Penalty on the output; none by default.</param>
+    /// <param name="kernelConstraint">Projection of the kernel after each step; none by default.</param>
+    /// <param name="biasConstraint">Projection of the bias after each step; none by default.</param>
+    /// <param name="name">Layer name; "einsum_dense", ... by default.</param>
+    public static Layer EinsumDense(string equation, int[] outputShape, string? activation = "linear", string? biasAxes = null, Initializer? kernelInitializer = null, Initializer? biasInitializer = null, Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Regularizer? activityRegularizer = null, Constraint? kernelConstraint = null, Constraint? biasConstraint = null, string? name = null) =>
+        new(Fs.Layers.EinsumDense(equation: equation, outputShape: Fx.List(outputShape), activation: Fx.Activation(activation), biasAxes: Fx.Ref(biasAxes), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), kernelRegularizer: (kernelRegularizer is null ? null : Fx.Some(kernelRegularizer.Core)), biasRegularizer: (biasRegularizer is null ? null : Fx.Some(biasRegularizer.Core)), activityRegularizer: (activityRegularizer is null ? null : Fx.Some(activityRegularizer.Core)), kernelConstraint: (kernelConstraint is null ? null : Fx.Some(kernelConstraint.Core)), biasConstraint: (biasConstraint is null ? null : Fx.Some(biasConstraint.Core)), name: Fx.Ref(name)));
+
+    /// <summary>Root-mean-square normalization over <paramref name="axis" /> ([-1] by default) with a learned <c>scale</c>: <c>x · rsqrt(mean(x²) + epsilon) · scale</c>.</summary>
+    /// <param name="axis">The axis or axes normalized over.</param>
+    /// <param name="epsilon">Added to the mean square; 1e-6 by default.</param>
+    /// <param name="name">Layer name; "rms_normalization", ... by default.</param>
+    public static Layer RMSNormalization(int[]? axis = null, double epsilon = 1E-06, string? name = null) =>
+        new(Fs.Layers.RMSNormalization(axis: (axis is null ? null : Fx.Some(Fx.List(axis))), epsilon: Fx.Some(epsilon), name: Fx.Ref(name)));
+
+    /// <summary>Wraps a layer with a kernel (Dense, Conv2D, ...) or embeddings and, in training, divides that weight by its spectral norm (power iteration state in the non-trainable <c>vector_u</c>).</summary>
+    /// <param name="layer">The wrapped layer.</param>
+    /// <param name="powerIterations">Power iterations per training step; 1 by default.</param>
+    /// <param name="name">Layer name; "spectral_normalization", ... by default.</param>
+    public static Layer SpectralNormalization(Layer layer, int powerIterations = 1, string? name = null) =>
+        new(Fs.Layers.SpectralNormalization(layer: layer.Core, powerIterations: Fx.Some(powerIterations), name: Fx.Ref(name)));
+
+    /// <summary>Preprocessing normalization: <c>(x - mean) / sqrt(variance)</c> per index of the kept <paramref name="axis" />; the values are given, or learned by <c>NormalizationExtraLayers.adapt</c>. With <paramref name="invert" />, denormalizes.</summary>
+    /// <param name="axis">Kept axes ([-1] by default); an empty list is Keras's <c>axis=None</c> (one scalar mean).</param>
+    /// <param name="mean">Given mean: one value (a scalar) or one per index of the last kept axis.</param>
+    /// <param name="variance">Given variance, of the same length as <paramref name="mean" />.</param>
+    /// <param name="invert">Apply the inverse transformation; false by default.</param>
+    /// <param name="name">Layer name; "normalization", ... by default.</param>
+    public static Layer Normalization(int[]? axis = null, double[]? mean = null, double[]? variance = null, bool invert = false, string? name = null) =>
+        new(Fs.Layers.Normalization(axis: (axis is null ? null : Fx.Some(Fx.List(axis))), mean: (mean is null ? null : Fx.Some(Fx.List(mean))), variance: (variance is null ? null : Fx.Some(Fx.List(variance))), invert: Fx.Some(invert), name: Fx.Ref(name)));
 
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     /// <param name="inputs">Keras's <c>inputs</c>.</param>
@@ -947,5 +1062,17 @@ public static partial class Layers
     /// <summary>Keras's <c>layers.concatenate</c> on the tensors, with the other arguments' defaults.</summary>
     /// <param name="inputs">The tensors.</param>
     public static KerasTensor ConcatenateTensors(params KerasTensor[] inputs) => ConcatenateTensors((IEnumerable<KerasTensor>)inputs);
+
+    /// <summary>Keras's <c>layers.dot</c>: the dot product of two tensors over <paramref name="axes" /> (-1 by default) with a new Dot layer.</summary>
+    /// <param name="inputs">Keras's <c>inputs</c>.</param>
+    /// <param name="axes">Keras's <c>axes</c>; Keras's default when null.</param>
+    /// <param name="normalize">Keras's <c>normalize</c>; Keras's default when null.</param>
+    /// <param name="name">Layer name; unique in a model, derived from the class name when null.</param>
+    public static KerasTensor DotTensors(IEnumerable<KerasTensor> inputs, int? axes = null, bool? normalize = null, string? name = null) =>
+        new(Fs.Layers.dot(inputs: KerasTensor.Cores(inputs), axes: Fx.Val(axes), normalize: Fx.Val(normalize), name: Fx.Ref(name)));
+
+    /// <summary>Keras's <c>layers.dot</c> on the tensors, with the other arguments' defaults.</summary>
+    /// <param name="inputs">The tensors.</param>
+    public static KerasTensor DotTensors(params KerasTensor[] inputs) => DotTensors((IEnumerable<KerasTensor>)inputs);
 
 }

@@ -362,8 +362,7 @@ module Layer =
     let getConfig (layer: Layer) =
         let config = JsonObject()
         config["name"] <- JsonValue.Create layer.Name
-<<<<<<< HEAD
-        config["trainable"] <- JsonValue.Create true
+        config["trainable"] <- JsonValue.Create layer.Identity.Trainable
         // Keras 3 writes the layer's dtype policy as a serialized DTypePolicy (Keras 2 wrote the name alone).
         let policy = JsonObject()
         policy["module"] <- JsonValue.Create "keras"
@@ -373,10 +372,6 @@ module Layer =
         policy["config"] <- policyConfig
         policy["registered_name"] <- null
         config["dtype"] <- policy
-=======
-        config["trainable"] <- JsonValue.Create layer.Identity.Trainable
-        config["dtype"] <- JsonValue.Create "float32"
->>>>>>> i10-trainable
 
         for KeyValue(key, value) in layer.Spec.Config() do
             config[key] <- (if isNull value then null else value.DeepClone())

@@ -15,7 +15,6 @@ module LayerConfigs =
     let kerasOnlyClasses =
         set
             [
-                "ActivityRegularization"
                 "AugMix"
                 "AutoContrast"
                 "CategoryEncoding"
@@ -23,18 +22,17 @@ module LayerConfigs =
                 "ConvLSTM1D"
                 "ConvLSTM3D"
                 "Discretization"
-                "Dot"
-                "ELU"
-                "EinsumDense"
                 "Equalization"
                 "HashedCrossing"
                 "Hashing"
-                "Identity"
                 "IntegerLookup"
                 "LeakyReLU"
                 "MelSpectrogram"
                 "Normalization"
                 "PReLU"
+                "LSTMCell"
+                "MelSpectrogram"
+                "RNN"
                 "RandomBrightness"
                 "RandomContrast"
                 "RandomCrop"
@@ -42,11 +40,11 @@ module LayerConfigs =
                 "RandomRotation"
                 "RandomTranslation"
                 "RandomZoom"
-                "ReLU"
                 "Rescaling"
                 "Resizing"
                 "Softmax"
                 "SpectralNormalization"
+                "SimpleRNNCell"
                 "StackedRNNCells"
                 "StringLookup"
                 "TFSMLayer"
@@ -338,6 +336,130 @@ module LayerConfigs =
                 ?biasConstraint = r.Constr "bias_constraint",
                 name = name
             )
+
+    // ---- Issue 13: activation layers, core/merging extras, normalization extras ----
+
+    /// Mean or variance of a Normalization config: null, a number, or nested lists (numpy's tolist()).
+    let private normalizationValues (owner: string) (key: string) (node: JsonNode) =
+        match node with
+        | null -> None
+        | :? JsonArray as a ->
+            let rec shapeOf (n: JsonNode) =
+                match n with
+                | :? JsonArray as a when a.Count > 0 -> a.Count :: shapeOf a[0]
+                | :? JsonArray -> [ 0 ]
+                | _ -> []
+
+            let rec flat (n: JsonNode) : float list =
+                match n with
+                | :? JsonArray as a -> a |> Seq.collect flat |> List.ofSeq
+                | v -> [ ConfigReader.number owner key v ]
+
+            Some
+                {
+                    NormalizationExtraLayers.NormalizationValues.Values = flat a |> Array.ofList
+                    NormalizationExtraLayers.NormalizationValues.Shape = shapeOf a
+                }
+        | v -> Some(NormalizationExtraLayers.NormalizationValues.Scalar(ConfigReader.number owner key v))
+
+    let private issue13 (r: LayerConfigReader) (inner: string -> Layer) (className: string) (name: string) =
+        match className with
+        | "ReLU" ->
+            Some(
+                Layers.ReLU(
+                    ?maxValue = r.Opt<float> "max_value",
+                    ?negativeSlope = r.Opt<float> "negative_slope",
+                    ?threshold = r.Opt<float> "threshold",
+                    name = name
+                )
+            )
+        | "LeakyReLU" ->
+            // Keras 2 wrote the slope as `alpha`.
+            let slope = r.Opt<float> "negative_slope" |> Option.orElse (r.Opt<float> "alpha")
+            Some(Layers.LeakyReLU(?negativeSlope = slope, name = name))
+        | "PReLU" ->
+            Some(
+                Layers.PReLU(
+                    ?alphaInitializer = r.Init "alpha_initializer",
+                    ?alphaRegularizer = r.Reg "alpha_regularizer",
+                    ?alphaConstraint = r.Constr "alpha_constraint",
+                    ?sharedAxes = r.Dims "shared_axes",
+                    name = name
+                )
+            )
+        | "ELU" -> Some(Layers.ELU(?alpha = r.Opt<float> "alpha", name = name))
+        | "Softmax" -> Some(Layers.Softmax(?axis = r.Dims "axis", name = name))
+        | "Identity" -> Some(Layers.Identity(name = name))
+        | "ActivityRegularization" ->
+            Some(Layers.ActivityRegularization(?l1 = r.Opt<float> "l1", ?l2 = r.Opt<float> "l2", name = name))
+        | "Dot" ->
+            let normalize = r.Opt<bool> "normalize"
+
+            match r.Node "axes" with
+            | :? JsonArray ->
+                match r.Dims "axes" with
+                | Some [ a; b ] -> Some(Layers.Dot((a, b), ?normalize = normalize, name = name))
+                | _ -> fail (InvalidArgument(name, "axes", "Invalid format for argument `axes`: it should contain two elements.", r.Node("axes").ToJsonString()))
+            | _ -> Some(Layers.Dot(r.Req<int> "axes", ?normalize = normalize, name = name))
+        | "EinsumDense" ->
+            for key in [ "lora_rank"; "quantization_config"; "gptq_unpacked_column_size" ] do
+                r.Expect(key, (fun _ -> false), "Quantized and LoRA EinsumDense layers are not supported.")
+
+            let outputShape =
+                match r.Node "output_shape" with
+                | :? JsonArray as a ->
+                    a
+                    |> Seq.map (fun d -> if isNull d then None else Some(ConfigReader.value<int> name "output_shape" d))
+                    |> List.ofSeq
+                | _ -> [ Some(r.Req<int> "output_shape") ]
+
+            Some(
+                Layers.EinsumDense(
+                    r.Req<string> "equation",
+                    outputShape,
+                    ?activation = r.ActivationOpt "activation",
+                    ?biasAxes = r.Opt<string> "bias_axes",
+                    ?kernelInitializer = r.Init "kernel_initializer",
+                    ?biasInitializer = r.Init "bias_initializer",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?activityRegularizer = r.Reg "activity_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint",
+                    name = name
+                )
+            )
+        | "RMSNormalization" ->
+            Some(Layers.RMSNormalization(?axis = r.Dims "axis", ?epsilon = r.Opt<float> "epsilon", name = name))
+        | "SpectralNormalization" ->
+            Some(
+                Layers.SpectralNormalization(
+                    inner "layer",
+                    ?powerIterations = r.Opt<int> "power_iterations",
+                    name = name
+                )
+            )
+        | "Normalization" ->
+            let d = NormalizationExtraLayers.NormalizationConfig.Default
+
+            let axis =
+                match r.Node "axis" with
+                | null -> d.Axis
+                | _ -> r.Dims "axis" |> Option.defaultValue []
+
+            Some(
+                NormalizationExtraLayers.normalization
+                    { d with
+                        Axis = axis
+                        Mean = normalizationValues name "mean" (r.Node "mean")
+                        Variance = normalizationValues name "variance" (r.Node "variance")
+                        Invert = r.Opt<bool> "invert" |> Option.defaultValue false
+                    }
+                    (Some name)
+            )
+        | _ -> None
+
+    // ---- end of issue 13 ----
 
     let private noRegularizers (r: LayerConfigReader) (keys: string list) =
         for key in keys do
@@ -808,4 +930,4 @@ module LayerConfigs =
                     name = name
                 )
             )
-        | _ -> None
+        | _ -> issue13 r inner className name

@@ -1409,6 +1409,222 @@ type Layers =
             name
 
     // ---- end of issue 13 recurrent extensions ----
+    // ---- Issue 13: activation layers, core/merging extras, normalization extras ----
+
+    /// <summary>ReLU with Keras's options: <c>x</c> above <paramref name="threshold"/> (clipped to
+    /// <paramref name="maxValue"/>), <c>negativeSlope·(x - threshold)</c> at or below it. <c>ReLU(maxValue = 6.0)</c> is
+    /// ReLU6.</summary>
+    /// <param name="maxValue">Upper bound of the output; unbounded by default.</param>
+    /// <param name="negativeSlope">Slope below the threshold; 0.0 by default.</param>
+    /// <param name="threshold">Values at or below it are cut; 0.0 by default.</param>
+    /// <param name="name">Layer name; "re_lu", "re_lu_1", ... by default.</param>
+    static member ReLU(?maxValue: float, ?negativeSlope: float, ?threshold: float, ?name: string) : Layer =
+        ActivationLayers.relu maxValue (defaultArg negativeSlope 0.0) (defaultArg threshold 0.0) name
+
+    /// <summary>Leaky ReLU: <c>x</c> for <c>x ≥ 0</c>, <c>negativeSlope·x</c> otherwise (0.3 by default, Keras 3's).</summary>
+    /// <param name="negativeSlope">The slope below zero; 0.3 by default.</param>
+    /// <param name="name">Layer name; "leaky_re_lu", ... by default.</param>
+    static member LeakyReLU(?negativeSlope: float, ?name: string) : Layer =
+        ActivationLayers.leakyRelu (defaultArg negativeSlope 0.3) name
+
+    /// <summary>Parametric ReLU: <c>relu(x) - alpha·relu(-x)</c>, <c>alpha</c> learned with shape
+    /// <c>input_shape[1:]</c> (1 on the shared axes).</summary>
+    /// <param name="alphaInitializer">zeros by default.</param>
+    /// <param name="alphaRegularizer">Penalty on alpha; none by default.</param>
+    /// <param name="alphaConstraint">Projection of alpha after each step; none by default.</param>
+    /// <param name="sharedAxes">Axes (1-based) sharing one alpha, e.g. <c>[ 1; 2 ]</c> for one per channel of an image.</param>
+    /// <param name="name">Layer name; "p_re_lu", ... by default.</param>
+    static member PReLU
+        (
+            ?alphaInitializer: Initializer,
+            ?alphaRegularizer: Regularizer,
+            ?alphaConstraint: Constraint,
+            ?sharedAxes: int list,
+            ?name: string
+        ) : Layer =
+        let d = ActivationLayers.PReLUConfig.Default
+
+        ActivationLayers.prelu
+            { d with
+                AlphaInitializer = defaultArg alphaInitializer d.AlphaInitializer
+                AlphaRegularizer = alphaRegularizer
+                AlphaConstraint = alphaConstraint
+                SharedAxes = sharedAxes
+            }
+            name
+
+    /// <summary>Exponential linear unit: <c>x</c> for <c>x &gt; 0</c>, <c>alpha·(exp(x) - 1)</c> otherwise.</summary>
+    /// <param name="alpha">Scale of the negative part; 1.0 by default.</param>
+    /// <param name="name">Layer name; "elu", ... by default.</param>
+    static member ELU(?alpha: float, ?name: string) : Layer =
+        ActivationLayers.elu (defaultArg alpha 1.0) name
+
+    /// <summary>Softmax over <paramref name="axis"/> ([-1] by default; several axes normalize jointly); masked positions
+    /// (a Keras mask from the previous layer) get 0.</summary>
+    /// <param name="axis">The axis or axes normalized over.</param>
+    /// <param name="name">Layer name; "softmax", ... by default.</param>
+    static member Softmax(?axis: int list, ?name: string) : Layer =
+        ActivationLayers.softmax (defaultArg axis [ -1 ]) name
+
+    /// <summary>Returns its input unchanged (a placeholder layer).</summary>
+    /// <param name="name">Layer name; "identity", ... by default.</param>
+    static member Identity(?name: string) : Layer = CoreExtraLayers.identity name
+
+    /// <summary>Returns its input unchanged and adds <c>l1·sum(|x|) + l2·sum(x²)</c> of it to the training loss.</summary>
+    /// <param name="l1">L1 factor; 0.0 by default.</param>
+    /// <param name="l2">L2 factor; 0.0 by default.</param>
+    /// <param name="name">Layer name; "activity_regularization", ... by default.</param>
+    static member ActivityRegularization(?l1: float, ?l2: float, ?name: string) : Layer =
+        CoreExtraLayers.activityRegularization (defaultArg l1 0.0) (defaultArg l2 0.0) name
+
+    /// <summary>Dot product of two inputs over the same axis of each, sample by sample (Keras's batch dot):
+    /// <c>Dot(axes = 1)</c> on two (batch, n) inputs gives (batch, 1).</summary>
+    /// <param name="axes">The axis of both inputs (negative counts from the end); never 0, the batch axis.</param>
+    /// <param name="normalize">L2-normalize both inputs along the axis first (cosine proximity); false by default.</param>
+    /// <param name="name">Layer name; "dot", ... by default.</param>
+    static member Dot(axes: int, ?normalize: bool, ?name: string) : Layer =
+        CoreExtraLayers.dot (CoreExtraLayers.Both axes) (defaultArg normalize false) name
+
+    /// <summary>Dot product of two inputs over an axis of the first and an axis of the second.</summary>
+    /// <param name="axes">(axis of the first input, axis of the second).</param>
+    /// <param name="normalize">L2-normalize both inputs along their axes first; false by default.</param>
+    /// <param name="name">Layer name; "dot", ... by default.</param>
+    static member Dot(axes: int * int, ?normalize: bool, ?name: string) : Layer =
+        CoreExtraLayers.dot (CoreExtraLayers.Pair axes) (defaultArg normalize false) name
+
+    /// <summary>A dense layer computed by einsum: <c>activation(einsum(equation, x, kernel) + bias)</c>, e.g.
+    /// <c>EinsumDense("abc,cd->abd", [ None; Some 64 ], biasAxes = "d")</c>; Keras derives the kernel and bias shapes
+    /// from the equation.</summary>
+    /// <param name="equation">"ab,bc->ac", "...b,bc->...c" or "ab...,bc->ac...".</param>
+    /// <param name="outputShape">Output shape without the batch and elided axes; None for a size to infer.</param>
+    /// <param name="activation">Activation; linear by default.</param>
+    /// <param name="biasAxes">Output subscripts that get a bias; no bias by default.</param>
+    /// <param name="kernelInitializer">glorot_uniform by default.</param>
+    /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="kernelRegularizer">Penalty on the kernel; none by default.</param>
+    /// <param name="biasRegularizer">Penalty on the bias; none by default.</param>
+    /// <param name="activityRegularizer">Penalty on the output; none by default.</param>
+    /// <param name="kernelConstraint">Projection of the kernel after each step; none by default.</param>
+    /// <param name="biasConstraint">Projection of the bias after each step; none by default.</param>
+    /// <param name="name">Layer name; "einsum_dense", ... by default.</param>
+    static member EinsumDense
+        (
+            equation: string,
+            outputShape: int option list,
+            ?activation: Activation,
+            ?biasAxes: string,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
+        let d = CoreExtraLayers.EinsumDenseConfig.Default(equation, outputShape)
+
+        CoreExtraLayers.einsumDense
+            { d with
+                Activation = defaultArg activation d.Activation
+                BiasAxes = biasAxes
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                KernelRegularizer = kernelRegularizer
+                BiasRegularizer = biasRegularizer
+                ActivityRegularizer = activityRegularizer
+                KernelConstraint = kernelConstraint
+                BiasConstraint = biasConstraint
+            }
+            name
+
+    /// <summary>A dense layer computed by einsum, with every output size known: <c>EinsumDense("ab,bc->ac", [ 64 ])</c>.</summary>
+    /// <param name="equation">"ab,bc->ac", "...b,bc->...c" or "ab...,bc->ac...".</param>
+    /// <param name="outputShape">Output shape without the batch and elided axes.</param>
+    /// <param name="activation">Activation; linear by default.</param>
+    /// <param name="biasAxes">Output subscripts that get a bias; no bias by default.</param>
+    /// <param name="kernelInitializer">glorot_uniform by default.</param>
+    /// <param name="biasInitializer">zeros by default.</param>
+    /// <param name="kernelRegularizer">Penalty on the kernel; none by default.</param>
+    /// <param name="biasRegularizer">Penalty on the bias; none by default.</param>
+    /// <param name="activityRegularizer">Penalty on the output; none by default.</param>
+    /// <param name="kernelConstraint">Projection of the kernel after each step; none by default.</param>
+    /// <param name="biasConstraint">Projection of the bias after each step; none by default.</param>
+    /// <param name="name">Layer name; "einsum_dense", ... by default.</param>
+    static member EinsumDense
+        (
+            equation: string,
+            outputShape: int list,
+            ?activation: Activation,
+            ?biasAxes: string,
+            ?kernelInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
+            ?name: string
+        ) : Layer =
+        Layers.EinsumDense(
+            equation,
+            outputShape |> List.map Some,
+            ?activation = activation,
+            ?biasAxes = biasAxes,
+            ?kernelInitializer = kernelInitializer,
+            ?biasInitializer = biasInitializer,
+            ?kernelRegularizer = kernelRegularizer,
+            ?biasRegularizer = biasRegularizer,
+            ?activityRegularizer = activityRegularizer,
+            ?kernelConstraint = kernelConstraint,
+            ?biasConstraint = biasConstraint,
+            ?name = name
+        )
+
+    /// <summary>Root-mean-square normalization over <paramref name="axis"/> ([-1] by default) with a learned
+    /// <c>scale</c>: <c>x · rsqrt(mean(x²) + epsilon) · scale</c>.</summary>
+    /// <param name="axis">The axis or axes normalized over.</param>
+    /// <param name="epsilon">Added to the mean square; 1e-6 by default.</param>
+    /// <param name="name">Layer name; "rms_normalization", ... by default.</param>
+    static member RMSNormalization(?axis: int list, ?epsilon: float, ?name: string) : Layer =
+        NormalizationExtraLayers.rmsNormalization (defaultArg axis [ -1 ]) (defaultArg epsilon 1e-6) name
+
+    /// <summary>Wraps a layer with a kernel (Dense, Conv2D, ...) or embeddings and, in training, divides that weight by
+    /// its spectral norm (power iteration state in the non-trainable <c>vector_u</c>).</summary>
+    /// <param name="layer">The wrapped layer.</param>
+    /// <param name="powerIterations">Power iterations per training step; 1 by default.</param>
+    /// <param name="name">Layer name; "spectral_normalization", ... by default.</param>
+    static member SpectralNormalization(layer: Layer, ?powerIterations: int, ?name: string) : Layer =
+        NormalizationExtraLayers.spectralNormalization layer (defaultArg powerIterations 1) name
+
+    /// <summary>Preprocessing normalization: <c>(x - mean) / sqrt(variance)</c> per index of the kept
+    /// <paramref name="axis"/>; the values are given, or learned by <c>NormalizationExtraLayers.adapt</c>. With
+    /// <paramref name="invert"/>, denormalizes.</summary>
+    /// <param name="axis">Kept axes ([-1] by default); an empty list is Keras's <c>axis=None</c> (one scalar mean).</param>
+    /// <param name="mean">Given mean: one value (a scalar) or one per index of the last kept axis.</param>
+    /// <param name="variance">Given variance, of the same length as <paramref name="mean"/>.</param>
+    /// <param name="invert">Apply the inverse transformation; false by default.</param>
+    /// <param name="name">Layer name; "normalization", ... by default.</param>
+    static member Normalization
+        (?axis: int list, ?mean: float list, ?variance: float list, ?invert: bool, ?name: string)
+        : Layer =
+        let values (v: float list) =
+            match v with
+            | [ single ] -> NormalizationExtraLayers.NormalizationValues.Scalar single
+            | many -> NormalizationExtraLayers.NormalizationValues.Vector many
+
+        let d = NormalizationExtraLayers.NormalizationConfig.Default
+
+        NormalizationExtraLayers.normalization
+            { d with
+                Axis = defaultArg axis d.Axis
+                Mean = mean |> Option.map values
+                Variance = variance |> Option.map values
+                Invert = defaultArg invert d.Invert
+            }
+            name
+
+    // ---- end of issue 13 ----
 
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     static member add(inputs: KerasTensor list, ?name: string) : KerasTensor =
@@ -1437,4 +1653,12 @@ type Layers =
     /// <summary>Keras's <c>layers.concatenate</c>: concatenates the tensors along <paramref name="axis"/>.</summary>
     static member concatenate(inputs: KerasTensor list, ?axis: int, ?name: string) : KerasTensor =
         Layer.callMany (MergingLayers.concatenate (defaultArg axis -1) name) inputs
+        |> List.exactlyOne
+
+    // ---- Issue 13: functional form of Dot ----
+
+    /// <summary>Keras's <c>layers.dot</c>: the dot product of two tensors over <paramref name="axes"/> (-1 by default)
+    /// with a new Dot layer.</summary>
+    static member dot(inputs: KerasTensor list, ?axes: int, ?normalize: bool, ?name: string) : KerasTensor =
+        Layer.callMany (CoreExtraLayers.dot (CoreExtraLayers.Both(defaultArg axes -1)) (defaultArg normalize false) name) inputs
         |> List.exactlyOne

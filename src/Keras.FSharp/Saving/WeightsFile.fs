@@ -69,6 +69,8 @@ module WeightsFile =
             | "Bidirectional", [ forward; backward ] ->
                 [ Attribute("forward_layer", forward); Attribute("backward_layer", backward) ]
             | "TimeDistributed", [ inner ] -> [ Attribute("layer", inner) ]
+            // Issue 13: Keras's Wrapper keeps the wrapped layer in its `layer` attribute.
+            | "SpectralNormalization", [ inner ] -> [ Attribute("layer", inner) ]
             | _, [ cell ] when cell.ClassName.EndsWith "Cell" -> [ Attribute("cell", cell) ]
             | _ -> [ Container("layers", subs) ]
 
@@ -87,6 +89,16 @@ module WeightsFile =
         let rec visitLayer (path: string) (layer: Layer) =
             if visited.Add layer.Identity.Id then
                 let own = Weights.ofLayer layer |> List.ofArray |> Weights.ordered
+
+                // Issue 13: Keras's SpectralNormalization tracks the wrapped layer's kernel as its own first variable
+                // (`self.kernel = self.layer.kernel`), so its vars are [kernel, vector_u].
+                let own =
+                    match layer.ClassName, layer.Spec.SubLayers() with
+                    | "SpectralNormalization", [ inner ] ->
+                        match NormalizationExtraLayers.spectralKernel inner with
+                        | Some kernel -> kernel :: own
+                        | None -> own
+                    | _ -> own
 
                 entries.Add
                     {
