@@ -83,6 +83,18 @@ module LayerSerialization =
             "MultiHeadAttention"
             "Attention"
             "AdditiveAttention"
+            // Preprocessing (issue 13)
+            "Rescaling"
+            "Resizing"
+            "CenterCrop"
+            "RandomFlip"
+            "RandomRotation"
+            "RandomZoom"
+            "RandomTranslation"
+            "RandomContrast"
+            "RandomBrightness"
+            "CategoryEncoding"
+            "Discretization"
             "Functional"
             "Sequential"
         ]
@@ -111,6 +123,11 @@ module LayerSerialization =
                 config[key] <- (if isNull value then null else value.DeepClone())
 
             config["name"] <- JsonValue.Create layer.Name
+            config
+        elif layer.ClassName = "Discretization" then
+            // Keras's Discretization takes no `trainable` argument and writes none (issue 13).
+            let config = Layer.getConfig layer
+            config.Remove "trainable" |> ignore
             config
         else
             Layer.getConfig layer
