@@ -80,6 +80,11 @@ let rec describe (t: Type) : string * (string -> string) * obj =
         "((int, int), (int, int))", (fun v -> $"Fx.Tuple({v})"), box ((1, 1), (1, 1))
     elif t = typeof<(int * int) * (int * int) * (int * int)> then
         "((int, int), (int, int), (int, int))", (fun v -> $"Fx.Tuple({v})"), box ((1, 1), (1, 1), (1, 1))
+    // Preprocessing (issue 13): factor pairs and value ranges, bin boundaries.
+    elif t = typeof<float * float> then
+        "(double, double)", (fun v -> $"Fx.Tuple({v})"), box (0.1, 0.2)
+    elif t = typeof<float list> then
+        "double[]", (fun v -> $"Fx.List({v})"), box [ 0.5 ]
     elif t = typeof<Keras.KerasTensor list> then
         "IEnumerable<KerasTensor>", (fun v -> $"KerasTensor.Cores({v})"), null
     else

@@ -115,13 +115,13 @@ let translationTransform (dx: float) (dy: float) : float[] =
 /// Keras's out-of-range index rules (torch backend's index fixers).
 let private fixIndex (fillMode: string) (index: torch.Tensor) (size: int64) =
     match fillMode with
-    | "wrap" -> torch.remainder (index, si size)
+    | "wrap" -> index.remainder (si size)
     | "reflect" ->
         // Half-sample symmetric: (d c b a | a b c d | d c b a).
         let s = 2L * size
         let shifted = index.mul(si 2L).add(si (1L + s))
-        let mirrored = torch.remainder(shifted, si (2L * s)).sub(si s).abs()
-        torch.floor_divide (mirrored.sub (si 1L), si 2L)
+        let mirrored = shifted.remainder(si (2L * s)).sub(si s).abs()
+        mirrored.sub(si 1L).floor_divide (si 2L)
     | _ -> index.clamp (si 0L, si (size - 1L))
 
 /// <summary>Applies one affine transform per image to a channels-last batch (b, h, w, c), Keras's

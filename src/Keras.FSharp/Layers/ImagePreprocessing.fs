@@ -71,23 +71,30 @@ let private checkInterpolation (className: string) (interpolation: string) =
 /// samples at <c>(i + 0.5)·in/out − 0.5</c> (clamped at 0), "nearest" takes <c>floor((i + 0.5)·in/out)</c>.</summary>
 let resizeBatch (interpolation: string) (height: int) (width: int) (images: torch.Tensor) : torch.Tensor =
     use scope = torch.NewDisposeScope()
-    let cf = images.permute (0L, 3L, 1L, 2L)
 
-    let mode =
+    let result =
         if interpolation = "nearest" then
-            torch.InterpolationMode.NearestExact
+            // "nearest-exact": output i reads input min(floor((i + 0.5) · in / out), in − 1), as gathers.
+            let nearest (input: int64) (output: int) =
+                Array.init output (fun i ->
+                    min (int64 (floor ((float i + 0.5) * float input / float output))) (input - 1L))
+                |> torch.tensor
+
+            images.index_select(1L, nearest images.shape[1] height).index_select(2L, nearest images.shape[2] width)
         else
-            torch.InterpolationMode.Bilinear
+            let cf = images.permute (0L, 3L, 1L, 2L)
 
-    let alignCorners = if interpolation = "nearest" then None else Some false
+            let resized =
+                torch.nn.functional.interpolate (
+                    cf,
+                    size = [| int64 height; int64 width |],
+                    mode = torch.InterpolationMode.Bilinear,
+                    align_corners = false
+                )
 
-    let resized =
-        match alignCorners with
-        | Some a ->
-            torch.nn.functional.interpolate (cf, size = [| int64 height; int64 width |], mode = mode, align_corners = a)
-        | None -> torch.nn.functional.interpolate (cf, size = [| int64 height; int64 width |], mode = mode)
+            resized.permute(0L, 2L, 3L, 1L).contiguous()
 
-    resized.permute(0L, 2L, 3L, 1L).contiguous().MoveToOuterDisposeScope()
+    result.MoveToOuterDisposeScope()
 
 /// <summary>The largest centred window of an (h, w) image with the aspect ratio of (height, width), as Keras's
 /// <c>crop_to_aspect_ratio</c> and <c>smart_resize</c> choose it: (top, left, rows, cols).</summary>
