@@ -85,6 +85,9 @@ let rec describe (t: Type) : string * (string -> string) * obj =
         "double[]", (fun v -> $"Fx.List({v})"), box [ 1.0 ]
     elif t = typeof<int option list> then
         "int?[]", (fun v -> $"Fx.OptionList({v})"), box [ Some 1 ]
+    // Preprocessing (issue 13): factor pairs and value ranges (bin boundaries use the float list case above).
+    elif t = typeof<float * float> then
+        "(double, double)", (fun v -> $"Fx.Tuple({v})"), box (0.1, 0.2)
     elif t = typeof<Keras.KerasTensor list> then
         "IEnumerable<KerasTensor>", (fun v -> $"KerasTensor.Cores({v})"), null
     else

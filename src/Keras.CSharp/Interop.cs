@@ -35,6 +35,9 @@ internal static class Fx
     /// <summary>A C# pair as the core's F# tuple.</summary>
     public static System.Tuple<int, int> Tuple((int, int) v) => System.Tuple.Create(v.Item1, v.Item2);
 
+    /// <summary>A C# pair of numbers (a factor range, a value range) as the core's F# tuple.</summary>
+    public static System.Tuple<double, double> Tuple((double, double) v) => System.Tuple.Create(v.Item1, v.Item2);
+
     /// <summary>A C# triple as the core's F# tuple.</summary>
     public static System.Tuple<int, int, int> Tuple((int, int, int) v) => System.Tuple.Create(v.Item1, v.Item2, v.Item3);
 

@@ -991,6 +991,149 @@ public static partial class Layers
     /// <param name="name">Layer name; "normalization", ... by default.</param>
     public static Layer Normalization(int[]? axis = null, double[]? mean = null, double[]? variance = null, bool invert = false, string? name = null) =>
         new(Fs.Layers.Normalization(axis: (axis is null ? null : Fx.Some(Fx.List(axis))), mean: (mean is null ? null : Fx.Some(Fx.List(mean))), variance: (variance is null ? null : Fx.Some(Fx.List(variance))), invert: Fx.Some(invert), name: Fx.Ref(name)));
+    /// <summary>Rescales inputs to <c>x · scale + offset</c> (e.g. <c>scale = 1/255</c>), in training and at inference.</summary>
+    /// <param name="scale">The factor.</param>
+    /// <param name="offset">Added after scaling; 0 by default.</param>
+    /// <param name="name">Layer name; "rescaling", ... by default.</param>
+    public static Layer Rescaling(double scale, double offset = 0.0, string? name = null) =>
+        new(Fs.Layers.Rescaling(scale: scale, offset: Fx.Some(offset), name: Fx.Ref(name)));
+
+    /// <summary>Resizes (batch, h, w, channels) images to (batch, height, width, channels): "bilinear" (half-pixel centres, no antialiasing) or "nearest".</summary>
+    /// <param name="height">Output rows.</param>
+    /// <param name="width">Output columns.</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="cropToAspectRatio">Crop the centred window of the target's aspect ratio first; false by default.</param>
+    /// <param name="padToAspectRatio">Pad to the target's aspect ratio first; false by default.</param>
+    /// <param name="fillValue">Padding value for <paramref name="padToAspectRatio" />; 0 by default.</param>
+    /// <param name="name">Layer name; "resizing", ... by default.</param>
+    public static Layer Resizing(int height, int width, string? interpolation = "bilinear", bool cropToAspectRatio = false, bool padToAspectRatio = false, double fillValue = 0.0, string? name = null) =>
+        new(Fs.Layers.Resizing(height: height, width: width, interpolation: Fx.Some(interpolation), cropToAspectRatio: Fx.Some(cropToAspectRatio), padToAspectRatio: Fx.Some(padToAspectRatio), fillValue: Fx.Some(fillValue), name: Fx.Ref(name)));
+
+    /// <summary>Crops the central (height, width) window of images; smaller images are cropped to the aspect ratio and resized, as Keras does.</summary>
+    /// <param name="height">Output rows.</param>
+    /// <param name="width">Output columns.</param>
+    /// <param name="name">Layer name; "center_crop", ... by default.</param>
+    public static Layer CenterCrop(int height, int width, string? name = null) =>
+        new(Fs.Layers.CenterCrop(height: height, width: width, name: Fx.Ref(name)));
+
+    /// <summary>Flips images at random in training only; the identity at inference.</summary>
+    /// <param name="mode">"horizontal", "vertical" or "horizontal_and_vertical" (default).</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_flip", ... by default.</param>
+    public static Layer RandomFlip(string? mode = "horizontal_and_vertical", int? seed = null, string? name = null) =>
+        new(Fs.Layers.RandomFlip(mode: Fx.Some(mode), seed: Fx.Val(seed), name: Fx.Ref(name)));
+
+    /// <summary>Rotates images in training by a random angle in [lower, upper] of a full turn.</summary>
+    /// <param name="factor">(lower, upper) fractions of 2π.</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_rotation", ... by default.</param>
+    public static Layer RandomRotation(double factor, string? fillMode = "reflect", string? interpolation = "bilinear", int? seed = null, double fillValue = 0.0, string? name = null) =>
+        new(Fs.Layers.RandomRotation(factor: factor, fillMode: Fx.Some(fillMode), interpolation: Fx.Some(interpolation), seed: Fx.Val(seed), fillValue: Fx.Some(fillValue), name: Fx.Ref(name)));
+
+    /// <summary>Rotates images in training by a random angle in [−factor, factor] of a full turn; the identity at inference.</summary>
+    /// <param name="factor">Fraction of 2π, in [-1, 1].</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_rotation", ... by default.</param>
+    public static Layer RandomRotation((double, double) factor, string? fillMode = "reflect", string? interpolation = "bilinear", int? seed = null, double fillValue = 0.0, string? name = null) =>
+        new(Fs.Layers.RandomRotation(factor: Fx.Tuple(factor), fillMode: Fx.Some(fillMode), interpolation: Fx.Some(interpolation), seed: Fx.Val(seed), fillValue: Fx.Some(fillValue), name: Fx.Ref(name)));
+
+    /// <summary>Zooms images in training by 1 + a random value in the (lower, upper) ranges.</summary>
+    /// <param name="heightFactor">(lower, upper), each in (-1, 1].</param>
+    /// <param name="widthFactor">(lower, upper); by default the height zoom.</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_zoom", ... by default.</param>
+    public static Layer RandomZoom(double heightFactor, double? widthFactor = null, string? fillMode = "reflect", string? interpolation = "bilinear", int? seed = null, double fillValue = 0.0, string? name = null) =>
+        new(Fs.Layers.RandomZoom(heightFactor: heightFactor, widthFactor: Fx.Val(widthFactor), fillMode: Fx.Some(fillMode), interpolation: Fx.Some(interpolation), seed: Fx.Val(seed), fillValue: Fx.Some(fillValue), name: Fx.Ref(name)));
+
+    /// <summary>Zooms images in training by 1 + a random value in [−heightFactor, heightFactor] (positive zooms out); the width zoom equals the height zoom unless <paramref name="widthFactor" /> is given.</summary>
+    /// <param name="heightFactor">In (-1, 1].</param>
+    /// <param name="widthFactor">In (-1, 1]; by default the height zoom (aspect ratio kept).</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_zoom", ... by default.</param>
+    public static Layer RandomZoom((double, double) heightFactor, (double, double)? widthFactor = null, string? fillMode = "reflect", string? interpolation = "bilinear", int? seed = null, double fillValue = 0.0, string? name = null) =>
+        new(Fs.Layers.RandomZoom(heightFactor: Fx.Tuple(heightFactor), widthFactor: (widthFactor is { } widthFactorValue ? Fx.Some(Fx.Tuple(widthFactorValue)) : null), fillMode: Fx.Some(fillMode), interpolation: Fx.Some(interpolation), seed: Fx.Val(seed), fillValue: Fx.Some(fillValue), name: Fx.Ref(name)));
+
+    /// <summary>Translates images in training by random fractions in the (lower, upper) ranges.</summary>
+    /// <param name="heightFactor">(lower, upper) fractions of the height.</param>
+    /// <param name="widthFactor">(lower, upper) fractions of the width.</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_translation", ... by default.</param>
+    public static Layer RandomTranslation(double heightFactor, double widthFactor, string? fillMode = "reflect", string? interpolation = "bilinear", int? seed = null, double fillValue = 0.0, string? name = null) =>
+        new(Fs.Layers.RandomTranslation(heightFactor: heightFactor, widthFactor: widthFactor, fillMode: Fx.Some(fillMode), interpolation: Fx.Some(interpolation), seed: Fx.Val(seed), fillValue: Fx.Some(fillValue), name: Fx.Ref(name)));
+
+    /// <summary>Translates images in training by random fractions of their height and width in [−f, f].</summary>
+    /// <param name="heightFactor">Fraction of the height, in [-1, 1].</param>
+    /// <param name="widthFactor">Fraction of the width, in [-1, 1].</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_translation", ... by default.</param>
+    public static Layer RandomTranslation((double, double) heightFactor, (double, double) widthFactor, string? fillMode = "reflect", string? interpolation = "bilinear", int? seed = null, double fillValue = 0.0, string? name = null) =>
+        new(Fs.Layers.RandomTranslation(heightFactor: Fx.Tuple(heightFactor), widthFactor: Fx.Tuple(widthFactor), fillMode: Fx.Some(fillMode), interpolation: Fx.Some(interpolation), seed: Fx.Val(seed), fillValue: Fx.Some(fillValue), name: Fx.Ref(name)));
+
+    /// <summary>Scales each image's contrast in training by k in [1 − lower, 1 + upper], then clips.</summary>
+    /// <param name="factor">(lower, upper), overlapping [0, 1].</param>
+    /// <param name="valueRange">(min, max) of the pixel values; (0, 255) by default.</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_contrast", ... by default.</param>
+    public static Layer RandomContrast(double factor, (double, double)? valueRange = null, int? seed = null, string? name = null) =>
+        new(Fs.Layers.RandomContrast(factor: factor, valueRange: (valueRange is { } valueRangeValue ? Fx.Some(Fx.Tuple(valueRangeValue)) : null), seed: Fx.Val(seed), name: Fx.Ref(name)));
+
+    /// <summary>Scales each image's contrast in training by k in [1, 1 + factor] (Keras 3's range for one number), then clips to <paramref name="valueRange" />.</summary>
+    /// <param name="factor">In [0, 1].</param>
+    /// <param name="valueRange">(min, max) of the pixel values; (0, 255) by default.</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_contrast", ... by default.</param>
+    public static Layer RandomContrast((double, double) factor, (double, double)? valueRange = null, int? seed = null, string? name = null) =>
+        new(Fs.Layers.RandomContrast(factor: Fx.Tuple(factor), valueRange: (valueRange is { } valueRangeValue ? Fx.Some(Fx.Tuple(valueRangeValue)) : null), seed: Fx.Val(seed), name: Fx.Ref(name)));
+
+    /// <summary>Adds to each image in training a delta in [lower, upper] times the value range's width, then clips.</summary>
+    /// <param name="factor">(lower, upper), overlapping [-1, 1].</param>
+    /// <param name="valueRange">(min, max) of the pixel values; (0, 255) by default.</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_brightness", ... by default.</param>
+    public static Layer RandomBrightness(double factor, (double, double)? valueRange = null, int? seed = null, string? name = null) =>
+        new(Fs.Layers.RandomBrightness(factor: factor, valueRange: (valueRange is { } valueRangeValue ? Fx.Some(Fx.Tuple(valueRangeValue)) : null), seed: Fx.Val(seed), name: Fx.Ref(name)));
+
+    /// <summary>Adds to each image in training a delta in [−factor, factor] times the value range's width, then clips.</summary>
+    /// <param name="factor">In [-1, 1].</param>
+    /// <param name="valueRange">(min, max) of the pixel values; (0, 255) by default.</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_brightness", ... by default.</param>
+    public static Layer RandomBrightness((double, double) factor, (double, double)? valueRange = null, int? seed = null, string? name = null) =>
+        new(Fs.Layers.RandomBrightness(factor: Fx.Tuple(factor), valueRange: (valueRange is { } valueRangeValue ? Fx.Some(Fx.Tuple(valueRangeValue)) : null), seed: Fx.Val(seed), name: Fx.Ref(name)));
+
+    /// <summary>Encodes integer categories in [0, numTokens) as "multi_hot" (default), "one_hot" or "count" vectors.</summary>
+    /// <param name="numTokens">Number of categories (the output's last axis).</param>
+    /// <param name="outputMode">"multi_hot" (default), "one_hot" or "count".</param>
+    /// <param name="name">Layer name; "category_encoding", ... by default.</param>
+    public static Layer CategoryEncoding(int numTokens, string? outputMode = "multi_hot", string? name = null) =>
+        new(Fs.Layers.CategoryEncoding(numTokens: numTokens, outputMode: Fx.Some(outputMode), name: Fx.Ref(name)));
+
+    /// <summary>Bins numbers by <paramref name="binBoundaries" />, or by <paramref name="numBins" /> quantile boundaries learned with <c>NumericPreprocessingLayers.adapt</c>; "int" (default) gives bin indices.</summary>
+    /// <param name="binBoundaries">Sorted boundaries: x is in bin i when b(i−1) ≤ x &lt; b(i).</param>
+    /// <param name="numBins">Number of bins to learn with adapt (instead of boundaries).</param>
+    /// <param name="epsilon">Quantile error tolerance of adapt; 0.01 by default.</param>
+    /// <param name="outputMode">"int" (default), "one_hot", "multi_hot" or "count".</param>
+    /// <param name="name">Layer name; "discretization", ... by default.</param>
+    public static Layer Discretization(double[]? binBoundaries = null, int? numBins = null, double? epsilon = null, string? outputMode = null, string? name = null) =>
+        new(Fs.Layers.Discretization(binBoundaries: (binBoundaries is null ? null : Fx.Some(Fx.List(binBoundaries))), numBins: Fx.Val(numBins), epsilon: Fx.Val(epsilon), outputMode: Fx.Ref(outputMode), name: Fx.Ref(name)));
 
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     /// <param name="inputs">Keras's <c>inputs</c>.</param>

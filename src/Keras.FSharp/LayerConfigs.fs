@@ -17,11 +17,12 @@ module LayerConfigs =
             [
                 "AugMix"
                 "AutoContrast"
-                "CategoryEncoding"
-                "CenterCrop"
                 "ConvLSTM1D"
                 "ConvLSTM3D"
                 "Discretization"
+                "Dot"
+                "ELU"
+                "EinsumDense"
                 "Equalization"
                 "HashedCrossing"
                 "Hashing"
@@ -33,8 +34,6 @@ module LayerConfigs =
                 "LSTMCell"
                 "MelSpectrogram"
                 "RNN"
-                "RandomBrightness"
-                "RandomContrast"
                 "RandomCrop"
                 "RandomFlip"
                 "RandomRotation"
@@ -42,6 +41,8 @@ module LayerConfigs =
                 "RandomZoom"
                 "Rescaling"
                 "Resizing"
+                "ReLU"
+                "SimpleRNNCell"
                 "Softmax"
                 "SpectralNormalization"
                 "SimpleRNNCell"
@@ -460,6 +461,147 @@ module LayerConfigs =
         | _ -> None
 
     // ---- end of issue 13 ----
+
+    // ---- Preprocessing (issue 13): readers of factors and value ranges ----
+
+    /// A Keras factor entry: a number or a (lower, upper) pair.
+    let private factor (r: LayerConfigReader) (key: string) : AugmentationLayers.Factor option =
+        match r.Node key with
+        | null -> None
+        | :? JsonArray as a ->
+            match a |> Seq.map (ConfigReader.number r.Owner key) |> List.ofSeq with
+            | [ lo; hi ] -> Some(AugmentationLayers.Range(lo, hi))
+            | _ -> fail (InvalidArgument(r.Owner, key, "Expected a number or a list of two numbers.", a.ToJsonString()))
+        | n -> Some(AugmentationLayers.Single(ConfigReader.number r.Owner key n))
+
+    let private valueRange (r: LayerConfigReader) =
+        match factor r "value_range" with
+        | Some(AugmentationLayers.Range(lo, hi)) -> lo, hi
+        | None -> 0.0, 255.0
+        | Some _ ->
+            fail (
+                InvalidArgument(
+                    r.Owner,
+                    "value_range",
+                    "The `value_range` argument should be a list of two numbers.",
+                    "a number"
+                )
+            )
+
+    let private affineSettings (r: LayerConfigReader) : AugmentationLayers.AffineSettings =
+        r.ChannelsLast()
+        let d = AugmentationLayers.AffineSettings.Default
+
+        {
+            FillMode = r.Opt<string> "fill_mode" |> Option.defaultValue d.FillMode
+            Interpolation = r.Opt<string> "interpolation" |> Option.defaultValue d.Interpolation
+            FillValue = r.Opt<float> "fill_value" |> Option.defaultValue d.FillValue
+            Seed = r.Opt<int> "seed"
+        }
+
+    let private preprocessing (r: LayerConfigReader) (className: string) (name: string) : Layer option =
+        let required key =
+            match factor r key with
+            | Some f -> f
+            | None -> fail (InvalidArgument(name, key, "The config needs this entry.", "None"))
+
+        match className with
+        | "Rescaling" -> Some(Layers.Rescaling(r.Req<float> "scale", ?offset = r.Opt<float> "offset", name = name))
+        | "Resizing" ->
+            r.ChannelsLast()
+
+            r.Expect(
+                "antialias",
+                (fun n -> ConfigReader.value<bool> name "antialias" n = false),
+                "Antialiasing is not supported."
+            )
+
+            r.Expect(
+                "fill_mode",
+                (fun n -> ConfigReader.str n = "constant"),
+                "Only fill_mode=\"constant\" is supported."
+            )
+
+            Some(
+                Layers.Resizing(
+                    r.Req<int> "height",
+                    r.Req<int> "width",
+                    ?interpolation = r.Opt<string> "interpolation",
+                    ?cropToAspectRatio = r.Opt<bool> "crop_to_aspect_ratio",
+                    ?padToAspectRatio = r.Opt<bool> "pad_to_aspect_ratio",
+                    ?fillValue = r.Opt<float> "fill_value",
+                    name = name
+                )
+            )
+        | "CenterCrop" ->
+            r.ChannelsLast()
+            Some(Layers.CenterCrop(r.Req<int> "height", r.Req<int> "width", name = name))
+        | "RandomFlip" ->
+            r.ChannelsLast()
+            Some(Layers.RandomFlip(?mode = r.Opt<string> "mode", ?seed = r.Opt<int> "seed", name = name))
+        | "RandomRotation" -> Some(AugmentationLayers.randomRotation (required "factor") (affineSettings r) (Some name))
+        | "RandomZoom" ->
+            Some(
+                AugmentationLayers.randomZoom
+                    (required "height_factor")
+                    (factor r "width_factor")
+                    (affineSettings r)
+                    (Some name)
+            )
+        | "RandomTranslation" ->
+            Some(
+                AugmentationLayers.randomTranslation
+                    (required "height_factor")
+                    (required "width_factor")
+                    (affineSettings r)
+                    (Some name)
+            )
+        | "RandomContrast" ->
+            r.ChannelsLast()
+            Some(AugmentationLayers.randomContrast (required "factor") (valueRange r) (r.Opt<int> "seed") (Some name))
+        | "RandomBrightness" ->
+            r.ChannelsLast()
+            Some(AugmentationLayers.randomBrightness (required "factor") (valueRange r) (r.Opt<int> "seed") (Some name))
+        | "CategoryEncoding" ->
+            r.Expect(
+                "sparse",
+                (fun n -> ConfigReader.value<bool> name "sparse" n = false),
+                "Sparse outputs are not supported."
+            )
+
+            Some(
+                Layers.CategoryEncoding(r.Req<int> "num_tokens", ?outputMode = r.Opt<string> "output_mode", name = name)
+            )
+        | "Discretization" ->
+            r.Expect(
+                "sparse",
+                (fun n -> ConfigReader.value<bool> name "sparse" n = false),
+                "Sparse outputs are not supported."
+            )
+
+            let boundaries =
+                match r.Node "bin_boundaries" with
+                | :? JsonArray as a -> Some(a |> Seq.map (ConfigReader.number name "bin_boundaries") |> List.ofSeq)
+                | _ -> None
+
+            let numBins = r.Opt<int> "num_bins"
+
+            let layer =
+                Layers.Discretization(
+                    ?binBoundaries = (if numBins.IsSome then None else boundaries),
+                    ?numBins = numBins,
+                    ?epsilon = r.Opt<float> "epsilon",
+                    ?outputMode = r.Opt<string> "output_mode",
+                    name = name
+                )
+
+            // After adapt Keras writes both the bin count and the learned boundaries.
+            match numBins, boundaries with
+            | Some _, Some b -> NumericPreprocessingLayers.withBoundaries layer b
+            | _ -> ()
+
+            Some layer
+        | _ -> None
 
     let private noRegularizers (r: LayerConfigReader) (keys: string list) =
         for key in keys do
@@ -931,3 +1073,4 @@ module LayerConfigs =
                 )
             )
         | _ -> issue13 r inner className name
+        | _ -> preprocessing r className name

@@ -1626,6 +1626,274 @@ type Layers =
 
     // ---- end of issue 13 ----
 
+    // ---- Preprocessing (issue 13): image preprocessing, augmentation, numeric ----
+
+    /// <summary>Rescales inputs to <c>x · scale + offset</c> (e.g. <c>scale = 1/255</c>), in training and at inference.</summary>
+    /// <param name="scale">The factor.</param>
+    /// <param name="offset">Added after scaling; 0 by default.</param>
+    /// <param name="name">Layer name; "rescaling", ... by default.</param>
+    static member Rescaling(scale: float, ?offset: float, ?name: string) : Layer =
+        ImagePreprocessingLayers.rescaling scale (defaultArg offset 0.0) name
+
+    /// <summary>Resizes (batch, h, w, channels) images to (batch, height, width, channels): "bilinear" (half-pixel
+    /// centres, no antialiasing) or "nearest".</summary>
+    /// <param name="height">Output rows.</param>
+    /// <param name="width">Output columns.</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="cropToAspectRatio">Crop the centred window of the target's aspect ratio first; false by default.</param>
+    /// <param name="padToAspectRatio">Pad to the target's aspect ratio first; false by default.</param>
+    /// <param name="fillValue">Padding value for <paramref name="padToAspectRatio"/>; 0 by default.</param>
+    /// <param name="name">Layer name; "resizing", ... by default.</param>
+    static member Resizing
+        (
+            height: int,
+            width: int,
+            ?interpolation: string,
+            ?cropToAspectRatio: bool,
+            ?padToAspectRatio: bool,
+            ?fillValue: float,
+            ?name: string
+        ) : Layer =
+        let d = ImagePreprocessingLayers.ResizingConfig.Create(height, width)
+
+        ImagePreprocessingLayers.resizing
+            { d with
+                Interpolation = defaultArg interpolation d.Interpolation
+                CropToAspectRatio = defaultArg cropToAspectRatio d.CropToAspectRatio
+                PadToAspectRatio = defaultArg padToAspectRatio d.PadToAspectRatio
+                FillValue = defaultArg fillValue d.FillValue
+            }
+            name
+
+    /// <summary>Crops the central (height, width) window of images; smaller images are cropped to the aspect ratio
+    /// and resized, as Keras does.</summary>
+    /// <param name="height">Output rows.</param>
+    /// <param name="width">Output columns.</param>
+    /// <param name="name">Layer name; "center_crop", ... by default.</param>
+    static member CenterCrop(height: int, width: int, ?name: string) : Layer =
+        ImagePreprocessingLayers.centerCrop height width name
+
+    /// <summary>Flips images at random in training only; the identity at inference.</summary>
+    /// <param name="mode">"horizontal", "vertical" or "horizontal_and_vertical" (default).</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_flip", ... by default.</param>
+    static member RandomFlip(?mode: string, ?seed: int, ?name: string) : Layer =
+        AugmentationLayers.randomFlip (defaultArg mode "horizontal_and_vertical") seed name
+
+    static member private Affine(fillMode, interpolation, seed, fillValue) =
+        let d = AugmentationLayers.AffineSettings.Default
+
+        { d with
+            FillMode = defaultArg fillMode d.FillMode
+            Interpolation = defaultArg interpolation d.Interpolation
+            FillValue = defaultArg fillValue d.FillValue
+            Seed = seed
+        }
+
+    /// <summary>Rotates images in training by a random angle in [−factor, factor] of a full turn; the identity at inference.</summary>
+    /// <param name="factor">Fraction of 2π, in [-1, 1].</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_rotation", ... by default.</param>
+    static member RandomRotation
+        (factor: float, ?fillMode: string, ?interpolation: string, ?seed: int, ?fillValue: float, ?name: string)
+        : Layer =
+        AugmentationLayers.randomRotation
+            (AugmentationLayers.Single factor)
+            (Layers.Affine(fillMode, interpolation, seed, fillValue))
+            name
+
+    /// <summary>Rotates images in training by a random angle in [lower, upper] of a full turn.</summary>
+    /// <param name="factor">(lower, upper) fractions of 2π.</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_rotation", ... by default.</param>
+    static member RandomRotation
+        (factor: float * float, ?fillMode: string, ?interpolation: string, ?seed: int, ?fillValue: float, ?name: string)
+        : Layer =
+        AugmentationLayers.randomRotation
+            (AugmentationLayers.Range factor)
+            (Layers.Affine(fillMode, interpolation, seed, fillValue))
+            name
+
+    /// <summary>Zooms images in training by 1 + a random value in [−heightFactor, heightFactor] (positive zooms out);
+    /// the width zoom equals the height zoom unless <paramref name="widthFactor"/> is given.</summary>
+    /// <param name="heightFactor">In (-1, 1].</param>
+    /// <param name="widthFactor">In (-1, 1]; by default the height zoom (aspect ratio kept).</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_zoom", ... by default.</param>
+    static member RandomZoom
+        (
+            heightFactor: float,
+            ?widthFactor: float,
+            ?fillMode: string,
+            ?interpolation: string,
+            ?seed: int,
+            ?fillValue: float,
+            ?name: string
+        ) : Layer =
+        AugmentationLayers.randomZoom
+            (AugmentationLayers.Single heightFactor)
+            (widthFactor |> Option.map AugmentationLayers.Single)
+            (Layers.Affine(fillMode, interpolation, seed, fillValue))
+            name
+
+    /// <summary>Zooms images in training by 1 + a random value in the (lower, upper) ranges.</summary>
+    /// <param name="heightFactor">(lower, upper), each in (-1, 1].</param>
+    /// <param name="widthFactor">(lower, upper); by default the height zoom.</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_zoom", ... by default.</param>
+    static member RandomZoom
+        (
+            heightFactor: float * float,
+            ?widthFactor: float * float,
+            ?fillMode: string,
+            ?interpolation: string,
+            ?seed: int,
+            ?fillValue: float,
+            ?name: string
+        ) : Layer =
+        AugmentationLayers.randomZoom
+            (AugmentationLayers.Range heightFactor)
+            (widthFactor |> Option.map AugmentationLayers.Range)
+            (Layers.Affine(fillMode, interpolation, seed, fillValue))
+            name
+
+    /// <summary>Translates images in training by random fractions of their height and width in [−f, f].</summary>
+    /// <param name="heightFactor">Fraction of the height, in [-1, 1].</param>
+    /// <param name="widthFactor">Fraction of the width, in [-1, 1].</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_translation", ... by default.</param>
+    static member RandomTranslation
+        (
+            heightFactor: float,
+            widthFactor: float,
+            ?fillMode: string,
+            ?interpolation: string,
+            ?seed: int,
+            ?fillValue: float,
+            ?name: string
+        ) : Layer =
+        AugmentationLayers.randomTranslation
+            (AugmentationLayers.Single heightFactor)
+            (AugmentationLayers.Single widthFactor)
+            (Layers.Affine(fillMode, interpolation, seed, fillValue))
+            name
+
+    /// <summary>Translates images in training by random fractions in the (lower, upper) ranges.</summary>
+    /// <param name="heightFactor">(lower, upper) fractions of the height.</param>
+    /// <param name="widthFactor">(lower, upper) fractions of the width.</param>
+    /// <param name="fillMode">"reflect" (default), "wrap", "constant" or "nearest".</param>
+    /// <param name="interpolation">"bilinear" (default) or "nearest".</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="fillValue">Value of "constant" filling; 0 by default.</param>
+    /// <param name="name">Layer name; "random_translation", ... by default.</param>
+    static member RandomTranslation
+        (
+            heightFactor: float * float,
+            widthFactor: float * float,
+            ?fillMode: string,
+            ?interpolation: string,
+            ?seed: int,
+            ?fillValue: float,
+            ?name: string
+        ) : Layer =
+        AugmentationLayers.randomTranslation
+            (AugmentationLayers.Range heightFactor)
+            (AugmentationLayers.Range widthFactor)
+            (Layers.Affine(fillMode, interpolation, seed, fillValue))
+            name
+
+    /// <summary>Scales each image's contrast in training by k in [1, 1 + factor] (Keras 3's range for one number),
+    /// then clips to <paramref name="valueRange"/>.</summary>
+    /// <param name="factor">In [0, 1].</param>
+    /// <param name="valueRange">(min, max) of the pixel values; (0, 255) by default.</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_contrast", ... by default.</param>
+    static member RandomContrast(factor: float, ?valueRange: float * float, ?seed: int, ?name: string) : Layer =
+        AugmentationLayers.randomContrast
+            (AugmentationLayers.Single factor)
+            (defaultArg valueRange (0.0, 255.0))
+            seed
+            name
+
+    /// <summary>Scales each image's contrast in training by k in [1 − lower, 1 + upper], then clips.</summary>
+    /// <param name="factor">(lower, upper), overlapping [0, 1].</param>
+    /// <param name="valueRange">(min, max) of the pixel values; (0, 255) by default.</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_contrast", ... by default.</param>
+    static member RandomContrast(factor: float * float, ?valueRange: float * float, ?seed: int, ?name: string) : Layer =
+        AugmentationLayers.randomContrast
+            (AugmentationLayers.Range factor)
+            (defaultArg valueRange (0.0, 255.0))
+            seed
+            name
+
+    /// <summary>Adds to each image in training a delta in [−factor, factor] times the value range's width, then clips.</summary>
+    /// <param name="factor">In [-1, 1].</param>
+    /// <param name="valueRange">(min, max) of the pixel values; (0, 255) by default.</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_brightness", ... by default.</param>
+    static member RandomBrightness(factor: float, ?valueRange: float * float, ?seed: int, ?name: string) : Layer =
+        AugmentationLayers.randomBrightness
+            (AugmentationLayers.Single factor)
+            (defaultArg valueRange (0.0, 255.0))
+            seed
+            name
+
+    /// <summary>Adds to each image in training a delta in [lower, upper] times the value range's width, then clips.</summary>
+    /// <param name="factor">(lower, upper), overlapping [-1, 1].</param>
+    /// <param name="valueRange">(min, max) of the pixel values; (0, 255) by default.</param>
+    /// <param name="seed">Seed of the layer's random draws.</param>
+    /// <param name="name">Layer name; "random_brightness", ... by default.</param>
+    static member RandomBrightness
+        (factor: float * float, ?valueRange: float * float, ?seed: int, ?name: string)
+        : Layer =
+        AugmentationLayers.randomBrightness
+            (AugmentationLayers.Range factor)
+            (defaultArg valueRange (0.0, 255.0))
+            seed
+            name
+
+    /// <summary>Encodes integer categories in [0, numTokens) as "multi_hot" (default), "one_hot" or "count" vectors.</summary>
+    /// <param name="numTokens">Number of categories (the output's last axis).</param>
+    /// <param name="outputMode">"multi_hot" (default), "one_hot" or "count".</param>
+    /// <param name="name">Layer name; "category_encoding", ... by default.</param>
+    static member CategoryEncoding(numTokens: int, ?outputMode: string, ?name: string) : Layer =
+        NumericPreprocessingLayers.categoryEncoding numTokens (defaultArg outputMode "multi_hot") name
+
+    /// <summary>Bins numbers by <paramref name="binBoundaries"/>, or by <paramref name="numBins"/> quantile boundaries
+    /// learned with <c>NumericPreprocessingLayers.adapt</c>; "int" (default) gives bin indices.</summary>
+    /// <param name="binBoundaries">Sorted boundaries: x is in bin i when b(i−1) ≤ x &lt; b(i).</param>
+    /// <param name="numBins">Number of bins to learn with adapt (instead of boundaries).</param>
+    /// <param name="epsilon">Quantile error tolerance of adapt; 0.01 by default.</param>
+    /// <param name="outputMode">"int" (default), "one_hot", "multi_hot" or "count".</param>
+    /// <param name="name">Layer name; "discretization", ... by default.</param>
+    static member Discretization
+        (?binBoundaries: float list, ?numBins: int, ?epsilon: float, ?outputMode: string, ?name: string)
+        : Layer =
+        NumericPreprocessingLayers.discretization
+            {
+                BinBoundaries = binBoundaries
+                NumBins = numBins
+                Epsilon = defaultArg epsilon 0.01
+                OutputMode = defaultArg outputMode "int"
+            }
+            name
+
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     static member add(inputs: KerasTensor list, ?name: string) : KerasTensor =
         Layer.callMany (MergingLayers.add name) inputs |> List.exactlyOne

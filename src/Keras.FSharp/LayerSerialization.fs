@@ -96,6 +96,18 @@ module LayerSerialization =
             "RMSNormalization"
             "SpectralNormalization"
             "Normalization"
+            // Preprocessing (issue 13)
+            "Rescaling"
+            "Resizing"
+            "CenterCrop"
+            "RandomFlip"
+            "RandomRotation"
+            "RandomZoom"
+            "RandomTranslation"
+            "RandomContrast"
+            "RandomBrightness"
+            "CategoryEncoding"
+            "Discretization"
             "Functional"
             "Sequential"
             // Recurrent extensions and GroupQueryAttention (issue 13)
@@ -131,6 +143,11 @@ module LayerSerialization =
                 config[key] <- (if isNull value then null else value.DeepClone())
 
             config["name"] <- JsonValue.Create layer.Name
+            config
+        elif layer.ClassName = "Discretization" then
+            // Keras's Discretization takes no `trainable` argument and writes none (issue 13).
+            let config = Layer.getConfig layer
+            config.Remove "trainable" |> ignore
             config
         else
             Layer.getConfig layer

@@ -338,12 +338,12 @@ let private configTests =
 
             test "a Keras built-in class the library lacks is not reported as a missing custom object" {
                 let config =
-                    """{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Rescaling", "config": {"name": "r", "scale": 0.5, "offset": 0.0, "batch_input_shape": [null, 3]}}]}}"""
+                    """{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "MelSpectrogram", "config": {"name": "r", "fft_length": 2048, "batch_input_shape": [null, 3]}}]}}"""
 
                 let _, text =
                     kerasError (fun () -> Model.fromConfig (JsonNode.Parse(config).AsObject()) CustomObjects.none)
 
-                expectContains text [ "'Rescaling' is a Keras built-in layer class"; "not a missing custom object" ]
+                expectContains text [ "'MelSpectrogram' is a Keras built-in layer class"; "not a missing custom object" ]
                 Expect.isFalse (text.Contains "customObjects") "no advice to pass a custom object"
             }
 
