@@ -83,6 +83,11 @@ module LayerSerialization =
             "MultiHeadAttention"
             "Attention"
             "AdditiveAttention"
+            // Text and lookup preprocessing (issue 13).
+            "StringLookup"
+            "IntegerLookup"
+            "Hashing"
+            "TextVectorization"
             "Functional"
             "Sequential"
         ]

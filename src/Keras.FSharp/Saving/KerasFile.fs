@@ -145,6 +145,10 @@ module KerasFile =
                 add "config.json" (Encoding.UTF8.GetBytes config)
                 add "model.weights.h5" weights
 
+                // Adapted vocabularies (StringLookup, IntegerLookup, TextVectorization), as Keras's assets.
+                for name, bytes in VocabularyAssets.members model do
+                    add name bytes
+
             Durable.replace temp full
         with _ ->
             (try
@@ -224,6 +228,7 @@ module KerasFile =
             let serialized = readArchiveConfig path
             let model = inFile path (fun () -> Model.fromConfig serialized customObjects)
             WeightsFile.loadWeightsFromKerasArchive model path
+            VocabularyAssets.load model path
 
             {
                 Model = model
