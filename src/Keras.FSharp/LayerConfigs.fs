@@ -806,6 +806,7 @@ module LayerConfigs =
         | "StringLookup"
         | "IntegerLookup"
         | "Hashing"
-        | "TextVectorization" -> Some(textLayer r className name)
+        | "TextVectorization" ->
+            Some(textLayer r className name |> fun l -> TextLayers.Vocabulary.freezeSize l (r.Opt<int> "vocabulary_size"))
         // ---- end of text and lookup preprocessing ----
         | _ -> None

@@ -163,6 +163,7 @@ type IndexLookup<'T when 'T: equality>
     let mutable index = Dictionary<'T, int64>()
     let mutable idf: float32[] option = None
     let mutable isSet = false
+    let mutable frozenSize: int option = None
 
     let oovStart = if maskToken.IsSome && outputMode = Int then 1 else 0
     let tokenStart = oovStart + numOovIndices
@@ -191,11 +192,17 @@ type IndexLookup<'T when 'T: equality>
     /// Keras's <c>vocabulary_size()</c>: learned tokens plus mask and OOV indices.
     member _.VocabularySize = tokens.Length + tokenStart
 
+    /// <summary>The vocabulary size a saved layer declares (Keras's <c>vocabulary_size</c> config entry), giving the
+    /// output width before its vocabulary asset is read.</summary>
+    member _.FrozenSize
+        with get () = frozenSize
+        and set (v: int option) = frozenSize <- v
+
     /// The number of output columns in non-int modes, when known.
     member this.Depth =
         if padToMaxTokens then maxTokens
         elif isSet then Some this.VocabularySize
-        else None
+        else frozenSize
 
     /// <summary>Keras's <c>get_vocabulary</c>: the token of each index (mask and OOV tokens first when
     /// <paramref name="includeSpecial"/>).</summary>

@@ -342,6 +342,17 @@ module Vocabulary =
         | Some(:? IndexLookup<int64> as lookup) -> lookup.SetVocabulary(vocabulary |> List.map int64, idfWeights)
         | _ -> notVocabularyLayer layer "set_vocabulary"
 
+    /// <summary>Records the vocabulary size of a layer rebuilt from a config (Keras's <c>vocabulary_size</c>), so its
+    /// output shape is known before the vocabulary asset is read.</summary>
+    let freezeSize (layer: Layer) (size: int option) =
+        match tryState layer with
+        | Some(:? TextVectorizer as tv) when not tv.Lookup.HasVocabulary -> tv.Lookup.FrozenSize <- size
+        | Some(:? IndexLookup<string> as lookup) when not lookup.HasVocabulary -> lookup.FrozenSize <- size
+        | Some(:? IndexLookup<int64> as lookup) when not lookup.HasVocabulary -> lookup.FrozenSize <- size
+        | _ -> ()
+
+        layer
+
     /// <summary>Whether the layer's vocabulary is saved as Keras's asset (<c>vocabulary.txt</c>) rather than in its
     /// config: a vocabulary layer that was adapted (or given its vocabulary after construction).</summary>
     let isAsset (layer: Layer) =
@@ -364,32 +375,3 @@ module Vocabulary =
         | Some(:? IndexLookup<int64> as lookup) -> lookup.Idf
         | _ -> None
 
-/// <summary>Vocabulary methods on layers, as Keras names them: <c>layer.Adapt(texts)</c>,
-/// <c>layer.GetVocabulary()</c>, <c>layer.SetVocabulary(tokens)</c>, <c>layer.VocabularySize()</c>.</summary>
-[<AutoOpen>]
-module VocabularyExtensions =
-    type Layer with
-        /// <summary>Learns the vocabulary of a StringLookup or TextVectorization from strings, one document per string.</summary>
-        member layer.Adapt(data: string seq) = Vocabulary.adaptStrings layer data
-
-        /// <summary>Learns the vocabulary of a StringLookup from rows of strings, one document per row.</summary>
-        member layer.Adapt(data: string[,]) = Vocabulary.adaptStringRows layer data
-
-        /// <summary>Learns the vocabulary of an IntegerLookup.</summary>
-        member layer.Adapt(data: int64 seq) = Vocabulary.adaptIntegers layer data
-
-        /// <summary>Learns the vocabulary of an IntegerLookup.</summary>
-        member layer.Adapt(data: int seq) =
-            Vocabulary.adaptIntegers layer (data |> Seq.map int64)
-
-        /// <summary>Keras's <c>get_vocabulary</c>: the token of each index, special tokens first unless
-        /// <paramref name="includeSpecialTokens"/> is false.</summary>
-        member layer.GetVocabulary(?includeSpecialTokens: bool) =
-            Vocabulary.get layer (defaultArg includeSpecialTokens true)
-
-        /// <summary>Keras's <c>set_vocabulary</c>.</summary>
-        member layer.SetVocabulary(vocabulary: string seq, ?idfWeights: float seq) =
-            Vocabulary.set layer (List.ofSeq vocabulary) (idfWeights |> Option.map List.ofSeq)
-
-        /// <summary>Keras's <c>vocabulary_size()</c>: tokens plus mask and OOV indices.</summary>
-        member layer.VocabularySize() = Vocabulary.size layer
