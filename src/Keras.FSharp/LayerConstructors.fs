@@ -1336,6 +1336,7 @@ type Layers =
 
         let noneable (value: string option) (fallback: string option) =
             match value with
+            | Some null -> None
             | Some v when v.Equals("none", System.StringComparison.OrdinalIgnoreCase) -> None
             | Some v -> Some v
             | None -> fallback
