@@ -72,6 +72,11 @@ let rec describe (t: Type) : string * (string -> string) * obj =
         "Layer", (fun v -> $"{v}.Core"), box (Keras.Layers.LSTM(2))
     elif t = typeof<int list> then
         "int[]", (fun v -> $"Fx.List({v})"), box [ 1 ]
+    // Text and lookup preprocessing (issue 13): vocabularies and idf weights.
+    elif t = typeof<string list> then
+        "string[]", (fun v -> $"Fx.List({v})"), box [ "a" ]
+    elif t = typeof<float list> then
+        "double[]", (fun v -> $"Fx.List({v})"), box [ 1.0 ]
     elif t = typeof<int * int> then
         "(int, int)", (fun v -> $"Fx.Tuple({v})"), box (1, 1)
     elif t = typeof<int * int * int> then

@@ -50,4 +50,14 @@ public sealed class Data
     /// <summary>Integer labels, one per sample.</summary>
     /// <param name="labels">The labels.</param>
     public static implicit operator Data(long[] labels) => new((Fs.Data)labels);
+
+    // ---- String inputs (issue 13, text) ----
+
+    /// <summary>One string per sample, for an input with dtype "string".</summary>
+    /// <param name="texts">The strings.</param>
+    public static implicit operator Data(string[] texts) => new((Fs.Data)texts);
+
+    /// <summary>Rows of strings, for an input with dtype "string" of shape (None, columns).</summary>
+    /// <param name="texts">The strings.</param>
+    public static implicit operator Data(string[,] texts) => new((Fs.Data)texts);
 }

@@ -91,6 +91,39 @@ public class Layer
     /// <returns>The output tensor.</returns>
     public Tensor Call(Tensor input, bool training = false) => ListModule.ExactlyOne(Fs.LayerModule.callEager(Core, training, Fx.List(new[] { input })));
 
+    // ---- Text and lookup preprocessing (issue 13) ----
+
+    /// <summary>Runs a string layer (StringLookup, Hashing, TextVectorization) on one string per sample.</summary>
+    /// <param name="texts">The strings.</param>
+    /// <returns>The output tensor.</returns>
+    public Tensor Call(string[] texts) => ListModule.ExactlyOne(Fs.LayerModule.callEager(Core, false, Fx.List(new[] { Fs.StringTensor.ofArray(texts) })));
+
+    /// <summary>Runs a string layer on rows of strings.</summary>
+    /// <param name="texts">The strings.</param>
+    /// <returns>The output tensor.</returns>
+    public Tensor Call(string[,] texts) => ListModule.ExactlyOne(Fs.LayerModule.callEager(Core, false, Fx.List(new[] { Fs.StringTensor.ofArray2D(texts) })));
+
+    /// <summary>Learns the vocabulary of a StringLookup or TextVectorization (Keras's <c>adapt</c>), one document per string.</summary>
+    /// <param name="texts">The strings.</param>
+    public void Adapt(IEnumerable<string> texts) => Fs.TextLayers.Vocabulary.adaptStrings(Core, texts);
+
+    /// <summary>Learns the vocabulary of an IntegerLookup (Keras's <c>adapt</c>).</summary>
+    /// <param name="values">The integers.</param>
+    public void Adapt(IEnumerable<long> values) => Fs.TextLayers.Vocabulary.adaptIntegers(Core, values);
+
+    /// <summary>Keras's <c>get_vocabulary</c>: the token of each index (IntegerLookup's as decimal text).</summary>
+    /// <param name="includeSpecialTokens">Include the mask and OOV tokens first.</param>
+    public IReadOnlyList<string> GetVocabulary(bool includeSpecialTokens = true) => Fs.TextLayers.Vocabulary.get(Core, includeSpecialTokens).ToArray();
+
+    /// <summary>Keras's <c>set_vocabulary</c>.</summary>
+    /// <param name="vocabulary">The tokens, optionally preceded by the special tokens.</param>
+    /// <param name="idfWeights">Idf weights, for "tf_idf" mode.</param>
+    public void SetVocabulary(IEnumerable<string> vocabulary, IEnumerable<double>? idfWeights = null) =>
+        Fs.TextLayers.Vocabulary.set(Core, Fx.List(vocabulary), idfWeights is null ? null : Fx.Some(Fx.List(idfWeights)));
+
+    /// <summary>Keras's <c>vocabulary_size()</c>: tokens plus mask and OOV indices.</summary>
+    public int VocabularySize() => Fs.TextLayers.Vocabulary.size(Core);
+
     /// <summary>Number of scalars in the layer's weights (Keras's <c>count_params</c>).</summary>
     public long CountParams() => Fs.LayerModule.countParams(Core);
 

@@ -1134,6 +1134,56 @@ public static partial class Layers
     /// <param name="name">Layer name; "discretization", ... by default.</param>
     public static Layer Discretization(double[]? binBoundaries = null, int? numBins = null, double? epsilon = null, string? outputMode = null, string? name = null) =>
         new(Fs.Layers.Discretization(binBoundaries: (binBoundaries is null ? null : Fx.Some(Fx.List(binBoundaries))), numBins: Fx.Val(numBins), epsilon: Fx.Val(epsilon), outputMode: Fx.Ref(outputMode), name: Fx.Ref(name)));
+    /// <summary>Maps strings to indices of a vocabulary (Keras's <c>StringLookup</c>): index 0 is the mask (when <paramref name="maskToken" /> is set), then <paramref name="numOovIndices" /> OOV indices, then the vocabulary. Give the vocabulary, or learn it with <c>layer.Adapt(strings)</c>.</summary>
+    /// <param name="maxTokens">Largest vocabulary size, special tokens included; no limit by default.</param>
+    /// <param name="numOovIndices">Number of OOV indices; 1 by default (several: unknown strings are hashed among them).</param>
+    /// <param name="maskToken">The token mapped to index 0 (dropped in the vector modes); none by default.</param>
+    /// <param name="oovToken">The OOV token returned by <paramref name="invert" />; "[UNK]" by default.</param>
+    /// <param name="vocabulary">A fixed vocabulary (saved in the config).</param>
+    /// <param name="idfWeights">Idf weights of a fixed vocabulary in "tf_idf" mode.</param>
+    /// <param name="invert">Map indices back to strings; false by default.</param>
+    /// <param name="outputMode">"int" (default), "one_hot", "multi_hot", "count" or "tf_idf".</param>
+    /// <param name="padToMaxTokens">Pad vector outputs to <paramref name="maxTokens" /> columns; false by default.</param>
+    /// <param name="name">Layer name; "string_lookup", ... by default.</param>
+    public static Layer StringLookup(int? maxTokens = null, int numOovIndices = 1, string? maskToken = null, string? oovToken = "[UNK]", string[]? vocabulary = null, double[]? idfWeights = null, bool invert = false, string? outputMode = "int", bool padToMaxTokens = false, string? name = null) =>
+        new(Fs.Layers.StringLookup(maxTokens: Fx.Val(maxTokens), numOovIndices: Fx.Some(numOovIndices), maskToken: Fx.Ref(maskToken), oovToken: Fx.Some(oovToken), vocabulary: (vocabulary is null ? null : Fx.Some(Fx.List(vocabulary))), idfWeights: (idfWeights is null ? null : Fx.Some(Fx.List(idfWeights))), invert: Fx.Some(invert), outputMode: Fx.Some(outputMode), padToMaxTokens: Fx.Some(padToMaxTokens), name: Fx.Ref(name)));
+
+    /// <summary>Maps integers to indices of a vocabulary (Keras's <c>IntegerLookup</c>), as <see cref="StringLookup" /> does strings. Learn the vocabulary with <c>layer.Adapt(integers)</c>.</summary>
+    /// <param name="maxTokens">Largest vocabulary size, special tokens included; no limit by default.</param>
+    /// <param name="numOovIndices">Number of OOV indices; 1 by default (several: <c>value mod n</c>).</param>
+    /// <param name="maskToken">The value mapped to index 0; none by default.</param>
+    /// <param name="oovToken">The OOV value returned by <paramref name="invert" />; -1 by default.</param>
+    /// <param name="vocabulary">A fixed vocabulary (saved in the config).</param>
+    /// <param name="idfWeights">Idf weights of a fixed vocabulary in "tf_idf" mode.</param>
+    /// <param name="invert">Map indices back to values; false by default.</param>
+    /// <param name="outputMode">"int" (default), "one_hot", "multi_hot", "count" or "tf_idf".</param>
+    /// <param name="padToMaxTokens">Pad vector outputs to <paramref name="maxTokens" /> columns; false by default.</param>
+    /// <param name="name">Layer name; "integer_lookup", ... by default.</param>
+    public static Layer IntegerLookup(int? maxTokens = null, int numOovIndices = 1, int? maskToken = null, int? oovToken = null, int[]? vocabulary = null, double[]? idfWeights = null, bool invert = false, string? outputMode = "int", bool padToMaxTokens = false, string? name = null) =>
+        new(Fs.Layers.IntegerLookup(maxTokens: Fx.Val(maxTokens), numOovIndices: Fx.Some(numOovIndices), maskToken: Fx.Val(maskToken), oovToken: Fx.Val(oovToken), vocabulary: (vocabulary is null ? null : Fx.Some(Fx.List(vocabulary))), idfWeights: (idfWeights is null ? null : Fx.Some(Fx.List(idfWeights))), invert: Fx.Some(invert), outputMode: Fx.Some(outputMode), padToMaxTokens: Fx.Some(padToMaxTokens), name: Fx.Ref(name)));
+
+    /// <summary>Hashes strings or integers into <paramref name="numBins" /> bins (Keras's <c>Hashing</c>): FarmHash Fingerprint64 of each value's text (integers by their decimal form), or SipHash with a salt.</summary>
+    /// <param name="numBins">Number of bins; bin 0 is reserved for <paramref name="maskValue" /> when it is set.</param>
+    /// <param name="maskValue">The value (as text: "" or "7") hashed to bin 0; none by default.</param>
+    /// <param name="salt">A key for keyed hashing (SipHash, Keras's <c>salt=[s, s]</c>); FarmHash by default.</param>
+    /// <param name="outputMode">"int" (default), "one_hot", "multi_hot" or "count".</param>
+    /// <param name="name">Layer name; "hashing", ... by default.</param>
+    public static Layer Hashing(int numBins, string? maskValue = null, int? salt = null, string? outputMode = "int", string? name = null) =>
+        new(Fs.Layers.Hashing(numBins: numBins, maskValue: Fx.Ref(maskValue), salt: Fx.Val(salt), outputMode: Fx.Some(outputMode), name: Fx.Ref(name)));
+
+    /// <summary>Turns strings into token indices or token vectors (Keras's <c>TextVectorization</c>): standardize, split, optional n-grams, then a vocabulary lookup (0 is padding, 1 is OOV "[UNK]"). Learn the vocabulary with <c>layer.Adapt(texts)</c>.</summary>
+    /// <param name="maxTokens">Largest vocabulary size, padding and OOV included; no limit by default.</param>
+    /// <param name="standardize">"lower_and_strip_punctuation" (default), "lower", "strip_punctuation", or "none".</param>
+    /// <param name="split">"whitespace" (default), "character", or "none" (each string one token).</param>
+    /// <param name="ngrams">Also emit n-grams of sizes 2 to <paramref name="ngrams" />; none by default.</param>
+    /// <param name="outputMode">"int" (default), "multi_hot", "count" or "tf_idf".</param>
+    /// <param name="outputSequenceLength">In "int" mode, pad or truncate to this length; the batch's longest otherwise.</param>
+    /// <param name="padToMaxTokens">Pad vector outputs to <paramref name="maxTokens" /> columns; false by default.</param>
+    /// <param name="vocabulary">A fixed vocabulary (saved in the config).</param>
+    /// <param name="idfWeights">Idf weights of a fixed vocabulary in "tf_idf" mode.</param>
+    /// <param name="name">Layer name; "text_vectorization", ... by default.</param>
+    public static Layer TextVectorization(int? maxTokens = null, string? standardize = "lower_and_strip_punctuation", string? split = "whitespace", int? ngrams = null, string? outputMode = "int", int? outputSequenceLength = null, bool padToMaxTokens = false, string[]? vocabulary = null, double[]? idfWeights = null, string? name = null) =>
+        new(Fs.Layers.TextVectorization(maxTokens: Fx.Val(maxTokens), standardize: Fx.Some(standardize), split: Fx.Some(split), ngrams: Fx.Val(ngrams), outputMode: Fx.Some(outputMode), outputSequenceLength: Fx.Val(outputSequenceLength), padToMaxTokens: Fx.Some(padToMaxTokens), vocabulary: (vocabulary is null ? null : Fx.Some(Fx.List(vocabulary))), idfWeights: (idfWeights is null ? null : Fx.Some(Fx.List(idfWeights))), name: Fx.Ref(name)));
 
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     /// <param name="inputs">Keras's <c>inputs</c>.</param>

@@ -167,6 +167,18 @@ public sealed class Model
     /// <param name="batchSize">Samples per batch.</param>
     public Tensor Predict(Tensor x, int batchSize = 32) => Fs.ModelModule.predictMany(Core, batchSize, Fx.List(new[] { x })).Head;
 
+    // ---- String inputs (issue 13, text) ----
+
+    /// <summary>Predicts from one string per sample (a model whose input has dtype "string").</summary>
+    /// <param name="texts">The strings.</param>
+    /// <param name="batchSize">Rows per batch.</param>
+    public Tensor Predict(string[] texts, int batchSize = 32) => Predict(Fs.StringTensor.ofArray(texts), batchSize);
+
+    /// <summary>Predicts from rows of strings (an input of shape (None, columns) with dtype "string").</summary>
+    /// <param name="texts">The strings.</param>
+    /// <param name="batchSize">Rows per batch.</param>
+    public Tensor Predict(string[,] texts, int batchSize = 32) => Predict(Fs.StringTensor.ofArray2D(texts), batchSize);
+
     /// <summary>Predicts from inputs named by their <see cref="KerasApi.Input"/> names; outputs keyed by output name.</summary>
     /// <param name="x">One tensor per input name.</param>
     /// <param name="batchSize">Samples per batch.</param>

@@ -14,6 +14,10 @@ type DType =
     | Int8
     | UInt8
     | Bool
+    /// <summary>Keras's <c>"string"</c> dtype (<c>Input(shape, dtype="string")</c>). Tensors cannot hold text: a string
+    /// tensor flows as int64 handles into a table of .NET strings (see <c>StringTensor</c>); only the string layers
+    /// (StringLookup, Hashing, TextVectorization) read it.</summary>
+    | String
 
 /// Conversions between Keras dtype names, DType and TorchSharp scalar types.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
@@ -31,9 +35,11 @@ module DType =
         | Int8 -> "int8"
         | UInt8 -> "uint8"
         | Bool -> "bool"
+        | String -> "string"
 
+    // String comes last: tryOfTorch maps int64 to Int64, never to the handles of a string tensor.
     let private all =
-        [ Float32; Float64; Float16; BFloat16; Int32; Int64; Int16; Int8; UInt8; Bool ]
+        [ Float32; Float64; Float16; BFloat16; Int32; Int64; Int16; Int8; UInt8; Bool; String ]
 
     /// Parses a Keras dtype name ("float32", "int32", ...).
     let tryParse (text: string) =
@@ -43,7 +49,8 @@ module DType =
     let bits dtype =
         match dtype with
         | Float64
-        | Int64 -> 64
+        | Int64
+        | String -> 64
         | Float32
         | Int32 -> 32
         | Float16
@@ -75,6 +82,8 @@ module DType =
         | Int8 -> torch.ScalarType.Int8
         | UInt8 -> torch.ScalarType.Byte
         | Bool -> torch.ScalarType.Bool
+        // The handles of a string tensor.
+        | String -> torch.ScalarType.Int64
 
     /// The DType of a TorchSharp scalar type, when Keras has one.
     let tryOfTorch (scalarType: torch.ScalarType) =

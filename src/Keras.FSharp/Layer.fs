@@ -114,9 +114,27 @@ module Layer =
         InputSpec.checkAll layer.Name layer.Spec.InputSpecs shapes
         |> Result.bind (fun () -> InputSpec.checkAll layer.Name builtSpecs shapes)
 
+    /// <summary>Strings reach only the layers that read them (<see cref="StringTensor.acceptsStrings"/>): any other
+    /// layer given a string tensor fails here, naming the layer, as Keras fails on a string input to a numeric op.</summary>
+    let private checkNoStrings (layer: Layer) (inputs: TensorSpec list) =
+        if StringTensor.acceptsStrings layer.Spec.ClassName then
+            Ok()
+        else
+            match inputs |> List.tryFindIndex (fun s -> s.DType = String) with
+            | Some i ->
+                Error(
+                    IncompatibleInput(
+                        layer.Name,
+                        i,
+                        $"expected a numeric tensor, but received a string tensor (dtype=string) with shape {Shape.format inputs[i].Shape}. Only string layers (StringLookup, Hashing, TextVectorization) take strings."
+                    )
+                )
+            | None -> Ok()
+
     /// The output specs of a call on inputs with these specs, after checking the inputs.
     let outputSpecs (layer: Layer) (inputs: TensorSpec list) =
-        checkInputs layer inputs
+        checkNoStrings layer inputs
+        |> Result.bind (fun () -> checkInputs layer inputs)
         |> Result.bind (fun () -> layer.Spec.ComputeOutput layer.Name inputs)
 
     /// Symbolic tensors for the outputs of a node.
@@ -237,7 +255,11 @@ module Layer =
             | Ok shape ->
                 {
                     Shape = shape
-                    DType = DType.tryOfTorch tensor.dtype |> Option.defaultValue Float32
+                    DType =
+                        if StringTensor.isString tensor then
+                            String
+                        else
+                            DType.tryOfTorch tensor.dtype |> Option.defaultValue Float32
                 }
             | Error detail -> Errors.raiseKeras (IncompatibleInput(owner, i, detail)))
 

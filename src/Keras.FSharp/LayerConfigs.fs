@@ -27,6 +27,8 @@ module LayerConfigs =
                 "HashedCrossing"
                 "Hashing"
                 "IntegerLookup"
+                "Identity"
+                "LSTMCell"
                 "LeakyReLU"
                 "MelSpectrogram"
                 "Normalization"
@@ -47,9 +49,7 @@ module LayerConfigs =
                 "SpectralNormalization"
                 "SimpleRNNCell"
                 "StackedRNNCells"
-                "StringLookup"
                 "TFSMLayer"
-                "TextVectorization"
                 "TorchModuleWrapper"
                 "Wrapper"
             ]
@@ -611,6 +611,115 @@ module LayerConfigs =
     /// config; None when the class is not one of the library's built-in classes. Wrapper layers (Bidirectional,
     /// TimeDistributed) rebuild their inner layer with <paramref name="deserialize"/>.</summary>
     /// <exception cref="KerasException">When an entry has an unusable value or a setting cannot be honoured.</exception>
+    // ---- Text and lookup preprocessing (issue 13) ----
+
+    /// StringLookup, IntegerLookup, Hashing and TextVectorization from their Keras configs. An adapted vocabulary is not
+    /// in the config: the `.keras` loader reads it from the archive's assets.
+    let private textLayer (r: LayerConfigReader) (className: string) (name: string) =
+        r.Expect("sparse", (fun n -> n.GetValueKind() = System.Text.Json.JsonValueKind.False), "Sparse outputs are not supported.")
+        r.Expect("ragged", (fun n -> n.GetValueKind() = System.Text.Json.JsonValueKind.False), "Ragged outputs are not supported.")
+        r.Expect("encoding", (fun n -> ConfigReader.str n = "utf-8"), "Only the utf-8 encoding is supported.")
+        r.Expect("oov_method", (fun n -> ConfigReader.str n = "floormod"), "Only oov_method=\"floormod\" is supported.")
+
+        let list (key: string) (item: JsonNode -> 'T) : 'T list option =
+            match r.Node key with
+            | :? JsonArray as a -> Some(a |> Seq.map item |> List.ofSeq)
+            | null -> None
+            | _ -> fail (InvalidArgument(r.Owner, key, "Expected a list.", r.Node(key).ToJsonString()))
+
+        let strings key =
+            list key (fun n -> ConfigReader.value<string> r.Owner key n)
+
+        let floats key =
+            list key (fun n -> ConfigReader.value<float> r.Owner key n)
+
+        let mode (allowed: LookupLayers.OutputMode list) =
+            LookupLayers.OutputMode.parse r.Owner allowed (r.Opt<string> "output_mode" |> Option.defaultValue "int")
+
+        let allModes =
+            [ LookupLayers.Int; LookupLayers.OneHot; LookupLayers.MultiHot; LookupLayers.Count; LookupLayers.TfIdf ]
+
+        match className with
+        | "StringLookup" ->
+            r.Expect("salt", (fun _ -> false), "A salt needs oov_method=\"farmhash\", which is not supported.")
+
+            LookupLayers.stringLookup
+                {
+                    MaxTokens = r.Opt<int> "max_tokens"
+                    NumOovIndices = r.Opt<int> "num_oov_indices" |> Option.defaultValue 1
+                    MaskToken = r.Opt<string> "mask_token"
+                    OovToken = r.Opt<string> "oov_token" |> Option.defaultValue "[UNK]"
+                    Vocabulary = strings "vocabulary"
+                    IdfWeights = floats "idf_weights"
+                    Invert = r.Opt<bool> "invert" |> Option.defaultValue false
+                    OutputMode = mode allModes
+                    PadToMaxTokens = r.Opt<bool> "pad_to_max_tokens" |> Option.defaultValue false
+                }
+                (Some name)
+        | "IntegerLookup" ->
+            r.Expect("salt", (fun _ -> false), "A salt needs oov_method=\"farmhash\", which is not supported.")
+
+            LookupLayers.integerLookup
+                {
+                    MaxTokens = r.Opt<int> "max_tokens"
+                    NumOovIndices = r.Opt<int> "num_oov_indices" |> Option.defaultValue 1
+                    MaskToken = r.Opt<int64> "mask_token"
+                    OovToken = r.Opt<int64> "oov_token" |> Option.defaultValue -1L
+                    Vocabulary = list "vocabulary" (fun n -> ConfigReader.value<int64> r.Owner "vocabulary" n)
+                    IdfWeights = floats "idf_weights"
+                    Invert = r.Opt<bool> "invert" |> Option.defaultValue false
+                    OutputMode = mode allModes
+                    PadToMaxTokens = r.Opt<bool> "pad_to_max_tokens" |> Option.defaultValue false
+                }
+                (Some name)
+        | "Hashing" ->
+            let salt =
+                match r.Node "salt" with
+                | null -> None
+                | :? JsonArray as a when a.Count = 2 ->
+                    Some(ConfigReader.value<int64> r.Owner "salt" a[0], ConfigReader.value<int64> r.Owner "salt" a[1])
+                | n ->
+                    let s = ConfigReader.value<int64> r.Owner "salt" n
+                    Some(s, s)
+
+            let maskValue =
+                match r.Node "mask_value" with
+                | null -> None
+                | :? JsonValue as v ->
+                    match v.TryGetValue<string>() with
+                    | true, text -> Some text
+                    | _ -> Some(string (ConfigReader.value<int64> r.Owner "mask_value" v))
+                | n -> fail (InvalidArgument(r.Owner, "mask_value", "Expected a string or an integer.", n.ToJsonString()))
+
+            LookupLayers.hashing
+                {
+                    NumBins = r.Req<int> "num_bins"
+                    MaskValue = maskValue
+                    Salt = salt
+                    OutputMode = mode [ LookupLayers.Int; LookupLayers.OneHot; LookupLayers.MultiHot; LookupLayers.Count ]
+                }
+                (Some name)
+        | _ ->
+            TextLayers.textVectorization
+                {
+                    MaxTokens = r.Opt<int> "max_tokens"
+                    Standardize = r.Opt<string> "standardize"
+                    Split = r.Opt<string> "split"
+                    Ngrams =
+                        match r.Node "ngrams" with
+                        | null -> None
+                        | :? JsonArray as a -> Some(a |> Seq.map (ConfigReader.value<int> r.Owner "ngrams") |> List.ofSeq)
+                        | n -> Some [ 1 .. ConfigReader.value<int> r.Owner "ngrams" n ]
+                    OutputMode = mode [ LookupLayers.Int; LookupLayers.MultiHot; LookupLayers.Count; LookupLayers.TfIdf ]
+                    OutputSequenceLength = r.Opt<int> "output_sequence_length"
+                    PadToMaxTokens = r.Opt<bool> "pad_to_max_tokens" |> Option.defaultValue false
+                    Vocabulary = strings "vocabulary"
+                    IdfWeights = floats "idf_weights"
+                }
+                (Some name)
+
+    // ---- end of text and lookup preprocessing ----
+
     let tryBuild
         (deserialize: JsonObject -> Layer)
         (customObjects: IDictionary<string, CustomObject>)
@@ -1074,3 +1183,11 @@ module LayerConfigs =
             )
         | _ -> issue13 r inner className name
         | _ -> preprocessing r className name
+        // ---- Text and lookup preprocessing (issue 13) ----
+        | "StringLookup"
+        | "IntegerLookup"
+        | "Hashing"
+        | "TextVectorization" ->
+            Some(textLayer r className name |> fun l -> TextLayers.Vocabulary.freezeSize l (r.Opt<int> "vocabulary_size"))
+        // ---- end of text and lookup preprocessing ----
+        | _ -> None

@@ -1894,6 +1894,171 @@ type Layers =
             }
             name
 
+    // ---- Text and lookup preprocessing (issue 13): StringLookup, IntegerLookup, Hashing, TextVectorization ----
+
+    /// <summary>Maps strings to indices of a vocabulary (Keras's <c>StringLookup</c>): index 0 is the mask (when
+    /// <paramref name="maskToken"/> is set), then <paramref name="numOovIndices"/> OOV indices, then the vocabulary.
+    /// Give the vocabulary, or learn it with <c>layer.Adapt(strings)</c>.</summary>
+    /// <param name="maxTokens">Largest vocabulary size, special tokens included; no limit by default.</param>
+    /// <param name="numOovIndices">Number of OOV indices; 1 by default (several: unknown strings are hashed among them).</param>
+    /// <param name="maskToken">The token mapped to index 0 (dropped in the vector modes); none by default.</param>
+    /// <param name="oovToken">The OOV token returned by <paramref name="invert"/>; "[UNK]" by default.</param>
+    /// <param name="vocabulary">A fixed vocabulary (saved in the config).</param>
+    /// <param name="idfWeights">Idf weights of a fixed vocabulary in "tf_idf" mode.</param>
+    /// <param name="invert">Map indices back to strings; false by default.</param>
+    /// <param name="outputMode">"int" (default), "one_hot", "multi_hot", "count" or "tf_idf".</param>
+    /// <param name="padToMaxTokens">Pad vector outputs to <paramref name="maxTokens"/> columns; false by default.</param>
+    /// <param name="name">Layer name; "string_lookup", ... by default.</param>
+    static member StringLookup
+        (
+            ?maxTokens: int,
+            ?numOovIndices: int,
+            ?maskToken: string,
+            ?oovToken: string,
+            ?vocabulary: string list,
+            ?idfWeights: float list,
+            ?invert: bool,
+            ?outputMode: string,
+            ?padToMaxTokens: bool,
+            ?name: string
+        ) : Layer =
+        LookupLayers.stringLookup
+            {
+                MaxTokens = maxTokens
+                NumOovIndices = defaultArg numOovIndices 1
+                MaskToken = maskToken
+                OovToken = defaultArg oovToken "[UNK]"
+                Vocabulary = vocabulary
+                IdfWeights = idfWeights
+                Invert = defaultArg invert false
+                OutputMode =
+                    LookupLayers.OutputMode.parse
+                        "StringLookup"
+                        [ LookupLayers.Int; LookupLayers.OneHot; LookupLayers.MultiHot; LookupLayers.Count; LookupLayers.TfIdf ]
+                        (defaultArg outputMode "int")
+                PadToMaxTokens = defaultArg padToMaxTokens false
+            }
+            name
+
+    /// <summary>Maps integers to indices of a vocabulary (Keras's <c>IntegerLookup</c>), as <see cref="StringLookup"/>
+    /// does strings. Learn the vocabulary with <c>layer.Adapt(integers)</c>.</summary>
+    /// <param name="maxTokens">Largest vocabulary size, special tokens included; no limit by default.</param>
+    /// <param name="numOovIndices">Number of OOV indices; 1 by default (several: <c>value mod n</c>).</param>
+    /// <param name="maskToken">The value mapped to index 0; none by default.</param>
+    /// <param name="oovToken">The OOV value returned by <paramref name="invert"/>; -1 by default.</param>
+    /// <param name="vocabulary">A fixed vocabulary (saved in the config).</param>
+    /// <param name="idfWeights">Idf weights of a fixed vocabulary in "tf_idf" mode.</param>
+    /// <param name="invert">Map indices back to values; false by default.</param>
+    /// <param name="outputMode">"int" (default), "one_hot", "multi_hot", "count" or "tf_idf".</param>
+    /// <param name="padToMaxTokens">Pad vector outputs to <paramref name="maxTokens"/> columns; false by default.</param>
+    /// <param name="name">Layer name; "integer_lookup", ... by default.</param>
+    static member IntegerLookup
+        (
+            ?maxTokens: int,
+            ?numOovIndices: int,
+            ?maskToken: int,
+            ?oovToken: int,
+            ?vocabulary: int list,
+            ?idfWeights: float list,
+            ?invert: bool,
+            ?outputMode: string,
+            ?padToMaxTokens: bool,
+            ?name: string
+        ) : Layer =
+        LookupLayers.integerLookup
+            {
+                MaxTokens = maxTokens
+                NumOovIndices = defaultArg numOovIndices 1
+                MaskToken = maskToken |> Option.map int64
+                OovToken = int64 (defaultArg oovToken -1)
+                Vocabulary = vocabulary |> Option.map (List.map int64)
+                IdfWeights = idfWeights
+                Invert = defaultArg invert false
+                OutputMode =
+                    LookupLayers.OutputMode.parse
+                        "IntegerLookup"
+                        [ LookupLayers.Int; LookupLayers.OneHot; LookupLayers.MultiHot; LookupLayers.Count; LookupLayers.TfIdf ]
+                        (defaultArg outputMode "int")
+                PadToMaxTokens = defaultArg padToMaxTokens false
+            }
+            name
+
+    /// <summary>Hashes strings or integers into <paramref name="numBins"/> bins (Keras's <c>Hashing</c>): FarmHash
+    /// Fingerprint64 of each value's text (integers by their decimal form), or SipHash with a salt.</summary>
+    /// <param name="numBins">Number of bins; bin 0 is reserved for <paramref name="maskValue"/> when it is set.</param>
+    /// <param name="maskValue">The value (as text: "" or "7") hashed to bin 0; none by default.</param>
+    /// <param name="salt">A key for keyed hashing (SipHash, Keras's <c>salt=[s, s]</c>); FarmHash by default.</param>
+    /// <param name="outputMode">"int" (default), "one_hot", "multi_hot" or "count".</param>
+    /// <param name="name">Layer name; "hashing", ... by default.</param>
+    static member Hashing(numBins: int, ?maskValue: string, ?salt: int, ?outputMode: string, ?name: string) : Layer =
+        LookupLayers.hashing
+            {
+                NumBins = numBins
+                MaskValue = maskValue
+                Salt = salt |> Option.map (fun s -> int64 s, int64 s)
+                OutputMode =
+                    LookupLayers.OutputMode.parse
+                        "Hashing"
+                        [ LookupLayers.Int; LookupLayers.OneHot; LookupLayers.MultiHot; LookupLayers.Count ]
+                        (defaultArg outputMode "int")
+            }
+            name
+
+    /// <summary>Turns strings into token indices or token vectors (Keras's <c>TextVectorization</c>): standardize,
+    /// split, optional n-grams, then a vocabulary lookup (0 is padding, 1 is OOV "[UNK]"). Learn the vocabulary with
+    /// <c>layer.Adapt(texts)</c>.</summary>
+    /// <param name="maxTokens">Largest vocabulary size, padding and OOV included; no limit by default.</param>
+    /// <param name="standardize">"lower_and_strip_punctuation" (default), "lower", "strip_punctuation", or "none".</param>
+    /// <param name="split">"whitespace" (default), "character", or "none" (each string one token).</param>
+    /// <param name="ngrams">Also emit n-grams of sizes 2 to <paramref name="ngrams"/>; none by default.</param>
+    /// <param name="outputMode">"int" (default), "multi_hot", "count" or "tf_idf".</param>
+    /// <param name="outputSequenceLength">In "int" mode, pad or truncate to this length; the batch's longest otherwise.</param>
+    /// <param name="padToMaxTokens">Pad vector outputs to <paramref name="maxTokens"/> columns; false by default.</param>
+    /// <param name="vocabulary">A fixed vocabulary (saved in the config).</param>
+    /// <param name="idfWeights">Idf weights of a fixed vocabulary in "tf_idf" mode.</param>
+    /// <param name="name">Layer name; "text_vectorization", ... by default.</param>
+    static member TextVectorization
+        (
+            ?maxTokens: int,
+            ?standardize: string,
+            ?split: string,
+            ?ngrams: int,
+            ?outputMode: string,
+            ?outputSequenceLength: int,
+            ?padToMaxTokens: bool,
+            ?vocabulary: string list,
+            ?idfWeights: float list,
+            ?name: string
+        ) : Layer =
+        let d = TextLayers.TextVectorizationConfig.Default
+
+        let noneable (value: string option) (fallback: string option) =
+            match value with
+            | Some null -> None
+            | Some v when v.Equals("none", System.StringComparison.OrdinalIgnoreCase) -> None
+            | Some v -> Some v
+            | None -> fallback
+
+        TextLayers.textVectorization
+            { d with
+                MaxTokens = maxTokens
+                Standardize = noneable standardize d.Standardize
+                Split = noneable split d.Split
+                Ngrams = ngrams |> Option.map (fun n -> [ 1..n ])
+                OutputMode =
+                    LookupLayers.OutputMode.parse
+                        "TextVectorization"
+                        [ LookupLayers.Int; LookupLayers.MultiHot; LookupLayers.Count; LookupLayers.TfIdf ]
+                        (defaultArg outputMode "int")
+                OutputSequenceLength = outputSequenceLength
+                PadToMaxTokens = defaultArg padToMaxTokens false
+                Vocabulary = vocabulary
+                IdfWeights = idfWeights
+            }
+            name
+
+    // ---- end of text and lookup preprocessing ----
+
     /// <summary>Keras's <c>layers.add</c>: adds the tensors with a new Add layer.</summary>
     static member add(inputs: KerasTensor list, ?name: string) : KerasTensor =
         Layer.callMany (MergingLayers.add name) inputs |> List.exactlyOne

@@ -108,6 +108,11 @@ module LayerSerialization =
             "RandomBrightness"
             "CategoryEncoding"
             "Discretization"
+            // Text and lookup preprocessing (issue 13).
+            "StringLookup"
+            "IntegerLookup"
+            "Hashing"
+            "TextVectorization"
             "Functional"
             "Sequential"
             // Recurrent extensions and GroupQueryAttention (issue 13)

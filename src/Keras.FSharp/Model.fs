@@ -54,6 +54,35 @@ type Model =
         | null -> this.ToString()
         | m -> m.Invoke(null, [| box this |]) :?> string
 
+/// <summary>String data at a model's boundary: a string input takes string tensors only (and a numeric input none),
+/// and a vector of strings feeds an input of shape <c>(None, 1)</c> as a column, as Keras expands a rank-1 batch.</summary>
+module internal StringInputs =
+    let adapt (modelName: string) (input: KerasTensor) (value: torch.Tensor) =
+        let isStrings = StringTensor.isString value
+        let name = input.Node.Layer.Name
+
+        match input.DType, isStrings with
+        | String, false ->
+            Errors.raiseKeras (
+                DataMismatch(
+                    modelName,
+                    $"Input '{name}' has dtype string: pass strings (string[] or string[,], or StringTensor.ofArray).",
+                    $"a {value.dtype} tensor"
+                )
+            )
+        | String, true when value.dim () = 1L && input.Shape.Length = 2 && input.Shape[1] = Some 1 ->
+            StringTensor.reshape value [| value.shape[0]; 1L |]
+        | String, true -> value
+        | _, true ->
+            Errors.raiseKeras (
+                DataMismatch(
+                    modelName,
+                    $"Input '{name}' has dtype {DType.name input.DType} but received strings; declare it with dtype=string and feed it to a string layer.",
+                    "a string tensor"
+                )
+            )
+        | _ -> value
+
 /// Building, validating, calling and running functional models.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Model =
@@ -386,6 +415,8 @@ module Model =
                         Shape = None :: List.tail t.Shape
                     }
             }
+
+        let values = List.zip model.Inputs values |> List.map (fun (input, v) -> StringInputs.adapt model.Name input v)
 
         checkCallInputs
             model.Name

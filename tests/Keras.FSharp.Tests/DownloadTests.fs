@@ -477,7 +477,7 @@ let private downloadTests =
                             Download.getFileWith (quiet root) url "x.bin" "datasets" (Some "abc"))
 
                         invalid "file_hash" (fun () ->
-                            Download.getFileWith (quiet root) url "x.bin" "datasets" (Some(String('z', 64))))
+                            Download.getFileWith (quiet root) url "x.bin" "datasets" (Some(System.String('z', 64))))
 
                         invalid "origin" (fun () ->
                             Download.getFileWith (quiet root) "ftp://host/x.bin" "x.bin" "datasets" None)

@@ -161,6 +161,10 @@ module KerasFile =
                 add "config.json" (Encoding.UTF8.GetBytes config)
                 add "model.weights.h5" weights
 
+                // Adapted vocabularies (StringLookup, IntegerLookup, TextVectorization), as Keras's assets.
+                for name, bytes in VocabularyAssets.members model do
+                    add name bytes
+
             Durable.replace temp full
         with _ ->
             (try
@@ -299,6 +303,7 @@ module KerasFile =
                             v.Dispose()
                 | None -> ()
             | None -> ()
+            VocabularyAssets.load model path
 
             {
                 Model = model

@@ -48,6 +48,12 @@ type Data =
         Native.NativeLoader.ensureLoaded ()
         Tensor(torch.tensor a)
 
+    /// <summary>One string per sample, for an input with dtype string (see <c>StringTensor</c>).</summary>
+    static member op_Implicit(a: string[]) = Tensor(StringTensor.ofArray a)
+
+    /// <summary>Rows of strings, for an input with dtype string of shape <c>(None, columns)</c>.</summary>
+    static member op_Implicit(a: string[,]) = Tensor(StringTensor.ofArray2D a)
+
 /// Matching data to a model's inputs and outputs.
 [<RequireQualifiedAccess>]
 module Data =
