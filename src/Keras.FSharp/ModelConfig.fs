@@ -328,7 +328,9 @@ module ModelConfigExtensions =
                         | _ -> null
 
                     if isNull fn then
-                        fail (InvalidArgument(name, "function", $"A {op} config needs its function.", data.ToJsonString()))
+                        fail (
+                            InvalidArgument(name, "function", $"A {op} config needs its function.", data.ToJsonString())
+                        )
 
                     TFOpLayers.checkSupported name op fn
                     opLayers[name] <- (op, fn)

@@ -7,7 +7,7 @@ module Keras.OpLayerNodes
 
 open System.Text.Json.Nodes
 open Keras
-open Keras.TFOpLayers
+open Keras.TFOpElementwise
 
 /// The marker tf.keras 2 writes in place of a layer name for a constant first argument.
 [<Literal>]

@@ -21,7 +21,7 @@ let private denseWeights (seed: float) (rows: int) (cols: int) =
     kernel, bias
 
 let private setDense (layer: Layer) (kernel: float32[], bias: float32[]) (rows: int) (cols: int) =
-    Layer.setWeights layer [ torch.tensor(kernel).reshape (int64 rows, int64 cols); torch.tensor bias ]
+    Layer.setWeights layer [ torch.tensor(kernel).reshape(int64 rows, int64 cols); torch.tensor bias ]
 
 /// A tf.keras 2 Dense config as model.to_json() writes it.
 let private denseJson (name: string) (units: int) (inbound: string) =
@@ -113,7 +113,10 @@ let private handBuilt () =
     let c = Layer.callMany (Layers.Concatenate(axis = -1)) [ m; r1 ] |> List.exactlyOne
     let last = c --> Lambda.Create(fun t -> t.select (1L, -1L))
     let mean = c --> Layers.GlobalAveragePooling1D()
-    let both = Layer.callMany (Layers.Concatenate(axis = 1)) [ last; mean ] |> List.exactlyOne
+
+    let both =
+        Layer.callMany (Layers.Concatenate(axis = 1)) [ last; mean ] |> List.exactlyOne
+
     let dense2 = Layers.Dense(3)
     let out = both --> dense2
     let model = Keras.Model(x, out)
@@ -137,7 +140,7 @@ let private loopReference (x: float32[]) (batch: int) =
     let a = denseLoop x batch 8 12 w0
     let b = denseLoop x batch 8 12 w1
     let h = Array.map2 (fun p q -> max 0.0f ((p + q) * 0.5f)) a b
-    let features = Array.zeroCreate<float32> (batch * 14)
+    let features = Array.zeroCreate<float32>(batch * 14)
 
     for s in 0 .. batch - 1 do
         // c[s] is 4 × 7: columns 0..3 are r·rᵀ, columns 4..6 the reshaped b.
@@ -146,14 +149,14 @@ let private loopReference (x: float32[]) (batch: int) =
                 if j < 4 then
                     let mutable acc = 0.0f
 
-                    for k in 0 .. 2 do
+                    for k in 0..2 do
                         acc <- acc + h[s * 12 + i * 3 + k] * h[s * 12 + j * 3 + k]
 
                     acc
                 else
                     b[s * 12 + i * 3 + (j - 4)])
 
-        for j in 0 .. 6 do
+        for j in 0..6 do
             features[s * 14 + j] <- c[3, j]
             features[s * 14 + 7 + j] <- (c[0, j] + c[1, j] + c[2, j] + c[3, j]) / 4.0f
 
@@ -168,7 +171,7 @@ let private loadAcceptance () =
     model
 
 let private predictValues (model: Model) (x: float32[]) (batch: int) =
-    values (Model.predict model (torch.tensor(x).reshape (int64 batch, 8L)))
+    values (Model.predict model (torch.tensor(x).reshape(int64 batch, 8L)))
 
 // ---- single ops ----------------------------------------------------------------------------------------------
 
@@ -179,18 +182,22 @@ let private opLayer (className: string) (fn: string) (node: string) =
 
 /// Calls the op symbolically (shape) and eagerly (values).
 let private runOp (layer: Layer) (shapes: Shape list) (inputs: torch.Tensor list) =
-    let symbolic = shapes |> List.map (fun s -> CoreLayers.input None (Some s) Float32 None)
+    let symbolic =
+        shapes |> List.map (fun s -> CoreLayers.input None (Some s) Float32 None)
+
     let out = Layer.callMany layer symbolic |> List.exactlyOne
     let result = Layer.callEager layer false inputs |> List.exactlyOne
     out.Shape, result
 
 let private t (data: float32[]) (dims: int list) =
     Native.NativeLoader.ensureLoaded ()
-    torch.tensor(data).reshape (dims |> List.map int64 |> Array.ofList)
+    torch.tensor(data).reshape(dims |> List.map int64 |> Array.ofList)
 
-let private seq n = Array.init n (fun i -> float32 i - float32 n / 3.0f)
+let private seq n =
+    Array.init n (fun i -> float32 i - float32 n / 3.0f)
 
-let private dimsOf (r: torch.Tensor) = r.shape |> Array.map int |> List.ofArray
+let private dimsOf (r: torch.Tensor) =
+    r.shape |> Array.map int |> List.ofArray
 
 [<Tests>]
 let tests =
@@ -203,13 +210,24 @@ let tests =
                 let x = inputData batch
 
                 Expect.equal
-                    (model.Layers |> List.map (fun l -> l.Name, l.ClassName) |> List.filter (fun (_, c) -> c.EndsWith "OpLambda") |> List.length)
+                    (model.Layers
+                     |> List.map (fun l -> l.Name, l.ClassName)
+                     |> List.filter (fun (_, c) -> c.EndsWith "OpLambda")
+                     |> List.length)
                     10
                     "ten op layers"
 
-                Expect.equal (model.Layers |> List.find (fun l -> l.Name = "tf.__operators__.getitem")).ClassName "SlicingOpLambda" "slicing class"
+                Expect.equal
+                    (model.Layers |> List.find (fun l -> l.Name = "tf.__operators__.getitem")).ClassName
+                    "SlicingOpLambda"
+                    "slicing class"
+
                 Expect.equal model.Outputs.Head.Shape [ None; Some 3 ] "output shape"
-                Expect.equal (model.CountParams()) (int64 (8 * 12 + 12 + 8 * 12 + 12 + 14 * 3 + 3)) "only the Dense layers have weights"
+
+                Expect.equal
+                    (model.CountParams())
+                    (int64 (8 * 12 + 12 + 8 * 12 + 12 + 14 * 3 + 3))
+                    "only the Dense layers have weights"
 
                 let loaded = predictValues model x batch
                 let byHand = predictValues (handBuilt ()) x batch
@@ -244,7 +262,8 @@ let tests =
                 let layers = config["layers"].AsArray()
 
                 let add =
-                    layers |> Seq.find (fun l -> l["name"].GetValue<string>() = "tf.__operators__.add")
+                    layers
+                    |> Seq.find (fun l -> l["name"].GetValue<string>() = "tf.__operators__.add")
 
                 Expect.equal (add["class_name"].GetValue<string>()) "TFOpLambda" "class"
                 Expect.equal (add["config"].["function"].GetValue<string>()) "__operators__.add" "function"
@@ -254,7 +273,8 @@ let tests =
                     """[["dense",0,0,{"y":["dense_1",0,0]}]]"""
                     "tf.keras 2 node: first tensor, then the other arguments by name"
 
-                let concat = layers |> Seq.find (fun l -> l["name"].GetValue<string>() = "tf.concat")
+                let concat =
+                    layers |> Seq.find (fun l -> l["name"].GetValue<string>() = "tf.concat")
 
                 Expect.equal
                     (concat["inbound_nodes"].ToJsonString())
@@ -269,7 +289,12 @@ let tests =
                     model.Save path
                     let loaded = Keras.LoadModel path
                     let x = inputData 4
-                    closeTo 0.0f (predictValues model x 4) (predictValues loaded x 4) "same predictions after save/load")
+
+                    closeTo
+                        0.0f
+                        (predictValues model x 4)
+                        (predictValues loaded x 4)
+                        "same predictions after save/load")
             }
 
             test "an unsupported op fails at load with a KerasException naming the op and the layer" {
@@ -289,8 +314,7 @@ let tests =
 
             test "a tensor-valued reshape shape is refused with the layer named" {
                 let error, message =
-                    kerasError (fun () ->
-                        opLayer "TFOpLambda" "reshape" """["x", 0, 0, {"shape": ["s", 0, 0]}]""")
+                    kerasError (fun () -> opLayer "TFOpLambda" "reshape" """["x", 0, 0, {"shape": ["s", 0, 0]}]""")
 
                 match error with
                 | InvalidArgument(_, "inbound_nodes", _, _) -> ()
@@ -311,21 +335,40 @@ let tests =
                     closeTo 1e-5f (Array.init 6 f) (values result) fn
 
                 let both = [ Shape.batchOf [ 3 ]; [ Some 3 ] ]
-                check "__operators__.add" """["x", 0, 0, {"y": ["y", 0, 0]}]""" both [ xt; yt ] (fun i -> x[i] + y[i % 3])
+
+                check "__operators__.add" """["x", 0, 0, {"y": ["y", 0, 0]}]""" both [ xt; yt ] (fun i ->
+                    x[i] + y[i % 3])
+
                 check "math.subtract" """["x", 0, 0, {"y": ["y", 0, 0]}]""" both [ xt; yt ] (fun i -> x[i] - y[i % 3])
-                check "math.multiply" """["x", 0, 0, {"y": 2.5}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i -> x[i] * 2.5f)
+
+                check "math.multiply" """["x", 0, 0, {"y": 2.5}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i ->
+                    x[i] * 2.5f)
+
                 check "math.truediv" """["x", 0, 0, {"y": ["y", 0, 0]}]""" both [ xt; yt ] (fun i -> x[i] / y[i % 3])
                 check "math.divide" """["x", 0, 0, {"y": 4.0}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i -> x[i] / 4.0f)
                 check "math.pow" """["x", 0, 0, {"y": 2}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i -> x[i] * x[i])
-                check "math.maximum" """["x", 0, 0, {"y": 0.0}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i -> max x[i] 0.0f)
-                check "math.minimum" """["x", 0, 0, {"y": [1.0, 0.0, -1.0]}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i -> min x[i] ([| 1.0f; 0.0f; -1.0f |]).[i % 3])
-                check "math.squared_difference" """["x", 0, 0, {"y": ["y", 0, 0]}]""" both [ xt; yt ] (fun i -> (x[i] - y[i % 3]) * (x[i] - y[i % 3]))
+
+                check "math.maximum" """["x", 0, 0, {"y": 0.0}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i ->
+                    max x[i] 0.0f)
+
+                check "math.minimum" """["x", 0, 0, {"y": [1.0, 0.0, -1.0]}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i ->
+                    min x[i] ([| 1.0f; 0.0f; -1.0f |]).[i % 3])
+
+                check "math.squared_difference" """["x", 0, 0, {"y": ["y", 0, 0]}]""" both [ xt; yt ] (fun i ->
+                    (x[i] - y[i % 3]) * (x[i] - y[i % 3]))
                 // 2.0 - x: tf.keras 2 records the constant first argument as _CONSTANT_VALUE.
-                check "math.subtract" """["_CONSTANT_VALUE", -1, 2.0, {"y": ["x", 0, 0], "name": null}]""" [ Shape.batchOf [ 3 ] ] [ xt ] (fun i -> 2.0f - x[i])
+                check
+                    "math.subtract"
+                    """["_CONSTANT_VALUE", -1, 2.0, {"y": ["x", 0, 0], "name": null}]"""
+                    [ Shape.batchOf [ 3 ] ]
+                    [ xt ]
+                    (fun i -> 2.0f - x[i])
             }
 
             test "broadcasting shapes with an unknown batch, and incompatible shapes" {
-                let layer = opLayer "TFOpLambda" "__operators__.add" """["x", 0, 0, {"y": ["y", 0, 0]}]"""
+                let layer =
+                    opLayer "TFOpLambda" "__operators__.add" """["x", 0, 0, {"y": ["y", 0, 0]}]"""
+
                 let a = CoreLayers.input None (Some [ None; Some 4; Some 1 ]) Float32 None
                 let b = CoreLayers.input None (Some [ None; Some 1; Some 5 ]) Float32 None
                 let out = Layer.callMany layer [ a; b ] |> List.exactlyOne
@@ -346,7 +389,9 @@ let tests =
                 let pt = t pos [ 2; 3 ]
 
                 let check fn (node: string) input (data: float32[]) (f: float -> float) =
-                    let shape, result = runOp (opLayer "TFOpLambda" fn node) [ Shape.batchOf [ 3 ] ] [ input ]
+                    let shape, result =
+                        runOp (opLayer "TFOpLambda" fn node) [ Shape.batchOf [ 3 ] ] [ input ]
+
                     Expect.equal shape [ None; Some 3 ] $"{fn} keeps the shape"
                     closeTo 1e-5f (data |> Array.map (fun v -> float32 (f (float v)))) (values result) fn
 
@@ -361,19 +406,33 @@ let tests =
                 check "math.sigmoid" plain xt x (fun v -> 1.0 / (1.0 + exp -v))
                 check "math.tanh" plain xt x tanh
                 check "nn.relu" plain xt x (fun v -> max v 0.0)
-                check "nn.relu6" """["x", 0, 0, {}]""" (t (Array.map ((*) 3.0f) x) [ 2; 3 ]) (Array.map ((*) 3.0f) x) (fun v -> min (max v 0.0) 6.0)
+
+                check
+                    "nn.relu6"
+                    """["x", 0, 0, {}]"""
+                    (t (Array.map ((*) 3.0f) x) [ 2; 3 ])
+                    (Array.map ((*) 3.0f) x)
+                    (fun v -> min (max v 0.0) 6.0)
+
                 check "nn.leaky_relu" """["x", 0, 0, {"alpha": 0.1}]""" xt x (fun v -> if v > 0.0 then v else 0.1 * v)
                 check "nn.silu" plain xt x (fun v -> v / (1.0 + exp -v))
                 check "math.softplus" plain xt x (fun v -> log (1.0 + exp v))
                 check "nn.elu" plain xt x (fun v -> if v > 0.0 then v else exp v - 1.0)
-                check "clip_by_value" """["x", 0, 0, {"clip_value_min": -1.0, "clip_value_max": 0.5}]""" xt x (fun v -> min (max v -1.0) 0.5)
+
+                check "clip_by_value" """["x", 0, 0, {"clip_value_min": -1.0, "clip_value_max": 0.5}]""" xt x (fun v ->
+                    min (max v -1.0) 0.5)
 
                 // Exact GELU: x Φ(x), Φ from erf (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7).
                 let erf (z: float) =
                     let s = if z < 0.0 then -1.0 else 1.0
                     let a = abs z
                     let k = 1.0 / (1.0 + 0.3275911 * a)
-                    let poly = k * (0.254829592 + k * (-0.284496736 + k * (1.421413741 + k * (-1.453152027 + k * 1.061405429))))
+
+                    let poly =
+                        k
+                        * (0.254829592
+                           + k * (-0.284496736 + k * (1.421413741 + k * (-1.453152027 + k * 1.061405429))))
+
                     s * (1.0 - poly * exp (-a * a))
 
                 check "nn.gelu" plain xt x (fun v -> 0.5 * v * (1.0 + erf (v / sqrt 2.0)))
@@ -385,7 +444,10 @@ let tests =
             test "softmax over the last axis and over axis 1" {
                 let x = seq 6
                 let xt = t x [ 1; 2; 3 ]
-                let shape, result = runOp (opLayer "TFOpLambda" "nn.softmax" """["x", 0, 0, {}]""") [ Shape.batchOf [ 2; 3 ] ] [ xt ]
+
+                let shape, result =
+                    runOp (opLayer "TFOpLambda" "nn.softmax" """["x", 0, 0, {}]""") [ Shape.batchOf [ 2; 3 ] ] [ xt ]
+
                 Expect.equal shape [ None; Some 2; Some 3 ] "shape"
 
                 let expected =
@@ -396,7 +458,11 @@ let tests =
 
                 closeTo 1e-6f expected (values result) "softmax axis -1"
 
-                let _, result1 = runOp (opLayer "TFOpLambda" "nn.softmax" """["x", 0, 0, {"axis": 1}]""") [ Shape.batchOf [ 2; 3 ] ] [ xt ]
+                let _, result1 =
+                    runOp
+                        (opLayer "TFOpLambda" "nn.softmax" """["x", 0, 0, {"axis": 1}]""")
+                        [ Shape.batchOf [ 2; 3 ] ]
+                        [ xt ]
 
                 let expected1 =
                     Array.init 6 (fun i ->
@@ -413,14 +479,32 @@ let tests =
                 let at b i j = x[b * 12 + i * 4 + j]
 
                 let reduceOver fn (node: string) (expectedShape: Shape) (expected: float32[]) =
-                    let shape, result = runOp (opLayer "TFOpLambda" fn node) [ Shape.batchOf [ 3; 4 ] ] [ xt ]
+                    let shape, result =
+                        runOp (opLayer "TFOpLambda" fn node) [ Shape.batchOf [ 3; 4 ] ] [ xt ]
+
                     Expect.equal shape expectedShape $"{fn} {node} shape"
                     closeTo 1e-5f expected (values result) $"{fn} {node}"
 
-                reduceOver "math.reduce_mean" """["x", 0, 0, {"axis": 1}]""" [ None; Some 4 ] (Array.init 8 (fun k -> (at (k / 4) 0 (k % 4) + at (k / 4) 1 (k % 4) + at (k / 4) 2 (k % 4)) / 3.0f))
-                reduceOver "math.reduce_sum" """["x", 0, 0, {"axis": -1, "keepdims": true}]""" [ None; Some 3; Some 1 ] (Array.init 6 (fun k -> [ 0..3 ] |> List.sumBy (fun j -> at (k / 3) (k % 3) j)))
+                reduceOver
+                    "math.reduce_mean"
+                    """["x", 0, 0, {"axis": 1}]"""
+                    [ None; Some 4 ]
+                    (Array.init 8 (fun k -> (at (k / 4) 0 (k % 4) + at (k / 4) 1 (k % 4) + at (k / 4) 2 (k % 4)) / 3.0f))
+
+                reduceOver
+                    "math.reduce_sum"
+                    """["x", 0, 0, {"axis": -1, "keepdims": true}]"""
+                    [ None; Some 3; Some 1 ]
+                    (Array.init 6 (fun k -> [ 0..3 ] |> List.sumBy (fun j -> at (k / 3) (k % 3) j)))
+
                 reduceOver "math.reduce_max" """["x", 0, 0, {"axis": [1, 2]}]""" [ None ] [| at 0 2 3; at 1 2 3 |]
-                reduceOver "math.reduce_min" """["x", 0, 0, {"axis": 2}]""" [ None; Some 3 ] (Array.init 6 (fun k -> at (k / 3) (k % 3) 0))
+
+                reduceOver
+                    "math.reduce_min"
+                    """["x", 0, 0, {"axis": 2}]"""
+                    [ None; Some 3 ]
+                    (Array.init 6 (fun k -> at (k / 3) (k % 3) 0))
+
                 reduceOver "math.reduce_mean" """["x", 0, 0, {"axis": null}]""" [] [| Array.average x |]
             }
 
@@ -429,25 +513,47 @@ let tests =
                 let xt = t x [ 2; 3; 4 ]
                 let input = [ Shape.batchOf [ 3; 4 ] ]
 
-                let shape, r = runOp (opLayer "TFOpLambda" "reshape" """["x", 0, 0, {"shape": [-1, 2, 6]}]""") input [ xt ]
+                let shape, r =
+                    runOp (opLayer "TFOpLambda" "reshape" """["x", 0, 0, {"shape": [-1, 2, 6]}]""") input [ xt ]
+
                 Expect.equal shape [ None; Some 2; Some 6 ] "reshape shape"
                 Expect.equal (dimsOf r) [ 2; 2; 6 ] "reshape dims"
                 closeTo 0.0f x (values r) "reshape keeps the order"
 
-                let shape, e = runOp (opLayer "TFOpLambda" "expand_dims" """["x", 0, 0, {"axis": -1}]""") input [ xt ]
+                let shape, e =
+                    runOp (opLayer "TFOpLambda" "expand_dims" """["x", 0, 0, {"axis": -1}]""") input [ xt ]
+
                 Expect.equal shape [ None; Some 3; Some 4; Some 1 ] "expand_dims shape"
                 Expect.equal (dimsOf e) [ 2; 3; 4; 1 ] "expand_dims dims"
 
-                let shape, s = runOp (opLayer "TFOpLambda" "squeeze" """["x", 0, 0, {"axis": [2]}]""") [ Shape.batchOf [ 3; 1 ] ] [ t (seq 6) [ 2; 3; 1 ] ]
+                let shape, s =
+                    runOp
+                        (opLayer "TFOpLambda" "squeeze" """["x", 0, 0, {"axis": [2]}]""")
+                        [ Shape.batchOf [ 3; 1 ] ]
+                        [ t (seq 6) [ 2; 3; 1 ] ]
+
                 Expect.equal shape [ None; Some 3 ] "squeeze shape"
                 Expect.equal (dimsOf s) [ 2; 3 ] "squeeze dims"
 
-                let _, message = kerasError (fun () -> runOp (opLayer "TFOpLambda" "squeeze" """["x", 0, 0, {"axis": 1}]""") input [ xt ])
+                let _, message =
+                    kerasError (fun () ->
+                        runOp (opLayer "TFOpLambda" "squeeze" """["x", 0, 0, {"axis": 1}]""") input [ xt ])
+
                 Expect.stringContains message "not 1" "squeezing a dimension that is not 1"
 
-                let shape, p = runOp (opLayer "TFOpLambda" "compat.v1.transpose" """["x", 0, 0, {"perm": [0, 2, 1]}]""") input [ xt ]
+                let shape, p =
+                    runOp
+                        (opLayer "TFOpLambda" "compat.v1.transpose" """["x", 0, 0, {"perm": [0, 2, 1]}]""")
+                        input
+                        [ xt ]
+
                 Expect.equal shape [ None; Some 4; Some 3 ] "transpose shape"
-                closeTo 0.0f (Array.init 24 (fun k -> let b, j, i = k / 12, (k % 12) / 3, k % 3 in x[b * 12 + i * 4 + j])) (values p) "transpose values"
+
+                closeTo
+                    0.0f
+                    (Array.init 24 (fun k -> let b, j, i = k / 12, (k % 12) / 3, k % 3 in x[b * 12 + i * 4 + j]))
+                    (values p)
+                    "transpose values"
             }
 
             test "concat and stack of two tensors" {
@@ -456,18 +562,32 @@ let tests =
                 let at = t a [ 2; 3 ]
                 let bt = t b [ 2; 2 ]
 
-                let layer = opLayer "TFOpLambda" "concat" """[["a", 0, 0, {"axis": 1}], ["b", 0, 0, {"axis": 1}]]"""
+                let layer =
+                    opLayer "TFOpLambda" "concat" """[["a", 0, 0, {"axis": 1}], ["b", 0, 0, {"axis": 1}]]"""
+
                 let shape, c = runOp layer [ Shape.batchOf [ 3 ]; Shape.batchOf [ 2 ] ] [ at; bt ]
                 Expect.equal shape [ None; Some 5 ] "concat shape"
                 closeTo 0.0f [| a[0]; a[1]; a[2]; b[0]; b[1]; a[3]; a[4]; a[5]; b[2]; b[3] |] (values c) "concat values"
 
-                let stack = opLayer "TFOpLambda" "stack" """[["a", 0, 0, {"axis": 1}], ["b", 0, 0, {"axis": 1}]]"""
-                let shape, s = runOp stack [ Shape.batchOf [ 3 ]; Shape.batchOf [ 3 ] ] [ at; t (seq 6) [ 2; 3 ] ]
+                let stack =
+                    opLayer "TFOpLambda" "stack" """[["a", 0, 0, {"axis": 1}], ["b", 0, 0, {"axis": 1}]]"""
+
+                let shape, s =
+                    runOp stack [ Shape.batchOf [ 3 ]; Shape.batchOf [ 3 ] ] [ at; t (seq 6) [ 2; 3 ] ]
+
                 Expect.equal shape [ None; Some 2; Some 3 ] "stack shape"
                 Expect.equal (dimsOf s) [ 2; 2; 3 ] "stack dims"
 
-                let bad = opLayer "TFOpLambda" "concat" """[["a", 0, 0, {"axis": 2}], ["b", 0, 0, {"axis": 2}]]"""
-                let _, message = kerasError (fun () -> runOp bad [ Shape.batchOf [ 3; 2 ]; Shape.batchOf [ 4; 2 ] ] [ t (seq 12) [ 2; 3; 2 ]; t (seq 16) [ 2; 4; 2 ] ])
+                let bad =
+                    opLayer "TFOpLambda" "concat" """[["a", 0, 0, {"axis": 2}], ["b", 0, 0, {"axis": 2}]]"""
+
+                let _, message =
+                    kerasError (fun () ->
+                        runOp
+                            bad
+                            [ Shape.batchOf [ 3; 2 ]; Shape.batchOf [ 4; 2 ] ]
+                            [ t (seq 12) [ 2; 3; 2 ]; t (seq 16) [ 2; 4; 2 ] ])
+
                 Expect.stringContains message "except on the concatenation axis" "mismatched dims"
             }
 
@@ -476,8 +596,13 @@ let tests =
                 let b = Array.init 12 (fun i -> float32 (i % 5) - 1.0f) // (2, 3, 2)
                 let at = t a [ 2; 3; 2 ]
                 let bt = t b [ 2; 3; 2 ]
-                let layer = opLayer "TFOpLambda" "linalg.matmul" """["a", 0, 0, {"b": ["b", 0, 0], "transpose_a": true}]"""
-                let shape, r = runOp layer [ Shape.batchOf [ 3; 2 ]; Shape.batchOf [ 3; 2 ] ] [ at; bt ]
+
+                let layer =
+                    opLayer "TFOpLambda" "linalg.matmul" """["a", 0, 0, {"b": ["b", 0, 0], "transpose_a": true}]"""
+
+                let shape, r =
+                    runOp layer [ Shape.batchOf [ 3; 2 ]; Shape.batchOf [ 3; 2 ] ] [ at; bt ]
+
                 Expect.equal shape [ None; Some 2; Some 2 ] "aᵀ b shape"
 
                 let expected =
@@ -488,8 +613,14 @@ let tests =
                 closeTo 1e-5f expected (values r) "aᵀ b"
 
                 let mismatch = opLayer "TFOpLambda" "matmul" """["a", 0, 0, {"b": ["b", 0, 0]}]"""
-                let _, message = kerasError (fun () -> runOp mismatch [ Shape.batchOf [ 3; 2 ]; Shape.batchOf [ 3; 2 ] ] [ at; bt ])
-                Expect.stringContains message "inner dimensions" "a (3, 2) times b (3, 2) is refused before libtorch runs"
+
+                let _, message =
+                    kerasError (fun () -> runOp mismatch [ Shape.batchOf [ 3; 2 ]; Shape.batchOf [ 3; 2 ] ] [ at; bt ])
+
+                Expect.stringContains
+                    message
+                    "inner dimensions"
+                    "a (3, 2) times b (3, 2) is refused before libtorch runs"
             }
 
             test "cast changes the dtype" {
@@ -497,7 +628,11 @@ let tests =
                 let input = CoreLayers.input None (Some [ None; Some 3 ]) Float32 None
                 let out = Layer.callMany layer [ input ] |> List.exactlyOne
                 Expect.equal out.DType Int32 "symbolic dtype"
-                let r = Layer.callEager layer false [ t [| 1.7f; -2.2f; 3.0f |] [ 1; 3 ] ] |> List.exactlyOne
+
+                let r =
+                    Layer.callEager layer false [ t [| 1.7f; -2.2f; 3.0f |] [ 1; 3 ] ]
+                    |> List.exactlyOne
+
                 Expect.equal r.dtype torch.int32 "eager dtype"
                 Expect.equal (r.data<int>().ToArray()) [| 1; -2; 3 |] "truncates toward zero as tf.cast does"
             }
@@ -509,17 +644,36 @@ let tests =
                 let at b i j = x[b * 12 + i * 4 + j]
 
                 let slice (spec: string) (expectedShape: Shape) (expected: float32[]) =
-                    let layer = opLayer "SlicingOpLambda" "__operators__.getitem" $$"""["x", 0, 0, {"slice_spec": {{spec}}}]"""
+                    let layer =
+                        opLayer "SlicingOpLambda" "__operators__.getitem" $$"""["x", 0, 0, {"slice_spec": {{spec}}}]"""
+
                     let shape, r = runOp layer input [ xt ]
                     Expect.equal shape expectedShape $"x[{spec}] shape"
                     closeTo 0.0f expected (values r) $"x[{spec}]"
 
                 let all = """{"start": null, "stop": null, "step": null}"""
                 slice $"[{all}, -1]" [ None; Some 4 ] (Array.init 8 (fun k -> at (k / 4) 2 (k % 4)))
-                slice $"""[{all}, {{"start": 1, "stop": 3, "step": null}}]""" [ None; Some 2; Some 4 ] (Array.init 16 (fun k -> at (k / 8) (1 + (k % 8) / 4) (k % 4)))
-                slice $"""[{all}, {all}, {{"start": null, "stop": null, "step": -2}}]""" [ None; Some 3; Some 2 ] (Array.init 12 (fun k -> at (k / 6) ((k % 6) / 2) (3 - 2 * (k % 2))))
-                slice """[{"class_name": "__ellipsis__"}, 0]""" [ None; Some 3 ] (Array.init 6 (fun k -> at (k / 3) (k % 3) 0))
+
+                slice
+                    $"""[{all}, {{"start": 1, "stop": 3, "step": null}}]"""
+                    [ None; Some 2; Some 4 ]
+                    (Array.init 16 (fun k -> at (k / 8) (1 + (k % 8) / 4) (k % 4)))
+
+                slice
+                    $"""[{all}, {all}, {{"start": null, "stop": null, "step": -2}}]"""
+                    [ None; Some 3; Some 2 ]
+                    (Array.init 12 (fun k -> at (k / 6) ((k % 6) / 2) (3 - 2 * (k % 2))))
+
+                slice
+                    """[{"class_name": "__ellipsis__"}, 0]"""
+                    [ None; Some 3 ]
+                    (Array.init 6 (fun k -> at (k / 3) (k % 3) 0))
+
                 slice $"[{all}, null, 1]" [ None; Some 1; Some 4 ] (Array.init 8 (fun k -> at (k / 4) 1 (k % 4)))
-                slice """{"start": null, "stop": -1, "step": null}""" [ None; Some 3; Some 4 ] (Array.init 12 (fun k -> x[k]))
+
+                slice
+                    """{"start": null, "stop": -1, "step": null}"""
+                    [ None; Some 3; Some 4 ]
+                    (Array.init 12 (fun k -> x[k]))
             }
         ]
