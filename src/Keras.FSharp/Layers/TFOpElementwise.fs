@@ -319,7 +319,7 @@ let internal binaryOps: (string list * (torch.Tensor -> torch.Tensor -> torch.Te
     [
         [ "__operators__.add"; "math.add" ], (fun a b -> torch.add (a, b))
         [ "math.subtract" ], (fun a b -> torch.sub (a, b))
-        [ "math.multiply"; "math.multiply_no_nan" ], (fun a b -> torch.mul (a, b))
+        [ "math.multiply" ], (fun a b -> torch.mul (a, b))
         [ "math.pow" ], (fun a b -> torch.pow (a, b))
         [ "math.maximum" ], (fun a b -> torch.maximum (a, b))
         [ "math.minimum" ], (fun a b -> torch.minimum (a, b))
