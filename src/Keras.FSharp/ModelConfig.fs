@@ -179,7 +179,14 @@ module ModelConfigExtensions =
                         | None -> LayerSerialization.serialize layer buildShapes
 
                     o["name"] <- JsonValue.Create layer.Name
-                    o["inbound_nodes"] <- JsonArray(calls |> List.map nodeConfig |> Array.ofList)
+
+                    let writeNode =
+                        match TFOpLayers.tryCall layer with
+                        // Op layers: tf.keras 2's node format, which carries the op's arguments.
+                        | Some call -> fun (n: Node) -> OpLayerNodes.write call (n.Inputs |> List.map history)
+                        | None -> nodeConfig
+
+                    o["inbound_nodes"] <- JsonArray(calls |> List.map writeNode |> Array.ofList)
                     o :> JsonNode)
 
             let inputs: JsonNode =
@@ -328,6 +335,7 @@ module ModelConfigExtensions =
             let isModel = HashSet<string>()
             let produced = Dictionary<string, ResizeArray<KerasTensor list>>()
             let pending = Dictionary<string, Queue<JsonNode>>()
+            let opLayers = Dictionary<string, string * string>()
 
             for data in layerData do
                 let className = str (entry data "class_name")
@@ -390,6 +398,20 @@ module ModelConfigExtensions =
                              CustomLayer.WithName(inner.AsLayer, name))
 
                     isModel.Add name |> ignore
+                | op when OpLayerNodes.isOpClass op ->
+                    // Op layers are made from their node (which holds the op's arguments) when it is replayed.
+                    let fn =
+                        match layerConfig with
+                        | :? JsonObject as c -> str (entry c "function")
+                        | _ -> null
+
+                    if isNull fn then
+                        fail (
+                            InvalidArgument(name, "function", $"A {op} config needs its function.", data.ToJsonString())
+                        )
+
+                    TFOpLayers.checkSupported name op fn
+                    opLayers[name] <- (op, fn)
                 | _ -> created[name] <- LayerSerialization.deserialize customObjects data
 
                 let queue = Queue<JsonNode>()
@@ -433,11 +455,28 @@ module ModelConfigExtensions =
                     let mutable blocked = false
 
                     while queue.Count > 0 && not blocked do
-                        let refs = nodeInputs name (queue.Peek())
+                        let refs, opCall =
+                            match opLayers.TryGetValue name with
+                            | true, (_, fn) ->
+                                let refs, call = OpLayerNodes.read name fn (queue.Peek())
+                                refs, Some call
+                            | _ -> nodeInputs name (queue.Peek()), None
+
                         let inputs = refs |> List.map (fun (l, n, t) -> tensorAt l n t)
 
                         if inputs |> List.forall Option.isSome then
                             queue.Dequeue() |> ignore
+
+                            match opCall with
+                            | Some call ->
+                                let existing =
+                                    match created.TryGetValue name with
+                                    | true, layer -> Some layer
+                                    | _ -> None
+
+                                created[name] <- OpLayerNodes.layerFor name (fst opLayers[name]) call existing
+                            | None -> ()
+
                             let outs = Layer.callMany created[name] (inputs |> List.map Option.get)
                             produced[name].Add outs
                             remaining <- remaining - 1
