@@ -876,6 +876,7 @@ public static partial class Layers
     /// <param name="name">Layer name; "rnn", "rnn_1", ... by default.</param>
     public static Layer RNN(Layer cell, bool? returnSequences = null, bool? returnState = null, bool? goBackwards = null, bool? stateful = null, bool? unroll = null, bool? zeroOutputForMask = null, string? name = null) =>
         new(Fs.Layers.RNN(cell: cell.Core, returnSequences: Fx.Val(returnSequences), returnState: Fx.Val(returnState), goBackwards: Fx.Val(goBackwards), stateful: Fx.Val(stateful), unroll: Fx.Val(unroll), zeroOutputForMask: Fx.Val(zeroOutputForMask), name: Fx.Ref(name)));
+
     /// <summary>ReLU with Keras's options: <c>x</c> above <paramref name="threshold" /> (clipped to <paramref name="maxValue" />), <c>negativeSlope·(x - threshold)</c> at or below it. <c>ReLU(maxValue = 6.0)</c> is ReLU6.</summary>
     /// <param name="maxValue">Upper bound of the output; unbounded by default.</param>
     /// <param name="negativeSlope">Slope below the threshold; 0.0 by default.</param>
@@ -991,6 +992,7 @@ public static partial class Layers
     /// <param name="name">Layer name; "normalization", ... by default.</param>
     public static Layer Normalization(int[]? axis = null, double[]? mean = null, double[]? variance = null, bool invert = false, string? name = null) =>
         new(Fs.Layers.Normalization(axis: (axis is null ? null : Fx.Some(Fx.List(axis))), mean: (mean is null ? null : Fx.Some(Fx.List(mean))), variance: (variance is null ? null : Fx.Some(Fx.List(variance))), invert: Fx.Some(invert), name: Fx.Ref(name)));
+
     /// <summary>Rescales inputs to <c>x · scale + offset</c> (e.g. <c>scale = 1/255</c>), in training and at inference.</summary>
     /// <param name="scale">The factor.</param>
     /// <param name="offset">Added after scaling; 0 by default.</param>
@@ -1134,6 +1136,7 @@ public static partial class Layers
     /// <param name="name">Layer name; "discretization", ... by default.</param>
     public static Layer Discretization(double[]? binBoundaries = null, int? numBins = null, double? epsilon = null, string? outputMode = null, string? name = null) =>
         new(Fs.Layers.Discretization(binBoundaries: (binBoundaries is null ? null : Fx.Some(Fx.List(binBoundaries))), numBins: Fx.Val(numBins), epsilon: Fx.Val(epsilon), outputMode: Fx.Ref(outputMode), name: Fx.Ref(name)));
+
     /// <summary>Maps strings to indices of a vocabulary (Keras's <c>StringLookup</c>): index 0 is the mask (when <paramref name="maskToken" /> is set), then <paramref name="numOovIndices" /> OOV indices, then the vocabulary. Give the vocabulary, or learn it with <c>layer.Adapt(strings)</c>.</summary>
     /// <param name="maxTokens">Largest vocabulary size, special tokens included; no limit by default.</param>
     /// <param name="numOovIndices">Number of OOV indices; 1 by default (several: unknown strings are hashed among them).</param>

@@ -19,35 +19,10 @@ module LayerConfigs =
                 "AutoContrast"
                 "ConvLSTM1D"
                 "ConvLSTM3D"
-                "Discretization"
-                "Dot"
-                "ELU"
-                "EinsumDense"
                 "Equalization"
                 "HashedCrossing"
-                "Hashing"
-                "IntegerLookup"
-                "Identity"
-                "LSTMCell"
-                "LeakyReLU"
                 "MelSpectrogram"
-                "Normalization"
-                "PReLU"
-                "LSTMCell"
-                "MelSpectrogram"
-                "RNN"
                 "RandomCrop"
-                "RandomFlip"
-                "RandomRotation"
-                "RandomTranslation"
-                "RandomZoom"
-                "Rescaling"
-                "Resizing"
-                "ReLU"
-                "SimpleRNNCell"
-                "Softmax"
-                "SpectralNormalization"
-                "SimpleRNNCell"
                 "StackedRNNCells"
                 "TFSMLayer"
                 "TorchModuleWrapper"
@@ -1181,8 +1156,6 @@ module LayerConfigs =
                     name = name
                 )
             )
-        | _ -> issue13 r inner className name
-        | _ -> preprocessing r className name
         // ---- Text and lookup preprocessing (issue 13) ----
         | "StringLookup"
         | "IntegerLookup"
@@ -1190,4 +1163,7 @@ module LayerConfigs =
         | "TextVectorization" ->
             Some(textLayer r className name |> fun l -> TextLayers.Vocabulary.freezeSize l (r.Opt<int> "vocabulary_size"))
         // ---- end of text and lookup preprocessing ----
-        | _ -> None
+        // The other issue-13 families: each gives None for a class it does not know.
+        | _ ->
+            issue13 r inner className name
+            |> Option.orElseWith (fun () -> preprocessing r className name)
