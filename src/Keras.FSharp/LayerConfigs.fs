@@ -375,7 +375,15 @@ module LayerConfigs =
             | :? JsonArray ->
                 match r.Dims "axes" with
                 | Some [ a; b ] -> Some(Layers.Dot((a, b), ?normalize = normalize, name = name))
-                | _ -> fail (InvalidArgument(name, "axes", "Invalid format for argument `axes`: it should contain two elements.", r.Node("axes").ToJsonString()))
+                | _ ->
+                    fail (
+                        InvalidArgument(
+                            name,
+                            "axes",
+                            "Invalid format for argument `axes`: it should contain two elements.",
+                            r.Node("axes").ToJsonString()
+                        )
+                    )
             | _ -> Some(Layers.Dot(r.Req<int> "axes", ?normalize = normalize, name = name))
         | "EinsumDense" ->
             for key in [ "lora_rank"; "quantization_config"; "gptq_unpacked_column_size" ] do
@@ -385,7 +393,11 @@ module LayerConfigs =
                 match r.Node "output_shape" with
                 | :? JsonArray as a ->
                     a
-                    |> Seq.map (fun d -> if isNull d then None else Some(ConfigReader.value<int> name "output_shape" d))
+                    |> Seq.map (fun d ->
+                        if isNull d then
+                            None
+                        else
+                            Some(ConfigReader.value<int> name "output_shape" d))
                     |> List.ofSeq
                 | _ -> [ Some(r.Req<int> "output_shape") ]
 

@@ -2093,5 +2093,7 @@ type Layers =
     /// <summary>Keras's <c>layers.dot</c>: the dot product of two tensors over <paramref name="axes"/> (-1 by default)
     /// with a new Dot layer.</summary>
     static member dot(inputs: KerasTensor list, ?axes: int, ?normalize: bool, ?name: string) : KerasTensor =
-        Layer.callMany (CoreExtraLayers.dot (CoreExtraLayers.Both(defaultArg axes -1)) (defaultArg normalize false) name) inputs
+        Layer.callMany
+            (CoreExtraLayers.dot (CoreExtraLayers.Both(defaultArg axes -1)) (defaultArg normalize false) name)
+            inputs
         |> List.exactlyOne

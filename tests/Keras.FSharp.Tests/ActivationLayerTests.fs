@@ -35,7 +35,11 @@ let internal configRoundTrip (layer: Layer) =
 
 /// A Keras-written layer config.
 let internal fromKeras (className: string) (config: string) =
-    let node = JsonNode.Parse($"{{\"module\": \"keras.layers\", \"class_name\": \"{className}\", \"config\": {config}, \"registered_name\": null}}")
+    let node =
+        JsonNode.Parse(
+            $"{{\"module\": \"keras.layers\", \"class_name\": \"{className}\", \"config\": {config}, \"registered_name\": null}}"
+        )
+
     LayerSerialization.deserialize CustomObjects.none (node.AsObject())
 
 let private sample =
@@ -101,7 +105,9 @@ let tests =
                 let expected = sample |> Array.map (fun v -> if v >= 0.0f then v else 0.3f * v)
                 closeTo 1e-6f expected (values (eager (Layers.LeakyReLU()) x)) "slope 0.3"
 
-                let keras2 = fromKeras "LeakyReLU" """{"name": "lr", "trainable": true, "alpha": 0.2}"""
+                let keras2 =
+                    fromKeras "LeakyReLU" """{"name": "lr", "trainable": true, "alpha": 0.2}"""
+
                 Expect.equal keras2.Name "lr" "name"
                 Expect.equal (configEntry keras2 "negative_slope") "0.2" "alpha read as negative_slope"
                 let expected2 = sample |> Array.map (fun v -> if v >= 0.0f then v else 0.2f * v)
@@ -128,12 +134,16 @@ let tests =
                 runLayerTest shared [ [ None; Some 4; Some 5; Some 3 ] ] [ None; Some 4; Some 5; Some 3 ] 1
                 Expect.equal (Layer.weights shared).Head.Value.shape [| 1L; 1L; 3L |] "shared alpha shape"
 
-                Layer.setWeights shared [ torch.tensor([| 0.1f; 0.2f; 0.3f |]).reshape (1L, 1L, 3L) ]
+                Layer.setWeights shared [ torch.tensor([| 0.1f; 0.2f; 0.3f |]).reshape(1L, 1L, 3L) ]
                 torch.manual_seed 3L |> ignore
                 let x = torch.randn (2L, 4L, 5L, 3L)
                 let xs = values x
                 let y = values (eager shared x)
-                let expected = xs |> Array.mapi (fun i v -> if v >= 0.0f then v else [| 0.1f; 0.2f; 0.3f |][i % 3] * v)
+
+                let expected =
+                    xs
+                    |> Array.mapi (fun i v -> if v >= 0.0f then v else [| 0.1f; 0.2f; 0.3f |][i % 3] * v)
+
                 closeTo 1e-6f expected y "per-channel slopes"
 
                 let _, message = kerasError (fun () -> eager shared (torch.randn (2L, 4L, 5L, 2L)))
@@ -149,7 +159,7 @@ let tests =
                 torch.manual_seed 5L |> ignore
                 let x = torch.randn (3L, 4L)
                 let r = torch.randn (3L, 4L)
-                (eager layer x).mul(r).sum().backward ()
+                (eager layer x).mul(r).sum().backward()
                 let alpha = (Layer.weights layer).Head.Value
                 let xs, rs = values x, values r
 
@@ -158,20 +168,21 @@ let tests =
 
                 closeTo 1e-5f expected (values alpha.grad) "d loss / d alpha"
 
-                let dx =
-                    Array.init 12 (fun k -> if xs[k] >= 0.0f then rs[k] else 0.25f * rs[k])
+                let dx = Array.init 12 (fun k -> if xs[k] >= 0.0f then rs[k] else 0.25f * rs[k])
 
                 let xg = x.clone().requires_grad_ true
-                (eager layer xg).mul(r).sum().backward ()
+                (eager layer xg).mul(r).sum().backward()
                 closeTo 1e-5f dx (values xg.grad) "d loss / d x"
             }
 
             test "PReLU's alpha regularizer and constraint act on alpha" {
-                let layer = Layers.PReLU(alphaInitializer = Constant -0.5, alphaRegularizer = L1 0.1, alphaConstraint = NonNeg)
+                let layer =
+                    Layers.PReLU(alphaInitializer = Constant -0.5, alphaRegularizer = L1 0.1, alphaConstraint = NonNeg)
+
                 eager layer (torch.ones (2L, 3L)) |> ignore
                 let weights = Weights.ofLayer layer
                 let penalty = layer.Spec.RegularizationLosses weights |> List.exactlyOne
-                Expect.floatClose Accuracy.medium (penalty.item<float32> () |> float) 0.15 "0.1 · sum(|alpha|)"
+                Expect.floatClose Accuracy.medium (penalty.item<float32>() |> float) 0.15 "0.1 · sum(|alpha|)"
                 Weights.applyConstraints weights
                 closeTo 0.0f [| 0.0f; 0.0f; 0.0f |] (values weights[0].Value) "non_neg clips alpha"
             }
@@ -198,10 +209,18 @@ let tests =
 
             test "Softmax gives masked positions no probability" {
                 let layer = Layers.Softmax()
-                let x = torch.tensor(array2D [ [ 1.0f; 2.0f; 3.0f; 4.0f ]; [ 0.5f; 0.5f; 9.0f; -1.0f ] ])
-                let mask = torch.tensor(array2D [ [ true; true; false; true ]; [ false; true; true; true ] ])
+
+                let x =
+                    torch.tensor (array2D [ [ 1.0f; 2.0f; 3.0f; 4.0f ]; [ 0.5f; 0.5f; 9.0f; -1.0f ] ])
+
+                let mask =
+                    torch.tensor (array2D [ [ true; true; false; true ]; [ false; true; true; true ] ])
+
                 Layer.outputSpecs layer [ Layer.specOf x ] |> Errors.orRaise |> ignore
-                let y = layer.Spec.Call (Layer.contextFor layer false [ Some mask ] ignore [ x ]) [ x ] |> List.exactlyOne
+
+                let y =
+                    layer.Spec.Call (Layer.contextFor layer false [ Some mask ] ignore [ x ]) [ x ]
+                    |> List.exactlyOne
 
                 let reference (logits: float32[]) (keep: bool[]) =
                     let e = Array.map2 (fun v k -> if k then exp v else 0.0f) logits keep
@@ -216,14 +235,19 @@ let tests =
                     "softmax over the unmasked positions, 0 elsewhere"
 
                 // A (batch, 1) mask broadcasts; a mask with a wrong axis is refused with Keras's words.
-                let rowMask = torch.tensor(array2D [ [ true ]; [ false ] ])
-                let y2 = layer.Spec.Call (Layer.contextFor layer false [ Some rowMask ] ignore [ x ]) [ x ] |> List.exactlyOne
+                let rowMask = torch.tensor (array2D [ [ true ]; [ false ] ])
+
+                let y2 =
+                    layer.Spec.Call (Layer.contextFor layer false [ Some rowMask ] ignore [ x ]) [ x ]
+                    |> List.exactlyOne
+
                 closeTo 0.0f (Array.zeroCreate 4) (values y2).[4..] "a fully masked row is 0"
 
                 let bad = torch.ones (2L, 3L, dtype = torch.ScalarType.Bool)
 
                 let _, message =
-                    kerasError (fun () -> layer.Spec.Call (Layer.contextFor layer false [ Some bad ] ignore [ x ]) [ x ])
+                    kerasError (fun () ->
+                        layer.Spec.Call (Layer.contextFor layer false [ Some bad ] ignore [ x ]) [ x ])
 
                 Expect.stringContains message "The `mask` must be broadcastable to `inputs`" "mask error"
                 Expect.stringContains message "mask.shape=(2, 3)" "received"
@@ -238,11 +262,23 @@ let tests =
                 let relu = Layer.getConfig (Layers.ReLU())
                 Expect.isNull relu["max_value"] "max_value None"
                 Expect.equal (relu["negative_slope"].GetValue<float>()) 0.0 "negative_slope"
-                Expect.equal (configKeys (Layers.LeakyReLU())) [ "name"; "trainable"; "dtype"; "negative_slope" ] "LeakyReLU"
+
+                Expect.equal
+                    (configKeys (Layers.LeakyReLU()))
+                    [ "name"; "trainable"; "dtype"; "negative_slope" ]
+                    "LeakyReLU"
 
                 Expect.equal
                     (configKeys (Layers.PReLU()))
-                    [ "name"; "trainable"; "dtype"; "alpha_initializer"; "alpha_regularizer"; "alpha_constraint"; "shared_axes" ]
+                    [
+                        "name"
+                        "trainable"
+                        "dtype"
+                        "alpha_initializer"
+                        "alpha_regularizer"
+                        "alpha_constraint"
+                        "shared_axes"
+                    ]
                     "PReLU keys"
 
                 Expect.equal
@@ -256,12 +292,22 @@ let tests =
                     [
                         Layers.ReLU(maxValue = 6.0, negativeSlope = 0.1, threshold = 0.5)
                         Layers.LeakyReLU(0.05)
-                        Layers.PReLU(alphaInitializer = Constant 0.25, alphaRegularizer = L2 0.01, alphaConstraint = NonNeg, sharedAxes = [ 1 ])
+                        Layers.PReLU(
+                            alphaInitializer = Constant 0.25,
+                            alphaRegularizer = L2 0.01,
+                            alphaConstraint = NonNeg,
+                            sharedAxes = [ 1 ]
+                        )
                         Layers.ELU(0.7)
                         Layers.Softmax(axis = [ 1; 2 ])
                     ] do
                     let rebuilt = configRoundTrip layer
                     let x = torch.randn (2L, 3L, 4L)
-                    closeTo 1e-6f (values (eager layer x)) (values (eager rebuilt x)) $"{layer.ClassName} predicts the same"
+
+                    closeTo
+                        1e-6f
+                        (values (eager layer x))
+                        (values (eager rebuilt x))
+                        $"{layer.ClassName} predicts the same"
             }
         ]

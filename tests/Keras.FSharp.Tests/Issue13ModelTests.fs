@@ -51,7 +51,10 @@ let private recommender () =
     let item = Keras.Input(shape = [ 1 ], dtype = Int64, name = "item")
     let u = user --> Layers.Embedding(20, 8) --> Layers.Flatten()
     let i = item --> Layers.Embedding(30, 8) --> Layers.Flatten()
-    let score = Layer.callMany (Layers.Dot(1, normalize = true)) [ u; i ] |> List.exactlyOne
+
+    let score =
+        Layer.callMany (Layers.Dot(1, normalize = true)) [ u; i ] |> List.exactlyOne
+
     Keras.Model([ user; item ], score, name = "recommender")
 
 let private losses (history: History) = history["loss"]
@@ -100,7 +103,7 @@ let tests =
                 torch.manual_seed 21L |> ignore
                 let model = mobileNetBlock ()
                 let x = torch.rand (32L, 8L, 8L, 8L)
-                let y = x.mean([| 1L; 2L; 3L |]).unsqueeze(1L).mul (torch.tensor 4.0f)
+                let y = x.mean([| 1L; 2L; 3L |]).unsqueeze(1L).mul(torch.tensor 4.0f)
                 let compiled = model.Compile(optimizer = "adam", loss = "mse")
                 let history = compiled.Fit(x, y, batchSize = 8, epochs = 6, verbose = 0)
                 let l = losses history
@@ -121,9 +124,26 @@ let tests =
                 let items = torch.randint (30L, [| 256L; 1L |], dtype = torch.ScalarType.Int64)
                 // Ratings in [-1, 1] that depend on user and item parity.
                 let two = torch.tensor 2L
-                let target = users.remainder(two).eq(items.remainder two).to_type(torch.ScalarType.Float32).mul(torch.tensor 2.0f).sub (torch.tensor 1.0f)
+
+                let target =
+                    users
+                        .remainder(two)
+                        .eq(items.remainder two)
+                        .to_type(torch.ScalarType.Float32)
+                        .mul(torch.tensor 2.0f)
+                        .sub(torch.tensor 1.0f)
+
                 let compiled = model.Compile(optimizer = "adam", loss = "mse")
-                let history = compiled.Fit(Data.Tensors [ users; items ], Data.Tensor target, batchSize = 32, epochs = 8, verbose = 0)
+
+                let history =
+                    compiled.Fit(
+                        Data.Tensors [ users; items ],
+                        Data.Tensor target,
+                        batchSize = 32,
+                        epochs = 8,
+                        verbose = 0
+                    )
+
                 let l = losses history
                 Expect.isLessThan (List.last l) (List.head l * 0.9) $"loss decreases: {l}"
                 let out = Model.predictMany model 64 [ users; items ] |> List.head
@@ -139,17 +159,44 @@ let tests =
                 torch.manual_seed 23L |> ignore
                 let input = Keras.Input(shape = [ 5; 6 ])
                 let a = input --> Layers.Normalization(axis = [ -1 ])
-                let b = a --> Layers.EinsumDense("abc,cde->abde", [ None; Some 2; Some 3 ], biasAxes = "de", activation = Tanh) --> Layers.Reshape([ 5; 6 ])
-                let c = b --> Layers.PReLU(alphaInitializer = Constant 0.2, sharedAxes = [ 1 ]) --> Layers.RMSNormalization()
-                let d = c --> Layers.SpectralNormalization(Layers.Dense(6)) --> Layers.ELU(0.5) --> Layers.LeakyReLU(0.1)
-                let e = d --> Layers.ReLU(maxValue = 2.0, threshold = 0.1) --> Layers.Identity() --> Layers.ActivityRegularization(l2 = 0.01)
+
+                let b =
+                    a
+                    --> Layers.EinsumDense(
+                        "abc,cde->abde",
+                        [ None; Some 2; Some 3 ],
+                        biasAxes = "de",
+                        activation = Tanh
+                    )
+                    --> Layers.Reshape([ 5; 6 ])
+
+                let c =
+                    b
+                    --> Layers.PReLU(alphaInitializer = Constant 0.2, sharedAxes = [ 1 ])
+                    --> Layers.RMSNormalization()
+
+                let d =
+                    c
+                    --> Layers.SpectralNormalization(Layers.Dense(6))
+                    --> Layers.ELU(0.5)
+                    --> Layers.LeakyReLU(0.1)
+
+                let e =
+                    d
+                    --> Layers.ReLU(maxValue = 2.0, threshold = 0.1)
+                    --> Layers.Identity()
+                    --> Layers.ActivityRegularization(l2 = 0.01)
+
                 let f = Layer.callMany (Layers.Dot((2, 2))) [ e; c ] |> List.exactlyOne
                 let g = f --> Layers.Softmax() --> Layers.Flatten() --> Layers.Dense(2)
                 let model = Keras.Model(input, g, name = "issue13_all")
                 let x = torch.randn (16L, 5L, 6L)
                 NormalizationExtraLayers.adapt (model.GetLayer "normalization") x
                 let compiled = model.Compile(optimizer = "sgd", loss = "mse")
-                compiled.Fit(x, torch.randn (16L, 2L), batchSize = 8, epochs = 2, verbose = 0) |> ignore
+
+                compiled.Fit(x, torch.randn (16L, 2L), batchSize = 8, epochs = 2, verbose = 0)
+                |> ignore
+
                 let loaded = roundTrip model [ x ]
                 // The non-trainable state (adapted mean, vector_u) came back too.
                 Expect.equal (snapshot loaded) (snapshot model) "every weight, in Keras's order"
@@ -157,21 +204,34 @@ let tests =
 
             test "SpectralNormalization is stored as Keras stores it: [kernel, vector_u], and the Dense under layer" {
                 let input = Keras.Input(shape = [ 4 ])
-                let model = Keras.Model(input, input --> Layers.SpectralNormalization(Layers.Dense(3)))
+
+                let model =
+                    Keras.Model(input, input --> Layers.SpectralNormalization(Layers.Dense(3)))
 
                 inTempFolder "issue13" (fun folder ->
                     let path = Path.Combine(folder, "sn.weights.h5")
                     WeightsFile.saveWeights model path
                     use file = H5File.OpenRead path
-                    let shapeOf (p: string) = (file.Dataset p).Space.Dimensions |> List.ofArray
+
+                    let shapeOf (p: string) =
+                        (file.Dataset p).Space.Dimensions |> List.ofArray
+
                     Expect.equal (shapeOf "layers/spectral_normalization/vars/0") [ 4UL; 3UL ] "own var 0: the kernel"
                     Expect.equal (shapeOf "layers/spectral_normalization/vars/1") [ 1UL; 3UL ] "own var 1: vector_u"
-                    Expect.equal (shapeOf "layers/spectral_normalization/layer/vars/0") [ 4UL; 3UL ] "the Dense's kernel"
+
+                    Expect.equal
+                        (shapeOf "layers/spectral_normalization/layer/vars/0")
+                        [ 4UL; 3UL ]
+                        "the Dense's kernel"
+
                     Expect.equal (shapeOf "layers/spectral_normalization/layer/vars/1") [ 3UL ] "the Dense's bias"
 
                     // And it loads back into a fresh model of the same architecture.
                     let fresh = Keras.Input(shape = [ 4 ])
-                    let copy = Keras.Model(fresh, fresh --> Layers.SpectralNormalization(Layers.Dense(3)))
+
+                    let copy =
+                        Keras.Model(fresh, fresh --> Layers.SpectralNormalization(Layers.Dense(3)))
+
                     WeightsFile.loadWeights copy path
                     Expect.equal (snapshot copy) (snapshot model) "weights loaded")
             }
@@ -192,7 +252,9 @@ let tests =
             }
 
             testPropertyWithConfig
-                { FsCheckConfig.defaultConfig with maxTest = 15 }
+                { FsCheckConfig.defaultConfig with
+                    maxTest = 15
+                }
                 "random chains of the new layers survive save and load"
                 (Prop.forAll (Arb.fromGen chains) chainSurvives)
         ]

@@ -56,13 +56,13 @@ let reluWith (negativeSlope: float) (maxValue: float option) (threshold: float) 
 
         let clipped =
             match maxValue with
-            | Some m -> positive.clamp(sc 0.0, sc m)
+            | Some m -> positive.clamp (sc 0.0, sc m)
             | None -> positive
 
         if negativeSlope <> 0.0 then
             let negative =
                 if threshold <> 0.0 then
-                    torch.nn.functional.relu (x.neg().add (sc threshold))
+                    torch.nn.functional.relu (x.neg().add(sc threshold))
                 else
                     torch.nn.functional.relu (x.neg ())
 
@@ -203,15 +203,14 @@ let prelu (config: PReLUConfig) (name: string option) : Layer =
 
         let paramShape =
             [
-                for i in 1 .. rank - 1 ->
-                    if List.contains i shared then
-                        1
-                    else
-                        Option.get x.Shape[i]
+                for i in 1 .. rank - 1 -> if List.contains i shared then 1 else Option.get x.Shape[i]
             ]
 
         {
-            Weights = [ Constraint.trainableWeight "alpha" paramShape config.AlphaInitializer config.AlphaConstraint ]
+            Weights =
+                [
+                    Constraint.trainableWeight "alpha" paramShape config.AlphaInitializer config.AlphaConstraint
+                ]
             InputSpecs =
                 [
                     { InputSpec.any with
@@ -268,9 +267,7 @@ let internal checkMaskBroadcast (layerName: string) (x: torch.Tensor) (mask: tor
     let text (s: int64[]) = Shape.formatDims s
 
     let fail reason =
-        Errors.raiseKeras (
-            InvalidInputs(layerName, "Softmax", reason, $"inputs.shape={text xs}, mask.shape={text ms}")
-        )
+        Errors.raiseKeras (InvalidInputs(layerName, "Softmax", reason, $"inputs.shape={text xs}, mask.shape={text ms}"))
 
     if ms.Length > xs.Length then
         fail "The `mask` must be broadcastable to `inputs` and must not have more dimensions."
@@ -318,10 +315,7 @@ let softmax (axis: int list) (name: string option) : Layer =
             |> Option.map (fun m ->
                 checkMaskBroadcast ctx.LayerName x m
 
-                if m.dtype = torch.ScalarType.Bool then
-                    m
-                else
-                    m.gt (sc 0.5))
+                if m.dtype = torch.ScalarType.Bool then m else m.gt (sc 0.5))
 
         let logits =
             match mask with
@@ -333,8 +327,8 @@ let softmax (axis: int list) (name: string option) : Layer =
             | [ a ] -> torch.nn.functional.softmax (logits, int64 a)
             | many ->
                 let dims = many |> List.map int64 |> Array.ofList
-                use top = logits.detach().amax (dims, true)
-                use shifted = logits.sub(top).exp ()
+                use top = logits.detach().amax(dims, true)
+                use shifted = logits.sub(top).exp()
                 shifted.div (shifted.sum (dims, true))
 
         [

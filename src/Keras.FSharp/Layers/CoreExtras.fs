@@ -50,7 +50,8 @@ let private shapesText (inputs: TensorSpec list) =
 
 /// The two axes, made non-negative for inputs of these ranks (Keras's <c>axes % rank</c>).
 let private resolveAxes (axes: DotAxes) (rank1: int) (rank2: int) =
-    let norm (a: int) (rank: int) = if a < 0 then ((a % rank) + rank) % rank else a
+    let norm (a: int) (rank: int) =
+        if a < 0 then ((a % rank) + rank) % rank else a
 
     match axes with
     | Both a when a < 0 -> norm a rank1, norm a rank2
@@ -112,9 +113,9 @@ let internal l2Normalize (axis: int64 option) (x: torch.Tensor) =
     let squareSum =
         match axis with
         | Some a -> x.square().sum(a, keepdim = true)
-        | None -> x.square().sum ()
+        | None -> x.square().sum()
 
-    x.mul (squareSum.clamp_min(sc 1e-14).rsqrt ())
+    x.mul (squareSum.clamp_min(sc 1e-14).rsqrt())
 
 /// <summary>Keras's <c>batch_dot</c> of two batched tensors over one axis of each (neither the batch axis).</summary>
 let batchDot (x: torch.Tensor) (y: torch.Tensor) (a1: int) (a2: int) : torch.Tensor =
@@ -231,11 +232,13 @@ let analyzeEinsum
 
             let inputIndex (i: int) = if leftElided then i + elided else i
             let outputIndex (i: int) = if leftElided then i + elided else i
-            let inputDim (c: char) = inputShape[inputIndex (inputSpec.IndexOf c)]
+
+            let inputDim (c: char) =
+                inputShape[inputIndex (inputSpec.IndexOf c)]
+
             let outputPos (c: char) = outputIndex (outputSpec.IndexOf c)
 
-            let expectedOutputAxes =
-                outputSpec.Length + (if elided > 0 then elided else 0)
+            let expectedOutputAxes = outputSpec.Length + (if elided > 0 then elided else 0)
 
             let dimText (d: int option) =
                 d |> Option.map string |> Option.defaultValue "None"
@@ -282,8 +285,10 @@ let analyzeEinsum
                     let kernel =
                         weightSpec
                         |> Seq.map (fun c ->
-                            if outputSpec.Contains c then Ok full[outputPos c]
-                            elif inputSpec.Contains c then Ok(inputDim c)
+                            if outputSpec.Contains c then
+                                Ok full[outputPos c]
+                            elif inputSpec.Contains c then
+                                Ok(inputDim c)
                             else
                                 Error
                                     $"Weight dimension '{c}' did not have a match in either the input spec '{inputSpec}' or the output spec '{outputSpec}'. For this layer, the weight must be fully specified.")
@@ -402,7 +407,12 @@ let einsumDense (config: EinsumDenseConfig) (name: string option) : Layer =
                         )
                     )
                 else
-                    Ok [ { CoreLayers.floatSpec x with Shape = a.OutputShape } ])
+                    Ok
+                        [
+                            { CoreLayers.floatSpec x with
+                                Shape = a.OutputShape
+                            }
+                        ])
         | many ->
             Error(
                 InvalidInputs(

@@ -76,11 +76,18 @@ let rmsNormalization (axis: int list) (epsilon: float) (name: string option) : L
     let build (inputs: TensorSpec list) : BuildResult =
         let x = List.exactlyOne inputs
         let rank = Shape.rank x.Shape
-        let sizes = axes |> List.map (fun a -> Option.get x.Shape[Shape.normalizeAxis rank a])
+
+        let sizes =
+            axes |> List.map (fun a -> Option.get x.Shape[Shape.normalizeAxis rank a])
 
         {
             Weights = [ Constraint.trainableWeight "scale" sizes Ones None ]
-            InputSpecs = [ { InputSpec.any with Axes = List.zip axes sizes } ]
+            InputSpecs =
+                [
+                    { InputSpec.any with
+                        Axes = List.zip axes sizes
+                    }
+                ]
         }
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
@@ -92,9 +99,9 @@ let rmsNormalization (axis: int list) (epsilon: float) (name: string option) : L
         let broadcast =
             Array.init rank (fun i -> if List.contains i normalized then x.shape[i] else 1L)
 
-        let meanSquare = x.square().mean (dims, keepdim = true)
+        let meanSquare = x.square().mean(dims, keepdim = true)
         let scale = ctx.Weights[0].Value.reshape broadcast
-        [ x.mul(meanSquare.add(sc epsilon).rsqrt ()).mul scale ]
+        [ x.mul(meanSquare.add(sc epsilon).rsqrt()).mul scale ]
 
     Layer.create
         name
@@ -139,7 +146,7 @@ let internal spectralUpdate (powerIterations: int) (kernel: torch.Tensor) (vecto
     use _ = torch.no_grad ()
     use scope = torch.NewDisposeScope()
 
-    if not (kernel.eq(sc 0.0).all().item<bool> ()) then
+    if not (kernel.eq(sc 0.0).all().item<bool>()) then
         let n = kernel.shape[kernel.shape.Length - 1]
         let w = kernel.reshape (-1L, n)
         let wt = w.t ()
@@ -238,7 +245,10 @@ let spectralNormalization (layer: Layer) (powerIterations: int) (name: string op
             Config =
                 fun () ->
                     Config.ofList
-                        [ "layer", serializeLayer layer; "power_iterations", Config.value powerIterations ]
+                        [
+                            "layer", serializeLayer layer
+                            "power_iterations", Config.value powerIterations
+                        ]
             InputSpecs = []
             ComputeOutput = fun _ inputs -> Layer.outputSpecs layer inputs
             Build = build
@@ -385,7 +395,9 @@ let normalization (config: NormalizationConfig) (name: string option) : Layer =
                     let badBroadcast =
                         match config.Mean with
                         | Some m when not m.Shape.IsEmpty ->
-                            List.zip (List.rev m.Shape |> List.truncate keep.Length) (List.rev keep |> List.truncate m.Shape.Length)
+                            List.zip
+                                (List.rev m.Shape |> List.truncate keep.Length)
+                                (List.rev keep |> List.truncate m.Shape.Length)
                             |> List.exists (fun (size, axis) -> size <> 1 && Some size <> x.Shape[axis])
                         | _ -> false
 
@@ -449,8 +461,13 @@ let normalization (config: NormalizationConfig) (name: string option) : Layer =
                     shape
 
                 let tensorOf (values: NormalizationValues) =
-                    let t = torch.tensor(values.Values, dtype = torch.ScalarType.Float32).to_type x.dtype
-                    if values.Shape.IsEmpty then t.reshape ([||]: int64[]) else t.reshape expanded
+                    let t =
+                        torch.tensor(values.Values, dtype = torch.ScalarType.Float32).to_type x.dtype
+
+                    if values.Shape.IsEmpty then
+                        t.reshape ([||]: int64[])
+                    else
+                        t.reshape expanded
 
                 tensorOf m, tensorOf v
             | _ ->
@@ -460,7 +477,7 @@ let normalization (config: NormalizationConfig) (name: string option) : Layer =
                 ctx.Weights[0].Value.reshape(broadcast).to_type x.dtype,
                 ctx.Weights[1].Value.reshape(broadcast).to_type x.dtype
 
-        let std = variance.sqrt().clamp_min (sc epsilon)
+        let std = variance.sqrt().clamp_min(sc epsilon)
 
         [
             if config.Invert then
@@ -520,7 +537,12 @@ let private checkAdaptable (layer: Layer) =
 let private prepare (layer: Layer) (data: torch.Tensor) =
     checkAdaptable layer
     let spec = Layer.specsFor layer.Name [ data ] |> List.head
-    let spec = { spec with Shape = None :: List.tail spec.Shape }
+
+    let spec =
+        { spec with
+            Shape = None :: List.tail spec.Shape
+        }
+
     Layer.outputSpecs layer [ spec ] |> Errors.orRaise |> ignore
     let state = Weights.ensureBuilt layer [ spec ]
     let rank = int (data.dim ())
@@ -540,7 +562,7 @@ let private moments (x: torch.Tensor) (reduce: int64[]) =
         x.clone (), torch.zeros_like x
     else
         let mean = x.mean (reduce, keepdim = true)
-        let variance = x.sub(mean).square().mean (reduce)
+        let variance = x.sub(mean).square().mean(reduce)
         mean.reshape variance.shape, variance
 
 /// <summary>Keras's <c>Normalization.adapt(data)</c>: sets the layer's <c>mean</c> and <c>variance</c> weights to the
@@ -553,10 +575,10 @@ let adapt (layer: Layer) (data: torch.Tensor) =
     use _ = torch.no_grad ()
     use scope = torch.NewDisposeScope()
     let weights, reduce = prepare layer data
-    let x = (CoreLayers.asFloat data).detach ()
+    let x = (CoreLayers.asFloat data).detach()
     let mean, variance = moments x reduce
-    weights[0].Value.copy_ (mean.reshape weights[0].Value.shape) |> ignore
-    weights[1].Value.copy_ (variance.reshape weights[1].Value.shape) |> ignore
+    weights[0].Value.copy_(mean.reshape weights[0].Value.shape) |> ignore
+    weights[1].Value.copy_(variance.reshape weights[1].Value.shape) |> ignore
 
 /// <summary>Keras's <c>adapt</c> over an iterable of batches: the batches' means and variances are merged as Keras
 /// does (each weighted by its number of reduced elements), so the result equals <see cref="adapt"/> on their
@@ -572,7 +594,7 @@ let adaptBatches (layer: Layer) (batches: torch.Tensor seq) =
     for batch in batches do
         let weights, reduce = prepare layer batch
         target <- weights
-        let x = (CoreLayers.asFloat batch).detach ()
+        let x = (CoreLayers.asFloat batch).detach()
         let mean, variance = moments x reduce
         let count = reduce |> Array.fold (fun acc d -> acc * x.shape[int d]) 1L
 
@@ -583,13 +605,13 @@ let adaptBatches (layer: Layer) (batches: torch.Tensor seq) =
                 let all = totalCount + count
                 let batchWeight = float count / float all
                 let existingWeight = 1.0 - batchWeight
-                let newMean = totalMean.mul(sc existingWeight).add (mean.mul (sc batchWeight))
+                let newMean = totalMean.mul(sc existingWeight).add(mean.mul (sc batchWeight))
 
                 let newVariance =
                     totalVariance
                         .add(totalMean.sub(newMean).square())
                         .mul(sc existingWeight)
-                        .add (variance.add(mean.sub(newMean).square()).mul (sc batchWeight))
+                        .add(variance.add(mean.sub(newMean).square()).mul(sc batchWeight))
 
                 Some(newMean, newVariance, all)
 
@@ -604,5 +626,5 @@ let adaptBatches (layer: Layer) (batches: torch.Tensor seq) =
             )
         )
     | Some(mean, variance, _) ->
-        target[0].Value.copy_ (mean.reshape target[0].Value.shape) |> ignore
-        target[1].Value.copy_ (variance.reshape target[1].Value.shape) |> ignore
+        target[0].Value.copy_(mean.reshape target[0].Value.shape) |> ignore
+        target[1].Value.copy_(variance.reshape target[1].Value.shape) |> ignore
