@@ -82,10 +82,11 @@ Target.create "test" (fun _ ->
                 "tests/Keras.FSharp.Tests"
                 "--"
                 "--summary"
-                // One test at a time: on 2 cores libtorch's own threads already use the machine (the sequenced run is
-                // the faster one here), the RSS test measures this process alone, and parallel runs can crash in
-                // THSTensor_sizes on a freed tensor (suspected: TorchSharp finalizing a temporary during a native
-                // call while other tests' allocations trigger collections; see the issue notes).
+                // One test at a time: on 2 cores libtorch's own threads already use the machine, and the RSS test
+                // measures this process alone. (Parallel runs crashed in THSTensor_contiguous/THSTensor_sizes: a dump
+                // showed TorchSharp finalizing a chained temporary during its native call. Main.fs now keeps each
+                // test's tensors reachable until the test ends, and eager calls run in dispose scopes; parallel runs
+                // pass again, e.g. `dotnet run --project tests/Keras.FSharp.Tests -c Release -- --summary`.)
                 "--sequenced"
             ]
 

@@ -158,7 +158,8 @@ let tests =
             test "every new class survives save and load with equal predictions" {
                 torch.manual_seed 23L |> ignore
                 let input = Keras.Input(shape = [ 5; 6 ])
-                let a = input --> Layers.Normalization(axis = [ -1 ])
+                // Named: automatic names are numbered per process, and other tests make Normalization layers too.
+                let a = input --> Layers.Normalization(axis = [ -1 ], name = "normalization")
 
                 let b =
                     a
