@@ -56,6 +56,20 @@ module InputSpec =
                 fail $"expected axis {axis} of input shape to have value {value}, but received input with shape {full}"
             | None -> Ok()
 
+    /// The one input of a single-input layer, or Keras's error.
+    let single layerName className (inputs: TensorSpec list) =
+        match inputs with
+        | [ x ] -> Ok x
+        | many ->
+            Error(
+                InvalidInputs(
+                    layerName,
+                    className,
+                    $"A `{className}` layer takes exactly one input.",
+                    $"{many.Length} inputs"
+                )
+            )
+
     /// Checks every input against the specs: one spec applies to all inputs, otherwise they pair up.
     let checkAll (layerName: string) (specs: InputSpec list) (shapes: Shape list) =
         let pairs =

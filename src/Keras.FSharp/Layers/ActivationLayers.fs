@@ -7,18 +7,7 @@ open Keras
 let inline private sc (v: float) : Scalar = v.ToScalar()
 
 /// The one input of a single-input layer, or Keras's error.
-let private single layerName className (inputs: TensorSpec list) =
-    match inputs with
-    | [ x ] -> Ok x
-    | many ->
-        Error(
-            InvalidInputs(
-                layerName,
-                className,
-                $"A `{className}` layer takes exactly one input.",
-                $"{many.Length} inputs"
-            )
-        )
+let private single = InputSpec.single
 
 /// The shape rule of an elementwise activation: one input, same shape, float dtype.
 let private sameShape className layerName (inputs: TensorSpec list) =

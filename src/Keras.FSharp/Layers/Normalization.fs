@@ -44,18 +44,7 @@ let private checkAxes layerName className (needDefined: bool) (axes: int list) (
         | None -> Ok()
 
 /// The one input of a single-input layer, or Keras's error.
-let private single layerName className (inputs: TensorSpec list) =
-    match inputs with
-    | [ x ] -> Ok x
-    | many ->
-        Error(
-            InvalidInputs(
-                layerName,
-                className,
-                $"A `{className}` layer takes exactly one input.",
-                $"{many.Length} inputs"
-            )
-        )
+let private single = InputSpec.single
 
 /// An axis setting as Keras serializes it: a bare int for one axis, a list otherwise.
 let private axisConfig (axes: int list) =

@@ -9,18 +9,7 @@ open Keras
 let inline private sc (v: float) : Scalar = v.ToScalar()
 
 /// The one input of a single-input layer, or Keras's error.
-let private single layerName className (inputs: TensorSpec list) =
-    match inputs with
-    | [ x ] -> Ok x
-    | many ->
-        Error(
-            InvalidInputs(
-                layerName,
-                className,
-                $"A `{className}` layer takes exactly one input.",
-                $"{many.Length} inputs"
-            )
-        )
+let private single = InputSpec.single
 
 /// Python's rendering of a tuple of ints: <c>(-1,)</c>, <c>(1, 2)</c>, <c>()</c>.
 let private pyTuple (values: int list) =
