@@ -45,6 +45,9 @@ module LayerConfigs =
     let private pairs (r: LayerConfigReader) key (rank: int) : (int * int) list =
         match r.Node key with
         | null -> List.replicate rank (1, 1)
+        // One axis: Keras writes its (before, after) as a flat pair, e.g. ZeroPadding1D's "padding": [1, 1].
+        | :? JsonArray as a when rank = 1 && a.Count = 2 && a |> Seq.forall (fun item -> not (item :? JsonArray)) ->
+            [ pair r.Owner key (a |> Seq.map (ConfigReader.value<int> r.Owner key) |> List.ofSeq) ]
         | :? JsonArray as a ->
             a
             |> Seq.map (fun item ->
