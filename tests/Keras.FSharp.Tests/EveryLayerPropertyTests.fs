@@ -84,6 +84,44 @@ let private merges: (string * (KerasTensor -> KerasTensor -> KerasTensor)) list 
         "Dot", (fun a b -> (Layer.callMany (Layers.Dot((2, 2))) [ a; b ] |> List.head) --> Layers.Dense(8))
     ]
 
+/// Every image step: (batch, 8, 8, 3) to the same shape (channels_last), including the preprocessing and
+/// augmentation layers (the identity at inference).
+let private imageSteps: Step list =
+    [
+        step "Conv2D" (fun x -> x --> Layers.Conv2D(3, 3, padding = "same"))
+        step "Conv2DTranspose" (fun x -> x --> Layers.Conv2DTranspose(3, 3, padding = "same"))
+        step "DepthwiseConv2D" (fun x -> x --> Layers.DepthwiseConv2D(3, padding = "same"))
+        step "SeparableConv2D" (fun x -> x --> Layers.SeparableConv2D(3, 3, padding = "same"))
+        step "BatchNormalization" (fun x -> x --> Layers.BatchNormalization())
+        step "Dense" (fun x -> x --> Layers.Dense(3, activation = Relu))
+        step "ZeroPadding2D+Cropping2D" (fun x -> x --> Layers.ZeroPadding2D(1) --> Layers.Cropping2D(1))
+        step "UpSampling2D+MaxPooling2D" (fun x -> x --> Layers.UpSampling2D(2) --> Layers.MaxPooling2D(2))
+        step "AveragePooling2D" (fun x -> x --> Layers.AveragePooling2D(3, strides = 1, padding = "same"))
+        step "Global pooling" (fun x ->
+            Layers.add [ x; x --> Layers.GlobalAveragePooling2D(keepdims = true) ]
+            --> Layers.GlobalMaxPooling2D(keepdims = true)
+            --> Layers.UpSampling2D(8))
+        step "SpatialDropout2D" (fun x -> x --> Layers.SpatialDropout2D(0.2))
+        step "Rescaling" (fun x -> x --> Layers.Rescaling(1.0 / 255.0))
+        step "Resizing" (fun x -> x --> Layers.Resizing(4, 4) --> Layers.Resizing(8, 8, interpolation = "nearest"))
+        step "CenterCrop" (fun x -> x --> Layers.CenterCrop(6, 6) --> Layers.ZeroPadding2D(1))
+        step "Augmentation" (fun x ->
+            x
+            --> Layers.RandomFlip()
+            --> Layers.RandomRotation(0.1)
+            --> Layers.RandomZoom(0.1)
+            --> Layers.RandomTranslation(0.1, 0.1)
+            --> Layers.RandomContrast(0.2)
+            --> Layers.RandomBrightness(0.2))
+        step "Activations" (fun x -> x --> Layers.ReLU(maxValue = 6.0) --> Layers.PReLU(sharedAxes = [ 1; 2 ]))
+    ]
+
+/// The merges that apply to images (Dot is for rank 2 and 3).
+let private imageMerges: (string * (KerasTensor -> KerasTensor -> KerasTensor)) list =
+    merges
+    |> List.filter (fun (name, _) -> name <> "Dot" && name <> "Concatenate")
+    |> List.append [ "Concatenate", (fun a b -> Layers.concatenate [ a; b ] --> Layers.Dense(3)) ]
+
 /// One part of a random graph.
 type private Part =
     | Unary of int
@@ -96,7 +134,19 @@ type private Part =
 
 type private Plan = { Masked: bool; Parts: Part list }
 
-let private plans =
+/// A catalogue: its input shape, steps and merges.
+type private Catalogue =
+    {
+        Shape: int list
+        Steps: Step list
+        Merges: (string * (KerasTensor -> KerasTensor -> KerasTensor)) list
+    }
+
+let private sequences = { Shape = [ 6; 8 ]; Steps = steps; Merges = merges }
+let private images = { Shape = [ 8; 8; 3 ]; Steps = imageSteps; Merges = imageMerges }
+
+let private plans (c: Catalogue) =
+    let steps, merges = c.Steps, c.Merges
     let index n = Gen.choose (0, n - 1)
 
     let part =
@@ -109,14 +159,16 @@ let private plans =
             ]
 
     gen {
-        let! masked = Gen.elements [ true; false ]
+        // Masks are for sequences (Masking and LSTM).
+        let! masked = Gen.elements (if c.Shape.Length = 2 then [ true; false ] else [ false ])
         let! count = Gen.choose (1, 4)
         let! parts = Gen.listOfLength count part
         return { Masked = masked; Parts = parts }
     }
 
-let private build (plan: Plan) =
-    let input = Keras.Input(shape = [ 6; 8 ])
+let private build (c: Catalogue) (plan: Plan) =
+    let steps, merges = c.Steps, c.Merges
+    let input = Keras.Input(shape = c.Shape)
 
     // A mask from Masking flows into the LSTM, which consumes it (its last state carries no mask). A sequence mask
     // does not reach the catalogue: Keras's Softmax, for one, refuses a mask of another shape than its input.
@@ -131,17 +183,19 @@ let private build (plan: Plan) =
         | Unary i -> steps[i].Apply x
         | Branches(m, l, r) -> (snd merges[m]) (steps[l].Apply x) (steps[r].Apply x)
         | Shared i ->
-            let shared = Layers.Dense(8)
+            let shared = Layers.Dense(List.last c.Shape)
             Layers.add [ x --> shared; steps[i].Apply x --> shared ]
         | Nested i ->
-            let inner = Keras.Input(shape = [ 6; 8 ])
+            let inner = Keras.Input(shape = c.Shape)
             let nested = Keras.Model(inner, steps[i].Apply inner)
             x --> nested
 
     let output = plan.Parts |> List.fold apply start
     Keras.Model(input, output --> Layers.Flatten() --> Layers.Dense(3))
 
-let private describe (plan: Plan) =
+let private describe (c: Catalogue) (plan: Plan) =
+    let steps, merges = c.Steps, c.Merges
+
     let name part =
         match part with
         | Unary i -> steps[i].Name
@@ -162,10 +216,10 @@ let private randomizeTrainable (model: Model) =
             |> ignore
 
 /// Saves and loads the plan's model: whether config and predictions are the same, and what was compared.
-let private saveAndLoad (plan: Plan) =
+let private saveAndLoad (c: Catalogue) (plan: Plan) =
     inTempFolder "every-layer" (fun folder ->
-        let model = build plan
-        let x = torch.rand (4L, 6L, 8L)
+        let model = build c plan
+        let x = torch.rand (Array.ofList (4L :: (c.Shape |> List.map int64)))
         // The first call builds every weight; then they get values that are not the initializers'.
         Model.predictMany model 4 [ x ] |> ignore
         randomizeTrainable model
@@ -177,29 +231,39 @@ let private saveAndLoad (plan: Plan) =
         let b = Model.predictMany loaded 4 [ x ] |> List.head |> values
         let worst = Array.map2 (fun (p: float32) q -> abs (p - q)) a b |> Array.max
 
-        sameConfig && worst <= 1e-6f, $"{describe plan}: same config {sameConfig}, largest prediction difference {worst}")
+        sameConfig && worst <= 1e-6f, $"{describe c plan}: same config {sameConfig}, largest prediction difference {worst}")
 
-let private survivesSaveAndLoad (plan: Plan) =
-    let ok, report = saveAndLoad plan
+let private survivesSaveAndLoad (c: Catalogue) (plan: Plan) =
+    let ok, report = saveAndLoad c plan
     ok |> Prop.label report
 
 [<Tests>]
 let tests =
+    let property name catalogue count =
+        testPropertyWithConfig
+            { FsCheckConfig.defaultConfig with
+                maxTest = count
+            }
+            name
+            (Prop.forAll (Arb.fromGen (plans catalogue)) (survivesSaveAndLoad catalogue))
+
+    let eachStep (catalogue: Catalogue) =
+        for i in 0 .. catalogue.Steps.Length - 1 do
+            for masked in (if catalogue.Shape.Length = 2 then [ false; true ] else [ false ]) do
+                let ok, report = saveAndLoad catalogue { Masked = masked; Parts = [ Unary i ] }
+                Expect.isTrue ok report
+
     testList
         "Serialization of every layer class"
         [
-            testPropertyWithConfig
-                { FsCheckConfig.defaultConfig with
-                    maxTest = 40
-                }
-                "random graphs of every layer class (branches, every merge, shared layers, nesting, masks) survive save and load"
-                (Prop.forAll (Arb.fromGen plans) survivesSaveAndLoad)
-
-            test "each step of the catalogue alone survives save and load" {
-                for i in 0 .. steps.Length - 1 do
-                    for masked in [ false; true ] do
-                        let plan = { Masked = masked; Parts = [ Unary i ] }
-                        let ok, report = saveAndLoad plan
-                        Expect.isTrue ok report
-            }
+            property
+                "random sequence graphs of every layer class (branches, every merge, shared layers, nesting, masks) survive save and load"
+                sequences
+                40
+            property
+                "random image graphs of every image layer class (branches, merges, shared layers, nesting) survive save and load"
+                images
+                25
+            test "each sequence step alone survives save and load" { eachStep sequences }
+            test "each image step alone survives save and load" { eachStep images }
         ]
