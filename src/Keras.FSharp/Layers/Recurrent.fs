@@ -342,6 +342,7 @@ let internal simpleRnnDef (config: SimpleRNNConfig) : CellDef =
                 ]
         Seed = config.Seed
         Prepare = prepare
+        Fused = fun _ -> None
         ToInternal = id
         ToExternal = id
     }
@@ -444,6 +445,20 @@ let internal lstmDef (config: LSTMConfig) : CellDef =
                 ]
         Seed = config.Seed
         Prepare = prepare
+        Fused =
+            fun training ->
+                match config.Activation, config.RecurrentActivation with
+                | Tanh, Sigmoid when
+                    not (dropoutActive training dropout || dropoutActive training recurrentDropout)
+                    ->
+                    Some(fun w x initial ->
+                        RecurrentFused.run
+                            RecurrentFused.FusedLstm
+                            (int64 config.Units)
+                            [ for v in w -> v.Value :> Tensor ]
+                            x
+                            initial)
+                | _ -> None
         ToInternal = id
         ToExternal = id
     }
@@ -584,6 +599,22 @@ let internal gruDef (config: GRUConfig) : CellDef =
                 ]
         Seed = config.Seed
         Prepare = prepare
+        Fused =
+            fun training ->
+                match config.Activation, config.RecurrentActivation with
+                | Tanh, Sigmoid when
+                    config.ResetAfter
+                    &&
+                    not (dropoutActive training dropout || dropoutActive training recurrentDropout)
+                    ->
+                    Some(fun w x initial ->
+                        RecurrentFused.run
+                            RecurrentFused.FusedGru
+                            (int64 config.Units)
+                            [ for v in w -> v.Value :> Tensor ]
+                            x
+                            initial)
+                | _ -> None
         ToInternal = id
         ToExternal = id
     }
