@@ -31,7 +31,7 @@ let private outputsAndGradients (layer: Layer) (x: torch.Tensor) (states: torch.
 
     let loss =
         outputs
-        |> List.map (fun o -> o.mul(torch.randn (o.shape, generator = generator)).sum ())
+        |> List.map (fun o -> o.mul(torch.randn (o.shape, generator = generator)).sum())
         |> List.reduce (fun a b -> a.add b)
 
     let weights = Layer.weights layer |> List.map (fun w -> w.Value :> torch.Tensor)
@@ -56,21 +56,28 @@ let private randomWeights (layer: Layer) (time: int) (features: int) (seed: uint
     Layer.setWeights
         layer
         (Layer.weights layer
-         |> List.map (fun w -> torch.randn(w.Value.shape, generator = generator).mul (torch.tensor 0.5f)))
+         |> List.map (fun w -> torch.randn(w.Value.shape, generator = generator).mul(torch.tensor 0.5f)))
 
 /// Same outputs and gradients on both paths, and one more fused call when the fused path is on.
-let private agreeOn (randomize: bool) (make: unit -> Layer) (batch: int64) (time: int) (features: int) (stateCount: int) =
+let private agreeOn
+    (randomize: bool)
+    (make: unit -> Layer)
+    (batch: int64)
+    (time: int)
+    (features: int)
+    (stateCount: int)
+    =
     let layer = make ()
 
     if randomize then
         randomWeights layer time features 3UL
     else
         Layer.callMany layer [ sym [ None; Some time; Some features ] ] |> ignore
+
     let generator = new torch.Generator(11UL, torch.CPU)
     let x = torch.randn ([| batch; int64 time; int64 features |], generator = generator)
 
-    let units =
-        (Layer.weights layer |> List.item 1).Value.shape[0]
+    let units = (Layer.weights layer |> List.item 1).Value.shape[0]
 
     let states =
         List.init stateCount (fun _ -> torch.randn ([| batch; units |], generator = generator))
@@ -79,6 +86,7 @@ let private agreeOn (randomize: bool) (make: unit -> Layer) (batch: int64) (time
     let before = RecurrentFused.fusedCalls ()
     let fused = withFused true (fun () -> outputsAndGradients layer x states)
     Expect.equal (RecurrentFused.fusedCalls ()) (before + 1L) "the fused path is taken"
+
     let inference () =
         use _ = torch.no_grad ()
         Layer.callEager layer false (x :: states) |> List.map values
@@ -96,6 +104,29 @@ let private agreeOn (randomize: bool) (make: unit -> Layer) (batch: int64) (time
 let private agree make batch time features stateCount =
     agreeOn true make batch time features stateCount
 
+/// Two epochs of fit (SGD, MSE, no shuffling) of Input → recurrent layer → Dense(1) from fixed initial weights;
+/// returns the trained weights.
+let private trainedWeights (recurrent: unit -> Layer) (initial: torch.Tensor list option) (fused: bool) =
+    withFused fused (fun () ->
+        let inputs = Keras.Input(shape = [ 5; 3 ])
+        let outputs = inputs |> Layer.call (recurrent ()) |> Layer.call (Layers.Dense(1))
+        let model = Keras.Model(inputs, outputs)
+
+        match initial with
+        | Some ws -> model.SetWeights ws
+        | None -> ()
+
+        let start = model.GetWeights() |> List.map (fun w -> w.detach().clone())
+        let generator = new torch.Generator(13UL, torch.CPU)
+        let x = torch.randn ([| 8L; 5L; 3L |], generator = generator)
+        let y = torch.randn ([| 8L; 1L |], generator = generator)
+        let compiled = model.Compile(optimizer = "sgd", loss = "mse")
+
+        compiled.Fit(x, y, batchSize = 4, epochs = 2, shuffle = false, verbose = 0)
+        |> ignore
+
+        start, model.GetWeights() |> List.map values)
+
 [<Tests>]
 let tests =
     testList
@@ -103,7 +134,13 @@ let tests =
         [
             for batch in [ 1L; 3L ] do
                 for returnSequences, returnState, goBackwards in
-                    [ false, false, false; true, false, false; false, true, false; true, true, true; false, false, true ] do
+                    [
+                        false, false, false
+                        true, false, false
+                        false, true, false
+                        true, true, true
+                        false, false, true
+                    ] do
                     let name =
                         $"batch {batch}, return_sequences={returnSequences}, return_state={returnState}, go_backwards={goBackwards}"
 
@@ -157,18 +194,74 @@ let tests =
                     let fused = withFused true inference
                     List.iteri2 (fun i e a -> closeTo 1e-5f e a $"output {i}") reference fused
             }
+            test "fit trains the same weights on the fused path as on the step loop" {
+                for recurrent in [ (fun () -> lstmOf 4 id); (fun () -> gruOf 4 id) ] do
+                    let start, reference = trainedWeights recurrent None false
+                    let before = RecurrentFused.fusedCalls ()
+                    let _, fused = trainedWeights recurrent (Some start) true
+                    Expect.isGreaterThan (RecurrentFused.fusedCalls ()) before "fit took the fused path"
+                    Expect.notEqual (values start.Head) reference.Head "training changed the kernel"
+                    List.iteri2 (fun i e a -> closeTo 1e-5f e a $"trained weight {i}") reference fused
+            }
             test "LSTM with initial_state [h0; c0]" {
-                agree (fun () -> lstmOf 4 (fun c -> { c with ReturnSequences = true; ReturnState = true })) 2L 5 3 2
+                agree
+                    (fun () ->
+                        lstmOf 4 (fun c ->
+                            { c with
+                                ReturnSequences = true
+                                ReturnState = true
+                            }))
+                    2L
+                    5
+                    3
+                    2
             }
             test "GRU with initial_state [h0]" {
-                agree (fun () -> gruOf 4 (fun c -> { c with ReturnSequences = true; ReturnState = true })) 2L 5 3 1
+                agree
+                    (fun () ->
+                        gruOf 4 (fun c ->
+                            { c with
+                                ReturnSequences = true
+                                ReturnState = true
+                            }))
+                    2L
+                    5
+                    3
+                    1
             }
             test "LSTM and GRU without bias" {
-                agree (fun () -> lstmOf 4 (fun c -> { c with UseBias = false; ReturnState = true })) 2L 3 2 0
-                agree (fun () -> gruOf 4 (fun c -> { c with UseBias = false; ReturnState = true })) 2L 3 2 0
+                agree
+                    (fun () ->
+                        lstmOf 4 (fun c ->
+                            { c with
+                                UseBias = false
+                                ReturnState = true
+                            }))
+                    2L
+                    3
+                    2
+                    0
+
+                agree
+                    (fun () ->
+                        gruOf 4 (fun c ->
+                            { c with
+                                UseBias = false
+                                ReturnState = true
+                            }))
+                    2L
+                    3
+                    2
+                    0
             }
             test "dropout layers are fused in inference (dropout inactive) only" {
-                let layer = lstmOf 3 (fun c -> { c with Dropout = 0.5; RecurrentDropout = 0.5 })
+                let layer =
+                    lstmOf 3 (fun c ->
+                        { c with
+                            Dropout = 0.5
+                            RecurrentDropout = 0.5
+                        })
+
                 randomWeights layer 3 2 5UL
                 let x = torch.ones (2L, 3L, 2L)
                 let before = RecurrentFused.fusedCalls ()

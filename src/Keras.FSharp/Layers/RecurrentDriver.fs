@@ -15,7 +15,17 @@ type internal Tensor = torch.Tensor
 
 /// The Keras classes whose calls take <c>initial_state=[...]</c>: their extra inputs are the initial states.
 let internal initialStateClasses =
-    set [ "SimpleRNN"; "LSTM"; "GRU"; "RNN"; "ConvLSTM1D"; "ConvLSTM2D"; "ConvLSTM3D"; "Bidirectional" ]
+    set
+        [
+            "SimpleRNN"
+            "LSTM"
+            "GRU"
+            "RNN"
+            "ConvLSTM1D"
+            "ConvLSTM2D"
+            "ConvLSTM3D"
+            "Bidirectional"
+        ]
 
 /// One call's worth of a cell: the step function on (time index, states) and the zero initial states.
 type internal CellRun =
@@ -85,7 +95,8 @@ type internal RecurrentInfo =
 let internal registry = ConditionalWeakTable<LayerIdentity, RecurrentInfo>()
 
 /// The carried states of every stateful recurrent layer (in the cell's layout); <c>None</c> after a reset.
-let internal carriedStates = ConditionalWeakTable<LayerIdentity, Tensor list option ref>()
+let internal carriedStates =
+    ConditionalWeakTable<LayerIdentity, Tensor list option ref>()
 
 /// Keras's <c>reset_states</c>: the next call of a stateful layer starts from zeros again.
 let internal resetStates (layer: Layer) =
@@ -207,8 +218,7 @@ let internal makeCell (def: CellDef) (name: string option) : Layer =
             ClassName = def.CellClassName
             // A cell's config has no activity regularizer (that belongs to the RNN layer).
             Config =
-                fun () ->
-                    Config.ofList (def.Config() |> List.filter (fun (key, _) -> key <> "activity_regularizer"))
+                fun () -> Config.ofList (def.Config() |> List.filter (fun (key, _) -> key <> "activity_regularizer"))
             InputSpecs = []
             ComputeOutput =
                 fun layerName inputs ->
@@ -439,6 +449,7 @@ let internal driveCell
         if options.Stateful then
             // Kept beyond the caller's dispose scope (predict disposes its temporaries after each batch).
             carried.Value <- Some(states |> List.map (fun t -> t.detach().clone().DetachFromDisposeScope()))
+
         let output = def.ToExternal(defaultArg sequence last)
 
         output

@@ -40,7 +40,8 @@ type internal NativeRnn =
 
 let private createNative (kind: FusedKind) (inputSize: int64) (units: int64) (useBias: bool) =
     let named (m: torch.nn.Module) =
-        let parameters = dict [ for struct (name, p) in m.named_parameters () -> name, p :> Tensor ]
+        let parameters =
+            dict [ for struct (name, p) in m.named_parameters () -> name, p :> Tensor ]
 
         [|
             yield parameters["weight_ih_l0"]
@@ -91,7 +92,14 @@ let private pools = ConditionalWeakTable<Tensor, ConcurrentBag<NativeRnn>>()
 
 /// Keras's GRU gates (z, r, h) ↔ torch's (r, z, n) along <paramref name="axis"/>: swaps the first two blocks.
 let private swapFirstGates (units: int64) (axis: int64) (w: Tensor) =
-    torch.cat ([| w.narrow (axis, units, units); w.narrow (axis, 0L, units); w.narrow (axis, 2L * units, units) |], axis)
+    torch.cat (
+        [|
+            w.narrow (axis, units, units)
+            w.narrow (axis, 0L, units)
+            w.narrow (axis, 2L * units, units)
+        |],
+        axis
+    )
 
 /// Copies the Keras-layout weights [kernel; recurrent_kernel; bias] into the module's parameters.
 let private load (kind: FusedKind) (units: int64) (native: NativeRnn) (weights: Tensor list) =
@@ -100,23 +108,23 @@ let private load (kind: FusedKind) (units: int64) (native: NativeRnn) (weights: 
 
     match kind, weights with
     | FusedLstm, kernel :: recurrent :: rest ->
-        p[0].copy_ (kernel.t ()) |> ignore
-        p[1].copy_ (recurrent.t ()) |> ignore
+        p[0].copy_(kernel.t ()) |> ignore
+        p[1].copy_(recurrent.t ()) |> ignore
 
         match rest with
         | [ bias ] ->
             p[2].copy_ bias |> ignore
-            p[3].zero_ () |> ignore
+            p[3].zero_() |> ignore
         | _ -> ()
     | FusedGru, kernel :: recurrent :: rest ->
-        p[0].copy_ ((swapFirstGates units -1L kernel).t ()) |> ignore
-        p[1].copy_ ((swapFirstGates units -1L recurrent).t ()) |> ignore
+        p[0].copy_((swapFirstGates units -1L kernel).t()) |> ignore
+        p[1].copy_((swapFirstGates units -1L recurrent).t()) |> ignore
 
         match rest with
         | [ bias ] ->
             // Keras's (2, 3·units) bias: row 0 is added to x·kernel, row 1 to h·recurrent_kernel (reset_after).
-            p[2].copy_ (swapFirstGates units -1L (bias.select (0L, 0L))) |> ignore
-            p[3].copy_ (swapFirstGates units -1L (bias.select (0L, 1L))) |> ignore
+            p[2].copy_(swapFirstGates units -1L (bias.select (0L, 0L))) |> ignore
+            p[3].copy_(swapFirstGates units -1L (bias.select (0L, 1L))) |> ignore
         | _ -> ()
     | _ -> invalidOp "The fused recurrent path takes a kernel and a recurrent kernel."
 
@@ -127,8 +135,8 @@ let private kerasGradients (kind: FusedKind) (units: int64) (grads: Tensor[]) =
     match kind with
     | FusedLstm ->
         [
-            yield orNull (fun g -> g.t().contiguous ()) grads[0]
-            yield orNull (fun g -> g.t().contiguous ()) grads[1]
+            yield orNull (fun g -> g.t().contiguous()) grads[0]
+            yield orNull (fun g -> g.t().contiguous()) grads[1]
             if grads.Length > 2 then
                 // bias_ih and bias_hh enter the gates as one sum, so either's gradient is the bias's.
                 yield grads[2]
@@ -138,7 +146,12 @@ let private kerasGradients (kind: FusedKind) (units: int64) (grads: Tensor[]) =
             yield orNull (fun g -> swapFirstGates units -1L (g.t ())) grads[0]
             yield orNull (fun g -> swapFirstGates units -1L (g.t ())) grads[1]
             if grads.Length > 2 then
-                let gi = if isNull grads[2] then torch.zeros_like grads[3] else grads[2]
+                let gi =
+                    if isNull grads[2] then
+                        torch.zeros_like grads[3]
+                    else
+                        grads[2]
+
                 let gh = if isNull grads[3] then torch.zeros_like gi else grads[3]
                 yield torch.stack ([| swapFirstGates units -1L gi; swapFirstGates units -1L gh |], 0L)
         ]
@@ -229,8 +242,15 @@ type internal FusedRnnFunction() =
             |> Array.ofSeq
 
         saved.Call.Release()
+
+        // The graph is freed; the handles kept out of the dispose scopes in forward go now, not at finalization.
+        for t in saved.Outputs @ leaves do
+            t.Dispose()
+
         let leafGrads = Collections.Generic.Queue<Tensor>(grads[0 .. leaves.Length - 1])
-        let weightGrads = kerasGradients saved.Call.Kind saved.Call.Units grads[leaves.Length ..]
+
+        let weightGrads =
+            kerasGradients saved.Call.Kind saved.Call.Units grads[leaves.Length ..]
 
         Collections.Generic.List<Tensor>(
             [
@@ -262,6 +282,7 @@ let internal run
         | _ -> createNative kind kernel.shape[0] units (weights.Length > 2)
 
     let states = defaultArg initial []
+
     let needsGraph =
         torch.is_grad_enabled ()
         && (x.requires_grad
@@ -286,18 +307,9 @@ let internal run
                 Release = fun () -> pool.Add native
             }
 
-        let at (l: Tensor list) i : obj =
-            if i < l.Length then box l[i] else null
+        let at (l: Tensor list) i : obj = if i < l.Length then box l[i] else null
 
         let outputs =
-            FusedRnnFunction.apply (
-                box x,
-                at states 0,
-                at states 1,
-                at weights 0,
-                at weights 1,
-                at weights 2,
-                box call
-            )
+            FusedRnnFunction.apply (box x, at states 0, at states 1, at weights 0, at weights 1, at weights 2, box call)
 
         outputs[0], [ for i in 1 .. outputs.Count - 1 -> outputs[i] ]
