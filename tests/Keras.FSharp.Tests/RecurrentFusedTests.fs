@@ -203,6 +203,30 @@ let tests =
                     Expect.notEqual (values start.Head) reference.Head "training changed the kernel"
                     List.iteri2 (fun i e a -> closeTo 1e-5f e a $"trained weight {i}") reference fused
             }
+            test "stateful LSTM and GRU carry the same states on both paths" {
+                for make in
+                    [
+                        (fun () -> lstmOf 4 (fun c -> { c with Stateful = true }))
+                        (fun () -> gruOf 4 (fun c -> { c with Stateful = true }))
+                    ] do
+                    let layer = make ()
+                    Layer.callMany layer [ sym [ Some 2; Some 3; Some 2 ] ] |> ignore
+                    let generator = new torch.Generator(17UL, torch.CPU)
+                    let a = torch.randn ([| 2L; 3L; 2L |], generator = generator)
+                    let b = torch.randn ([| 2L; 3L; 2L |], generator = generator)
+
+                    let twoCalls () =
+                        use _ = torch.no_grad ()
+                        RecurrentDriver.resetStates layer
+                        let first = Layer.callEager layer false [ a ] |> List.map values
+                        let second = Layer.callEager layer false [ b ] |> List.map values
+                        first @ second
+
+                    let reference = withFused false twoCalls
+                    let fused = withFused true twoCalls
+                    List.iteri2 (fun i e a -> closeTo 1e-5f e a $"output {i}") reference fused
+                    Expect.notEqual reference[0] reference[1] "the second call starts from the carried states"
+            }
             test "LSTM with initial_state [h0; c0]" {
                 agree
                     (fun () ->
