@@ -2,7 +2,8 @@
 /// modules) computing Keras's LSTM and GRU on the layers' own Keras-layout weights. A custom autograd function loads
 /// the weights into a pooled native module, runs it with its own graph, and maps the gradients of the module's
 /// parameters back onto the Keras-layout weights in backward. Used only for configurations the kernels compute
-/// identically (see <c>lstmFusable</c> / <c>gruFusable</c> in Recurrent.fs); everything else takes the step loop.
+/// identically (the <c>Fused</c> entries of <c>lstmDef</c> / <c>gruDef</c> in Recurrent.fs); everything else takes the
+/// step loop, which stays the reference.
 module internal Keras.RecurrentFused
 
 open System
@@ -291,9 +292,9 @@ let internal run
 
     if not needsGraph then
         load kind units native weights
-        // libtorch's gradient-free LSTM kernel (oneDNN on CPU) returned other values than its autograd kernel and the
-        // step loop for the weights loaded here (measured with libtorch 2.10), so LSTM inference runs the autograd
-        // kernel and drops the graph; GRU's gradient-free kernel agrees.
+        // libtorch's gradient-free LSTM kernel (presumably oneDNN on CPU) disagrees with its autograd kernel and with
+        // the step loop here: even a fresh nn.LSTM gives other outputs under no_grad (TorchSharp 0.107 on libtorch
+        // 2.10), so LSTM inference runs the autograd kernel and drops the graph. GRU's gradient-free kernel agrees.
         use _ = torch.set_grad_enabled ((kind = FusedLstm))
         let y, finals = native.Run x states
         pool.Add native
