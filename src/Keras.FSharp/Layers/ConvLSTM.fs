@@ -283,6 +283,7 @@ let private convLstmDef (config: ConvLSTM2DConfig) (padding: string) : CellDef =
                 ]
         Seed = config.Seed
         Prepare = prepare
+        Fused = fun _ -> None
         ToInternal = channelsFirst
         ToExternal = channelsLast
     }

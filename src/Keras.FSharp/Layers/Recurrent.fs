@@ -342,6 +342,7 @@ let internal simpleRnnDef (config: SimpleRNNConfig) : CellDef =
                 ]
         Seed = config.Seed
         Prepare = prepare
+        Fused = fun _ -> None
         ToInternal = id
         ToExternal = id
     }
@@ -444,6 +445,18 @@ let internal lstmDef (config: LSTMConfig) : CellDef =
                 ]
         Seed = config.Seed
         Prepare = prepare
+        Fused =
+            fun training ->
+                match config.Activation, config.RecurrentActivation with
+                | Tanh, Sigmoid when not (dropoutActive training dropout || dropoutActive training recurrentDropout) ->
+                    Some(fun w x initial ->
+                        RecurrentFused.run
+                            RecurrentFused.FusedLstm
+                            (int64 config.Units)
+                            [ for v in w -> v.Value :> Tensor ]
+                            x
+                            initial)
+                | _ -> None
         ToInternal = id
         ToExternal = id
     }
@@ -584,6 +597,21 @@ let internal gruDef (config: GRUConfig) : CellDef =
                 ]
         Seed = config.Seed
         Prepare = prepare
+        Fused =
+            fun training ->
+                match config.Activation, config.RecurrentActivation with
+                | Tanh, Sigmoid when
+                    config.ResetAfter
+                    && not (dropoutActive training dropout || dropoutActive training recurrentDropout)
+                    ->
+                    Some(fun w x initial ->
+                        RecurrentFused.run
+                            RecurrentFused.FusedGru
+                            (int64 config.Units)
+                            [ for v in w -> v.Value :> Tensor ]
+                            x
+                            initial)
+                | _ -> None
         ToInternal = id
         ToExternal = id
     }
@@ -594,7 +622,11 @@ let internal gruDef (config: GRUConfig) : CellDef =
 /// <exception cref="KerasException">When units is not positive.</exception>
 let simpleRNN (config: SimpleRNNConfig) (name: string option) : Layer =
     checkCommon "SimpleRNN" config.Units "units"
-    recurrentLayer (simpleRnnDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful) name
+
+    recurrentLayer
+        (simpleRnnDef config)
+        (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful)
+        name
 
 /// <summary>Keras's LSTM (gates i, f, c, o): <c>z = x_t·kernel + h·recurrent_kernel + bias</c>,
 /// <c>c = σ(z_f)·c + σ(z_i)·tanh(z_c)</c>, <c>h = σ(z_o)·tanh(c)</c>. With return_state the outputs are
@@ -603,7 +635,11 @@ let simpleRNN (config: SimpleRNNConfig) (name: string option) : Layer =
 /// <exception cref="KerasException">When units is not positive.</exception>
 let lstm (config: LSTMConfig) (name: string option) : Layer =
     checkCommon "LSTM" config.Units "units"
-    recurrentLayer (lstmDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful) name
+
+    recurrentLayer
+        (lstmDef config)
+        (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful)
+        name
 
 /// <summary>Keras's GRU (gates z, r, h). With reset_after (the default):
 /// <c>z = σ(x_z + h·U_z + b'_z)</c>, <c>r = σ(x_r + h·U_r + b'_r)</c>, <c>ĥ = tanh(x_h + r·(h·U_h + b'_h))</c>,
@@ -612,4 +648,8 @@ let lstm (config: LSTMConfig) (name: string option) : Layer =
 /// <exception cref="KerasException">When units is not positive.</exception>
 let gru (config: GRUConfig) (name: string option) : Layer =
     checkCommon "GRU" config.Units "units"
-    recurrentLayer (gruDef config) (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful) name
+
+    recurrentLayer
+        (gruDef config)
+        (rnnOptions config.ReturnSequences config.ReturnState config.GoBackwards config.Stateful)
+        name

@@ -15,7 +15,17 @@ type internal Tensor = torch.Tensor
 
 /// The Keras classes whose calls take <c>initial_state=[...]</c>: their extra inputs are the initial states.
 let internal initialStateClasses =
-    set [ "SimpleRNN"; "LSTM"; "GRU"; "RNN"; "ConvLSTM1D"; "ConvLSTM2D"; "ConvLSTM3D"; "Bidirectional" ]
+    set
+        [
+            "SimpleRNN"
+            "LSTM"
+            "GRU"
+            "RNN"
+            "ConvLSTM1D"
+            "ConvLSTM2D"
+            "ConvLSTM3D"
+            "Bidirectional"
+        ]
 
 /// One call's worth of a cell: the step function on (time index, states) and the zero initial states.
 type internal CellRun =
@@ -51,6 +61,10 @@ type internal CellDef =
         Seed: int option
         /// Prepares a call on a whole sequence (batch, time, ...): weights, training flag, dropout generator.
         Prepare: Weight[] -> bool -> torch.Generator -> Tensor -> CellRun
+        /// libtorch's fused multi-step kernel, for a call with the given training flag, when it computes this
+        /// configuration identically: (weights, sequence in processing order, initial states or None for zeros) →
+        /// (output sequence in processing order, final states). <c>None</c>: the step loop.
+        Fused: bool -> (Weight[] -> Tensor -> Tensor list option -> Tensor * Tensor list) option
         /// From the layer's layout of a state to the cell's (ConvLSTM2D computes channels-first).
         ToInternal: Tensor -> Tensor
         /// From the cell's layout of an output, output sequence or state to the layer's.
@@ -81,7 +95,8 @@ type internal RecurrentInfo =
 let internal registry = ConditionalWeakTable<LayerIdentity, RecurrentInfo>()
 
 /// The carried states of every stateful recurrent layer (in the cell's layout); <c>None</c> after a reset.
-let internal carriedStates = ConditionalWeakTable<LayerIdentity, Tensor list option ref>()
+let internal carriedStates =
+    ConditionalWeakTable<LayerIdentity, Tensor list option ref>()
 
 /// Keras's <c>reset_states</c>: the next call of a stateful layer starts from zeros again.
 let internal resetStates (layer: Layer) =
@@ -203,8 +218,7 @@ let internal makeCell (def: CellDef) (name: string option) : Layer =
             ClassName = def.CellClassName
             // A cell's config has no activity regularizer (that belongs to the RNN layer).
             Config =
-                fun () ->
-                    Config.ofList (def.Config() |> List.filter (fun (key, _) -> key <> "activity_regularizer"))
+                fun () -> Config.ofList (def.Config() |> List.filter (fun (key, _) -> key <> "activity_regularizer"))
             InputSpecs = []
             ComputeOutput =
                 fun layerName inputs ->
@@ -396,15 +410,13 @@ let internal driveCell
                 )
             )
 
-        let run = def.Prepare (Weights.ofLayer cell) ctx.Training generator.Value x
-
-        let initial =
+        let explicitStates =
             if not inputs.Tail.IsEmpty then
-                inputs.Tail |> List.map (CoreLayers.asFloat >> def.ToInternal)
+                Some(inputs.Tail |> List.map (CoreLayers.asFloat >> def.ToInternal))
             else
                 match carried.Value with
-                | Some(first :: _ as states) when options.Stateful && first.shape[0] = x.shape[0] -> states
-                | _ -> run.Initial
+                | Some(first :: _ as states) when options.Stateful && first.shape[0] = x.shape[0] -> Some states
+                | _ -> None
 
         let mask =
             ctx.Masks
@@ -416,11 +428,28 @@ let internal driveCell
                 else
                     m.to_type torch.ScalarType.Bool)
 
-        let sequence, last, states = runLoop run steps options mask initial
+        let fused =
+            match mask with
+            | None when RecurrentFused.enabled -> def.Fused ctx.Training
+            | _ -> None
+
+        let sequence, last, states =
+            match fused with
+            | Some runFused ->
+                // libtorch's multi-step kernel; backwards is the reversed sequence, outputs in processing order.
+                let xs = if options.GoBackwards then x.flip 1L else x
+                let outputs, finals = runFused (Weights.ofLayer cell) xs explicitStates
+
+                (if options.ReturnSequences then Some outputs else None), outputs.select (1L, steps - 1L), finals
+            | None ->
+                let run = def.Prepare (Weights.ofLayer cell) ctx.Training generator.Value x
+                let initial = defaultArg explicitStates run.Initial
+                runLoop run steps options mask initial
 
         if options.Stateful then
             // Kept beyond the caller's dispose scope (predict disposes its temporaries after each batch).
             carried.Value <- Some(states |> List.map (fun t -> t.detach().clone().DetachFromDisposeScope()))
+
         let output = def.ToExternal(defaultArg sequence last)
 
         output

@@ -70,6 +70,7 @@ let private customDef (cell: IRecurrentCell) : CellDef =
                     Initial = cell.StateSizes |> List.map (fun s -> zeros [| x.shape[0]; int64 s |])
                     Step = fun t states -> cell.Step(ws, x.select (1L, t), states)
                 }
+        Fused = fun _ -> None
         ToInternal = id
         ToExternal = id
     }
