@@ -284,6 +284,10 @@ Target.create "bench" (fun _ ->
 
 // The API site from the XML docs (fsdocs-tool, a local dotnet tool): output/docs/reference/index.html.
 Target.create "docs" (fun _ ->
+    // fsdocs caches the cracked projects in .fsdocs and reuses a failed crack even with --clean.
+    if Directory.Exists ".fsdocs" then
+        Directory.Delete(".fsdocs", true)
+
     dotnet
         [
             "fsdocs"
@@ -295,7 +299,11 @@ Target.create "docs" (fun _ ->
             "--output"
             "output/docs"
             "--clean"
-        ])
+        ]
+
+    // fsdocs skips a project it cannot crack (e.g. not restored) and still succeeds: an empty API site is a failure.
+    if not (Directory.Exists(Path.Combine("output", "docs", "reference"))) then
+        failwith "fsdocs wrote no API reference (output/docs/reference); see the cracking messages above")
 
 open Fake.Core.TargetOperators
 
@@ -304,7 +312,7 @@ open Fake.Core.TargetOperators
 "build" ==> "pack" ==> "consumer" |> ignore
 "restore" ==> "format" |> ignore
 "restore" ==> "bench" |> ignore
-"restore" ==> "docs" |> ignore
+"build" ==> "docs" |> ignore
 
 let target =
     args
