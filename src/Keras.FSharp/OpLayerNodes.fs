@@ -17,21 +17,9 @@ let ConstantValue = "_CONSTANT_VALUE"
 let isOpClass (className: string) =
     className = "TFOpLambda" || className = "SlicingOpLambda"
 
-let private str (node: JsonNode) =
-    match node with
-    | :? JsonValue as v ->
-        match v.TryGetValue<string>() with
-        | true, s -> s
-        | _ -> null
-    | _ -> null
+let private str = ConfigReader.str
 
-let private int' (node: JsonNode) =
-    match node with
-    | :? JsonValue as v ->
-        match v.TryGetValue<int>() with
-        | true, i -> Some i
-        | _ -> None
-    | _ -> None
+let private int' = tryValue<int>
 
 /// <c>[layer, node, tensor]</c> or <c>[layer, node, tensor, kwargs]</c>, as tf.keras 2's <c>convert_inner_node_data</c>
 /// recognises node data.

@@ -51,43 +51,31 @@ let internal prop (o: JsonObject) (key: string) : JsonNode =
 let internal jsonText (node: JsonNode) =
     if isNull node then "None" else node.ToJsonString()
 
+/// A JSON value of exactly type <typeparamref name="T"/>; <c>None</c> for anything else (null, lists, other types).
+let internal tryValue<'T> (node: JsonNode) : 'T option =
+    match node with
+    | :? JsonValue as v ->
+        match v.TryGetValue<'T>() with
+        | true, x -> Some x
+        | _ -> None
+    | _ -> None
+
+/// An integer, also written as a whole double (e.g. <c>2.0</c>).
 let internal asInt (node: JsonNode) =
-    match node with
-    | :? JsonValue as v ->
-        match v.TryGetValue<int>() with
-        | true, i -> Some i
-        | _ ->
-            match v.TryGetValue<double>() with
-            | true, d when d = Math.Floor d && abs d < 1e9 -> Some(int d)
-            | _ -> None
-    | _ -> None
+    tryValue<int> node
+    |> Option.orElseWith (fun () ->
+        tryValue<double> node
+        |> Option.filter (fun d -> d = Math.Floor d && abs d < 1e9)
+        |> Option.map int)
 
+/// A number; a bool counts as 1 or 0.
 let internal asFloat (node: JsonNode) =
-    match node with
-    | :? JsonValue as v ->
-        match v.TryGetValue<double>() with
-        | true, d -> Some d
-        | _ ->
-            match v.TryGetValue<bool>() with
-            | true, b -> Some(if b then 1.0 else 0.0)
-            | _ -> None
-    | _ -> None
+    tryValue<double> node
+    |> Option.orElseWith (fun () -> tryValue<bool> node |> Option.map (fun b -> if b then 1.0 else 0.0))
 
-let internal asBool (node: JsonNode) =
-    match node with
-    | :? JsonValue as v ->
-        match v.TryGetValue<bool>() with
-        | true, b -> Some b
-        | _ -> None
-    | _ -> None
+let internal asBool (node: JsonNode) = tryValue<bool> node
 
-let internal asString (node: JsonNode) =
-    match node with
-    | :? JsonValue as v ->
-        match v.TryGetValue<string>() with
-        | true, s -> Some s
-        | _ -> None
-    | _ -> None
+let internal asString (node: JsonNode) = tryValue<string> node
 
 /// A constant number or nested list of numbers as values and dims.
 let rec internal constantOf (node: JsonNode) : (float[] * int list) option =
