@@ -7,9 +7,9 @@ open Keras
 let inline private sc (v: float) : Scalar = v.ToScalar()
 
 /// Keras's large negative bias for masked scores in float32 (its <c>Softmax</c> layer and <c>Attention</c> use 1e9).
-let private maskBias = 1e9
+let internal maskBias = 1e9
 
-let private shapesText (inputs: TensorSpec list) =
+let internal shapesText (inputs: TensorSpec list) =
     "input_shape=["
     + (inputs |> List.map (fun x -> Shape.format x.Shape) |> String.concat ", ")
     + "]"
@@ -36,11 +36,23 @@ let private asBool (m: torch.Tensor) =
     if m.dtype = torch.ScalarType.Bool then m else m.ne (sc 0.0)
 
 /// Keras's causal mask of shape (1, T, S): position i attends to positions j ≤ i.
-let private causalMask (t: int64) (s: int64) =
+let internal causalMask (t: int64) (s: int64) =
     torch.ones([| t; s |], dtype = torch.ScalarType.Bool).tril().unsqueeze 0L
 
+/// The per-head projection of attention layers: (…, d) · (d, N, h) + (N, h) -> (…, N, h).
+let internal projectHeads (x: torch.Tensor) (kernel: torch.Tensor) (b: torch.Tensor option) =
+    let d, n, h = kernel.shape[0], kernel.shape[1], kernel.shape[2]
+
+    let y =
+        (Ops.matmul x (kernel.reshape (d, n * h)))
+            .reshape(Array.append x.shape[.. x.shape.Length - 2] [| n; h |])
+
+    match b with
+    | Some b -> y.add b
+    | None -> y
+
 /// ANDs the masks that are present.
-let private combineMasks (masks: torch.Tensor option list) =
+let internal combineMasks (masks: torch.Tensor option list) =
     masks
     |> List.choose id
     |> List.fold
@@ -50,7 +62,7 @@ let private combineMasks (masks: torch.Tensor option list) =
             | Some a -> Some(a.logical_and m))
         None
 
-let private weight name (shape: int list) init : WeightSpec =
+let internal weight name (shape: int list) init : WeightSpec =
     {
         Name = name
         Shape = shape
@@ -361,17 +373,7 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let bias i =
             if config.UseBias then Some w[i] else None
 
-        /// (…, d) · (d, N, h) + (N, h) -> (…, N, h)
-        let project (x: torch.Tensor) (kernel: torch.Tensor) (b: torch.Tensor option) =
-            let d, n, h = kernel.shape[0], kernel.shape[1], kernel.shape[2]
-
-            let y =
-                (Ops.matmul x (kernel.reshape (d, n * h)))
-                    .reshape(Array.append x.shape[.. x.shape.Length - 2] [| n; h |])
-
-            match b with
-            | Some b -> y.add b
-            | None -> y
+        let project = projectHeads
 
         let query = parts.Query
         let value = parts.Value

@@ -4,11 +4,12 @@ module Keras.GroupedQueryAttentionLayers
 
 open TorchSharp
 open Keras
+// Shared with MultiHeadAttention: weight specs, shape text, per-head projection, causal and combined masks.
+open Keras.AttentionLayers
 
 let inline private sc (v: float) : Scalar = v.ToScalar()
 
-/// Keras's large negative number for masked scores in float32 (its <c>Softmax</c> layer).
-let private maskBias = 1e9
+open Keras.AttentionLayers
 
 /// <summary>Configuration of <see cref="groupQueryAttention"/>, with Keras's defaults in
 /// <see cref="GroupQueryAttentionConfig.Default"/>. The last three fields are Keras's call arguments, fixed per layer
@@ -56,21 +57,6 @@ type GroupQueryAttentionConfig =
             UseCausalMask = false
             UseAttentionMask = false
         }
-
-let private weight name (shape: int list) init : WeightSpec =
-    {
-        Name = name
-        Shape = shape
-        Initializer = init
-        Trainable = true
-        DType = Float32
-        Constraint = None
-    }
-
-let private shapesText (inputs: TensorSpec list) =
-    "input_shape=["
-    + (inputs |> List.map (fun x -> Shape.format x.Shape) |> String.concat ", ")
-    + "]"
 
 /// <summary>Grouped-query attention as Keras computes it: query projected to <c>num_query_heads</c> heads, key and
 /// value to <c>num_key_value_heads</c> heads each repeated <c>num_query_heads / num_key_value_heads</c> times (head
@@ -237,16 +223,7 @@ let groupQueryAttention (config: GroupQueryAttentionConfig) (name: string option
 
         /// (B, L, d) · (d, N, h) + (N, h) -> (B, N, L, h)
         let project (x: torch.Tensor) (kernel: torch.Tensor) (b: torch.Tensor option) =
-            let d, n, h = kernel.shape[0], kernel.shape[1], kernel.shape[2]
-            let flatKernel = kernel.reshape (d, n * h)
-            let y = (Ops.matmul x flatKernel).reshape (x.shape[0], x.shape[1], n, h)
-
-            let y =
-                match b with
-                | Some b -> y.add b
-                | None -> y
-
-            y.permute (0L, 2L, 1L, 3L)
+            (projectHeads x kernel b).permute (0L, 2L, 1L, 3L)
 
         let keyInput = defaultArg key value
         let qp = (project query qKernel (bias 1)).mul (sc (1.0 / sqrt (float headDim)))
@@ -265,12 +242,7 @@ let groupQueryAttention (config: GroupQueryAttentionConfig) (name: string option
 
             let causal =
                 if config.UseCausalMask then
-                    Some(
-                        torch
-                            .ones([| query.shape[1]; value.shape[1] |], dtype = torch.ScalarType.Bool)
-                            .tril()
-                            .unsqueeze 0L
-                    )
+                    Some(causalMask query.shape[1] value.shape[1])
                 else
                     None
 
@@ -281,13 +253,7 @@ let groupQueryAttention (config: GroupQueryAttentionConfig) (name: string option
                 (if key.IsSome then maskOf 2 else None) |> Option.map (fun m -> m.unsqueeze -2L)
                 causal
             ]
-            |> List.choose id
-            |> List.fold
-                (fun acc m ->
-                    match acc with
-                    | None -> Some m
-                    | Some (a: torch.Tensor) -> Some(a.logical_and m))
-                None
+            |> combineMasks
             // (B, T, S) -> (B, 1, T, S): the same mask for every head.
             |> Option.map (fun m -> m.unsqueeze -3L)
 
