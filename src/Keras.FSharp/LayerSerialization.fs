@@ -124,20 +124,9 @@ module LayerSerialization =
             "GRUCell"
         ]
 
-    let private str (node: JsonNode) =
-        if isNull node then
-            null
-        else
-            match node with
-            | :? JsonValue as v ->
-                match v.TryGetValue<string>() with
-                | true, s -> s
-                | _ -> null
-            | _ -> null
+    let private str = ConfigReader.str
 
-    let private entry (o: JsonObject) (key: string) : JsonNode =
-        let mutable node: JsonNode = null
-        if o.TryGetPropertyValue(key, &node) then node else null
+    let private entry = ConfigReader.entry
 
     /// <summary>The Keras config of a layer (<c>Layer.getConfig</c>), for InputLayer in Keras's own key set.</summary>
     let layerConfig (layer: Layer) : JsonObject =

@@ -8,9 +8,7 @@ open System.Text.Json.Nodes
 /// <c>keras.Model.from_config(config, custom_objects)</c>).</summary>
 [<AutoOpen>]
 module ModelConfigExtensions =
-    let private entry (o: JsonObject) (key: string) : JsonNode =
-        let mutable node: JsonNode = null
-        if o.TryGetPropertyValue(key, &node) then node else null
+    let private entry = ConfigReader.entry
 
     let private fail (error: KerasError) : 'T = Errors.raiseKeras error
 
@@ -215,13 +213,7 @@ module ModelConfigExtensions =
                     "output_layers", outputs
                 ]
 
-        let private str (node: JsonNode) =
-            match node with
-            | :? JsonValue as v ->
-                match v.TryGetValue<string>() with
-                | true, s -> s
-                | _ -> null
-            | _ -> null
+        let private str = ConfigReader.str
 
         let private isTriple (node: JsonNode) =
             match node with
