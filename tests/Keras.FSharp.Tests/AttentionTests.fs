@@ -340,6 +340,63 @@ let tests =
                         | outs -> failtestf "expected two outputs, got %d" outs.Length
                     }
 
+                    // Without scores or active dropout the layer runs libtorch's fused scaled_dot_product_attention;
+                    // it must give the reference's output, with and without an attention mask.
+                    for masked in [ false; true ] do
+                        test $"the fused path (no scores) equals the reference, attention mask {masked}" {
+                            torch.manual_seed 44L |> ignore
+
+                            let d =
+                                {
+                                    B = 2
+                                    T = 3
+                                    S = 5
+                                    Dq = 4
+                                    Dv = 6
+                                    Dk = 6
+                                    Heads = 3
+                                    KeyDim = 2
+                                    ValueDim = 2
+                                    Out = 4
+                                }
+
+                            let layer =
+                                mha
+                                    { MultiHeadAttentionConfig.Default(d.Heads, d.KeyDim) with
+                                        UseAttentionMask = masked
+                                    }
+
+                            let q = torch.randn (int64 d.B, int64 d.T, int64 d.Dq)
+                            let v = torch.randn (int64 d.B, int64 d.S, int64 d.Dv)
+                            let allowed b t s = not masked || (b + 2 * t + s) % 3 <> 0 || s = t
+
+                            let mask =
+                                torch
+                                    .tensor(
+                                        [|
+                                            for b in 0 .. d.B - 1 do
+                                                for t in 0 .. d.T - 1 do
+                                                    for s in 0 .. d.S - 1 -> allowed b t s
+                                        |]
+                                    )
+                                    .reshape (int64 d.B, int64 d.T, int64 d.S)
+
+                            let inputs = if masked then [ q; v; mask ] else [ q; v ]
+                            Layer.callEager layer false inputs |> ignore
+
+                            Layer.setWeights
+                                layer
+                                (Layer.weights layer
+                                 |> List.map (fun w -> torch.randn(w.Value.shape).mul (0.5f.ToScalar())))
+
+                            let ws = Layer.weights layer |> List.map (fun w -> values w.Value)
+                            let expected, _ = mhaReference d (values q) (values v) (values v) ws allowed
+
+                            match Layer.callEager layer false inputs with
+                            | [ output ] -> closeTo 1e-4f expected (values output) "fused attention output"
+                            | outs -> failtestf "expected one output, got %d" outs.Length
+                        }
+
                     test "an attention mask gives masked keys zero weight" {
                         torch.manual_seed 42L |> ignore
 

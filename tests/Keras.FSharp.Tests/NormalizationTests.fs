@@ -452,6 +452,64 @@ let tests =
                         closeTo 1e-5f expected y "whole-sample statistics"
                     }
 
+                    // Trailing axes take libtorch's fused layer_norm, other axes the explicit formula: both against
+                    // one loop over (batch 2, 3, 4) with gamma and beta shaped in the order of `axis`.
+                    for axis in [ [ -1 ]; [ 1; 2 ]; [ 1 ]; [ 2; 1 ] ] do
+                        test $"LayerNormalization over axes {axis} against a loop, with gamma and beta" {
+                            torch.manual_seed 23L |> ignore
+
+                            let layer =
+                                layerNormalization
+                                    { LayerNormalizationConfig.Default with
+                                        Axis = axis
+                                    }
+                                    None
+
+                            let x = torch.randn (2L, 3L, 4L)
+                            Layer.callEager layer false [ x ] |> ignore
+                            let dims = [| 2; 3; 4 |]
+                            let axes = axis |> List.map (fun a -> if a < 0 then a + 3 else a)
+                            let paramShape = axes |> List.map (fun a -> dims[a])
+                            let count = List.reduce (*) paramShape
+                            let gamma = Array.init count (fun i -> 0.5f + 0.25f * float32 i)
+                            let beta = Array.init count (fun i -> float32 i - 1.f)
+
+                            Layer.setWeights
+                                layer
+                                [
+                                    torch.tensor(gamma).reshape (paramShape |> List.map int64 |> Array.ofList)
+                                    torch.tensor(beta).reshape (paramShape |> List.map int64 |> Array.ofList)
+                                ]
+
+                            let xs = values x
+                            let y = values (eager layer false x)
+                            let at (i: int[]) = (i[0] * 3 + i[1]) * 4 + i[2]
+                            // Keras reshapes gamma/beta (shaped in the order of `axis`) to the broadcast shape, so an
+                            // element's parameter is at its coordinates on the normalized axes in ascending order.
+                            let paramIndex (i: int[]) =
+                                List.sort axes |> List.fold (fun acc a -> acc * dims[a] + i[a]) 0
+
+                            let sameGroup (i: int[]) (j: int[]) =
+                                [ 0..2 ] |> List.forall (fun a -> List.contains a axes || i[a] = j[a])
+
+                            let all =
+                                [ for b in 0..1 do
+                                      for t in 0..2 do
+                                          for c in 0..3 -> [| b; t; c |] ]
+
+                            for i in all do
+                                let group = all |> List.filter (sameGroup i) |> List.map (fun j -> float xs[at j])
+                                let mean = List.average group
+                                let var = group |> List.averageBy (fun v -> (v - mean) ** 2.0)
+
+                                let expected =
+                                    float32 ((float xs[at i] - mean) / sqrt (var + 1e-3)) * gamma[paramIndex i]
+                                    + beta[paramIndex i]
+
+                                if abs (y[at i] - expected) > 1e-5f then
+                                    failtestf "%A: %g, expected %g" i y[at i] expected
+                        }
+
                     test "GroupNormalization normalizes each group of channels over all steps" {
                         torch.manual_seed 22L |> ignore
 

@@ -178,6 +178,27 @@ let tests =
                 agreeOn false (fun () -> lstmOf 3 (fun c -> { c with ReturnSequences = true })) 2L 3 2 0
                 agreeOn false (fun () -> gruOf 3 (fun c -> { c with ReturnSequences = true })) 2L 3 2 0
             }
+            // Shapes where libtorch's grad-mode-off LSTM kernel is wrong on AVX-512 (tests/scripts/lstm-kernel-sweep.fsx):
+            // the fused inference must still equal the step loop, and record no autograd graph.
+            for hidden, features, batch in [ 16, 8, 32L; 4, 3, 2L; 40, 64, 8L ] do
+                test $"LSTM inference with hidden {hidden}, input {features}, batch {batch} equals the step loop, no graph" {
+                    let layer = lstmOf hidden (fun c -> { c with ReturnSequences = true })
+                    randomWeights layer 5 features 17UL
+                    let generator = new torch.Generator(19UL, torch.CPU)
+                    let x = torch.randn ([| batch; 5L; int64 features |], generator = generator)
+
+                    let infer () =
+                        use _ = torch.no_grad ()
+                        Layer.callEager layer false [ x ] |> List.exactlyOne
+
+                    let reference = withFused false infer
+                    let before = RecurrentFused.fusedCalls ()
+                    let fused = withFused true infer
+                    Expect.equal (RecurrentFused.fusedCalls ()) (before + 1L) "the fused path is taken"
+                    Expect.isFalse fused.requires_grad "no gradient is tracked"
+                    closeTo 1e-5f (values reference) (values fused) "fused inference"
+                }
+
             test "Inference after the weights change follows the new weights" {
                 for make in [ (fun () -> lstmOf 4 id); (fun () -> gruOf 4 id) ] do
                     let layer = make ()

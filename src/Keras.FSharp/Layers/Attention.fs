@@ -43,13 +43,20 @@ let internal causalMask (t: int64) (s: int64) =
 let internal projectHeads (x: torch.Tensor) (kernel: torch.Tensor) (b: torch.Tensor option) =
     let d, n, h = kernel.shape[0], kernel.shape[1], kernel.shape[2]
 
-    let y =
-        (Ops.matmul x (kernel.reshape (d, n * h)))
-            .reshape(Array.append x.shape[.. x.shape.Length - 2] [| n; h |])
+    let leading = x.shape[.. x.shape.Length - 2]
 
     match b with
-    | Some b -> y.add b
-    | None -> y
+    | Some b when x.dim () >= 2L && x.shape[x.shape.Length - 1] = d ->
+        // One addmm over the flattened leading axes fuses the bias, forward and backward.
+        torch
+            .addmm(b.reshape (n * h), x.reshape (-1L, d), kernel.reshape (d, n * h), 1.0f, 1.0f)
+            .reshape (Array.append leading [| n; h |])
+    | _ ->
+        let y = (Ops.matmul x (kernel.reshape (d, n * h))).reshape (Array.append leading [| n; h |])
+
+        match b with
+        | Some b -> y.add b
+        | None -> y
 
 /// ANDs the masks that are present.
 let internal combineMasks (masks: torch.Tensor option list) =
@@ -400,11 +407,9 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let flat (x: torch.Tensor) (attn: int64 list) =
             x.permute(perm).reshape(Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) attn; x.shape[rank] ]))
 
-        let qf = (flat qp qAttn).mul(sc (1.0 / sqrt (float keyDim)))
         let kf = flat kp kAttn
         let vf = flat vp kAttn
         let keras = Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ kAttn)
-        let raw = (Ops.matmul qf (kf.transpose (-1L, -2L))).reshape keras
 
         let mask =
             let maskOf i =
@@ -423,36 +428,57 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
                          None)
                 ]
 
-        let biased =
-            match mask with
-            | None -> raw
-            | Some m ->
-                // Keras expands the mask from the heads axis: (B, T, S) -> (B, 1, T, S).
+        // The mask as Keras's additive bias: 0 where attended, -1e9 elsewhere, expanded from the heads axis
+        // ((B, T, S) -> (B, 1, T, S)) to the scores' rank.
+        let maskAddend (dtype: torch.ScalarType) =
+            mask
+            |> Option.map (fun m ->
                 let mutable m = m
 
-                while m.dim () < raw.dim () do
+                while m.dim () < int64 keras.Length do
                     m <- m.unsqueeze (int64 (-2 * axes.Length - 1))
 
-                raw.add (m.logical_not().to_type(raw.dtype).mul(sc -maskBias))
+                m.logical_not().to_type(dtype).mul (sc -maskBias))
 
-        // Softmax jointly over the key attention axes.
         let keyCount = List.reduce (*) kAttn
+        let dropoutActive = ctx.Training && config.Dropout > 0.0
 
-        let probsFlat =
-            biased.reshape(Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ [ keyCount ])).softmax -1L
+        // One attention axis and no scores or dropout wanted: libtorch's fused scaled_dot_product_attention computes
+        // softmax(q·kᵀ/sqrt(key_dim) + mask)·v in one kernel, with the same scale and the same additive mask.
+        let fused = axes.Length = 1 && not config.ReturnAttentionScores && not dropoutActive
 
-        let probs = probsFlat.reshape keras
-
-        let dropped =
-            if ctx.Training && config.Dropout > 0.0 then
-                dropoutWith generator config.Dropout probs
+        let combined, probs =
+            if fused then
+                let qf = flat qp qAttn
+                let addend = maskAddend qf.dtype |> Option.toObj
+                torch.nn.functional.scaled_dot_product_attention (qf, kf, vf, addend), None
             else
-                probs
+                let qf = (flat qp qAttn).mul (sc (1.0 / sqrt (float keyDim)))
+                let raw = (Ops.matmul qf (kf.transpose (-1L, -2L))).reshape keras
 
-        let combined =
-            Ops.matmul
-                (dropped.reshape (Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) qAttn; keyCount ])))
-                vf
+                let biased =
+                    match maskAddend raw.dtype with
+                    | None -> raw
+                    | Some addend -> raw.add addend
+
+                // Softmax jointly over the key attention axes.
+                let probsFlat =
+                    biased.reshape(Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ [ keyCount ])).softmax -1L
+
+                let probs = probsFlat.reshape keras
+
+                let dropped =
+                    if dropoutActive then
+                        dropoutWith generator config.Dropout probs
+                    else
+                        probs
+
+                let combined =
+                    Ops.matmul
+                        (dropped.reshape (Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) qAttn; keyCount ])))
+                        vf
+
+                combined, Some probs
 
         let inverse = Array.zeroCreate<int64> perm.Length
         perm |> Array.iteri (fun i p -> inverse[int p] <- int64 i)
@@ -463,22 +489,19 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let outDims = oKernel.shape[2..]
         let prefix = attended.shape[.. rank - 2]
 
-        let output =
-            Ops.matmul
-                (attended.reshape (Array.append prefix [| int64 (heads * valueDim) |]))
-                (oKernel.reshape (int64 (heads * valueDim), -1L))
+        let concatenated = attended.reshape (-1L, int64 (heads * valueDim))
+        let outKernel = oKernel.reshape (int64 (heads * valueDim), -1L)
 
         let output =
             match bias 7 with
-            | Some b -> output.add (b.reshape -1L)
-            | None -> output
+            | Some b -> torch.addmm (b.reshape -1L, concatenated, outKernel, 1.0f, 1.0f)
+            | None -> Ops.matmul concatenated outKernel
 
         let output = output.reshape (Array.append prefix outDims)
 
-        if config.ReturnAttentionScores then
-            [ output; probs ]
-        else
-            [ output ]
+        match probs with
+        | Some probs when config.ReturnAttentionScores -> [ output; probs ]
+        | _ -> [ output ]
 
     let axesConfig =
         match config.AttentionAxes with

@@ -351,25 +351,54 @@ let layerNormalization (config: LayerNormalizationConfig) (name: string option) 
         let shape =
             Array.init rank (fun i -> if List.contains i axes then x.shape[i] else 1L)
 
-        let mean = x.mean (reduction, keepdim = true)
-        let variance = x.sub(mean).square().mean(reduction, keepdim = true)
-        let inv = variance.add(sc config.Epsilon).rsqrt()
-
-        let inv =
+        let gamma =
             if config.Scale then
-                inv.mul (ctx.Weights[0].Value.reshape shape)
+                Some(ctx.Weights[0].Value :> torch.Tensor)
             else
-                inv
+                None
 
-        let res = mean.neg().mul inv
-
-        let res =
+        let beta =
             if config.Center then
-                res.add (ctx.Weights[if config.Scale then 1 else 0].Value.reshape shape)
+                Some(ctx.Weights[if config.Scale then 1 else 0].Value :> torch.Tensor)
             else
-                res
+                None
 
-        [ x.mul(inv).add res ]
+        let trailing = [ rank - axes.Length .. rank - 1 ]
+
+        if List.sort axes = trailing then
+            // The usual case (the last axes): libtorch's fused layer_norm, the same biased-variance formula in one
+            // kernel forward and backward. Keras reshapes gamma/beta to the broadcast shape whatever the order of
+            // `axis`, which here is the normalized shape.
+            let normalized = x.shape[rank - axes.Length ..]
+            let asNormalized (w: torch.Tensor option) = w |> Option.map (fun w -> w.reshape normalized) |> Option.toObj
+
+            [
+                torch.nn.functional.layer_norm (
+                    x,
+                    normalized,
+                    asNormalized gamma,
+                    asNormalized beta,
+                    config.Epsilon
+                )
+            ]
+        else
+            let mean = x.mean (reduction, keepdim = true)
+            let variance = x.sub(mean).square().mean(reduction, keepdim = true)
+            let inv = variance.add(sc config.Epsilon).rsqrt()
+
+            let inv =
+                match gamma with
+                | Some g -> inv.mul (g.reshape shape)
+                | None -> inv
+
+            let res = mean.neg().mul inv
+
+            let res =
+                match beta with
+                | Some b -> res.add (b.reshape shape)
+                | None -> res
+
+            [ x.mul(inv).add res ]
 
     Layer.create
         name

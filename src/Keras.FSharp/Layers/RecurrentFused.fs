@@ -292,13 +292,25 @@ let internal run
 
     if not needsGraph then
         load kind units native weights
-        // libtorch's gradient-free LSTM kernel (presumably oneDNN on CPU) disagrees with its autograd kernel and with
-        // the step loop here: even a fresh nn.LSTM gives other outputs under no_grad (TorchSharp 0.107 on libtorch
-        // 2.10), so LSTM inference runs the autograd kernel and drops the graph. GRU's gradient-free kernel agrees.
-        use _ = torch.set_grad_enabled ((kind = FusedLstm))
-        let y, finals = native.Run x states
+        // libtorch picks its recurrent kernel by grad mode, and its grad-mode-off LSTM kernel (oneDNN's inference
+        // primitive) is wrong on AVX-512 for most hidden sizes (tests/scripts/lstm-kernel-sweep.fsx: 342 of 540
+        // shapes off by up to 1.0, none with ONEDNN_MAX_CPU_ISA=AVX2). So inference keeps grad mode on, the kernel
+        // training uses and the step loop agrees with, but with nothing requiring a gradient no graph is recorded.
+        // GRU takes the same kernel for the same reason (its inference primitive is right here, unproven elsewhere).
+        use _ = torch.enable_grad ()
+
+        for p in native.Params do
+            p.requires_grad <- false
+
+        let y, finals =
+            try
+                native.Run (x.detach ()) (states |> List.map (fun s -> s.detach ()))
+            finally
+                for p in native.Params do
+                    p.requires_grad <- true
+
         pool.Add native
-        y.detach (), finals |> List.map (fun t -> t.detach ())
+        y, finals
     else
         let call =
             {
