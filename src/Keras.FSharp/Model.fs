@@ -483,6 +483,8 @@ module Model =
                 torch.empty (Array.append [| 0L |] dims[1..], dtype = DType.toTorch spec.DType))
         | [ n ] ->
             use _ = torch.no_grad ()
+            // The weights cannot change during predict: tensors derived from them are made once (DerivedWeights).
+            use _derived = DerivedWeights.keep ()
 
             let batches =
                 [

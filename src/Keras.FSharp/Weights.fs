@@ -149,3 +149,64 @@ module Weights =
                 |> Option.defaultValue 32
 
             float (size w) * float bits / 8.0)
+
+/// <summary>Tensors derived from weights (a kernel in the layout libtorch computes fastest with) kept for the length of
+/// one <c>predict</c>, when the weights cannot change: each is made on the first batch and reused by the others.</summary>
+/// <remarks>Outside a <c>predict</c> (training, eager calls) nothing is kept: the weights change at every step, and a
+/// derived tensor is made at each call, so values are always those of the current weights.</remarks>
+module internal DerivedWeights =
+    open System.Collections.Generic
+
+    type private Table = Dictionary<torch.Tensor, Dictionary<string, torch.Tensor>>
+
+    // Per thread: predict runs one batch after another on the calling thread.
+    let private current = new System.Threading.ThreadLocal<Table option>(fun () -> None)
+
+    /// <summary>Starts keeping derived tensors on this thread until the result is disposed (then they are freed).
+    /// Nested scopes share the outer one.</summary>
+    let keep () : System.IDisposable =
+        match current.Value with
+        | Some _ -> { new System.IDisposable with member _.Dispose() = () }
+        | None ->
+            let table = Table(HashIdentity.Reference)
+            current.Value <- Some table
+
+            { new System.IDisposable with
+                member _.Dispose() =
+                    current.Value <- None
+
+                    for perWeight in table.Values do
+                        for t in perWeight.Values do
+                            t.Dispose()
+            }
+
+    /// <summary>Inside a <c>predict</c> (and without gradients): <c>kept weight</c>, made once for this weight and
+    /// purpose (<paramref name="key"/>). Elsewhere: <c>otherwise weight</c>, made at each call (typically a view).</summary>
+    let get
+        (key: string)
+        (kept: torch.Tensor -> torch.Tensor)
+        (otherwise: torch.Tensor -> torch.Tensor)
+        (weight: torch.Tensor)
+        =
+        match current.Value with
+        | Some table when not (torch.is_grad_enabled ()) ->
+            let perWeight =
+                match table.TryGetValue weight with
+                | true, d -> d
+                | _ ->
+                    let d = Dictionary<string, torch.Tensor>()
+                    table[weight] <- d
+                    d
+
+            match perWeight.TryGetValue key with
+            | true, derived -> derived
+            | _ ->
+                let derived = kept weight
+
+                if not (obj.ReferenceEquals(derived, weight)) then
+                    // Out of the batch's dispose scope: it lives until the end of predict.
+                    derived.DetachFromDisposeScope() |> ignore
+                    perWeight[key] <- derived
+
+                derived
+        | _ -> otherwise weight

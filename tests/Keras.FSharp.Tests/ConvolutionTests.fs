@@ -526,6 +526,43 @@ let tests =
     testList
         "Convolution"
         [
+            // predict keeps each kernel in libtorch's layout for the whole call (DerivedWeights); eager calls use views
+            // of the Keras kernel. Both must agree, and a later predict must follow new weights.
+            testList
+                "predict's kept kernels"
+                [
+                    for rank in [ 1; 2; 3 ] do
+                        for dataFormat in [ "channels_last"; "channels_first" ] do
+                            test $"Conv{rank}D {dataFormat}: predict equals eager calls, before and after new weights" {
+                                torch.manual_seed 71L |> ignore
+                                let spatial = List.replicate rank 5
+                                let shape = if dataFormat = "channels_last" then spatial @ [ 6 ] else 6 :: spatial
+
+                                let layer =
+                                    match rank with
+                                    | 1 -> Layers.Conv1D(4, 3, padding = "same", dataFormat = dataFormat)
+                                    | 2 -> Layers.Conv2D(4, 3, padding = "same", dataFormat = dataFormat)
+                                    | _ -> Layers.Conv3D(4, 3, padding = "same", dataFormat = dataFormat)
+
+                                let inputs = Keras.Input(shape = shape)
+                                let model = Keras.Model(inputs, Layer.call layer inputs)
+                                let x = torch.randn (Array.ofList (3L :: (shape |> List.map int64)))
+
+                                let agree what =
+                                    let eager = Model.callEager model false [ x ] |> List.exactlyOne
+                                    let predicted = model.Predict(x, batchSize = 2)
+                                    closeTo 1e-5f (values eager) (values predicted) what
+
+                                agree "first weights"
+
+                                model.SetWeights(
+                                    model.GetWeights() |> List.map (fun w -> torch.randn(w.shape).mul (0.3f.ToScalar()))
+                                )
+
+                                agree "new weights"
+                            }
+                ]
+
             testList
                 "run_layer_test"
                 [

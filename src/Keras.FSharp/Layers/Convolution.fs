@@ -691,6 +691,24 @@ let private fromTorchLayout (g: Geometry) (y: torch.Tensor) =
 let private torchKernel (rank: int) (kernel: torch.Tensor) =
     kernel.permute (Array.concat [ [| int64 (rank + 1); int64 rank |]; [| 0L .. int64 (rank - 1) |] ])
 
+/// <summary>The kernel as <see cref="torchKernel"/> for a call; within a <c>predict</c>, a copy kept for the whole
+/// predict in the memory layout libtorch converts a kernel to for this input layout (channels_last: (b, ...kernel, a)
+/// in memory; channels-first: contiguous), so that batches after the first skip that conversion.</summary>
+let private callKernel (g: Geometry) (kernel: torch.Tensor) =
+    let rank = g.Rank
+
+    let kept (k: torch.Tensor) =
+        if g.ChannelsLast && rank >= 2 then
+            // (...kernel, a, b) -> (b, ...kernel, a) in memory, seen as (b, a, ...kernel).
+            k
+                .permute(Array.concat [ [| int64 (rank + 1) |]; [| 0L .. int64 (rank - 1) |]; [| int64 rank |] ])
+                .contiguous()
+                .permute (Array.concat [ [| 0L; int64 (rank + 1) |]; [| 1L .. int64 rank |] ])
+        else
+            (torchKernel rank k).contiguous ()
+
+    DerivedWeights.get (if g.ChannelsLast then "torch kernel, channels_last" else "torch kernel") kept (torchKernel rank) kernel
+
 let private longs (values: int list) =
     values |> List.map int64 |> Array.ofList
 
@@ -827,7 +845,7 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
                 null
 
         let y =
-            convolveToTorch g config.Groups x (torchKernel rank ctx.Weights[0].Value) bias
+            convolveToTorch g config.Groups x (callKernel g ctx.Weights[0].Value) bias
 
         Regularizer.addActivity
             config.ActivityRegularizer

@@ -142,9 +142,10 @@ let conv
     (dilation: int64[])
     (groups: int64)
     =
-    let inPerGroup = w.shape[1]
-    let outPerGroup = w.shape[0] / groups
-    let taps = product w.shape[2..]
+    let shape = w.shape
+    let inPerGroup = shape[1]
+    let outPerGroup = shape[0] / groups
+    let taps = product shape[2..]
     let undilated = dilation |> Array.forall ((=) 1L)
 
     // One input channel per group on a channels_last view: only the undilated depthwise kernel of rank 1 or 2 is
