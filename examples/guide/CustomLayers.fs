@@ -10,7 +10,7 @@ open Examples.Example
 let customDense (units: int) =
     CustomLayer.Create(
         "CustomDense",
-        config = [ "units", units ], // get_config: {"units": units}
+        config = [ ("units", units) ], // get_config: {"units": units}
         build =
             (fun b ->
                 b.AddWeight("w", [ b.Dim -1; units ], "random_normal")
@@ -30,7 +30,7 @@ let main (run: Run) =
     let config = model.GetConfig()
 
     let newModel =
-        Model.fromConfig config (dict [ "CustomDense", LayerClass(fun c -> customDense (c.Int "units")) ])
+        Model.fromConfig config (dict [ ("CustomDense", LayerClass(fun c -> customDense (c.Int "units"))) ])
 
     let sameConfig = newModel.GetConfig().ToJsonString() = config.ToJsonString()
 

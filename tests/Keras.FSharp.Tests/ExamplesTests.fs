@@ -231,6 +231,22 @@ let tests =
 
                 cleanUp outDir
             }
+            test "when_to_use: the MLP functional and subclassed, checked while defined, cloned" {
+                let run, lines, outDir = quickRun ()
+                let mlp, subclassed = Examples.WhenToUse.main run
+                let all = text lines
+                // 32 × 64 + 64 and 64 × 10 + 10, both ways.
+                Expect.stringContains all "mlp: 2762 parameters; subclassed MLP: 2762 parameters" "the same MLP"
+                Expect.equal (mlp.CountParams(), subclassed.CountParams()) (2762, 2762) "parameters"
+
+                Expect.stringContains
+                    all
+                    "is incompatible with the layer: expected axis -1 of input shape to have value 32, but received input with shape (None, 16)"
+                    "Keras's message, at definition time"
+
+                Expect.stringContains all "clone_model: 3 layers, 2762 parameters" "cloned from its config"
+                cleanUp outDir
+            }
             test "mix_and_match: a model in a custom RNN, the RNN in a model" {
                 let run, lines, outDir = quickRun ()
                 let _ = Examples.MixAndMatch.main run
