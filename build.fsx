@@ -283,12 +283,43 @@ Target.create "bench" (fun _ ->
     dotnet ([ "run"; "-c"; "Release"; "--project"; "bench/Keras.Bench"; "--" ] @ repetitions))
 
 // The API site from the XML docs (fsdocs-tool, a local dotnet tool): output/docs/reference/index.html.
+// Links: KERAS_DOCS_ROOT is the URL the site is published at (default: this clone's output/docs as a file:// URL, so the
+// site browses from disk); KERAS_REPOSITORY_URL is the public repository (Directory.Build.props makes it RepositoryUrl
+// and PackageProjectUrl). The project has no public URL yet: without one, "Source" links open this clone's files.
 Target.create "docs" (fun _ ->
     // fsdocs caches the cracked projects in .fsdocs and reuses a failed crack even with --clean.
     if Directory.Exists ".fsdocs" then
         Directory.Delete(".fsdocs", true)
 
-    dotnet
+    // --clean warns when there is nothing to clean yet.
+    Directory.CreateDirectory(Path.Combine("output", "docs")) |> ignore
+
+    let setting name =
+        Environment.GetEnvironmentVariable name
+        |> Option.ofObj
+        |> Option.filter (String.IsNullOrWhiteSpace >> not)
+
+    let withSlash (url: string) =
+        if url.EndsWith "/" then url else url + "/"
+
+    let siteRoot =
+        setting "KERAS_DOCS_ROOT"
+        |> Option.defaultValue (Uri(Path.Combine(root, "output", "docs") + "/").AbsoluteUri)
+        |> withSlash
+
+    let repository =
+        match setting "KERAS_REPOSITORY_URL" with
+        | Some _ -> []
+        | None ->
+            let clone = Uri(withSlash root).AbsoluteUri
+            // fsdocs joins the source repository and a file's path with a "/".
+            [
+                $"RepositoryUrl={clone}"
+                $"""FsDocsSourceRepository={clone.TrimEnd '/'}"""
+                $"FsDocsSourceFolder={root}"
+            ]
+
+    dotnet (
         [
             "fsdocs"
             "build"
@@ -296,10 +327,12 @@ Target.create "docs" (fun _ ->
             "src/Keras.FSharp/Keras.FSharp.fsproj"
             "--properties"
             "Configuration=Release"
-            "--output"
-            "output/docs"
-            "--clean"
+            // docs/release_notes.md, a page of the site.
+            $"FsDocsReleaseNotesLink={siteRoot}release_notes.html"
         ]
+        @ repository
+        @ [ "--parameters"; "root"; siteRoot; "--output"; "output/docs"; "--clean" ]
+    )
 
     // fsdocs skips a project it cannot crack (e.g. not restored) and still succeeds: an empty API site is a failure.
     if not (Directory.Exists(Path.Combine("output", "docs", "reference"))) then

@@ -22,7 +22,7 @@ Keras.Native.NativeLoader.ensureLoaded ()
 let customDense (units: int) =
     CustomLayer.Create(
         "CustomDense",
-        config = [ "units", units ], // get_config: {"units": units}
+        config = [ ("units", units) ], // get_config: {"units": units}
         build =
             (fun b ->
                 b.AddWeight("w", [ b.Dim -1; units ], "random_normal")
@@ -40,7 +40,7 @@ let config = model.GetConfig()
 printfn "%s" (config.ToJsonString(System.Text.Json.JsonSerializerOptions(WriteIndented = true)))
 
 let newModel =
-    Model.fromConfig config (dict [ "CustomDense", LayerClass(fun c -> customDense (c.Int "units")) ])
+    Model.fromConfig config (dict [ ("CustomDense", LayerClass(fun c -> customDense (c.Int "units"))) ])
 
 printfn "Rebuilt: %s with %d parameters" newModel.Name (newModel.CountParams())
 

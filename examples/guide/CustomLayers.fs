@@ -10,7 +10,7 @@ open Examples.Example
 let customDense (units: int) =
     CustomLayer.Create(
         "CustomDense",
-        config = [ "units", units ], // get_config: {"units": units}
+        config = [ ("units", units) ], // get_config: {"units": units}
         build =
             (fun b ->
                 b.AddWeight("w", [ b.Dim -1; units ], "random_normal")
@@ -25,4 +25,14 @@ let main (run: Run) =
     run.Print(model.SummaryText())
     let prediction = model.Predict(torch.ones (2L, 4L))
     run.Print $"prediction: {Shape.formatDims prediction.shape}"
+
+    // Serialization: get_config, then from_config with custom_objects={"CustomDense": CustomDense}.
+    let config = model.GetConfig()
+
+    let newModel =
+        Model.fromConfig config (dict [ ("CustomDense", LayerClass(fun c -> customDense (c.Int "units"))) ])
+
+    let sameConfig = newModel.GetConfig().ToJsonString() = config.ToJsonString()
+
+    run.Print $"new_model: {newModel.CountParams()} parameters, same config: {sameConfig}"
     model

@@ -1,7 +1,9 @@
-/// The guide's first section: the MNIST MLP built, summarized, plotted, trained and evaluated; its training curves.
+/// The guide's first sections: the MNIST MLP built, summarized, plotted, trained and evaluated, its training curves,
+/// then saved to one .keras file and recreated from it ("Save and serialize").
 module Examples.MnistMlp
 
 open System.IO
+open TorchSharp
 open Keras
 open Keras.Operators
 open Keras.Datasets
@@ -59,6 +61,16 @@ let main (run: Run) (dataFolder: string option) =
     run.Print $"""Test loss: %.4f{scores["loss"]}"""
     run.Print $"""Test accuracy: %.4f{scores["accuracy"]}"""
     Directory.CreateDirectory run.OutDir |> ignore
+
+    // Save and serialize: architecture, weights, compile config and optimizer state in one file; the model comes back
+    // from the file alone (Keras's model.save / keras.models.load_model).
+    let saved = Path.Combine(run.OutDir, "my_model.keras")
+    compiled.Save saved
+    let reloaded = Keras.LoadModel saved
+    let probe = xTest.narrow (0L, 0L, 16L)
+    let same = torch.allclose (model.Predict probe, reloaded.Predict probe)
+    run.Print $"Reloaded {Path.GetFileName saved}: {reloaded.CountParams()} parameters, same predictions: {same}"
+
     let curves = history.Plot(Path.Combine(run.OutDir, "mnist_training_curves.png"))
     run.Print $"Wrote {Path.GetFileName curves}"
     scores

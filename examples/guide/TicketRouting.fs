@@ -57,7 +57,7 @@ let main (run: Run) =
 
     // Dummy input data
     let samples = if run.Quick then 64L else 1280L
-    let titleData = torch.randint (int64 numWords, [| samples; 10L |])
+    let titleData = torch.randint (int64 numWords, [| samples; 12L |])
     let bodyData = torch.randint (int64 numWords, [| samples; 100L |])
 
     let tagsData =

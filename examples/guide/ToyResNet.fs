@@ -71,13 +71,15 @@ let main (run: Run) =
             let n = if run.Quick then 64L else 1000L
             torch.rand (n, 32L, 32L, 3L), torch.randint (10L, [| n |])
 
-    let x, y = take run 64L x, take run 64L y
+    // The guide restricts the data to the first 1000 samples; quick mode to 64.
+    let samples = min (if run.Quick then 64L else 1000L) x.shape[0]
+    let x, y = x.narrow (0L, 0L, samples), y.narrow (0L, 0L, samples)
 
     let compiled =
         model.Compile(
             optimizer = Optimizers.RMSprop(learningRate = 1e-3),
             loss = CategoricalCrossentropy(fromLogits = true),
-            metrics = [ "accuracy" ]
+            metrics = [ "acc" ]
         )
 
     let yOneHot = Utils.toCategorical y (Some 10)
@@ -92,5 +94,7 @@ let main (run: Run) =
             verbose = (if run.Quick then 0 else 1)
         )
 
-    run.Print $"""epoch 1 loss: %.4f{history["loss"][0]}"""
+    run.Print
+        $"""epoch 1: acc: %.4f{history["acc"][0]} - loss: %.4f{history["loss"][0]} - val_acc: %.4f{history["val_acc"][0]} - val_loss: %.4f{history["val_loss"][0]}"""
+
     model, history

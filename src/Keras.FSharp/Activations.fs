@@ -5,16 +5,23 @@ open TorchSharp
 /// An activation function, by value. <c>Activation.ofName</c> resolves Keras's string names.
 [<CustomEquality; NoComparison>]
 type Activation =
+    /// <summary>The identity, Keras's <c>"linear"</c> (a layer's default: no activation).</summary>
     | Linear
+    /// <summary>max(x, 0), Keras's <c>"relu"</c>.</summary>
     | Relu
+    /// <summary>1 / (1 + exp(-x)), Keras's <c>"sigmoid"</c>.</summary>
     | Sigmoid
     /// Softmax over the last axis.
     | Softmax
+    /// <summary>The hyperbolic tangent, Keras's <c>"tanh"</c>.</summary>
     | Tanh
     /// Exact (erf-based) GELU, Keras's default (<c>approximate=False</c>).
     | Gelu
+    /// <summary>x for x &gt; 0, exp(x) - 1 otherwise (alpha 1.0), Keras's <c>"elu"</c>.</summary>
     | Elu
+    /// <summary>Scaled ELU with Keras's fixed alpha ≈ 1.6733 and scale ≈ 1.0507, Keras's <c>"selu"</c>.</summary>
     | Selu
+    /// <summary>log(1 + exp(x)), Keras's <c>"softplus"</c>.</summary>
     | Softplus
     /// Also known as SiLU.
     | Swish

@@ -4,15 +4,25 @@ open TorchSharp
 
 /// Element types, named as Keras names them.
 type DType =
+    /// <summary>32-bit float, Keras's <c>"float32"</c> (the default for inputs and weights).</summary>
     | Float32
+    /// <summary>64-bit float, Keras's <c>"float64"</c>.</summary>
     | Float64
+    /// <summary>16-bit IEEE half float, Keras's <c>"float16"</c>.</summary>
     | Float16
+    /// <summary>16-bit brain float (8 exponent bits), Keras's <c>"bfloat16"</c>.</summary>
     | BFloat16
+    /// <summary>32-bit signed integer, Keras's <c>"int32"</c>.</summary>
     | Int32
+    /// <summary>64-bit signed integer, Keras's <c>"int64"</c> (token ids for <c>Embedding</c>).</summary>
     | Int64
+    /// <summary>16-bit signed integer, Keras's <c>"int16"</c>.</summary>
     | Int16
+    /// <summary>8-bit signed integer, Keras's <c>"int8"</c>.</summary>
     | Int8
+    /// <summary>8-bit unsigned integer, Keras's <c>"uint8"</c> (raw image bytes).</summary>
     | UInt8
+    /// <summary>Boolean, Keras's <c>"bool"</c> (masks).</summary>
     | Bool
     /// <summary>Keras's <c>"string"</c> dtype (<c>Input(shape, dtype="string")</c>). Tensors cannot hold text: a string
     /// tensor flows as int64 handles into a table of .NET strings (see <c>StringTensor</c>); only the string layers

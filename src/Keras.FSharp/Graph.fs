@@ -25,13 +25,24 @@ type LayerIdentity internal (id: int64) =
     override _.ToString() = $"layer#{id}"
 
 /// Shape and dtype of one tensor flowing through a graph.
-type TensorSpec = { Shape: Shape; DType: DType }
+type TensorSpec =
+    {
+        /// <summary>The shape with the batch axis first; <c>None</c> for an unknown dimension (Keras's
+        /// <c>None</c>).</summary>
+        Shape: Shape
+        /// <summary>The element type (Keras's <c>dtype</c>).</summary>
+        DType: DType
+    }
 
 /// Keras's InputSpec: what a layer accepts on one input. Checked on every call once the layer is built.
 type InputSpec =
     {
+        /// <summary>Keras's <c>ndim</c>: the exact rank (batch axis included) the input must have; <c>None</c>:
+        /// any.</summary>
         NDim: int option
+        /// <summary>Keras's <c>min_ndim</c>: the least rank the input may have (Dense needs 2).</summary>
         MinNDim: int option
+        /// <summary>Keras's <c>max_ndim</c>: the greatest rank the input may have.</summary>
         MaxNDim: int option
         /// Axis (possibly negative) and the size it must have.
         Axes: (int * int) list
@@ -40,10 +51,18 @@ type InputSpec =
 /// A weight the layer declares when it is built.
 type WeightSpec =
     {
+        /// <summary>The weight's name within its layer, as Keras names it (<c>"kernel"</c>, <c>"bias"</c>,
+        /// <c>"gamma"</c>, ...).</summary>
         Name: string
+        /// <summary>The weight's shape, fully known (Dense's kernel is (input units, units)).</summary>
         Shape: int list
+        /// <summary>How the weight is filled when the layer is built (Keras's <c>kernel_initializer</c>,
+        /// ...).</summary>
         Initializer: Initializer
+        /// <summary>True when the optimizer updates the weight; false for statistics such as BatchNormalization's
+        /// moving mean.</summary>
         Trainable: bool
+        /// <summary>The weight's element type (float32 unless the layer says otherwise).</summary>
         DType: DType
         /// Keras's weight constraint as the projection it applies (<c>Constraint.projection</c>): the optimizer step
         /// replaces the weight with <c>f(weight)</c> right after each update. <c>None</c>: unconstrained.
@@ -53,10 +72,14 @@ type WeightSpec =
 /// A created weight: a TorchSharp parameter (gradients on when trainable).
 type Weight =
     {
+        /// <summary>The weight's name within its layer (<c>"kernel"</c>, <c>"bias"</c>, ...).</summary>
         Name: string
         /// The layer that owns this weight.
         Owner: string
+        /// <summary>The tensor holding the weight's values, in Keras's layout (Dense kernel (in, out), Conv kernel
+        /// (*kernel_size, in, filters)).</summary>
         Value: TorchSharp.Modules.Parameter
+        /// <summary>True when the optimizer updates the weight (Keras's <c>variable.trainable</c>).</summary>
         Trainable: bool
         /// The projection applied after each optimizer update (Keras's <c>variable.constraint</c>); <c>None</c>: none.
         Constraint: (torch.Tensor -> torch.Tensor) option
@@ -83,7 +106,11 @@ type CallContext =
 /// What building a layer produces: its weights and the input rules that hold from then on.
 type BuildResult =
     {
+        /// <summary>The weights to create, in the order Keras's <c>build</c> creates them (the order of
+        /// <c>get_weights</c>).</summary>
         Weights: WeightSpec list
+        /// <summary>The input rules that hold once the layer is built (e.g. Dense's last axis fixed to the built size),
+        /// one per input or one for all.</summary>
         InputSpecs: InputSpec list
     }
 
@@ -115,8 +142,14 @@ type LayerSpec =
 /// A layer: immutable configuration and behaviour plus a stable identity and a unique name.
 and [<CustomEquality; NoComparison>] Layer =
     {
+        /// <summary>The layer's identity: layer values with the same identity are the same layer and share
+        /// weights.</summary>
         Identity: LayerIdentity
+        /// <summary>The layer's unique name (Keras's <c>layer.name</c>: given, or automatic such as
+        /// <c>"dense_1"</c>).</summary>
         Name: string
+        /// <summary>What the layer is and does: class name, config, shape rule, weight creation and forward
+        /// function.</summary>
         Spec: LayerSpec
     }
 
@@ -138,8 +171,11 @@ and [<CustomEquality; NoComparison>] Layer =
 [<CustomEquality; NoComparison; StructuredFormatDisplay("{Display}")>]
 type KerasTensor =
     {
+        /// <summary>A number unique in this process, naming the tensor.</summary>
         Id: int64
+        /// <summary>Keras's tensor name (<c>"keras_tensor_3"</c>), as <c>ToString</c> shows it.</summary>
         Name: string
+        /// <summary>Shape and dtype of the tensor.</summary>
         Spec: TensorSpec
         /// The layer call that produced this tensor (for an <c>Input</c>, the input layer's node).
         Node: Node
@@ -168,9 +204,13 @@ type KerasTensor =
 /// One call of a layer: its input tensors and the specs of its outputs.
 and [<CustomEquality; NoComparison>] Node =
     {
+        /// <summary>A number unique in this process, naming the call.</summary>
         Id: int64
+        /// <summary>The layer that was called.</summary>
         Layer: Layer
+        /// <summary>The symbolic tensors the layer was called on, in order.</summary>
         Inputs: KerasTensor list
+        /// <summary>Shape and dtype of each output of the call.</summary>
         Outputs: TensorSpec list
         /// Position of this call among all calls of the layer (Keras's node index).
         NodeIndex: int

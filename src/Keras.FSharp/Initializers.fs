@@ -4,16 +4,25 @@ open TorchSharp
 
 /// Weight initializers with Keras's names and defaults.
 type Initializer =
+    /// <summary>All zeros, Keras's <c>"zeros"</c> (the default bias initializer).</summary>
     | Zeros
+    /// <summary>All ones, Keras's <c>"ones"</c> (e.g. a normalization's gamma).</summary>
     | Ones
+    /// <summary>Every entry equal to <c>value</c>, Keras's <c>Constant(value)</c>.</summary>
     | Constant of value: float
     /// Uniform in [-limit, limit] with limit = sqrt(6 / (fan_in + fan_out)). Keras's default kernel initializer.
     | GlorotUniform
     /// Truncated normal with stddev = sqrt(2 / (fan_in + fan_out)).
     | GlorotNormal
+    /// <summary>Uniform in [-limit, limit] with limit = sqrt(6 / fan_in), Keras's <c>"he_uniform"</c>.</summary>
     | HeUniform
+    /// <summary>Truncated normal (at two standard deviations) with stddev = sqrt(2 / fan_in), Keras's
+    /// <c>"he_normal"</c>.</summary>
     | HeNormal
+    /// <summary>Uniform in [-limit, limit] with limit = sqrt(3 / fan_in), Keras's <c>"lecun_uniform"</c>.</summary>
     | LecunUniform
+    /// <summary>Truncated normal (at two standard deviations) with stddev = sqrt(1 / fan_in), Keras's
+    /// <c>"lecun_normal"</c>.</summary>
     | LecunNormal
     /// Normal with the given mean and stddev (Keras's defaults: 0.0 and 0.05).
     | RandomNormal of mean: float * stddev: float

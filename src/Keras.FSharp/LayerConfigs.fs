@@ -710,6 +710,10 @@ module LayerConfigs =
 
     // ---- end of text and lookup preprocessing ----
 
+    /// <summary>A built-in layer from its Keras class name, layer name and config (Keras's <c>from_config</c> per
+    /// class);
+    /// <c>None</c> when the class is not built in. Wrapped layers (Bidirectional, TimeDistributed, ...) come from
+    /// <paramref name="deserialize"/>; custom classes inside them from <paramref name="customObjects"/>.</summary>
     let tryBuild
         (deserialize: JsonObject -> Layer)
         (customObjects: IDictionary<string, CustomObject>)

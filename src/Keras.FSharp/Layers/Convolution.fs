@@ -13,6 +13,7 @@ open Keras
 /// <example><c>Layers.Conv2D(16, 3)</c>, <c>Layers.Conv2D(16, (3, 5), strides = 2)</c>.</example>
 [<Struct>]
 type Dims =
+    /// <summary>One size (for every spatial axis) or one per spatial axis.</summary>
     | Dims of int list
 
     /// The sizes as given: one entry, or one per spatial axis.

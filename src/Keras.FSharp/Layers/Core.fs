@@ -67,10 +67,16 @@ let internal asFloat (x: torch.Tensor) =
 /// Configuration of <see cref="dense"/>, with Keras's defaults in <see cref="DenseConfig.Default"/>.
 type DenseConfig =
     {
+        /// <summary>The size of the last axis of the output (Keras's <c>units</c>).</summary>
         Units: int
+        /// <summary>Applied to <c>x · kernel + bias</c> (Keras's <c>activation</c>; linear by default).</summary>
         Activation: Activation
+        /// <summary>Whether a bias vector of <c>units</c> is added (Keras's <c>use_bias</c>, true by
+        /// default).</summary>
         UseBias: bool
+        /// <summary>Fills the (input units, units) kernel (Keras's default <c>"glorot_uniform"</c>).</summary>
         KernelInitializer: Initializer
+        /// <summary>Fills the bias (Keras's default <c>"zeros"</c>).</summary>
         BiasInitializer: Initializer
         /// Penalty on the kernel added to the training loss.
         KernelRegularizer: Regularizer option

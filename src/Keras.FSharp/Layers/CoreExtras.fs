@@ -349,16 +349,23 @@ type EinsumDenseConfig =
         Equation: string
         /// The output shape without the batch axis and the elided axes; <c>None</c> for a size to infer.
         OutputShape: int option list
+        /// <summary>Applied to the output after the bias (Keras's <c>activation</c>, none by default).</summary>
         Activation: Activation
         /// The output subscripts that get a bias; <c>None</c>: no bias.
         BiasAxes: string option
+        /// <summary>Fills the kernel (Keras's default <c>"glorot_uniform"</c>).</summary>
         KernelInitializer: Initializer
+        /// <summary>Fills the bias (Keras's default <c>"zeros"</c>).</summary>
         BiasInitializer: Initializer
+        /// <summary>Penalty on the kernel added to the training loss.</summary>
         KernelRegularizer: Regularizer option
+        /// <summary>Penalty on the bias added to the training loss.</summary>
         BiasRegularizer: Regularizer option
         /// Penalty on the layer's output added to the training loss.
         ActivityRegularizer: Regularizer option
+        /// <summary>Projection applied to the kernel after each optimizer update.</summary>
         KernelConstraint: Constraint option
+        /// <summary>Projection applied to the bias after each optimizer update.</summary>
         BiasConstraint: Constraint option
     }
 

@@ -127,7 +127,9 @@ let private padToAspect (height: int) (width: int) (fillValue: float) (images: t
 /// Keras's Resizing settings, with Keras's defaults in <see cref="ResizingConfig.Create"/>.
 type ResizingConfig =
     {
+        /// <summary>The output height in pixels (Keras's <c>height</c>).</summary>
         Height: int
+        /// <summary>The output width in pixels (Keras's <c>width</c>).</summary>
         Width: int
         /// "bilinear" (default) or "nearest".
         Interpolation: string

@@ -255,7 +255,9 @@ let spectralNormalization (layer: Layer) (powerIterations: int) (name: string op
 /// <c>Shape</c> (row-major <c>Values</c>), broadcast to the kept axes as Keras does.</summary>
 type NormalizationValues =
     {
+        /// <summary>The values in row-major order (one for a scalar).</summary>
         Values: float[]
+        /// <summary>The values' shape; <c>[]</c> for a scalar.</summary>
         Shape: int list
     }
 

@@ -236,7 +236,10 @@ module KerasFile =
     /// <c>training_config</c>, if any.</summary>
     type Loaded =
         {
+            /// <summary>The model rebuilt from the file's config, with the file's weights.</summary>
             Model: Model
+            /// <summary>The file's <c>compile_config</c> (Keras 3) or <c>training_config</c> (Keras 2), when it carries
+            /// one.</summary>
             CompileConfig: JsonObject option
             /// The model compiled as its file says, when loaded with compile and the file carries a compile config.
             Compiled: CompiledModel option

@@ -44,8 +44,11 @@ type Callback() =
 
 /// How a monitored value improves: Keras's "min", "max" or "auto" (max for accuracies and AUC, min otherwise).
 type MonitorMode =
+    /// <summary>Keras's <c>mode="min"</c>: an improvement is a decrease (losses).</summary>
     | Min
+    /// <summary>Keras's <c>mode="max"</c>: an improvement is an increase (accuracies).</summary>
     | Max
+    /// <summary>Keras's <c>mode="auto"</c>: max for a quantity named like an accuracy or AUC, min otherwise.</summary>
     | Auto
 
 /// Tracking the best value of a monitored quantity, shared by EarlyStopping, ModelCheckpoint and ReduceLROnPlateau.

@@ -6,8 +6,11 @@ open TorchSharp
 /// Data for a model's inputs or targets: one tensor, a list in input (output) order, or tensors keyed by the
 /// <c>Input</c> names (output names). .NET arrays and dictionaries convert implicitly at method calls.
 type Data =
+    /// <summary>One tensor: the data of a model with one input (or one output), batch axis first.</summary>
     | Tensor of torch.Tensor
+    /// <summary>One tensor per input (or output), in the model's input (output) order.</summary>
     | Tensors of torch.Tensor list
+    /// <summary>Tensors keyed by <c>Input</c> name (or output name), as Keras's dict of arrays.</summary>
     | Named of IReadOnlyDictionary<string, torch.Tensor>
 
     /// <summary>Tensors keyed by input (or output) name: <c>Data.Of [ "title", titleData; "body", bodyData ]</c>.</summary>

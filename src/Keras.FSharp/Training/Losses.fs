@@ -11,7 +11,11 @@ type Loss =
     | CategoricalCrossentropy of fromLogits: bool
     /// 0/1 labels against one probability (or logit) per output unit.
     | BinaryCrossentropy of fromLogits: bool
+    /// <summary>mean((y_true - y_pred)²) over the last axis, Keras's <c>"mean_squared_error"</c> /
+    /// <c>"mse"</c>.</summary>
     | MeanSquaredError
+    /// <summary>mean(|y_true - y_pred|) over the last axis, Keras's <c>"mean_absolute_error"</c> /
+    /// <c>"mae"</c>.</summary>
     | MeanAbsoluteError
     /// Quadratic below <c>delta</c>, linear above (Keras's default delta is 1.0).
     | Huber of delta: float

@@ -7,9 +7,15 @@ open TorchSharp
 type MetricSpec =
     /// "accuracy"/"acc" is resolved from the loss and shapes, as Keras does; other Keras names map to metrics.
     | Named of string
+    /// <summary>Keras's <c>"mse"</c> metric: the mean squared error, averaged over the epoch.</summary>
     | MeanSquaredError
+    /// <summary>Keras's <c>"mae"</c> metric: the mean absolute error, averaged over the epoch.</summary>
     | MeanAbsoluteError
+    /// <summary>Keras's <c>"sparse_categorical_accuracy"</c>: the share of samples whose highest score is at the
+    /// integer label.</summary>
     | SparseCategoricalAccuracy
+    /// <summary>Keras's <c>"categorical_accuracy"</c>: the share of samples whose highest score is where the one-hot
+    /// label is 1.</summary>
     | CategoricalAccuracy
     /// Binary accuracy with a threshold (Keras's default 0.5).
     | BinaryAccuracy of threshold: float

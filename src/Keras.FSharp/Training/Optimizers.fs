@@ -5,6 +5,8 @@ open TorchSharp
 
 /// A learning rate: a constant or a schedule of the step number (Keras's <c>LearningRateSchedule</c>).
 type LearningRate =
+    /// <summary>The same learning rate at every step (Keras's plain float <c>learning_rate</c>); a float converts
+    /// implicitly.</summary>
     | ConstantRate of float
     /// A schedule with its Keras name, as a function of the optimizer's step count (starting at 0).
     | Schedule of name: string * rate: (int64 -> float)

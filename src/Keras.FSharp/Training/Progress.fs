@@ -44,9 +44,13 @@ let formatLogs (logs: IReadOnlyDictionary<string, float>) =
 /// A progress line's pieces, so the terminal can colour the bar and plain output can print it as text.
 type Line =
     {
+        /// <summary>The step counter, right-aligned: <c>" 40/750"</c>.</summary>
         Count: string
+        /// <summary>How many of the bar's 20 cells are done.</summary>
         Done: int
+        /// <summary>How many of the bar's 20 cells remain (20 - Done).</summary>
         Remaining: int
+        /// <summary>Time, time per step and the running logs: <c>" 3s 57ms/step - loss: 0.5733"</c>.</summary>
         Info: string
     }
 
