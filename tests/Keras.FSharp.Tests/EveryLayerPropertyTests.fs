@@ -1,7 +1,7 @@
 /// Issue 9's serialization property over the whole layer catalogue: random functional graphs on sequences
-/// (batch, 6, 8) built from every shape-preserving layer class (and pairs that restore the shape), joined by every merge
-/// class, with shared layers, nested models and masks, survive a .keras save and load with the same config and
-/// predictions.
+/// (batch, 6, 8), images (batch, 8, 8, 3), volumes (batch, 4, 6, 6, 2) and token ids (batch, 6) through an Embedding,
+/// built from every shape-preserving layer class (and pairs that restore the shape), joined by every merge class, with
+/// shared layers, nested models and masks, survive a .keras save and load with the same config and predictions.
 module EveryLayerPropertyTests
 
 open System.IO
@@ -122,6 +122,34 @@ let private imageMerges: (string * (KerasTensor -> KerasTensor -> KerasTensor)) 
     |> List.filter (fun (name, _) -> name <> "Dot" && name <> "Concatenate")
     |> List.append [ "Concatenate", (fun a b -> Layers.concatenate [ a; b ] --> Layers.Dense(3)) ]
 
+/// Every volume step: (batch, 4, 6, 6, 2) to the same shape (channels_last), the rank-3 layer classes and the
+/// layers that read axis 1 as time (ConvLSTM2D, TimeDistributed over a Conv2D).
+let private volumeSteps: Step list =
+    [
+        step "Conv3D" (fun x -> x --> Layers.Conv3D(2, 3, padding = "same"))
+        step "Conv3DTranspose" (fun x -> x --> Layers.Conv3DTranspose(2, 3, padding = "same"))
+        step "BatchNormalization" (fun x -> x --> Layers.BatchNormalization())
+        step "LayerNormalization" (fun x -> x --> Layers.LayerNormalization())
+        step "Dense" (fun x -> x --> Layers.Dense(2, activation = Relu))
+        step "ZeroPadding3D+Cropping3D" (fun x ->
+            x --> Layers.ZeroPadding3D(1) --> Layers.Cropping3D(((1, 1), (1, 1), (1, 1))))
+        step "UpSampling3D+MaxPooling3D" (fun x -> x --> Layers.UpSampling3D(2) --> Layers.MaxPooling3D(2))
+        step "AveragePooling3D" (fun x -> x --> Layers.AveragePooling3D(3, strides = 1, padding = "same"))
+        step "Global pooling" (fun x ->
+            Layers.add [ x; x --> Layers.GlobalAveragePooling3D(keepdims = true) ]
+            --> Layers.GlobalMaxPooling3D(keepdims = true)
+            --> Layers.UpSampling3D((4, 6, 6)))
+        step "SpatialDropout3D" (fun x -> x --> Layers.SpatialDropout3D(0.2))
+        step "ConvLSTM2D" (fun x -> x --> Layers.ConvLSTM2D(2, (3, 3), padding = "same", returnSequences = true))
+        step "TimeDistributed(Conv2D)" (fun x -> x --> Layers.TimeDistributed(Layers.Conv2D(2, 3, padding = "same")))
+    ]
+
+/// The merges that apply to volumes.
+let private volumeMerges: (string * (KerasTensor -> KerasTensor -> KerasTensor)) list =
+    merges
+    |> List.filter (fun (name, _) -> name <> "Dot" && name <> "Concatenate")
+    |> List.append [ "Concatenate", (fun a b -> Layers.concatenate [ a; b ] --> Layers.Dense(2)) ]
+
 /// One part of a random graph.
 type private Part =
     | Unary of int
@@ -134,16 +162,74 @@ type private Part =
 
 type private Plan = { Masked: bool; Parts: Part list }
 
-/// A catalogue: its input shape, steps and merges.
+/// A catalogue: its input shape and dtype, the layers from the input to the steps' shape (given whether the plan
+/// is masked), the steps and merges, and its data.
 type private Catalogue =
     {
         Shape: int list
+        DType: DType
+        /// From the model's input to the tensor the steps take; masked plans start with a mask that an LSTM consumes.
+        Start: bool -> KerasTensor -> KerasTensor
+        /// Whether the catalogue has masked plans.
+        Maskable: bool
+        /// The steps' shape (without the batch axis).
+        StepShape: int list
         Steps: Step list
         Merges: (string * (KerasTensor -> KerasTensor -> KerasTensor)) list
+        /// Four samples of input data.
+        Data: unit -> torch.Tensor
     }
 
-let private sequences = { Shape = [ 6; 8 ]; Steps = steps; Merges = merges }
-let private images = { Shape = [ 8; 8; 3 ]; Steps = imageSteps; Merges = imageMerges }
+let private floats (shape: int list) () =
+    torch.rand (Array.ofList (4L :: (shape |> List.map int64)))
+
+/// A catalogue of float inputs that go to the steps unchanged.
+let private plain shape steps merges =
+    {
+        Shape = shape
+        DType = Float32
+        Start = fun _ x -> x
+        Maskable = false
+        StepShape = shape
+        Steps = steps
+        Merges = merges
+        Data = floats shape
+    }
+
+// A mask from Masking flows into the LSTM, which consumes it (its last state carries no mask). A sequence mask does
+// not reach the catalogue: Keras's Softmax, for one, refuses a mask of another shape than its input.
+let private sequences =
+    { plain [ 6; 8 ] steps merges with
+        Maskable = true
+        Start =
+            fun masked x ->
+                if masked then
+                    x --> Layers.Masking() --> Layers.LSTM(8) --> Layers.RepeatVector(6)
+                else
+                    x
+    }
+
+let private images = plain [ 8; 8; 3 ] imageSteps imageMerges
+let private volumes = plain [ 4; 6; 6; 2 ] volumeSteps volumeMerges
+
+/// Token ids (batch, 6) through an Embedding (with mask_zero, consumed by an LSTM, in masked plans) into the
+/// sequence steps.
+let private tokens =
+    { sequences with
+        Shape = [ 6 ]
+        DType = Int64
+        Start =
+            fun masked x ->
+                if masked then
+                    x
+                    --> Layers.Embedding(20, 8, maskZero = true)
+                    --> Layers.LSTM(8)
+                    --> Layers.RepeatVector(6)
+                else
+                    x --> Layers.Embedding(20, 8)
+        // Zeros included: padding for the masked plans.
+        Data = fun () -> torch.randint (20L, [| 4L; 6L |])
+    }
 
 let private plans (c: Catalogue) =
     let steps, merges = c.Steps, c.Merges
@@ -159,8 +245,8 @@ let private plans (c: Catalogue) =
             ]
 
     gen {
-        // Masks are for sequences (Masking and LSTM).
-        let! masked = Gen.elements (if c.Shape.Length = 2 then [ true; false ] else [ false ])
+        // Masks are for sequences (Masking or Embedding, then LSTM).
+        let! masked = Gen.elements (if c.Maskable then [ true; false ] else [ false ])
         let! count = Gen.choose (1, 4)
         let! parts = Gen.listOfLength count part
         return { Masked = masked; Parts = parts }
@@ -168,25 +254,18 @@ let private plans (c: Catalogue) =
 
 let private build (c: Catalogue) (plan: Plan) =
     let steps, merges = c.Steps, c.Merges
-    let input = Keras.Input(shape = c.Shape)
-
-    // A mask from Masking flows into the LSTM, which consumes it (its last state carries no mask). A sequence mask
-    // does not reach the catalogue: Keras's Softmax, for one, refuses a mask of another shape than its input.
-    let start =
-        if plan.Masked then
-            input --> Layers.Masking() --> Layers.LSTM(8) --> Layers.RepeatVector(6)
-        else
-            input
+    let input = Keras.Input(shape = c.Shape, dtype = c.DType)
+    let start = c.Start plan.Masked input
 
     let apply (x: KerasTensor) part =
         match part with
         | Unary i -> steps[i].Apply x
         | Branches(m, l, r) -> (snd merges[m]) (steps[l].Apply x) (steps[r].Apply x)
         | Shared i ->
-            let shared = Layers.Dense(List.last c.Shape)
+            let shared = Layers.Dense(List.last c.StepShape)
             Layers.add [ x --> shared; steps[i].Apply x --> shared ]
         | Nested i ->
-            let inner = Keras.Input(shape = c.Shape)
+            let inner = Keras.Input(shape = c.StepShape)
             let nested = Keras.Model(inner, steps[i].Apply inner)
             x --> nested
 
@@ -204,7 +283,8 @@ let private describe (c: Catalogue) (plan: Plan) =
         | Nested i -> $"nested {steps[i].Name}"
 
     let parts = plan.Parts |> List.map name |> String.concat " -> "
-    if plan.Masked then $"Masking+LSTM+RepeatVector -> {parts}" else parts
+    let start = if c.DType = Int64 then "Embedding" else "Masking"
+    if plan.Masked then $"{start}+LSTM+RepeatVector -> {parts}" else parts
 
 /// Trainable weights get small random values (non-trainable state such as moving variances keeps its valid values).
 let private randomizeTrainable (model: Model) =
@@ -219,7 +299,7 @@ let private randomizeTrainable (model: Model) =
 let private saveAndLoad (c: Catalogue) (plan: Plan) =
     inTempFolder "every-layer" (fun folder ->
         let model = build c plan
-        let x = torch.rand (Array.ofList (4L :: (c.Shape |> List.map int64)))
+        let x = c.Data()
         // The first call builds every weight; then they get values that are not the initializers'.
         Model.predictMany model 4 [ x ] |> ignore
         randomizeTrainable model
@@ -249,7 +329,7 @@ let tests =
 
     let eachStep (catalogue: Catalogue) =
         for i in 0 .. catalogue.Steps.Length - 1 do
-            for masked in (if catalogue.Shape.Length = 2 then [ false; true ] else [ false ]) do
+            for masked in (if catalogue.Maskable then [ false; true ] else [ false ]) do
                 let ok, report = saveAndLoad catalogue { Masked = masked; Parts = [ Unary i ] }
                 Expect.isTrue ok report
 
@@ -264,6 +344,15 @@ let tests =
                 "random image graphs of every image layer class (branches, merges, shared layers, nesting) survive save and load"
                 images
                 25
+            property
+                "random volume graphs of every rank-3 layer class (branches, merges, shared layers, nesting) survive save and load"
+                volumes
+                10
+            property
+                "random token graphs (Embedding, with mask_zero in masked plans, into the sequence steps) survive save and load"
+                tokens
+                10
             test "each sequence step alone survives save and load" { eachStep sequences }
             test "each image step alone survives save and load" { eachStep images }
+            test "each volume step alone survives save and load" { eachStep volumes }
         ]
