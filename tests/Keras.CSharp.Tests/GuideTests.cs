@@ -90,7 +90,7 @@ public class GuideTests
 {
     static GuideTests() => Utils.SetRandomSeed(1337);
 
-    private static string SharedData(string sub)
+    internal static string SharedData(string sub)
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
             for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
