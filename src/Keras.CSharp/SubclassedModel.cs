@@ -134,8 +134,12 @@ public abstract class SubclassedModel : Model
     private protected override void BuildFor(Data x)
     {
         if (HasCore || builtInput is not null) return;
-        if (x.Core is not Fs.Data.Tensor { Item: var t })
-            throw new InvalidOperationException($"A subclassed model takes one input tensor; build it by calling it on one first. Received: model={Name}");
+        var t = x.Core switch
+        {
+            Fs.Data.Tensor one => one.Item,
+            Fs.Data.Tensors { Item.Length: 1 } list => list.Item.Head,
+            _ => throw new InvalidOperationException($"A subclassed model takes one input tensor; build it by calling it on one first. Received: model={Name}"),
+        };
         var dims = t.shape.Select((d, i) => i == 0 ? FSharpOption<int>.None : FSharpOption<int>.Some((int)d));
         var dtype = Fs.DTypeModule.tryOfTorch(t.dtype)?.Value ?? Fs.DType.Float32;
         builtInput = new Fs.TensorSpec(Fx.List(dims), dtype);
