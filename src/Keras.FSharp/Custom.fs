@@ -872,7 +872,12 @@ type CustomModel =
                 ?name = name
             )
 
-        CustomModel.Make(layer, input, Layer.callMany layer [ input ], (if callMany.IsSome then OutputList else SingleOutput))
+        CustomModel.Make(
+            layer,
+            input,
+            Layer.callMany layer [ input ],
+            (if callMany.IsSome then OutputList else SingleOutput)
+        )
 
     static member private Make
         (layer: Layer, input: KerasTensor, outputs: KerasTensor list, structure: OutputStructure)

@@ -285,7 +285,9 @@ let tests =
                 Expect.equal (Model.countParams model) (5L * 8L + 8L + 8L * 3L + 3L) "5·8 + 8 + 8·3 + 3"
                 let x = torch.randn (4L, 5L)
                 let expected = model.Predict x
-                let path = IO.Path.Combine(IO.Path.GetTempPath(), $"subclassed-{Guid.NewGuid():N}.keras")
+
+                let path =
+                    IO.Path.Combine(IO.Path.GetTempPath(), $"subclassed-{Guid.NewGuid():N}.keras")
 
                 try
                     KerasFile.save model path
@@ -298,7 +300,12 @@ let tests =
                     Expect.equal (text (saved["build_config"]["input_shape"])) "[null,5]" "build_config"
 
                     let _, message = kerasError (fun () -> KerasFile.load path CustomObjects.none)
-                    Expect.stringContains message "subclassed model" "unregistered: the message says what the file holds"
+
+                    Expect.stringContains
+                        message
+                        "subclassed model"
+                        "unregistered: the message says what the file holds"
+
                     Expect.stringContains message "SavedMLP" "and names the class"
 
                     let custom: Collections.Generic.IDictionary<string, CustomObject> =

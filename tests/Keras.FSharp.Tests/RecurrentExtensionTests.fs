@@ -496,7 +496,7 @@ type private TrainingFlagCell(units: int, seen: System.Collections.Concurrent.Co
     interface RNNLayers.IRecurrentCellWithTraining with
         member _.StepTraining(weights, input, states, training) =
             seen.Add training
-            let h = (Ops.matmul input weights[0]).add(Ops.matmul states.Head weights[1]).tanh ()
+            let h = (Ops.matmul input weights[0]).add(Ops.matmul states.Head weights[1]).tanh()
             let output = if training then h * 2.0f else h
             output, [ h ]
 
@@ -511,8 +511,11 @@ type private TrainingFlagCell(units: int, seen: System.Collections.Concurrent.Co
                 Constraint.trainableWeight "recurrent_kernel" [ units; units ] (Orthogonal 1.0) None
             ]
 
-        member _.Step(_, _, _) = failwith "RNN calls StepTraining on a cell that has it"
-        member _.Config() = Config.ofList [ "units", Config.value units ]
+        member _.Step(_, _, _) =
+            failwith "RNN calls StepTraining on a cell that has it"
+
+        member _.Config() =
+            Config.ofList [ "units", Config.value units ]
 
 [<Tests>]
 let rnnTests =
@@ -623,12 +626,15 @@ let rnnTests =
                 let mutable h = torch.zeros (6L, 3L)
 
                 for t in 0L .. 3L do
-                    h <- (torch.matmul (x.select (1L, t), kernel) + torch.matmul (h, recurrent)).tanh ()
+                    h <- (torch.matmul (x.select (1L, t), kernel) + torch.matmul (h, recurrent)).tanh()
 
                 closeTo 1e-5f (values h) (values predicted) "the plain recurrence"
                 seen.Clear()
                 let compiled = model.Compile(optimizer = "sgd", loss = "mse")
-                compiled.Fit(x, torch.zeros (6L, 3L), epochs = 1, batchSize = 6, verbose = 0) |> ignore
+
+                compiled.Fit(x, torch.zeros (6L, 3L), epochs = 1, batchSize = 6, verbose = 0)
+                |> ignore
+
                 Expect.isTrue (Seq.contains true seen) "fit: training=true"
             }
 
