@@ -198,7 +198,7 @@ w "using Fs = global::Keras;"
 w ""
 w "namespace Keras.CSharp;"
 w ""
-w "public static partial class Layers"
+w "public partial class Layers"
 w "{"
 
 let methods =

@@ -1,7 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
-using System.Reflection;
 using System.Text.Json.Nodes;
 using Microsoft.FSharp.Core;
 using Fs = global::Keras;
@@ -36,13 +34,16 @@ namespace Keras.CSharp;
 public abstract class CustomLayer : Layer
 {
     private readonly string? requestedName;
-    private Fs.LayerBuilder? builder;
-    private Fs.CustomCall? current;
+    private readonly CustomParts parts;
     private bool readingOwnConfig;
 
     /// <summary>A custom layer.</summary>
     /// <param name="name">The layer's name; the snake case of the class name, numbered, when null.</param>
-    protected CustomLayer(string? name = null) => requestedName = name;
+    protected CustomLayer(string? name = null)
+    {
+        requestedName = name;
+        parts = new CustomParts(this, typeof(CustomLayer));
+    }
 
     /// <summary>The Keras class name written in configs and summaries; the C# class name by default.</summary>
     protected virtual string KerasClassName => GetType().Name;
@@ -69,69 +70,31 @@ public abstract class CustomLayer : Layer
     /// <param name="trainable">Whether training updates it.</param>
     /// <returns>A handle whose <see cref="Weight.Value"/> is the weight's tensor inside <see cref="Call(Tensor, bool, Tensor)"/>.</returns>
     /// <exception cref="InvalidOperationException">Outside <see cref="Build"/>.</exception>
-    protected Weight AddWeight(string name, int[] shape, Initializer? initializer = null, bool trainable = true)
-    {
-        var b = builder ?? throw new InvalidOperationException("AddWeight is only valid inside Build.");
-        b.AddWeight(name, Fx.List(shape), Fx.Some((initializer ?? Initializers.GlorotUniform()).Core), Fx.Some(trainable), null);
-        return new Weight(this, name);
-    }
+    protected Weight AddWeight(string name, int[] shape, Initializer? initializer = null, bool trainable = true) =>
+        parts.AddWeight(name, shape, initializer, trainable);
 
     /// <summary>Runs a layer held by this one (in a field) on a tensor, inside <see cref="Call(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="layer">The held layer.</param>
     /// <param name="input">Its input.</param>
-    protected Tensor CallLayer(Layer layer, Tensor input) => Current.Call(layer.Core, input);
+    protected Tensor CallLayer(Layer layer, Tensor input) => parts.CallLayer(layer.Core, input);
 
     /// <summary>Runs a model held by this layer (in a field) on a tensor, inside <see cref="Call(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="model">The held model.</param>
     /// <param name="input">Its input.</param>
-    protected Tensor CallLayer(Model model, Tensor input) => Current.Call(model.Core, input);
+    protected Tensor CallLayer(Model model, Tensor input) => parts.CallLayer(model.LayerCore, input);
 
     /// <summary>Adds a loss term during the call (Keras's <c>self.add_loss</c>).</summary>
     /// <param name="loss">A scalar tensor.</param>
-    protected void AddLoss(Tensor loss) => Current.AddLoss(loss);
-
-    internal Tensor WeightValue(string name) => Current[name];
-
-    private Fs.CustomCall Current => current ?? throw new InvalidOperationException("Weights and held layers are only reachable inside Call.");
+    protected void AddLoss(Tensor loss) => parts.AddLoss(loss);
 
     private protected override Fs.Layer CreateCore() =>
-        Fs.CustomObjectLayer.Create(
-            KerasClassName,
-            FuncConvert.FromFunc(() => OwnConfig()),
-            FuncConvert.FromAction<Fs.LayerBuilder>(b =>
-            {
-                builder = b;
-                try { Build(b.InputShape.Select(OptionModule.ToNullable).ToArray()); }
-                finally { builder = null; }
-            }),
-            FuncConvert.FromFunc<Fs.CustomCall, Tensor, Tensor>((self, x) =>
-            {
-                var outer = current;
-                current = self;
-                try { return Call(x, self.Training, self.Mask?.Value); }
-                finally { current = outer; }
-            }),
-            FuncConvert.FromFunc(() => Fx.List(Held())),
-            Fx.Ref(requestedName));
+        parts.Create(KerasClassName, OwnConfig, Build, Call, requestedName);
 
     private JsonObject OwnConfig()
     {
         readingOwnConfig = true;
         try { return GetConfig(); }
         finally { readingOwnConfig = false; }
-    }
-
-    /// <summary>The layers and models in this object's fields (Keras tracks attributes the same way).</summary>
-    private IEnumerable<Fs.Layer> Held()
-    {
-        for (var t = GetType(); t is not null && t != typeof(CustomLayer); t = t.BaseType)
-            foreach (var f in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
-                switch (f.GetValue(this))
-                {
-                    case Layer l: yield return l.Core; break;
-                    case Model m: yield return m.Core.AsLayer; break;
-                    case IEnumerable<Layer> ls: foreach (var l in ls) yield return l.Core; break;
-                }
     }
 
     /// <summary>Registers a factory for a custom class name (Keras's <c>register_keras_serializable</c>), used by
@@ -146,12 +109,12 @@ public abstract class CustomLayer : Layer
 /// conversion) is its tensor.</summary>
 public sealed class Weight
 {
-    private readonly CustomLayer owner;
+    private readonly Func<Tensor> read;
 
-    internal Weight(CustomLayer owner, string name)
+    internal Weight(string name, Func<Tensor> read)
     {
-        this.owner = owner;
         Name = name;
+        this.read = read;
     }
 
     /// <summary>The weight's name in its layer.</summary>
@@ -159,7 +122,7 @@ public sealed class Weight
 
     /// <summary>The weight's tensor in the running call.</summary>
     /// <exception cref="InvalidOperationException">Outside the layer's <c>Call</c>.</exception>
-    public Tensor Value => owner.WeightValue(Name);
+    public Tensor Value => read();
 
     /// <summary>The weight's tensor in the running call.</summary>
     /// <param name="weight">The weight.</param>

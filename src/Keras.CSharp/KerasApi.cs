@@ -47,7 +47,7 @@ public static class KerasApi
         string? weightsPath = null)
     {
         var loaded = Fs.KerasFile.loadWithWeights(path, Fx.Ref(weightsPath), Model.CustomObjectsOf(customLayers), compile);
-        return new(loaded.Model, loaded.Compiled?.Value);
+        return Model.Of(loaded.Model, loaded.Compiled?.Value);
     }
 
     /// <summary>Keras's <c>Model.from_config</c>: a model with fresh weights from a config (functional, Sequential or a
@@ -57,10 +57,10 @@ public static class KerasApi
 
     /// <summary>Keras's <c>model_from_json</c>.</summary>
     public static Model ModelFromJson(string json, IReadOnlyDictionary<string, Func<JsonObject, Layer>>? customLayers = null) =>
-        new(Fs.KerasFile.modelFromJson(json, Model.CustomObjectsOf(customLayers)));
+        Model.Of(Fs.KerasFile.modelFromJson(json, Model.CustomObjectsOf(customLayers)));
 
     /// <summary>Keras's <c>clone_model</c>: the same architecture with freshly initialized weights.</summary>
-    public static Model CloneModel(Model model) => new(Fs.KerasFile.cloneModel(model.Core, Fs.CustomObjects.none));
+    public static Model CloneModel(Model model) => Model.Of(Fs.KerasFile.cloneModel(model.Core, Fs.CustomObjects.none));
 
     private static Fs.DType ParseDType(string dtype) =>
         Fs.DTypeModule.tryParse(dtype)?.Value ?? throw new ArgumentException($"Unknown dtype. Received: dtype={dtype}", nameof(dtype));

@@ -5,7 +5,7 @@ using Fs = global::Keras;
 
 namespace Keras.CSharp;
 
-public static partial class Layers
+public partial class Layers
 {
     /// <summary>Densely connected layer: <c>activation(dot(input, kernel) + bias)</c>.</summary>
     /// <param name="units">Size of the output's last axis.</param>

@@ -10,23 +10,57 @@ namespace Keras.CSharp;
 
 /// <summary>
 /// A functional model: the graph from its inputs to its outputs, Keras-style. <see cref="Compile"/> keeps the training
-/// configuration inside the model, so <see cref="Fit"/> and <see cref="Evaluate"/> follow it as in Keras.
+/// configuration inside the model, so <see cref="Fit"/> and <see cref="Evaluate"/> follow it as in Keras. For Keras's
+/// model subclassing, derive from <see cref="SubclassedModel"/>.
 /// </summary>
-public sealed class Model
+public class Model
 {
+    private Fs.Model? core;
     private Fs.CompiledModel? compiled;
+    private Func<Fs.CompiledModel>? pendingCompile;
 
-    internal Model(Fs.Model core) => Core = core;
+    internal Model(Fs.Model core) => this.core = core;
 
     internal Model(Fs.Model core, Fs.CompiledModel? compiled)
     {
-        Core = core;
+        this.core = core;
         this.compiled = compiled;
     }
 
+    /// <summary>For <see cref="SubclassedModel"/>, whose core model is made when its input shape is known.</summary>
+    private protected Model() { }
+
     /// <summary>Whether the model was compiled (by <see cref="Compile"/>, or by <see cref="KerasApi.LoadModel"/> from a
     /// file saved after compiling).</summary>
-    public bool IsCompiled => compiled is not null;
+    public bool IsCompiled => compiled is not null || pendingCompile is not null;
+
+    /// <summary>The model of the core, or the wrapper of a model loaded from a file: the user's
+    /// <see cref="SubclassedModel"/> instance when the file holds a registered subclassed model made by its factory.</summary>
+    internal static Model Of(Fs.Model core, Fs.CompiledModel? compiled = null) =>
+        SubclassedModel.Adopting(core, compiled) ?? new Model(core, compiled);
+
+    /// <summary>Makes the core model of a model defined by a subclass (when its input shape is known).</summary>
+    private protected virtual Fs.Model CreateCore() => throw new InvalidOperationException("This model has no definition.");
+
+    /// <summary>Whether <see cref="CreateCore"/> can make the core model now.</summary>
+    private protected virtual bool CanCreateCore => false;
+
+    /// <summary>Builds a subclassed model from the first data it is given (Keras builds on the first batch).</summary>
+    private protected virtual void BuildFor(Data x) { }
+
+    /// <summary>Whether the core model exists.</summary>
+    internal bool HasCore => core is not null;
+
+    /// <summary>Takes the core model (and compiled state) a file was loaded into.</summary>
+    internal void Adopt(Fs.Model model, Fs.CompiledModel? compiledModel)
+    {
+        core = model;
+        compiled = compiledModel;
+        pendingCompile = null;
+    }
+
+    /// <summary>The layer other graphs call when this model is called on symbolic tensors or held by a custom layer.</summary>
+    internal virtual Fs.Layer LayerCore => Core.AsLayer;
 
     /// <summary>A model with one input and one output.</summary>
     /// <param name="input">The input, from <see cref="KerasApi.Input"/>.</param>
@@ -66,7 +100,7 @@ public sealed class Model
         : this(Fs.Keras.Model(KerasTensor.Cores(inputs), Fx.Pairs(outputs, t => t.Core), Fx.Ref(name))) { }
 
     /// <summary>The core's model.</summary>
-    internal Fs.Model Core { get; }
+    internal Fs.Model Core => core ??= CreateCore();
 
     /// <summary>Copies of every weight, in Keras's order (Keras's <c>model.get_weights()</c>).</summary>
     public IReadOnlyList<Tensor> GetWeights() => Fs.LayerModule.getWeights(Core.AsLayer).ToArray();
@@ -80,10 +114,15 @@ public sealed class Model
     /// <param name="input">The input, samples first.</param>
     /// <param name="training">Training behaviour (Dropout drops, BatchNormalization uses batch statistics).</param>
     /// <returns>The first output.</returns>
-    public Tensor Call(Tensor input, bool training = false) => Fs.ModelModule.callEager(Core, training, Fx.List(new[] { input })).Head;
+    public Tensor Call(Tensor input, bool training = false)
+    {
+        BuildFor(input);
+        return Fs.ModelModule.callEager(Core, training, Fx.List(new[] { input })).Head;
+    }
 
-    /// <summary>Keras 3's functional config (<c>model.get_config()</c>) as JSON.</summary>
-    public System.Text.Json.Nodes.JsonObject GetConfig() => Fs.ModelConfigExtensions.ModelModule.getConfig(Core);
+    /// <summary>Keras 3's functional config (<c>model.get_config()</c>) as JSON; a <see cref="SubclassedModel"/>
+    /// gives its own config.</summary>
+    public virtual System.Text.Json.Nodes.JsonObject GetConfig() => Fs.ModelConfigExtensions.ModelModule.getConfig(Core);
 
     /// <summary>Rebuilds a model from <see cref="GetConfig"/> with fresh weights (Keras's <c>Model.from_config</c>); custom
     /// layers are found in <paramref name="customObjects"/>, then among those registered with <see cref="CustomLayer.Register"/>.</summary>
@@ -93,7 +132,7 @@ public sealed class Model
     /// <exception cref="Fs.KerasException">For an unknown class or a malformed config.</exception>
     public static Model FromConfig(System.Text.Json.Nodes.JsonObject config,
         IReadOnlyDictionary<string, Func<System.Text.Json.Nodes.JsonObject, Layer>>? customObjects = null) =>
-        new(Fs.ModelConfigExtensions.ModelModule.fromConfig(config, CustomObjectsOf(customObjects)));
+        Of(Fs.ModelConfigExtensions.ModelModule.fromConfig(config, CustomObjectsOf(customObjects)));
 
     /// <summary>The core's custom objects from factories of custom layer classes by class or registered name.</summary>
     internal static IDictionary<string, Fs.CustomObject> CustomObjectsOf(
@@ -104,7 +143,7 @@ public sealed class Model
                 kv => Fs.CustomObject.NewLayerClass(FuncConvert.FromFunc<System.Text.Json.Nodes.JsonObject, Fs.Layer>(c => kv.Value(c).Core)));
 
     /// <summary>The model's name.</summary>
-    public string Name => Core.Name;
+    public string Name => core?.Name ?? LayerCore.Name;
 
     /// <summary>The symbolic inputs.</summary>
     public IReadOnlyList<KerasTensor> Inputs => KerasTensor.Wrap(Core.Inputs);
@@ -137,8 +176,8 @@ public sealed class Model
     /// </summary>
     public bool Trainable
     {
-        get => Fs.ModelModule.isTrainable(Core);
-        set => Fs.ModelModule.setTrainable(value, Core);
+        get => Fs.LayerModule.isTrainable(LayerCore);
+        set => Fs.LayerModule.setTrainable(value, LayerCore);
     }
 
     /// <summary>Number of scalars in the weights <see cref="Fit"/> updates (Keras's trainable params of the summary).</summary>
@@ -156,16 +195,20 @@ public sealed class Model
 
     /// <summary>Calls the model on a symbolic tensor, like a layer: nests it in another model, sharing its weights.</summary>
     /// <param name="input">The input tensor.</param>
-    public KerasTensor Call(KerasTensor input) => new(Fs.ModelModule.call(Core, input.Core));
+    public KerasTensor Call(KerasTensor input) => new(Fs.LayerModule.call(LayerCore, input.Core));
 
     /// <summary>Calls the model on several symbolic tensors; one tensor per output.</summary>
     /// <param name="inputs">One tensor per model input.</param>
-    public IReadOnlyList<KerasTensor> CallMany(params KerasTensor[] inputs) => KerasTensor.Wrap(Fs.ModelModule.callMany(Core, KerasTensor.Cores(inputs)));
+    public IReadOnlyList<KerasTensor> CallMany(params KerasTensor[] inputs) => KerasTensor.Wrap(Fs.LayerModule.callMany(LayerCore, KerasTensor.Cores(inputs)));
 
     /// <summary>Predicts in batches, in inference mode; for a model with several outputs, the first (see <see cref="PredictMany"/>).</summary>
     /// <param name="x">The input data, samples first.</param>
     /// <param name="batchSize">Samples per batch.</param>
-    public Tensor Predict(Tensor x, int batchSize = 32) => Fs.ModelModule.predictMany(Core, batchSize, Fx.List(new[] { x })).Head;
+    public Tensor Predict(Tensor x, int batchSize = 32)
+    {
+        BuildFor(x);
+        return Fs.ModelModule.predictMany(Core, batchSize, Fx.List(new[] { x })).Head;
+    }
 
     // ---- String inputs (issue 13, text) ----
 
@@ -189,7 +232,11 @@ public sealed class Model
     /// <summary>Predicts from inputs in input order; one tensor per output.</summary>
     /// <param name="x">One tensor per input.</param>
     /// <param name="batchSize">Samples per batch.</param>
-    public IReadOnlyList<Tensor> PredictMany(IReadOnlyList<Tensor> x, int batchSize = 32) => Fs.ModelModule.predictMany(Core, batchSize, Fx.List(x)).ToArray();
+    public IReadOnlyList<Tensor> PredictMany(IReadOnlyList<Tensor> x, int batchSize = 32)
+    {
+        BuildFor(Data.Of(x.ToArray()));
+        return Fs.ModelModule.predictMany(Core, batchSize, Fx.List(x)).ToArray();
+    }
 
     /// <summary>
     /// Configures the model for training (Keras's <c>compile</c>); <see cref="Fit"/> and <see cref="Evaluate"/> then use
@@ -203,10 +250,26 @@ public sealed class Model
     /// <param name="outputMetrics">Metrics keyed by output name.</param>
     /// <exception cref="Fs.KerasException">For an unknown name, or a missing loss (Keras's message).</exception>
     public void Compile(Optimizer optimizer, Loss? loss = null, IEnumerable<string>? metrics = null, IReadOnlyDictionary<string, Loss>? losses = null,
-        IReadOnlyDictionary<string, double>? lossWeights = null, IReadOnlyDictionary<string, string[]>? outputMetrics = null) =>
-        compiled = CoreEntryPoints.Compile(Core, optimizer.Core, Fx.Ref(loss?.Core), Fx.Ref(losses is null ? null : Fx.Pairs(losses, l => l.Core)), null,
-            Fx.Ref(lossWeights is null ? null : Fx.Pairs(lossWeights, w => w)), null, Fx.Ref(metrics is null ? null : Fx.List(metrics)), null,
-            Fx.Ref(outputMetrics is null ? null : Fx.Pairs(outputMetrics, names => Fx.List(names.Select(Fs.MetricSpec.NewNamed)))));
+        IReadOnlyDictionary<string, double>? lossWeights = null, IReadOnlyDictionary<string, string[]>? outputMetrics = null)
+    {
+        var metricNames = metrics?.ToArray();
+        Fs.CompiledModel Make() =>
+            CoreEntryPoints.Compile(Core, optimizer.Core, Fx.Ref(loss?.Core), Fx.Ref(losses is null ? null : Fx.Pairs(losses, l => l.Core)), null,
+                Fx.Ref(lossWeights is null ? null : Fx.Pairs(lossWeights, w => w)), null, Fx.Ref(metricNames is null ? null : Fx.List(metricNames)), null,
+                Fx.Ref(outputMetrics is null ? null : Fx.Pairs(outputMetrics, names => Fx.List(names.Select(Fs.MetricSpec.NewNamed)))));
+
+        // A subclassed model not yet built compiles at its first Fit or Evaluate, as Keras compiles before building.
+        if (core is not null || CanCreateCore)
+        {
+            compiled = Make();
+            pendingCompile = null;
+        }
+        else
+        {
+            compiled = null;
+            pendingCompile = Make;
+        }
+    }
 
     /// <summary>Trains the model in place (Keras's <c>fit</c>), after <see cref="Compile"/>.</summary>
     /// <param name="x">Inputs: a tensor, tensors in input order, or tensors keyed by input name.</param>
@@ -228,12 +291,15 @@ public sealed class Model
     /// <exception cref="Fs.KerasException">When the data does not fit the model (Keras's message).</exception>
     public History Fit(Data x, Data y, int batchSize = 32, int epochs = 1, int verbose = 1, IEnumerable<Callback>? callbacks = null,
         double validationSplit = 0.0, (Data X, Data Y)? validationData = null, bool shuffle = true, IReadOnlyDictionary<int, double>? classWeight = null,
-        Tensor? sampleWeight = null, int initialEpoch = 0, System.Threading.CancellationToken cancellationToken = default) =>
-        new(Compiled("fit").Fit(x.Core, y.Core, Fx.Some(batchSize), Fx.Some(epochs), Fx.Some(verbose),
+        Tensor? sampleWeight = null, int initialEpoch = 0, System.Threading.CancellationToken cancellationToken = default)
+    {
+        BuildFor(x);
+        return new(Compiled("fit").Fit(x.Core, y.Core, Fx.Some(batchSize), Fx.Some(epochs), Fx.Some(verbose),
             Fx.Some(Fx.List((callbacks ?? Enumerable.Empty<Callback>()).Select(c => c.Core)
                 .Concat(cancellationToken.CanBeCanceled ? new Fs.Callback[] { new Fs.CancellationCallback(cancellationToken) } : Array.Empty<Fs.Callback>()))),
             Fx.Some(validationSplit), validationData is { } v ? Fx.Some(Tuple.Create(v.X.Core, v.Y.Core)) : null, Fx.Some(shuffle), Fx.Ref(classWeight),
             Fx.Ref(sampleWeight), Fx.Some(initialEpoch)));
+    }
 
     /// <summary>Loss and metrics on data, in inference mode (Keras's <c>evaluate</c>), after <see cref="Compile"/>.</summary>
     /// <param name="x">Inputs, as for <see cref="Fit"/>.</param>
@@ -243,8 +309,11 @@ public sealed class Model
     /// <param name="sampleWeight">Weight of each sample in the loss.</param>
     /// <returns>The values by name: "loss", "accuracy", ...</returns>
     /// <exception cref="InvalidOperationException">Before <see cref="Compile"/>.</exception>
-    public IReadOnlyDictionary<string, double> Evaluate(Data x, Data y, int batchSize = 32, int verbose = 1, Tensor? sampleWeight = null) =>
-        Compiled("evaluate").Evaluate(x.Core, y.Core, Fx.Some(batchSize), Fx.Some(verbose), Fx.Ref(sampleWeight));
+    public IReadOnlyDictionary<string, double> Evaluate(Data x, Data y, int batchSize = 32, int verbose = 1, Tensor? sampleWeight = null)
+    {
+        BuildFor(x);
+        return Compiled("evaluate").Evaluate(x.Core, y.Core, Fx.Some(batchSize), Fx.Some(verbose), Fx.Ref(sampleWeight));
+    }
 
     /// <summary>Writes the weights to a Keras 3 <c>.weights.h5</c> file (Keras's <c>save_weights</c>).</summary>
     /// <param name="path">The file; replaced once the new one is complete.</param>
@@ -260,8 +329,8 @@ public sealed class Model
     /// <exception cref="Fs.KerasException">When the path does not end in <c>.keras</c> or its folder does not exist.</exception>
     public void Save(string path)
     {
-        if (compiled is null) Fs.KerasFile.saveWith(Core, null, path);
-        else Fs.KerasFile.saveCompiled(compiled, path);
+        if (Resolved() is { } c) Fs.KerasFile.saveCompiled(c, path);
+        else Fs.KerasFile.saveWith(Core, null, path);
     }
 
     /// <summary>Keras's <c>model.to_json()</c>.</summary>
@@ -270,8 +339,19 @@ public sealed class Model
     /// <summary>Keras's representation, e.g. <c>&lt;Functional name=mnist_model&gt;</c>.</summary>
     public override string ToString() => Core.ToString();
 
+    /// <summary>The compiled model, compiling now when <see cref="Compile"/> waited for the model to be built.</summary>
+    private Fs.CompiledModel? Resolved()
+    {
+        if (compiled is null && pendingCompile is { } make && (core is not null || CanCreateCore))
+        {
+            compiled = make();
+            pendingCompile = null;
+        }
+        return compiled;
+    }
+
     private Fs.CompiledModel Compiled(string method) =>
-        compiled ?? throw new InvalidOperationException($"You must call `compile()` before calling `{method}()`.");
+        Resolved() ?? throw new InvalidOperationException($"You must call `compile()` before calling `{method}()`.");
 }
 
 /// <summary>Core entry points under names C# can call.</summary>

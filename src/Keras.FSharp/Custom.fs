@@ -827,6 +827,10 @@ type Lambda =
                 )
             )
 
+/// Subclassed models (made by <see cref="CustomModel"/>), keyed by the model's identity: the custom layer that is their body.
+module internal SubclassedModels =
+    let table = ConditionalWeakTable<LayerIdentity, Layer>()
+
 /// <summary>Keras's "subclassed model" as data: a model defined by a call over layers (the guide's <c>MLP</c>), wrapped into a
 /// functional model with one input and one custom layer, so it compiles, fits, evaluates and predicts like any model.
 /// Unlike a functional model built layer by layer, its inner computation is code: the graph shows one layer, and it
@@ -868,11 +872,40 @@ type CustomModel =
                 ?name = name
             )
 
-        Model.create
-            [ input ]
-            (Layer.callMany layer [ input ])
+        CustomModel.Make(
+            layer,
+            input,
+            Layer.callMany layer [ input ],
             (if callMany.IsSome then OutputList else SingleOutput)
-            (Some layer.Name)
+        )
+
+    static member private Make
+        (layer: Layer, input: KerasTensor, outputs: KerasTensor list, structure: OutputStructure)
+        : Model =
+        let model = Model.create [ input ] outputs structure (Some layer.Name)
+
+        SubclassedModels.table.AddOrUpdate(model.AsLayer.Identity, layer)
+        model
+
+    /// <summary>A subclassed model whose body is an existing custom layer (made by <see cref="CustomLayer.Create"/> or
+    /// <see cref="CustomObjectLayer.Create"/>), called on <paramref name="input"/>: what a class-based subclassed model
+    /// (the C# facade's <c>SubclassedModel</c>, Keras's <c>class MLP(keras.Model)</c>) becomes once its input shape is
+    /// known, at its first call. The model takes the layer's name and shares its weights. Saved in a <c>.keras</c> file,
+    /// it is written as Keras writes a subclassed model (the class, the layer's config and a <c>build_config</c>), and
+    /// loads back only through a registered factory of its class.</summary>
+    /// <param name="layer">The body: a layer with one input.</param>
+    /// <param name="input">The symbolic input the body is called on.</param>
+    /// <exception cref="KerasException">When the input does not fit the layer.</exception>
+    static member OfLayer(layer: Layer, input: KerasTensor) : Model =
+        let outputs = Layer.callMany layer [ input ]
+        CustomModel.Make(layer, input, outputs, (if outputs.Length = 1 then SingleOutput else OutputList))
+
+    /// <summary>The body layer of a subclassed model (made by <see cref="Create"/> or <see cref="OfLayer"/>);
+    /// <c>None</c> for functional and Sequential models.</summary>
+    static member TryBody(model: Model) : Layer option =
+        match SubclassedModels.table.TryGetValue model.AsLayer.Identity with
+        | true, body -> Some body
+        | _ -> None
 
 /// <summary>Eager calls on concrete tensors (<c>layer.Call(tensor)</c>, <c>model.Call(tensor)</c>), and typed reads of
 /// config entries for factories (<c>config.Int "units"</c>).</summary>

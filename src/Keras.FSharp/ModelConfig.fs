@@ -710,8 +710,7 @@ module ModelConfigExtensions =
                     | Some model -> model
                     | None ->
                         let input = CoreLayers.input None (Some shape) Float32 None
-                        let output = Layer.call layer input
-                        Model.create [ input ] [ output ] SingleOutput (Some owner)
+                        CustomModel.OfLayer(CustomLayer.WithName(layer, owner), input)
                 | _ ->
                     let which =
                         if isNull registered then

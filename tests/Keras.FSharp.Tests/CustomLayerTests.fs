@@ -262,6 +262,67 @@ let tests =
                     "evaluate agrees with predict"
             }
 
+            test "a subclassed model saves as Keras writes one and loads back only through its registered class" {
+                Utils.setRandomSeed 41
+
+                // The body: a custom layer holding two Dense layers, with its constructor argument in its config.
+                let mlpLayer (units: int) =
+                    let dense1 = Layers.Dense(units, activation = "relu")
+                    let dense2 = Layers.Dense(3)
+
+                    CustomLayer.Create(
+                        "SavedMLP",
+                        config = [ "units", units ],
+                        layers = [ dense1; dense2 ],
+                        call = fun self x -> self.Call(dense2, self.Call(dense1, x))
+                    )
+
+                let model = CustomModel.OfLayer(mlpLayer 8, Keras.Input(shape = [ 5 ]))
+                let plainInput = Keras.Input(shape = [ 5 ])
+                let functional = Keras.Model(plainInput, plainInput --> Layers.Dense(3))
+                Expect.isSome (CustomModel.TryBody model) "OfLayer makes a subclassed model"
+                Expect.isNone (CustomModel.TryBody functional) "a functional model is not one"
+                Expect.equal (Model.countParams model) (5L * 8L + 8L + 8L * 3L + 3L) "5·8 + 8 + 8·3 + 3"
+                let x = torch.randn (4L, 5L)
+                let expected = model.Predict x
+
+                let path =
+                    IO.Path.Combine(IO.Path.GetTempPath(), $"subclassed-{Guid.NewGuid():N}.keras")
+
+                try
+                    KerasFile.save model path
+                    let saved = KerasFile.readArchiveConfig path
+                    let text (node: Text.Json.Nodes.JsonNode) = node.ToJsonString()
+                    Expect.equal (text (saved["class_name"])) "\"SavedMLP\"" "class_name"
+                    Expect.equal (text (saved["registered_name"])) "\"SavedMLP\"" "registered_name"
+                    Expect.equal (text (saved["config"]["units"])) "8" "the body's own config"
+                    Expect.equal (text (saved["config"]["name"])) $"\"{model.Name}\"" "the model's name"
+                    Expect.equal (text (saved["build_config"]["input_shape"])) "[null,5]" "build_config"
+
+                    let _, message = kerasError (fun () -> KerasFile.load path CustomObjects.none)
+
+                    Expect.stringContains
+                        message
+                        "subclassed model"
+                        "unregistered: the message says what the file holds"
+
+                    Expect.stringContains message "SavedMLP" "and names the class"
+
+                    let custom: Collections.Generic.IDictionary<string, CustomObject> =
+                        dict [ "SavedMLP", LayerClass(fun c -> mlpLayer (c.Int "units")) ]
+
+                    let loaded = KerasFile.load path custom
+                    Expect.isSome (CustomModel.TryBody loaded) "loaded as a subclassed model"
+                    Expect.equal loaded.Name model.Name "name"
+                    Expect.equal (Model.countParams loaded) (Model.countParams model) "parameters"
+                    closeTo 1e-6f (values expected) (values (loaded.Predict x)) "same predictions"
+
+                    let again = KerasFile.serializeModel loaded None
+                    Expect.equal (text (again["class_name"])) "\"SavedMLP\"" "written again as the same class"
+                finally
+                    IO.File.Delete path
+            }
+
             test "a custom layer's training flag: true in fit, false in predict and evaluate" {
                 let seen = Collections.Concurrent.ConcurrentBag<bool>()
 

@@ -490,6 +490,33 @@ type private MinimalCell(units: int) =
         member _.Config() =
             Config.ofList [ "units", Config.value units ]
 
+/// A user cell reading the training flag: h = tanh(x·kernel + h·recurrent_kernel), doubled while training; every
+/// flag it is called with is recorded.
+type private TrainingFlagCell(units: int, seen: System.Collections.Concurrent.ConcurrentBag<bool>) =
+    interface RNNLayers.IRecurrentCellWithTraining with
+        member _.StepTraining(weights, input, states, training) =
+            seen.Add training
+            let h = (Ops.matmul input weights[0]).add(Ops.matmul states.Head weights[1]).tanh()
+            let output = if training then h * 2.0f else h
+            output, [ h ]
+
+    interface RNNLayers.IRecurrentCell with
+        member _.ClassName = "TrainingFlagCell"
+        member _.OutputSize = units
+        member _.StateSizes = [ units ]
+
+        member _.Build(inputDim) =
+            [
+                Constraint.trainableWeight "kernel" [ inputDim; units ] GlorotUniform None
+                Constraint.trainableWeight "recurrent_kernel" [ units; units ] (Orthogonal 1.0) None
+            ]
+
+        member _.Step(_, _, _) =
+            failwith "RNN calls StepTraining on a cell that has it"
+
+        member _.Config() =
+            Config.ofList [ "units", Config.value units ]
+
 [<Tests>]
 let rnnTests =
     testList
@@ -583,6 +610,32 @@ let rnnTests =
                 let cellNode = config["cell"]
                 let cellClass = cellNode["class_name"].GetValue<string>()
                 Expect.equal cellClass "MinimalRNNCell" "cell class"
+            }
+
+            test "A user cell with StepTraining sees training=true in fit and false in predict" {
+                Utils.setRandomSeed 36
+                let seen = System.Collections.Concurrent.ConcurrentBag<bool>()
+                let cell = RNNLayers.customCell (TrainingFlagCell(3, seen)) None
+                let input = Keras.Input(shape = [ 4; 2 ])
+                let model = Keras.Model(input, input --> Layers.RNN(cell))
+                let x = torch.randn (6L, 4L, 2L)
+                let predicted = model.Predict x
+                Expect.equal (Set.ofSeq seen) (Set.ofList [ false ]) "predict: training=false"
+                // Without training, the output is the last state: the plain recurrence.
+                let kernel, recurrent = (Layer.getWeights cell)[0], (Layer.getWeights cell)[1]
+                let mutable h = torch.zeros (6L, 3L)
+
+                for t in 0L .. 3L do
+                    h <- (torch.matmul (x.select (1L, t), kernel) + torch.matmul (h, recurrent)).tanh()
+
+                closeTo 1e-5f (values h) (values predicted) "the plain recurrence"
+                seen.Clear()
+                let compiled = model.Compile(optimizer = "sgd", loss = "mse")
+
+                compiled.Fit(x, torch.zeros (6L, 3L), epochs = 1, batchSize = 6, verbose = 0)
+                |> ignore
+
+                Expect.isTrue (Seq.contains true seen) "fit: training=true"
             }
 
             test "stateful=true carries the states between predict calls until reset_states" {

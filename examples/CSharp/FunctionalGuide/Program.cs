@@ -1,6 +1,6 @@
 // The Keras guide "The Functional API", section by section, as a C# top-level-statements program over the facade.
 // Usage: FunctionalGuide [section ...]; sections: mnist, autoencoder, nested, ensemble, tickets, resnet, shared, vgg19,
-// custom, rnn (all but mnist by default; mnist reads ../shared/data/mnist or Keras's cache).
+// custom, rnn, subclassed, cells (all but mnist by default; mnist reads ../shared/data/mnist or Keras's cache).
 // `using Keras.CSharp;` alone brings every facade type; the core's exception is `Keras.KerasException`.
 using System.Text.Json.Nodes;
 using Keras.CSharp;
@@ -9,7 +9,7 @@ using Tensor = TorchSharp.torch.Tensor;
 
 KerasApi.LoadNativeLibraries(); // only needed because TorchSharp is called before any facade type below
 Utils.SetRandomSeed(1337);
-var sections = args.Length > 0 ? args : new[] { "autoencoder", "nested", "ensemble", "tickets", "resnet", "shared", "vgg19", "custom", "rnn" };
+var sections = args.Length > 0 ? args : new[] { "autoencoder", "nested", "ensemble", "tickets", "resnet", "shared", "vgg19", "custom", "rnn", "subclassed", "cells" };
 
 try
 {
@@ -28,6 +28,8 @@ try
             case "vgg19": Sections.Vgg19(); break;
             case "custom": Sections.Custom(); break;
             case "rnn": Sections.MixAndMatch(); break;
+            case "subclassed": Sections.Subclassed(); break;
+            case "cells": Sections.Cells(); break;
             default: Console.Error.WriteLine($"unknown section {section}"); return 2;
         }
     }
@@ -214,6 +216,107 @@ static class Sections
         var perStep = KerasApi.Input(shape: new[] { -1, units });
         var model = new Model(inputs, new CustomRNN(units, new Model(perStep, Layers.Dense(1).Call(perStep))).Call(x));
         model.Summary();
+    }
+
+    /// <summary>The guide's subclassed MLP: built by its first call, trained, saved and loaded (registered), and called
+    /// inside a functional model.</summary>
+    public static void Subclassed()
+    {
+        SubclassedModel.Register("MLP", c => new MLP((string?)c["name"]));
+        var mlp = new MLP();
+        _ = mlp.Call(torch.zeros(1, 32)); // the model has no state until it is called once, as in Keras
+        mlp.Summary();
+
+        var g = new torch.Generator(7);
+        var x = torch.randn(new long[] { 256, 32 }, generator: g);
+        var y = x.narrow(1, 0, 10).argmax(1);
+        mlp.Compile(Optimizers.Adam(1e-2), Losses.SparseCategoricalCrossentropy(fromLogits: true), new[] { "accuracy" });
+        var history = mlp.Fit(x, y, batchSize: 32, epochs: 5, verbose: 0);
+        Console.WriteLine($"loss {history["loss"][0]:F4} -> {history["loss"][^1]:F4}, accuracy {history["accuracy"][^1]:F4}");
+
+        var path = Path.Combine(Path.GetTempPath(), "mlp.keras");
+        mlp.Save(path);
+        var loaded = (MLP)KerasApi.LoadModel(path);
+        Console.WriteLine($"loaded {loaded}; largest difference {(loaded.Predict(x) - mlp.Predict(x)).abs().max().item<float>()}");
+        File.Delete(path);
+
+        var inputs = KerasApi.Input(shape: new[] { 32 });
+        var model = new Model(inputs, Layers.Softmax().Call(mlp.Call(inputs)), name: "mlp_with_softmax");
+        model.Summary();
+    }
+
+    /// <summary>A recurrent cell written in C# (Keras's MinimalRNNCell) driven by RNN: SimpleRNN's step, so with
+    /// SimpleRNN's weights it computes what SimpleRNN does.</summary>
+    public static void Cells()
+    {
+        CustomLayer.Register("MinimalRNNCell", c => new MinimalRNNCell((int)c["units"]!));
+        var inputs = KerasApi.Input(shape: new[] { -1, 5 });
+        var rnn = Layers.RNN(new MinimalRNNCell(8));
+        var model = new Model(inputs, Layers.Dense(1).Call(rnn.Call(inputs)), name: "minimal_rnn_model");
+        model.Summary();
+
+        var g = new torch.Generator(11);
+        var x = torch.randn(new long[] { 128, 6, 5 }, generator: g);
+        var simple = Layers.SimpleRNN(8);
+        var expected = simple.Call(x);
+        rnn.SetWeights(simple.GetWeights().ToArray());
+        Console.WriteLine($"RNN(MinimalRNNCell) vs SimpleRNN, same weights: largest difference {(rnn.Call(x) - expected).abs().max().item<float>()}");
+
+        var y = x.select(2, 0).mean(new long[] { 1 }, keepdim: true);
+        model.Compile(Optimizers.Adam(1e-2), "mse");
+        var history = model.Fit(x, y, batchSize: 32, epochs: 10, verbose: 0);
+        Console.WriteLine($"loss {history["loss"][0]:F4} -> {history["loss"][^1]:F4}");
+
+        var path = Path.Combine(Path.GetTempPath(), "minimal_rnn.keras");
+        model.Save(path);
+        var loaded = KerasApi.LoadModel(path);
+        Console.WriteLine($"loaded: largest difference {(loaded.Predict(x) - model.Predict(x)).abs().max().item<float>()}");
+        File.Delete(path);
+    }
+}
+
+/// <summary>The guide's subclassed MLP: layers created in the constructor, the computation in Call.</summary>
+sealed class MLP : SubclassedModel
+{
+    private readonly Layer dense1, dense2;
+
+    public MLP(string? name = null) : base(name)
+    {
+        dense1 = Layers.Dense(64, activation: "relu");
+        dense2 = Layers.Dense(10);
+    }
+
+    public override Tensor Call(Tensor inputs, bool training, Tensor? mask) => CallLayer(dense2, CallLayer(dense1, inputs));
+}
+
+/// <summary>Keras's MinimalRNNCell with a bias: h = tanh(x·kernel + h·recurrent_kernel + bias).</summary>
+sealed class MinimalRNNCell : RecurrentCell
+{
+    private readonly int units;
+    private Weight? kernel, recurrentKernel, bias;
+
+    public MinimalRNNCell(int units) => this.units = units;
+
+    public override IReadOnlyList<int> StateSize => new[] { units };
+
+    public override void Build(IReadOnlyList<int?> inputShape)
+    {
+        kernel = AddWeight("kernel", new[] { inputShape[^1]!.Value, units });
+        recurrentKernel = AddWeight("recurrent_kernel", new[] { units, units }, Initializers.Orthogonal());
+        bias = AddWeight("bias", new[] { units }, Initializers.Zeros());
+    }
+
+    public override (Tensor Output, IReadOnlyList<Tensor> States) Call(Tensor inputs, IReadOnlyList<Tensor> states, bool training)
+    {
+        var h = (torch.matmul(inputs, kernel!) + torch.matmul(states[0], recurrentKernel!) + bias!).tanh();
+        return (h, new[] { h });
+    }
+
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["units"] = units;
+        return config;
     }
 }
 

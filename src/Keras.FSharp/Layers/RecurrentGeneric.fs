@@ -26,6 +26,16 @@ type IRecurrentCell =
     /// The cell's own Keras config entries (without name, trainable, dtype).
     abstract Config: unit -> JsonObject
 
+/// <summary>A user cell whose step also reads the training flag (Keras's <c>call(inputs, states, training)</c>): true
+/// inside <c>fit</c>. <c>RNN(cell)</c> calls <c>StepTraining</c> instead of <c>Step</c>.</summary>
+type IRecurrentCellWithTraining =
+    inherit IRecurrentCell
+
+    /// <summary>One step, as <c>Step</c>, knowing whether the model is training.</summary>
+    abstract StepTraining:
+        weights: torch.Tensor list * input: torch.Tensor * states: torch.Tensor list * training: bool ->
+            torch.Tensor * torch.Tensor list
+
 /// A cell definition from a user cell. All states must have the output's size: the driver's state shape rule.
 let private customDef (cell: IRecurrentCell) : CellDef =
     let units = cell.OutputSize
@@ -63,12 +73,16 @@ let private customDef (cell: IRecurrentCell) : CellDef =
                 ]
         Seed = None
         Prepare =
-            fun weights _ _ x ->
+            fun weights training _ x ->
                 let ws = weights |> Array.map (fun w -> w.Value :> torch.Tensor) |> List.ofArray
 
                 {
                     Initial = cell.StateSizes |> List.map (fun s -> zeros [| x.shape[0]; int64 s |])
-                    Step = fun t states -> cell.Step(ws, x.select (1L, t), states)
+                    Step =
+                        match cell with
+                        | :? IRecurrentCellWithTraining as c ->
+                            fun t states -> c.StepTraining(ws, x.select (1L, t), states, training)
+                        | _ -> fun t states -> cell.Step(ws, x.select (1L, t), states)
                 }
         Fused = fun _ -> None
         ToInternal = id

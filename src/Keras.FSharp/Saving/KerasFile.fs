@@ -47,12 +47,24 @@ module KerasFile =
     let serializeModel (model: Model) (compileConfig: JsonObject option) : JsonObject =
         let o = JsonObject()
 
-        if Model.isSequential model then
+        match CustomModel.TryBody model with
+        | Some body ->
+            // A subclassed model (CustomModel), as Keras writes one: its class and the body's own config.
+            let info = CustomInfo.tryOf body
+            o["module"] <- JsonValue.Create(info |> Option.map _.Module |> Option.defaultValue "__main__")
+            o["class_name"] <- JsonValue.Create body.ClassName
+            o["config"] <- Layer.getConfig body
+
+            o["registered_name"] <-
+                match info |> Option.bind _.RegisteredName with
+                | Some n -> JsonValue.Create n
+                | None -> null
+        | None when Model.isSequential model ->
             o["module"] <- JsonValue.Create "keras"
             o["class_name"] <- JsonValue.Create "Sequential"
             o["config"] <- Model.getConfig model
             o["registered_name"] <- null
-        else
+        | None ->
             o["module"] <- JsonValue.Create "keras.src.models.functional"
             o["class_name"] <- JsonValue.Create "Functional"
             o["config"] <- Model.getConfig model
