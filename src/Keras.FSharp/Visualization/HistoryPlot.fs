@@ -42,7 +42,10 @@ module HistoryPlot =
         plot.Title title |> ignore
         plot.XLabel "epoch" |> ignore
         plot.YLabel title |> ignore
-        plot.ShowLegend() |> ignore
+        // Epochs are whole numbers: no ticks at 1.5.
+        plot.Axes.Bottom.TickGenerator <- ScottPlot.TickGenerators.NumericAutomatic(IntegerTicksOnly = true)
+        // Outside the data area, so that it never hides the last epochs' points.
+        plot.ShowLegend(ScottPlot.Edge.Right) |> ignore
         plot
 
     /// <summary>Draws the training curves of <paramref name="history"/> to <paramref name="toFile"/>: a PNG, or an SVG
