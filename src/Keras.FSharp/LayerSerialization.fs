@@ -122,6 +122,9 @@ module LayerSerialization =
             "SimpleRNNCell"
             "LSTMCell"
             "GRUCell"
+            // ConvLSTM1D and ConvLSTM3D (issue 13)
+            "ConvLSTM1D"
+            "ConvLSTM3D"
         ]
 
     let private str = ConfigReader.str
