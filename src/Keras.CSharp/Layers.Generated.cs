@@ -925,6 +925,12 @@ public static partial class Layers
     public static Layer RNN(Layer cell, bool? returnSequences = null, bool? returnState = null, bool? goBackwards = null, bool? stateful = null, bool? unroll = null, bool? zeroOutputForMask = null, string? name = null) =>
         new(Fs.Layers.RNN(cell: cell.Core, returnSequences: Fx.Val(returnSequences), returnState: Fx.Val(returnState), goBackwards: Fx.Val(goBackwards), stateful: Fx.Val(stateful), unroll: Fx.Val(unroll), zeroOutputForMask: Fx.Val(zeroOutputForMask), name: Fx.Ref(name)));
 
+    /// <summary>Keras's StackedRNNCells: <paramref name="cells" /> behaving as one cell for <c>Layers.RNN</c> (each cell's output feeds the next; the states are every cell's, in order).</summary>
+    /// <param name="cells">The cell layers (LSTMCell, GRUCell, SimpleRNNCell, user cells), first to last.</param>
+    /// <param name="name">Layer name; "stacked_rnn_cells", ... by default.</param>
+    public static Layer StackedRNNCells(IEnumerable<Layer> cells, string? name = null) =>
+        new(Fs.Layers.StackedRNNCells(cells: Fx.List(System.Linq.Enumerable.Select(cells, cell => cell.Core)), name: Fx.Ref(name)));
+
     /// <summary>ReLU with Keras's options: <c>x</c> above <paramref name="threshold" /> (clipped to <paramref name="maxValue" />), <c>negativeSlope·(x - threshold)</c> at or below it. <c>ReLU(maxValue = 6.0)</c> is ReLU6.</summary>
     /// <param name="maxValue">Upper bound of the output; unbounded by default.</param>
     /// <param name="negativeSlope">Slope below the threshold; 0.0 by default.</param>

@@ -21,7 +21,6 @@ module LayerConfigs =
                 "HashedCrossing"
                 "MelSpectrogram"
                 "RandomCrop"
-                "StackedRNNCells"
                 "TFSMLayer"
                 "TorchModuleWrapper"
                 "Wrapper"
@@ -1162,6 +1161,27 @@ module LayerConfigs =
                     name = name
                 )
             )
+        | "StackedRNNCells" ->
+            let cells =
+                match r.Node "cells" with
+                | :? JsonArray as a ->
+                    [
+                        for item in a ->
+                            match item with
+                            | :? JsonObject as o -> deserialize (o.DeepClone().AsObject())
+                            | other ->
+                                fail (
+                                    InvalidArgument(
+                                        name,
+                                        "cells",
+                                        "Each cell must be a serialized layer.",
+                                        (if isNull other then "None" else other.ToJsonString())
+                                    )
+                                )
+                    ]
+                | _ -> fail (InvalidArgument(name, "cells", "StackedRNNCells needs a list of cells.", "None"))
+
+            Some(Layers.StackedRNNCells(cells, name = name))
         | "SimpleRNNCell" ->
             Some(
                 Layers.SimpleRNNCell(

@@ -1556,6 +1556,12 @@ type Layers =
             (defaultArg zeroOutputForMask false)
             name
 
+    /// <summary>Keras's StackedRNNCells: <paramref name="cells"/> behaving as one cell for <c>Layers.RNN</c> (each
+    /// cell's output feeds the next; the states are every cell's, in order).</summary>
+    /// <param name="cells">The cell layers (LSTMCell, GRUCell, SimpleRNNCell, user cells), first to last.</param>
+    /// <param name="name">Layer name; "stacked_rnn_cells", ... by default.</param>
+    static member StackedRNNCells(cells: Layer list, ?name: string) : Layer = RNNLayers.stackedRNNCells cells name
+
     // ---- end of issue 13 recurrent extensions ----
     // ---- Issue 13: activation layers, core/merging extras, normalization extras ----
 

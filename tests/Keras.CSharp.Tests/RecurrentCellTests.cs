@@ -49,4 +49,32 @@ public class RecurrentCellTests
             Assert.True(torch.allclose(y, loaded.PredictMany(new[] { x })[0], 1e-6, 1e-7));
         });
     }
+
+    [Fact]
+    public void StackedRnnCellsEqualsTheStackedLayersAndRoundTripsThroughAKerasFile()
+    {
+        KerasApi.LoadNativeLibraries();
+        torch.manual_seed(72);
+        var x = torch.randn(2, 5, 3);
+        var stacked = Layers.RNN(Layers.StackedRNNCells(new[] { Layers.LSTMCell(4), Layers.GRUCell(3) }), returnSequences: true);
+        var lstm = Layers.LSTM(4, returnSequences: true);
+        var gru = Layers.GRU(3, returnSequences: true);
+        var expected = gru.Call(lstm.Call(x));
+        stacked.Call(x);
+        stacked.SetWeights(lstm.GetWeights().Concat(gru.GetWeights()).ToArray());
+        Assert.True(torch.allclose(expected, stacked.Call(x), 1e-5, 1e-6));
+        Assert.Equal("StackedRNNCells", (string)stacked.GetConfig()["cell"]!["class_name"]!);
+
+        var input = KerasApi.Input(shape: new[] { 5, 3 });
+        var model = new Model(input, Layers.Dense(2).Call(Layers.RNN(Layers.StackedRNNCells(new[] { Layers.LSTMCell(4), Layers.LSTMCell(2) })).Call(input)));
+        var y = model.PredictMany(new[] { x })[0];
+        InTempFolder("stacked", folder =>
+        {
+            var path = Path.Combine(folder, "stacked.keras");
+            model.Save(path);
+            var loaded = KerasApi.LoadModel(path);
+            Assert.Equal(model.GetConfig().ToJsonString(), loaded.GetConfig().ToJsonString());
+            Assert.True(torch.allclose(y, loaded.PredictMany(new[] { x })[0], 1e-6, 1e-7));
+        });
+    }
 }

@@ -364,6 +364,7 @@ let private convLstmDef (config: ConvLSTMConfig) (padding: string) : CellDef =
         CellName = "conv_lstm_cell"
         InputNDim = rank + 3
         StateCount = 2
+        StateShapes = None
         OutputShape =
             fun step ->
                 match step with

@@ -71,7 +71,9 @@ module WeightsFile =
             | "TimeDistributed", [ inner ] -> [ Attribute("layer", inner) ]
             // Issue 13: Keras's Wrapper keeps the wrapped layer in its `layer` attribute.
             | "SpectralNormalization", [ inner ] -> [ Attribute("layer", inner) ]
-            | _, [ cell ] when cell.ClassName.EndsWith "Cell" -> [ Attribute("cell", cell) ]
+            // Issue 13: StackedRNNCells keeps its cells in the list attribute `cells`; any cell sits under `cell`.
+            | "StackedRNNCells", cells -> [ Container("cells", cells) ]
+            | _, [ cell ] when cell.ClassName.EndsWith "Cell" || RecurrentDriver.isCell cell -> [ Attribute("cell", cell) ]
             | _ -> [ Container("layers", subs) ]
 
     /// Every <c>vars</c> group of the model in Keras's walk order, and every container group with the child names the
