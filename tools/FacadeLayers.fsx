@@ -93,6 +93,11 @@ let rec describe (t: Type) : string * (string -> string) * obj =
     // Preprocessing (issue 13): factor pairs and value ranges (bin boundaries use the float list case above).
     elif t = typeof<float * float> then
         "(double, double)", (fun v -> $"Fx.Tuple({v})"), box (0.1, 0.2)
+    // StackedRNNCells (issue 13): a list of cell layers.
+    elif t = typeof<Keras.Layer list> then
+        "IEnumerable<Layer>",
+        (fun v -> $"Fx.List(System.Linq.Enumerable.Select({v}, cell => cell.Core))"),
+        box [ Keras.Layers.LSTMCell(2) ]
     elif t = typeof<Keras.KerasTensor list> then
         "IEnumerable<KerasTensor>", (fun v -> $"KerasTensor.Cores({v})"), null
     else

@@ -215,6 +215,54 @@ public partial class Layers
     public static Layer ConvLSTM2D(int filters, (int, int) kernelSize, (int, int)? strides = null, string? padding = "valid", (int, int)? dilationRate = null, string? activation = "tanh", string? recurrentActivation = "sigmoid", bool useBias = true, Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null, bool unitForgetBias = true, double dropout = 0.0, double recurrentDropout = 0.0, bool returnSequences = false, bool returnState = false, bool goBackwards = false, int? seed = null, string? name = null) =>
         new(Fs.Layers.ConvLSTM2D(filters: filters, kernelSize: Fx.Tuple(kernelSize), strides: (strides is { } stridesValue ? Fx.Some(Fx.Tuple(stridesValue)) : null), padding: Fx.Some(padding), dilationRate: (dilationRate is { } dilationRateValue ? Fx.Some(Fx.Tuple(dilationRateValue)) : null), activation: Fx.Activation(activation), recurrentActivation: Fx.Activation(recurrentActivation), useBias: Fx.Some(useBias), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), recurrentInitializer: (recurrentInitializer is null ? null : Fx.Some(recurrentInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), unitForgetBias: Fx.Some(unitForgetBias), dropout: Fx.Some(dropout), recurrentDropout: Fx.Some(recurrentDropout), returnSequences: Fx.Some(returnSequences), returnState: Fx.Some(returnState), goBackwards: Fx.Some(goBackwards), seed: Fx.Val(seed), name: Fx.Ref(name)));
 
+    /// <summary>Convolutional LSTM over (batch, time, steps, channels) (Keras's ConvLSTM1D); kernel (k, channels, 4·filters), recurrent_kernel (k, filters, 4·filters). Output (batch, steps', filters), or with the time axis when <paramref name="returnSequences" />.</summary>
+    /// <param name="filters">Keras's <c>filters</c>.</param>
+    /// <param name="kernelSize">Keras's <c>kernel_size</c>.</param>
+    /// <param name="strides">Keras's <c>strides</c>; Keras's default when null.</param>
+    /// <param name="padding">Keras's <c>padding</c>.</param>
+    /// <param name="dilationRate">Keras's <c>dilation_rate</c>; Keras's default when null.</param>
+    /// <param name="activation">Keras's <c>activation</c>.</param>
+    /// <param name="recurrentActivation">Keras's <c>recurrent_activation</c>.</param>
+    /// <param name="useBias">Keras's <c>use_bias</c>.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c>; Keras's default when null.</param>
+    /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c>; Keras's default when null.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c>; Keras's default when null.</param>
+    /// <param name="unitForgetBias">Keras's <c>unit_forget_bias</c>.</param>
+    /// <param name="dropout">Keras's <c>dropout</c>.</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c>.</param>
+    /// <param name="returnSequences">Keras's <c>return_sequences</c>.</param>
+    /// <param name="returnState">Keras's <c>return_state</c>.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>.</param>
+    /// <param name="stateful">Keras's <c>stateful</c>.</param>
+    /// <param name="seed">Keras's <c>seed</c>; Keras's default when null.</param>
+    /// <param name="name">Layer name; unique in a model, derived from the class name when null.</param>
+    public static Layer ConvLSTM1D(int filters, int kernelSize, int? strides = null, string? padding = "valid", int? dilationRate = null, string? activation = "tanh", string? recurrentActivation = "sigmoid", bool useBias = true, Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null, bool unitForgetBias = true, double dropout = 0.0, double recurrentDropout = 0.0, bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, int? seed = null, string? name = null) =>
+        new(Fs.Layers.ConvLSTM1D(filters: filters, kernelSize: kernelSize, strides: Fx.Val(strides), padding: Fx.Some(padding), dilationRate: Fx.Val(dilationRate), activation: Fx.Activation(activation), recurrentActivation: Fx.Activation(recurrentActivation), useBias: Fx.Some(useBias), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), recurrentInitializer: (recurrentInitializer is null ? null : Fx.Some(recurrentInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), unitForgetBias: Fx.Some(unitForgetBias), dropout: Fx.Some(dropout), recurrentDropout: Fx.Some(recurrentDropout), returnSequences: Fx.Some(returnSequences), returnState: Fx.Some(returnState), goBackwards: Fx.Some(goBackwards), stateful: Fx.Some(stateful), seed: Fx.Val(seed), name: Fx.Ref(name)));
+
+    /// <summary>Convolutional LSTM over (batch, time, d1, d2, d3, channels) (Keras's ConvLSTM3D); kernel (k1, k2, k3, channels, 4·filters), recurrent_kernel (k1, k2, k3, filters, 4·filters).</summary>
+    /// <param name="filters">Keras's <c>filters</c>.</param>
+    /// <param name="kernelSize">Keras's <c>kernel_size</c>.</param>
+    /// <param name="strides">Keras's <c>strides</c>; Keras's default when null.</param>
+    /// <param name="padding">Keras's <c>padding</c>.</param>
+    /// <param name="dilationRate">Keras's <c>dilation_rate</c>; Keras's default when null.</param>
+    /// <param name="activation">Keras's <c>activation</c>.</param>
+    /// <param name="recurrentActivation">Keras's <c>recurrent_activation</c>.</param>
+    /// <param name="useBias">Keras's <c>use_bias</c>.</param>
+    /// <param name="kernelInitializer">Keras's <c>kernel_initializer</c>; Keras's default when null.</param>
+    /// <param name="recurrentInitializer">Keras's <c>recurrent_initializer</c>; Keras's default when null.</param>
+    /// <param name="biasInitializer">Keras's <c>bias_initializer</c>; Keras's default when null.</param>
+    /// <param name="unitForgetBias">Keras's <c>unit_forget_bias</c>.</param>
+    /// <param name="dropout">Keras's <c>dropout</c>.</param>
+    /// <param name="recurrentDropout">Keras's <c>recurrent_dropout</c>.</param>
+    /// <param name="returnSequences">Keras's <c>return_sequences</c>.</param>
+    /// <param name="returnState">Keras's <c>return_state</c>.</param>
+    /// <param name="goBackwards">Keras's <c>go_backwards</c>.</param>
+    /// <param name="stateful">Keras's <c>stateful</c>.</param>
+    /// <param name="seed">Keras's <c>seed</c>; Keras's default when null.</param>
+    /// <param name="name">Layer name; unique in a model, derived from the class name when null.</param>
+    public static Layer ConvLSTM3D(int filters, (int, int, int) kernelSize, (int, int, int)? strides = null, string? padding = "valid", (int, int, int)? dilationRate = null, string? activation = "tanh", string? recurrentActivation = "sigmoid", bool useBias = true, Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, Initializer? biasInitializer = null, bool unitForgetBias = true, double dropout = 0.0, double recurrentDropout = 0.0, bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, int? seed = null, string? name = null) =>
+        new(Fs.Layers.ConvLSTM3D(filters: filters, kernelSize: Fx.Tuple(kernelSize), strides: (strides is { } stridesValue ? Fx.Some(Fx.Tuple(stridesValue)) : null), padding: Fx.Some(padding), dilationRate: (dilationRate is { } dilationRateValue ? Fx.Some(Fx.Tuple(dilationRateValue)) : null), activation: Fx.Activation(activation), recurrentActivation: Fx.Activation(recurrentActivation), useBias: Fx.Some(useBias), kernelInitializer: (kernelInitializer is null ? null : Fx.Some(kernelInitializer.Core)), recurrentInitializer: (recurrentInitializer is null ? null : Fx.Some(recurrentInitializer.Core)), biasInitializer: (biasInitializer is null ? null : Fx.Some(biasInitializer.Core)), unitForgetBias: Fx.Some(unitForgetBias), dropout: Fx.Some(dropout), recurrentDropout: Fx.Some(recurrentDropout), returnSequences: Fx.Some(returnSequences), returnState: Fx.Some(returnState), goBackwards: Fx.Some(goBackwards), stateful: Fx.Some(stateful), seed: Fx.Val(seed), name: Fx.Ref(name)));
+
     /// <summary>1D convolution over (batch, steps, channels); kernel (k, channels / groups, filters); padding "valid", "same" (extra padding at the end) or "causal".</summary>
     /// <param name="filters">Keras's <c>filters</c>.</param>
     /// <param name="kernelSize">Keras's <c>kernel_size</c>.</param>
@@ -876,6 +924,12 @@ public partial class Layers
     /// <param name="name">Layer name; "rnn", "rnn_1", ... by default.</param>
     public static Layer RNN(Layer cell, bool? returnSequences = null, bool? returnState = null, bool? goBackwards = null, bool? stateful = null, bool? unroll = null, bool? zeroOutputForMask = null, string? name = null) =>
         new(Fs.Layers.RNN(cell: cell.Core, returnSequences: Fx.Val(returnSequences), returnState: Fx.Val(returnState), goBackwards: Fx.Val(goBackwards), stateful: Fx.Val(stateful), unroll: Fx.Val(unroll), zeroOutputForMask: Fx.Val(zeroOutputForMask), name: Fx.Ref(name)));
+
+    /// <summary>Keras's StackedRNNCells: <paramref name="cells" /> behaving as one cell for <c>Layers.RNN</c> (each cell's output feeds the next; the states are every cell's, in order).</summary>
+    /// <param name="cells">The cell layers (LSTMCell, GRUCell, SimpleRNNCell, user cells), first to last.</param>
+    /// <param name="name">Layer name; "stacked_rnn_cells", ... by default.</param>
+    public static Layer StackedRNNCells(IEnumerable<Layer> cells, string? name = null) =>
+        new(Fs.Layers.StackedRNNCells(cells: Fx.List(System.Linq.Enumerable.Select(cells, cell => cell.Core)), name: Fx.Ref(name)));
 
     /// <summary>ReLU with Keras's options: <c>x</c> above <paramref name="threshold" /> (clipped to <paramref name="maxValue" />), <c>negativeSlope·(x - threshold)</c> at or below it. <c>ReLU(maxValue = 6.0)</c> is ReLU6.</summary>
     /// <param name="maxValue">Upper bound of the output; unbounded by default.</param>

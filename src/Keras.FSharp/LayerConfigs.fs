@@ -17,13 +17,10 @@ module LayerConfigs =
             [
                 "AugMix"
                 "AutoContrast"
-                "ConvLSTM1D"
-                "ConvLSTM3D"
                 "Equalization"
                 "HashedCrossing"
                 "MelSpectrogram"
                 "RandomCrop"
-                "StackedRNNCells"
                 "TFSMLayer"
                 "TorchModuleWrapper"
                 "Wrapper"
@@ -831,6 +828,76 @@ module LayerConfigs =
                     name = name
                 )
             )
+        // ---- ConvLSTM1D and ConvLSTM3D (issue 13) ----
+        | "ConvLSTM1D"
+        | "ConvLSTM3D" ->
+            r.ChannelsLast()
+
+            let single key (values: int list) =
+                match values with
+                | [ v ] -> v
+                | _ -> fail (InvalidArgument(name, key, "Expected 1 integer.", string values))
+
+            let kernel = r.Dims "kernel_size" |> Option.defaultValue [ 1 ]
+
+            let common (f: string -> int list -> 'T) =
+                f "kernel_size" kernel,
+                r.Dims "strides" |> Option.map (f "strides"),
+                r.Dims "dilation_rate" |> Option.map (f "dilation_rate")
+
+            Some(
+                if className = "ConvLSTM1D" then
+                    let kernelSize, strides, dilation = common single
+
+                    Layers.ConvLSTM1D(
+                        r.Req<int> "filters",
+                        kernelSize,
+                        ?strides = strides,
+                        ?padding = r.Opt<string> "padding",
+                        ?dilationRate = dilation,
+                        ?activation = r.ActivationOpt "activation",
+                        ?recurrentActivation = r.ActivationOpt "recurrent_activation",
+                        ?useBias = r.Opt<bool> "use_bias",
+                        ?kernelInitializer = r.Init "kernel_initializer",
+                        ?recurrentInitializer = r.Init "recurrent_initializer",
+                        ?biasInitializer = r.Init "bias_initializer",
+                        ?unitForgetBias = r.Opt<bool> "unit_forget_bias",
+                        ?dropout = r.Opt<float> "dropout",
+                        ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                        ?returnSequences = r.Opt<bool> "return_sequences",
+                        ?returnState = r.Opt<bool> "return_state",
+                        ?goBackwards = r.Opt<bool> "go_backwards",
+                        ?stateful = r.Opt<bool> "stateful",
+                        ?seed = r.Opt<int> "seed",
+                        name = name
+                    )
+                else
+                    let kernelSize, strides, dilation = common (triple name)
+
+                    Layers.ConvLSTM3D(
+                        r.Req<int> "filters",
+                        kernelSize,
+                        ?strides = strides,
+                        ?padding = r.Opt<string> "padding",
+                        ?dilationRate = dilation,
+                        ?activation = r.ActivationOpt "activation",
+                        ?recurrentActivation = r.ActivationOpt "recurrent_activation",
+                        ?useBias = r.Opt<bool> "use_bias",
+                        ?kernelInitializer = r.Init "kernel_initializer",
+                        ?recurrentInitializer = r.Init "recurrent_initializer",
+                        ?biasInitializer = r.Init "bias_initializer",
+                        ?unitForgetBias = r.Opt<bool> "unit_forget_bias",
+                        ?dropout = r.Opt<float> "dropout",
+                        ?recurrentDropout = r.Opt<float> "recurrent_dropout",
+                        ?returnSequences = r.Opt<bool> "return_sequences",
+                        ?returnState = r.Opt<bool> "return_state",
+                        ?goBackwards = r.Opt<bool> "go_backwards",
+                        ?stateful = r.Opt<bool> "stateful",
+                        ?seed = r.Opt<int> "seed",
+                        name = name
+                    )
+            )
+        // ---- end of ConvLSTM1D and ConvLSTM3D ----
         | "Conv1D" -> Some(conv r 1 name false)
         | "Conv2D" -> Some(conv r 2 name false)
         | "Conv3D" -> Some(conv r 3 name false)
@@ -1098,6 +1165,27 @@ module LayerConfigs =
                     name = name
                 )
             )
+        | "StackedRNNCells" ->
+            let cells =
+                match r.Node "cells" with
+                | :? JsonArray as a ->
+                    [
+                        for item in a ->
+                            match item with
+                            | :? JsonObject as o -> deserialize (o.DeepClone().AsObject())
+                            | other ->
+                                fail (
+                                    InvalidArgument(
+                                        name,
+                                        "cells",
+                                        "Each cell must be a serialized layer.",
+                                        (if isNull other then "None" else other.ToJsonString())
+                                    )
+                                )
+                    ]
+                | _ -> fail (InvalidArgument(name, "cells", "StackedRNNCells needs a list of cells.", "None"))
+
+            Some(Layers.StackedRNNCells(cells, name = name))
         | "SimpleRNNCell" ->
             Some(
                 Layers.SimpleRNNCell(

@@ -342,6 +342,154 @@ type Layers =
             }
             name
 
+    // ---- ConvLSTM1D and ConvLSTM3D (issue 13): one implementation of every rank ----
+
+    static member private ConvLSTMOfRank
+        (
+            rank: int,
+            filters: int,
+            kernelSize: int list,
+            strides: int list option,
+            padding: string option,
+            dilationRate: int list option,
+            activation: Activation option,
+            recurrentActivation: Activation option,
+            useBias: bool option,
+            kernelInitializer: Initializer option,
+            recurrentInitializer: Initializer option,
+            biasInitializer: Initializer option,
+            unitForgetBias: bool option,
+            dropout: float option,
+            recurrentDropout: float option,
+            returnSequences: bool option,
+            returnState: bool option,
+            goBackwards: bool option,
+            stateful: bool option,
+            seed: int option,
+            name: string option
+        ) : Layer =
+        let d = ConvLSTMLayers.ConvLSTMConfig.Default(rank, filters, kernelSize)
+
+        ConvLSTMLayers.convLSTM
+            { d with
+                Strides = defaultArg strides d.Strides
+                Padding = defaultArg padding d.Padding
+                DilationRate = defaultArg dilationRate d.DilationRate
+                Activation = defaultArg activation d.Activation
+                RecurrentActivation = defaultArg recurrentActivation d.RecurrentActivation
+                UseBias = defaultArg useBias d.UseBias
+                KernelInitializer = defaultArg kernelInitializer d.KernelInitializer
+                RecurrentInitializer = defaultArg recurrentInitializer d.RecurrentInitializer
+                BiasInitializer = defaultArg biasInitializer d.BiasInitializer
+                UnitForgetBias = defaultArg unitForgetBias d.UnitForgetBias
+                Dropout = defaultArg dropout d.Dropout
+                RecurrentDropout = defaultArg recurrentDropout d.RecurrentDropout
+                ReturnSequences = defaultArg returnSequences d.ReturnSequences
+                ReturnState = defaultArg returnState d.ReturnState
+                GoBackwards = defaultArg goBackwards d.GoBackwards
+                Stateful = defaultArg stateful d.Stateful
+                Seed = seed
+            }
+            name
+
+    /// <summary>Convolutional LSTM over (batch, time, steps, channels) (Keras's ConvLSTM1D); kernel (k, channels, 4·filters), recurrent_kernel (k, filters, 4·filters). Output (batch, steps', filters), or with the time axis when <paramref name="returnSequences"/>.</summary>
+    static member ConvLSTM1D
+        (
+            filters: int,
+            kernelSize: int,
+            ?strides: int,
+            ?padding: string,
+            ?dilationRate: int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?unitForgetBias: bool,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?returnSequences: bool,
+            ?returnState: bool,
+            ?goBackwards: bool,
+            ?stateful: bool,
+            ?seed: int,
+            ?name: string
+        ) : Layer =
+        Layers.ConvLSTMOfRank(
+            1,
+            filters,
+            [ kernelSize ],
+            (strides |> Option.map (fun s -> [ s ])),
+            padding,
+            (dilationRate |> Option.map (fun s -> [ s ])),
+            activation,
+            recurrentActivation,
+            useBias,
+            kernelInitializer,
+            recurrentInitializer,
+            biasInitializer,
+            unitForgetBias,
+            dropout,
+            recurrentDropout,
+            returnSequences,
+            returnState,
+            goBackwards,
+            stateful,
+            seed,
+            name
+        )
+
+    /// <summary>Convolutional LSTM over (batch, time, d1, d2, d3, channels) (Keras's ConvLSTM3D); kernel (k1, k2, k3, channels, 4·filters), recurrent_kernel (k1, k2, k3, filters, 4·filters).</summary>
+    static member ConvLSTM3D
+        (
+            filters: int,
+            kernelSize: int * int * int,
+            ?strides: int * int * int,
+            ?padding: string,
+            ?dilationRate: int * int * int,
+            ?activation: Activation,
+            ?recurrentActivation: Activation,
+            ?useBias: bool,
+            ?kernelInitializer: Initializer,
+            ?recurrentInitializer: Initializer,
+            ?biasInitializer: Initializer,
+            ?unitForgetBias: bool,
+            ?dropout: float,
+            ?recurrentDropout: float,
+            ?returnSequences: bool,
+            ?returnState: bool,
+            ?goBackwards: bool,
+            ?stateful: bool,
+            ?seed: int,
+            ?name: string
+        ) : Layer =
+        Layers.ConvLSTMOfRank(
+            3,
+            filters,
+            (let a, b, c = kernelSize in [ a; b; c ]),
+            (strides |> Option.map (fun (a, b, c) -> [ a; b; c ])),
+            padding,
+            (dilationRate |> Option.map (fun (a, b, c) -> [ a; b; c ])),
+            activation,
+            recurrentActivation,
+            useBias,
+            kernelInitializer,
+            recurrentInitializer,
+            biasInitializer,
+            unitForgetBias,
+            dropout,
+            recurrentDropout,
+            returnSequences,
+            returnState,
+            goBackwards,
+            stateful,
+            seed,
+            name
+        )
+
+    // ---- end of ConvLSTM1D and ConvLSTM3D ----
+
     // ---- Convolution (Keras's arguments; kernel sizes, strides and dilation take an int, a pair, a triple or a list) ----
 
     /// <summary>1D convolution over (batch, steps, channels); kernel (k, channels / groups, filters); padding "valid", "same" (extra padding at the end) or "causal".</summary>
@@ -1407,6 +1555,12 @@ type Layers =
             (defaultArg stateful false)
             (defaultArg zeroOutputForMask false)
             name
+
+    /// <summary>Keras's StackedRNNCells: <paramref name="cells"/> behaving as one cell for <c>Layers.RNN</c> (each
+    /// cell's output feeds the next; the states are every cell's, in order).</summary>
+    /// <param name="cells">The cell layers (LSTMCell, GRUCell, SimpleRNNCell, user cells), first to last.</param>
+    /// <param name="name">Layer name; "stacked_rnn_cells", ... by default.</param>
+    static member StackedRNNCells(cells: Layer list, ?name: string) : Layer = RNNLayers.stackedRNNCells cells name
 
     // ---- end of issue 13 recurrent extensions ----
     // ---- Issue 13: activation layers, core/merging extras, normalization extras ----

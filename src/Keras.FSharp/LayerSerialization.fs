@@ -122,6 +122,10 @@ module LayerSerialization =
             "SimpleRNNCell"
             "LSTMCell"
             "GRUCell"
+            // ConvLSTM1D and ConvLSTM3D (issue 13)
+            "ConvLSTM1D"
+            "ConvLSTM3D"
+            "StackedRNNCells"
         ]
 
     let private str = ConfigReader.str
@@ -281,6 +285,13 @@ module LayerSerialization =
             else
                 CustomLayer.WithName(layer, name)
 
+        // Issue 13: name the registered name (Keras's "package>Name") the factory must be registered under.
+        let registeredText, registerUnder =
+            if isNull registered || registered = className then
+                "", ""
+            else
+                $" (registered name '{registered}')", $" under \"{registered}\""
+
         let unknown () =
             if
                 not (isNull registered)
@@ -290,7 +301,7 @@ module LayerSerialization =
                     InvalidArgument(
                         owner,
                         "class_name",
-                        $"Could not locate class '{className}'. It is not a built-in layer class: pass it in `customObjects` or register it with CustomObjects.register (Keras: custom_objects / register_keras_serializable).",
+                        $"Could not locate class '{className}'{registeredText}. It is not a built-in layer class: pass it in `customObjects` or register it with CustomObjects.register{registerUnder} (Keras: custom_objects / register_keras_serializable).",
                         $"'{className}'"
                     )
                 )

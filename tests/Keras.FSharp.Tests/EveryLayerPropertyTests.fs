@@ -69,6 +69,17 @@ let private steps: Step list =
             Layers.add [ x; x --> Layers.GlobalAveragePooling1D(keepdims = true) ]
             --> Layers.GlobalMaxPooling1D()
             --> Layers.RepeatVector(6))
+        // ConvLSTM1D, ConvLSTM2D and ConvLSTM3D (issue 13): the sequence seen as steps of 1-, 2- and 3-D images.
+        step "ConvLSTM1D/2D/3D" (fun x ->
+            x
+            --> Layers.Reshape([ 6; 8; 1 ])
+            --> Layers.ConvLSTM1D(2, 3, padding = "same", returnSequences = true)
+            --> Layers.Reshape([ 6; 4; 4; 1 ])
+            --> Layers.ConvLSTM2D(1, (3, 3), padding = "same", returnSequences = true)
+            --> Layers.Reshape([ 6; 2; 2; 4; 1 ])
+            --> Layers.ConvLSTM3D(1, (2, 2, 2), padding = "same", returnSequences = true)
+            --> Layers.Reshape([ 6; 16 ])
+            --> Layers.Dense(8))
     ]
 
 /// Every merge class, joining two (batch, 6, 8) tensors back to that shape.

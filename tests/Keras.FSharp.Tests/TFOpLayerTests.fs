@@ -312,9 +312,10 @@ let tests =
                 Expect.stringContains message "tf.math.reduce_mean" "lists the supported ops"
             }
 
-            test "a tensor-valued reshape shape is refused with the layer named" {
+            test "a reshape shape with a nested list is refused with the layer named" {
                 let error, message =
-                    kerasError (fun () -> opLayer "TFOpLambda" "reshape" """["x", 0, 0, {"shape": ["s", 0, 0]}]""")
+                    kerasError (fun () ->
+                        opLayer "TFOpLambda" "reshape" """["x", 0, 0, {"shape": [["s", 0, 0], [1, 2]]}]""")
 
                 match error with
                 | InvalidArgument(_, "inbound_nodes", _, _) -> ()
@@ -675,5 +676,336 @@ let tests =
                     """{"start": null, "stop": -1, "step": null}"""
                     [ None; Some 3; Some 4 ]
                     (Array.init 12 (fun k -> x[k]))
+            }
+        ]
+
+// ---- comparison and boolean ops (issue 13) -------------------------------------------------------------------
+
+/// A tf.keras 2.15 model using comparisons, logical ops, tf.where and tf.cast to and from bool, as model.to_json()
+/// writes it:
+/// <code>
+/// x = Input((4,)); d = Dense(4)(x); e = Dense(4, name="dense_1")(x)
+/// a = tf.math.logical_and(d > 0, tf.math.logical_not(d &lt;= e)); o = tf.math.logical_or(d > 0, tf.math.equal(e, 0.0))
+/// w = tf.where(tf.math.less(e, -0.5), 0.0, tf.where(a, d, e))
+/// out = ((w + tf.cast(o, "float32")) + tf.cast(e >= 0.5, "float32") * 2.0) * tf.cast(tf.math.not_equal(e, 0.0), "float32")
+///       + tf.cast(tf.cast(d, "bool"), "float32")
+/// </code>
+let private booleanJson =
+    let op name fn inbound = opJson "TFOpLambda" name fn inbound
+
+    let layers =
+        [
+            """{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "dtype": "float32", "sparse": false, "ragged": false, "name": "input_1"}, "name": "input_1", "inbound_nodes": []}"""
+            denseJson "dense" 4 """[[["input_1", 0, 0, {}]]]"""
+            denseJson "dense_1" 4 """[[["input_1", 0, 0, {}]]]"""
+            op "tf.math.greater" "math.greater" """[["dense", 0, 0, {"y": 0.0, "name": null}]]"""
+            op "tf.math.less_equal" "math.less_equal" """[["dense", 0, 0, {"y": ["dense_1", 0, 0], "name": null}]]"""
+            op "tf.math.logical_not" "math.logical_not" """[["tf.math.less_equal", 0, 0, {"name": null}]]"""
+            op
+                "tf.math.logical_and"
+                "math.logical_and"
+                """[["tf.math.greater", 0, 0, {"y": ["tf.math.logical_not", 0, 0], "name": null}]]"""
+            op "tf.math.equal" "math.equal" """[["dense_1", 0, 0, {"y": 0.0, "name": null}]]"""
+            op
+                "tf.math.logical_or"
+                "math.logical_or"
+                """[["tf.math.greater", 0, 0, {"y": ["tf.math.equal", 0, 0], "name": null}]]"""
+            op "tf.math.not_equal" "math.not_equal" """[["dense_1", 0, 0, {"y": 0.0, "name": null}]]"""
+            op "tf.math.greater_equal" "math.greater_equal" """[["dense_1", 0, 0, {"y": 0.5, "name": null}]]"""
+            op "tf.math.less" "math.less" """[["dense_1", 0, 0, {"y": -0.5, "name": null}]]"""
+            op
+                "tf.where"
+                "where"
+                """[["tf.math.logical_and", 0, 0, {"x": ["dense", 0, 0], "y": ["dense_1", 0, 0], "name": null}]]"""
+            op "tf.where_1" "where" """[["tf.math.less", 0, 0, {"x": 0.0, "y": ["tf.where", 0, 0], "name": null}]]"""
+            op "tf.cast" "cast" """[["tf.math.logical_or", 0, 0, {"dtype": "float32", "name": null}]]"""
+            op "tf.cast_1" "cast" """[["tf.math.greater_equal", 0, 0, {"dtype": "float32", "name": null}]]"""
+            op "tf.cast_2" "cast" """[["tf.math.not_equal", 0, 0, {"dtype": "float32", "name": null}]]"""
+            op
+                "tf.__operators__.add"
+                "__operators__.add"
+                """[["tf.where_1", 0, 0, {"y": ["tf.cast", 0, 0], "name": null}]]"""
+            op "tf.math.multiply" "math.multiply" """[["tf.cast_1", 0, 0, {"y": 2.0, "name": null}]]"""
+            op
+                "tf.__operators__.add_1"
+                "__operators__.add"
+                """[["tf.__operators__.add", 0, 0, {"y": ["tf.math.multiply", 0, 0], "name": null}]]"""
+            op
+                "tf.math.multiply_1"
+                "math.multiply"
+                """[["tf.__operators__.add_1", 0, 0, {"y": ["tf.cast_2", 0, 0], "name": null}]]"""
+            op "tf.cast_3" "cast" """[["dense", 0, 0, {"dtype": "bool", "name": null}]]"""
+            op "tf.cast_4" "cast" """[["tf.cast_3", 0, 0, {"dtype": "float32", "name": null}]]"""
+            op
+                "tf.__operators__.add_2"
+                "__operators__.add"
+                """[["tf.math.multiply_1", 0, 0, {"y": ["tf.cast_4", 0, 0], "name": null}]]"""
+        ]
+
+    $$"""{"class_name": "Functional", "config": {"name": "model", "trainable": true, "layers": [{{String.Join(", ", layers)}}], "input_layers": [["input_1", 0, 0]], "output_layers": [["tf.__operators__.add_2", 0, 0]]}, "keras_version": "2.15.0", "backend": "tensorflow"}"""
+
+let private predictValues4 (model: Model) (x: float32[]) (batch: int) =
+    values (Model.predict model (torch.tensor(x).reshape(int64 batch, 4L)))
+
+let private wb0 = denseWeights 0.9 4 4
+let private wb1 = denseWeights 2.2 4 4
+
+let private loadBoolean () =
+    let model = Keras.ModelFromJson booleanJson
+    setDense (Model.getLayer model "dense") wb0 4 4
+    setDense (Model.getLayer model "dense_1") wb1 4 4
+    model
+
+/// The boolean model in plain loops.
+let private booleanReference (x: float32[]) (batch: int) =
+    let dense (kernel: float32[], bias: float32[]) (s: int) (j: int) =
+        let mutable acc = bias[j]
+
+        for k in 0..3 do
+            acc <- acc + x[s * 4 + k] * kernel[k * 4 + j]
+
+        acc
+
+    let f (b: bool) = if b then 1.0f else 0.0f
+
+    Array.init (batch * 4) (fun idx ->
+        let s, j = idx / 4, idx % 4
+        let d, e = dense wb0 s j, dense wb1 s j
+        let a = d > 0.0f && not (d <= e)
+        let o = d > 0.0f || e = 0.0f
+        let w = if e < -0.5f then 0.0f else (if a then d else e)
+        (w + f o + f (e >= 0.5f) * 2.0f) * f (e <> 0.0f) + f (d <> 0.0f))
+
+/// The same model from the library's layers, with Lambda layers for the boolean logic.
+let private booleanByHand () =
+    let x = Keras.Input(shape = [ 4 ])
+    let dense = Layers.Dense(4)
+    let dense1 = Layers.Dense(4)
+    let d = x --> dense
+    let e = x --> dense1
+
+    let combine =
+        Lambda.Create(fun (t: torch.Tensor) ->
+            let d, e = t.select (1L, 0L), t.select (1L, 1L)
+            let gt = d.gt (torch.tensor 0.0f)
+            let a = gt.logical_and (d.le(e).logical_not())
+            let o = gt.logical_or (e.eq (torch.tensor 0.0f))
+
+            let w =
+                torch.where (e.lt (torch.tensor -0.5f), torch.zeros_like e, torch.where (a, d, e))
+
+            let ge = e.ge(torch.tensor 0.5f).to_type(torch.ScalarType.Float32)
+            let ne = e.ne(torch.tensor 0.0f).to_type(torch.ScalarType.Float32)
+            let nz = d.ne(torch.tensor 0.0f).to_type(torch.ScalarType.Float32)
+            w.add(o.to_type torch.ScalarType.Float32).add(ge.mul (torch.tensor 2.0f)).mul(ne).add(nz))
+
+    let stacked =
+        Layer.callMany (Layers.Concatenate(axis = 1)) [ d --> Layers.Reshape([ 1; 4 ]); e --> Layers.Reshape([ 1; 4 ]) ]
+        |> List.exactlyOne
+
+    let model = Keras.Model(x, stacked --> combine)
+    setDense dense wb0 4 4
+    setDense dense1 wb1 4 4
+    model
+
+[<Tests>]
+let booleanTests =
+    testList
+        "TFOpLayers: comparison and boolean ops"
+        [
+            test "a tf.keras 2 config with comparisons, logical ops, tf.where and bool casts predicts as plain loops" {
+                let model = loadBoolean ()
+                let batch = 6
+                let x = Array.init (batch * 4) (fun i -> float32 (Math.Sin(0.91 * float i) * 2.0))
+                let loaded = predictValues4 model x batch
+                closeTo 1e-5f (booleanReference x batch) loaded "loaded vs plain loops"
+                closeTo 1e-6f (predictValues4 (booleanByHand ()) x batch) loaded "loaded vs built by hand"
+
+                let shapeOf name =
+                    let layer = Model.getLayer model name
+                    (model.Nodes |> List.find (fun n -> n.Layer = layer)).Outputs.Head
+
+                for name in [ "tf.math.greater"; "tf.math.logical_and"; "tf.math.logical_not"; "tf.cast_3" ] do
+                    Expect.equal (shapeOf name).DType Bool $"{name} is boolean"
+                    Expect.equal (shapeOf name).Shape [ None; Some 4 ] $"{name} shape"
+
+                Expect.equal (shapeOf "tf.where_1").DType Float32 "tf.where takes y's dtype when x is a constant"
+            }
+
+            test "round trip: the boolean ops write tf.keras 2 nodes and reload to the same model, also through .keras" {
+                let model = loadBoolean ()
+                let config = Model.getConfig model
+                let reloaded = Model.fromConfig config CustomObjects.none
+                Expect.equal ((Model.getConfig reloaded).ToJsonString()) (config.ToJsonString()) "same config"
+                setDense (Model.getLayer reloaded "dense") wb0 4 4
+                setDense (Model.getLayer reloaded "dense_1") wb1 4 4
+                let x = Array.init 12 (fun i -> float32 (Math.Cos(0.53 * float i)))
+                closeTo 0.0f (predictValues4 model x 3) (predictValues4 reloaded x 3) "same predictions"
+
+                let where =
+                    config["layers"].AsArray()
+                    |> Seq.find (fun l -> l["name"].GetValue<string>() = "tf.where_1")
+
+                Expect.equal
+                    (where["inbound_nodes"].ToJsonString())
+                    """[["tf.math.less",0,0,{"x":0.0,"y":["tf.where",0,0]}]]"""
+                    "condition first, then x and y by name"
+
+                inTempFolder "tfop-bool" (fun folder ->
+                    let path = IO.Path.Combine(folder, "bool.keras")
+                    model.Save path
+                    let loaded = Keras.LoadModel path
+
+                    closeTo
+                        0.0f
+                        (predictValues4 model x 3)
+                        (predictValues4 loaded x 3)
+                        "same predictions after save/load")
+            }
+
+            test "single comparison ops broadcast and give booleans; tf.where with one argument is refused" {
+                let xt = t [| -1.0f; 0.0f; 2.0f; 3.0f; 0.5f; -2.0f |] [ 2; 3 ]
+                let yt = t [| 0.0f; 0.0f; 3.0f |] [ 3 ]
+                let both = [ Shape.batchOf [ 3 ]; [ Some 3 ] ]
+
+                let check fn (expected: bool[]) =
+                    let shape, result =
+                        runOp (opLayer "TFOpLambda" fn """["x", 0, 0, {"y": ["y", 0, 0]}]""") both [ xt; yt ]
+
+                    Expect.equal shape [ None; Some 3 ] $"{fn} shape"
+                    Expect.equal result.dtype torch.ScalarType.Bool $"{fn} dtype"
+                    Expect.equal (result.data<bool>().ToArray()) expected fn
+
+                check "math.equal" [| false; true; false; false; false; false |]
+                check "math.not_equal" [| true; false; true; true; true; true |]
+                check "math.greater" [| false; false; false; true; true; false |]
+                check "math.greater_equal" [| false; true; false; true; true; false |]
+                check "math.less" [| true; false; true; false; false; true |]
+                check "math.less_equal" [| true; true; true; false; false; true |]
+
+                let error =
+                    try
+                        let layer = opLayer "TFOpLambda" "where" """["x", 0, 0, {"name": null}]"""
+                        runOp layer [ Shape.batchOf [ 3 ] ] [ xt ] |> ignore
+                        None
+                    with e ->
+                        Some e.Message
+
+                Expect.isSome error "one-argument tf.where refused"
+                Expect.stringContains error.Value "three-argument" "says which form is supported"
+            }
+        ]
+
+// ---- tf.shape and reshape to a tensor-valued shape (issue 13) --------------------------------------------------
+
+/// A tf.keras 2.15 model reshaping with shapes built from tf.shape, as model.to_json() writes it:
+/// <code>
+/// x = Input((6,)); d = Dense(12)(x)
+/// r = tf.reshape(d, [tf.compat.v1.shape(d)[0], -1, 3])
+/// s = tf.shape(r); flat = tf.reshape(r, tf.stack([s[0], s[1] * 3]))
+/// </code>
+let private dynamicReshapeJson =
+    let op name fn inbound = opJson "TFOpLambda" name fn inbound
+
+    let slicing name inbound =
+        opJson "SlicingOpLambda" name "__operators__.getitem" inbound
+
+    let layers =
+        [
+            """{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6], "dtype": "float32", "sparse": false, "ragged": false, "name": "input_1"}, "name": "input_1", "inbound_nodes": []}"""
+            denseJson "dense" 12 """[[["input_1", 0, 0, {}]]]"""
+            op "tf.compat.v1.shape" "compat.v1.shape" """[["dense", 0, 0, {"out_type": "int32", "name": null}]]"""
+            slicing "tf.__operators__.getitem" """[["tf.compat.v1.shape", 0, 0, {"slice_spec": 0}]]"""
+            op
+                "tf.reshape"
+                "reshape"
+                """[["dense", 0, 0, {"shape": [["tf.__operators__.getitem", 0, 0], -1, 3], "name": null}]]"""
+            op "tf.shape" "shape" """[["tf.reshape", 0, 0, {"out_type": "int32", "name": null}]]"""
+            slicing "tf.__operators__.getitem_1" """[["tf.shape", 0, 0, {"slice_spec": 0}]]"""
+            slicing "tf.__operators__.getitem_2" """[["tf.shape", 0, 0, {"slice_spec": 1}]]"""
+            op "tf.math.multiply" "math.multiply" """[["tf.__operators__.getitem_2", 0, 0, {"y": 3, "name": null}]]"""
+            op
+                "tf.stack"
+                "stack"
+                """[[["tf.__operators__.getitem_1", 0, 0, {"axis": 0, "name": "stack"}], ["tf.math.multiply", 0, 0, {"axis": 0, "name": "stack"}]]]"""
+            op "tf.reshape_1" "reshape" """[["tf.reshape", 0, 0, {"shape": ["tf.stack", 0, 0], "name": null}]]"""
+        ]
+
+    $$"""{"class_name": "Functional", "config": {"name": "model", "trainable": true, "layers": [{{String.Join(", ", layers)}}], "input_layers": [["input_1", 0, 0]], "output_layers": [["tf.reshape", 0, 0], ["tf.reshape_1", 0, 0]]}, "keras_version": "2.15.0", "backend": "tensorflow"}"""
+
+let private wr = denseWeights 3.3 6 12
+
+[<Tests>]
+let dynamicReshapeTests =
+    testList
+        "TFOpLayers: tf.shape and tensor-valued reshape"
+        [
+            test "tf.reshape with shapes built from tf.shape predicts as Dense then Reshape" {
+                let model = Keras.ModelFromJson dynamicReshapeJson
+                setDense (Model.getLayer model "dense") wr 6 12
+
+                let shapeOf name =
+                    let layer = Model.getLayer model name
+                    (model.Nodes |> List.find (fun n -> n.Layer = layer)).Outputs.Head
+
+                Expect.equal (shapeOf "tf.compat.v1.shape").Shape [ Some 2 ] "tf.shape of a rank-2 tensor"
+                Expect.equal (shapeOf "tf.compat.v1.shape").DType Int32 "int32"
+                Expect.equal (shapeOf "tf.__operators__.getitem").Shape [] "a scalar"
+
+                Expect.equal
+                    (shapeOf "tf.reshape").Shape
+                    [ None; None; Some 3 ]
+                    "[batch, -1, 3]: the tensor entry is unknown"
+
+                Expect.equal (shapeOf "tf.stack").Shape [ Some 2 ] "stack of two scalars"
+                Expect.equal (shapeOf "tf.reshape_1").Shape [ None; None ] "a whole shape tensor of length 2"
+
+                let input = Keras.Input(shape = [ 6 ])
+                let dense = Layers.Dense(12)
+                let d = input --> dense
+                let byHand = Keras.Model(input, [ d --> Layers.Reshape([ 4; 3 ]); d ])
+                setDense dense wr 6 12
+
+                let x =
+                    torch.tensor(Array.init 30 (fun i -> float32 (Math.Sin(0.29 * float i)))).reshape(5L, 6L)
+
+                let loaded = Model.predictMany model 8 [ x ]
+                let expected = Model.predictMany byHand 8 [ x ]
+                Expect.equal (loaded |> List.map (fun r -> r.shape)) [ [| 5L; 4L; 3L |]; [| 5L; 12L |] ] "shapes"
+
+                List.iter2
+                    (fun (e: torch.Tensor) (a: torch.Tensor) -> closeTo 1e-6f (values e) (values a) "values")
+                    expected
+                    loaded
+
+                let config = Model.getConfig model
+                let reloaded = Model.fromConfig config CustomObjects.none
+                Expect.equal ((Model.getConfig reloaded).ToJsonString()) (config.ToJsonString()) "same config"
+
+                let reshape =
+                    config["layers"].AsArray()
+                    |> Seq.find (fun l -> l["name"].GetValue<string>() = "tf.reshape")
+
+                Expect.equal
+                    (reshape["inbound_nodes"].ToJsonString())
+                    """[["dense",0,0,{"shape":[["tf.__operators__.getitem",0,0],-1,3]}]]"""
+                    "the tensor entry is written back as a node reference"
+            }
+
+            test "a shape that does not fit the input fails with a message, not a native error" {
+                let layer =
+                    opLayer "TFOpLambda" "reshape" """["x", 0, 0, {"shape": [["s", 0, 0], 5]}]"""
+
+                let x = t (Array.init 12 float32) [ 2; 6 ]
+                let s = torch.tensor (2L)
+
+                let message =
+                    try
+                        Layer.callEager layer false [ x; s ] |> ignore
+                        ""
+                    with e ->
+                        e.Message
+
+                Expect.stringContains message "Cannot reshape" "a readable error"
             }
         ]

@@ -306,6 +306,7 @@ let internal simpleRnnDef (config: SimpleRNNConfig) : CellDef =
         CellName = "simple_rnn_cell"
         InputNDim = 3
         StateCount = 1
+        StateShapes = None
         OutputShape = dense1D "SimpleRNN" config.Units
         Weights =
             fun step ->
@@ -405,6 +406,7 @@ let internal lstmDef (config: LSTMConfig) : CellDef =
         CellName = "lstm_cell"
         InputNDim = 3
         StateCount = 2
+        StateShapes = None
         OutputShape = dense1D "LSTM" config.Units
         Weights =
             fun step ->
@@ -552,6 +554,7 @@ let internal gruDef (config: GRUConfig) : CellDef =
         CellName = "gru_cell"
         InputNDim = 3
         StateCount = 1
+        StateShapes = None
         OutputShape = dense1D "GRU" config.Units
         Weights =
             fun step ->

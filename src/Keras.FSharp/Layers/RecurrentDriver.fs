@@ -47,6 +47,9 @@ type internal CellDef =
         StateCount: int
         /// The per-sample output (= state) shape from the step input shape (batch, features...), or why it does not fit.
         OutputShape: Shape -> Result<Shape, string>
+        /// The per-sample shape of each state from the step input shape, when the states do not all have the output's
+        /// shape (StackedRNNCells, user cells); called only when <c>OutputShape</c> succeeds.
+        StateShapes: (Shape -> Shape list) option
         /// The cell's weights for a step input shape.
         Weights: Shape -> WeightSpec list
         /// Sets initial values no initializer expresses (LSTM's unit forget bias).
@@ -70,6 +73,12 @@ type internal CellDef =
         /// From the cell's layout of an output, output sequence or state to the layer's.
         ToExternal: Tensor -> Tensor
     }
+
+/// The per-sample state shapes of a cell for a step input shape whose output shape is <paramref name="out"/>.
+let internal stateShapesOf (def: CellDef) (step: Shape) (out: Shape) =
+    match def.StateShapes with
+    | Some shapes -> shapes step
+    | None -> List.replicate def.StateCount out
 
 /// The RNN options shared by every recurrent layer.
 type internal RnnOptions =
@@ -180,13 +189,23 @@ let internal runLoop (run: CellRun) (steps: int64) (options: RnnOptions) (mask: 
 
     sequence, last, states
 
+/// Keras's "module" and "registered_name" of user cells (<c>RNNLayers.customCell</c>), keyed by the cell's identity.
+let internal userCells = ConditionalWeakTable<LayerIdentity, string * string>()
+
+/// Keras's <c>serialize_keras_object</c> of a layer held by a recurrent layer (a cell, Bidirectional's layers): built-in
+/// classes under "keras.layers" with no registered name, user cells under their module and registered name.
 let internal serializeLayer (layer: Layer) : JsonNode =
+    let modul, registered =
+        match userCells.TryGetValue layer.Identity with
+        | true, (modul, registered) -> modul, Config.value registered
+        | _ -> "keras.layers", null
+
     Config.ofList
         [
-            "module", Config.value "keras.layers"
+            "module", Config.value modul
             "class_name", Config.value layer.ClassName
             "config", Layer.getConfig layer
-            "registered_name", null
+            "registered_name", registered
         ]
 
 let internal layerName (className: string) (name: string option) =
@@ -210,7 +229,8 @@ let internal generatorOf (def: CellDef) =
          | None -> null)
 
 /// A cell layer (Keras's LSTMCell, ...): it holds the weights; called alone it runs one step on [x_t; states...].
-let internal makeCell (def: CellDef) (name: string option) : Layer =
+/// <paramref name="subLayers"/> are the cells a cell holds (StackedRNNCells), empty otherwise.
+let internal makeCellWith (subLayers: Layer list) (def: CellDef) (name: string option) : Layer =
     let generator = generatorOf def
 
     let cellSpec: LayerSpec =
@@ -228,12 +248,12 @@ let internal makeCell (def: CellDef) (name: string option) : Layer =
                         |> Result.mapError (fun reason ->
                             InvalidInputs(layerName, def.CellClassName, reason, Shape.format x.Shape))
                         |> Result.map (fun out ->
-                            List.replicate
-                                (1 + def.StateCount)
+                            out :: stateShapesOf def x.Shape out
+                            |> List.map (fun shape ->
                                 {
-                                    Shape = List.head x.Shape :: out
+                                    Shape = List.head x.Shape :: shape
                                     DType = Float32
-                                })
+                                }))
                     | [] ->
                         Error(
                             InvalidInputs(
@@ -263,7 +283,7 @@ let internal makeCell (def: CellDef) (name: string option) : Layer =
 
                     let output, next = run.Step 0L states
                     (output :: next) |> List.map def.ToExternal
-            SubLayers = fun () -> []
+            SubLayers = fun () -> subLayers
             ComputeMask = fun _ _ -> []
             RegularizationLosses = def.RegularizationLosses
         }
@@ -271,6 +291,15 @@ let internal makeCell (def: CellDef) (name: string option) : Layer =
     let cell = Layer.create (Some(layerName def.CellClassName name)) cellSpec
     cellRegistry.Add(cell.Identity, def)
     cell
+
+/// Whether a layer is a recurrent cell (LSTMCell, ..., StackedRNNCells, a user cell): Keras saves it under `cell`.
+let internal isCell (layer: Layer) =
+    match cellRegistry.TryGetValue layer.Identity with
+    | true, _ -> true
+    | _ -> false
+
+/// A cell layer holding its own weights (LSTMCell, GRUCell, SimpleRNNCell, user cells).
+let internal makeCell (def: CellDef) (name: string option) : Layer = makeCellWith [] def name
 
 /// A recurrent layer of class <paramref name="className"/> driving <paramref name="cell"/> (made from
 /// <paramref name="def"/>) with the shared loop; its config is the RNN entries then <paramref name="entries"/>.
@@ -311,15 +340,17 @@ let internal driveCell
                 match def.OutputShape(stepShape x.Shape) with
                 | Error reason -> Error(InvalidInputs(layerName, className, reason, Shape.format x.Shape))
                 | Ok out ->
-                    let stateShape = batch :: out
+                    let stateShapes =
+                        stateShapesOf def (stepShape x.Shape) out
+                        |> List.map (fun shape -> batch :: shape)
 
                     match
-                        states
-                        |> List.tryFind (fun s ->
+                        List.zip (List.truncate states.Length stateShapes) states
+                        |> List.tryFind (fun (stateShape, s) ->
                             s.Shape.Length <> stateShape.Length
                             || not (List.forall2 Shape.dimsCompatible s.Shape stateShape))
                     with
-                    | Some bad ->
+                    | Some(stateShape, bad) ->
                         Error(
                             InvalidInputs(
                                 layerName,
@@ -328,7 +359,7 @@ let internal driveCell
                                 Shape.format bad.Shape
                             )
                         )
-                    | None -> Ok(batch, out)
+                    | None -> Ok(batch, out, stateShapes)
             | _ ->
                 Error(
                     IncompatibleInput(
@@ -356,7 +387,7 @@ let internal driveCell
             )
         | x :: states ->
             stepOutputs layerName x states
-            |> Result.map (fun (batch, out) ->
+            |> Result.map (fun (batch, out, stateShapes) ->
                 let time = x.Shape[1]
 
                 let output =
@@ -370,12 +401,7 @@ let internal driveCell
                     }
 
                 let stateSpecs =
-                    List.replicate
-                        def.StateCount
-                        {
-                            Shape = batch :: out
-                            DType = Float32
-                        }
+                    stateShapes |> List.map (fun shape -> { Shape = shape; DType = Float32 })
 
                 output :: (if options.ReturnState then stateSpecs else []))
 

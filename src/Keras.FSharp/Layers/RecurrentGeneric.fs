@@ -20,9 +20,12 @@ type IRecurrentCell =
     abstract StateSizes: int list
     /// <summary>The weights built for inputs with <paramref name="inputDim"/> features (e.g. a kernel).</summary>
     abstract Build: inputDim: int -> WeightSpec list
+
     /// <summary>One step: the weights (in build order), the step input (batch, features) and the states; returns the
     /// output (batch, OutputSize) and the new states.</summary>
-    abstract Step: weights: torch.Tensor list * input: torch.Tensor * states: torch.Tensor list -> torch.Tensor * torch.Tensor list
+    abstract Step:
+        weights: torch.Tensor list * input: torch.Tensor * states: torch.Tensor list -> torch.Tensor * torch.Tensor list
+
     /// The cell's own Keras config entries (without name, trainable, dtype).
     abstract Config: unit -> JsonObject
 
@@ -36,16 +39,20 @@ type IRecurrentCellWithTraining =
         weights: torch.Tensor list * input: torch.Tensor * states: torch.Tensor list * training: bool ->
             torch.Tensor * torch.Tensor list
 
-/// A cell definition from a user cell. All states must have the output's size: the driver's state shape rule.
+/// A cell definition from a user cell; each state has shape (batch, its size), which may differ from the output's.
 let private customDef (cell: IRecurrentCell) : CellDef =
     let units = cell.OutputSize
 
-    if units <= 0 || cell.StateSizes.IsEmpty || cell.StateSizes |> List.exists (fun s -> s <> units) then
+    if
+        units <= 0
+        || cell.StateSizes.IsEmpty
+        || cell.StateSizes |> List.exists (fun s -> s <= 0)
+    then
         Errors.raiseKeras (
             InvalidArgument(
                 cell.ClassName,
                 "state_size",
-                "A user cell needs at least one state, and every state must have the output's size.",
+                "A user cell needs a positive output size and at least one state, each of a positive size.",
                 $"output_size={units}, state_size={cell.StateSizes}"
             )
         )
@@ -56,6 +63,7 @@ let private customDef (cell: IRecurrentCell) : CellDef =
         CellName = Ids.snakeCase cell.ClassName
         InputNDim = 3
         StateCount = cell.StateSizes.Length
+        StateShapes = Some(fun _ -> cell.StateSizes |> List.map (fun size -> [ Some size ]))
         OutputShape =
             fun step ->
                 match step with
@@ -68,8 +76,7 @@ let private customDef (cell: IRecurrentCell) : CellDef =
         Config =
             fun () ->
                 [
-                    for KeyValue(key, value) in cell.Config() ->
-                        key, (if isNull value then null else value.DeepClone())
+                    for KeyValue(key, value) in cell.Config() -> key, (if isNull value then null else value.DeepClone())
                 ]
         Seed = None
         Prepare =
@@ -105,8 +112,198 @@ let gruCell (config: GRUConfig) (name: string option) : Layer =
     checkCommon "GRUCell" config.Units "units"
     makeCell (gruDef config) name
 
-/// <summary>A cell layer from a user cell, for <see cref="rnn"/>.</summary>
-let customCell (cell: IRecurrentCell) (name: string option) : Layer = makeCell (customDef cell) name
+/// <summary>A cell layer from a user cell, for <see cref="rnn"/>, serialized as Keras writes a registered class:
+/// <c>{"module": "__main__", "class_name": ClassName, "config": ..., "registered_name": registeredName}</c>. To load it
+/// back, register a factory under <paramref name="registeredName"/> (Keras's <c>package>Name</c>, e.g.
+/// "Custom>MinimalRNNCell"): <c>CustomObjects.register "Custom>MinimalRNNCell" (fun config -> registeredCell ...)</c>.</summary>
+let registeredCell (cell: IRecurrentCell) (registeredName: string) (name: string option) : Layer =
+    if System.String.IsNullOrWhiteSpace registeredName then
+        Errors.raiseKeras (
+            InvalidArgument(cell.ClassName, "registered_name", "A user cell needs a registered name.", "''")
+        )
+
+    let layer = makeCell (customDef cell) name
+    userCells.Add(layer.Identity, ("__main__", registeredName))
+    layer
+
+/// <summary>A cell layer from a user cell, for <see cref="rnn"/>; its registered name is its class name (see
+/// <see cref="registeredCell"/>).</summary>
+let customCell (cell: IRecurrentCell) (name: string option) : Layer = registeredCell cell cell.ClassName name
+
+// ---------------------------------------------------------------------------------------------------------------
+// StackedRNNCells (issue 13)
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The cells of every StackedRNNCells layer, for Bidirectional's fresh copies.
+let private stackRegistry =
+    System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, Layer list>()
+
+let private cellDefOf (owner: string) (cell: Layer) =
+    match cellRegistry.TryGetValue cell.Identity with
+    | true, def when def.InputNDim = 3 -> def
+    | _ ->
+        Errors.raiseKeras (
+            InvalidArgument(
+                owner,
+                "cells",
+                "All cells must be recurrent cell layers (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells or a user cell).",
+                string cell
+            )
+        )
+
+/// Keras's StackedRNNCells as one cell: each cell's output is the next one's step input; the states are every
+/// cell's states, concatenated in order (Keras's flattened state_size).
+let private stackedDef (cells: Layer list) (defs: CellDef list) : CellDef =
+    let counts = defs |> List.map _.StateCount
+
+    /// Each cell's step input shape and output shape, or the first reason one does not fit.
+    let chain (step: Shape) =
+        let batch = List.head step
+
+        ((Ok [], step), defs)
+        ||> List.fold (fun (acc, input) def ->
+            match acc with
+            | Error e -> Error e, input
+            | Ok links ->
+                match def.OutputShape input with
+                | Ok out -> Ok(links @ [ def, input, out ]), batch :: out
+                | Error e -> Error e, input)
+        |> fst
+
+    let split (states: 'T list) =
+        let rec go (states: 'T list) (counts: int list) =
+            match counts with
+            | [] -> []
+            | n :: rest -> List.take n states :: go (List.skip n states) rest
+
+        go states counts
+
+    let generators = defs |> List.map generatorOf
+
+    {
+        ClassName = "RNN"
+        CellClassName = "StackedRNNCells"
+        CellName = "stacked_rnn_cells"
+        InputNDim = 3
+        StateCount = List.sum counts
+        OutputShape = fun step -> chain step |> Result.map (fun links -> let _, _, out = List.last links in out)
+        StateShapes =
+            Some(fun step ->
+                match chain step with
+                | Ok links -> links |> List.collect (fun (def, input, out) -> stateShapesOf def input out)
+                | Error _ -> [])
+        // Building the stack builds each cell on the previous cell's output; the stack has no weights of its own.
+        Weights =
+            fun step ->
+                let batch = List.head step
+
+                (step, List.zip cells defs)
+                ||> List.fold (fun input (cell, def) ->
+                    Weights.ensureBuilt cell [ { Shape = input; DType = Float32 } ] |> ignore
+
+                    match def.OutputShape input with
+                    | Ok out -> batch :: out
+                    | Error _ -> input)
+                |> ignore
+
+                []
+        AfterBuild =
+            fun _ ->
+                for cell, def in List.zip cells defs do
+                    def.AfterBuild(Weights.ofLayer cell)
+        RegularizationLosses = fun _ -> []
+        ActivityRegularizer = None
+        Config =
+            fun () ->
+                [
+                    "cells", JsonArray(cells |> List.map serializeLayer |> Array.ofList) :> JsonNode
+                ]
+        Seed = None
+        // The first cell prepares the whole sequence; each later cell one step at a time on the previous output.
+        // In training, the dropout masks of the later cells are therefore drawn anew at every step.
+        Prepare =
+            fun _ training _ x ->
+                let first =
+                    defs.Head.Prepare (Weights.ofLayer cells.Head) training generators.Head.Value x
+
+                let rest =
+                    List.zip3 cells.Tail defs.Tail generators.Tail
+                    |> List.map (fun (cell, def, generator) -> Weights.ofLayer cell, def, generator)
+
+                let initial =
+                    let batch = Some(int x.shape[0])
+
+                    match chain [ batch; Some(int x.shape[2]) ] with
+                    | Ok links ->
+                        links
+                        |> List.mapi (fun i (def, input, out) ->
+                            if i = 0 then
+                                first.Initial
+                            else
+                                stateShapesOf def input out
+                                |> List.map (fun shape ->
+                                    zeros (
+                                        Array.append
+                                            [| x.shape[0] |]
+                                            (shape |> List.map (Option.defaultValue 1 >> int64) |> Array.ofList)
+                                    )))
+                        |> List.concat
+                    | Error reason -> invalidOp reason
+
+                {
+                    Initial = initial
+                    Step =
+                        fun t states ->
+                            match split states with
+                            | firstStates :: restStates ->
+                                let output, next = first.Step t firstStates
+
+                                let output, nexts =
+                                    ((output, [ next ]), List.zip rest restStates)
+                                    ||> List.fold (fun (input, acc) ((weights, def, generator), cellStates) ->
+                                        let run = def.Prepare weights training generator.Value (input.unsqueeze 1L)
+                                        let output, next = run.Step 0L cellStates
+                                        output, acc @ [ next ])
+
+                                output, List.concat nexts
+                            | [] -> invalidOp "A StackedRNNCells step takes the states of every cell."
+                }
+        Fused = fun _ -> None
+        ToInternal = id
+        ToExternal = id
+    }
+
+/// <summary>Keras's StackedRNNCells: <paramref name="cells"/> (cell layers: <see cref="lstmCell"/>,
+/// <see cref="gruCell"/>, <see cref="simpleRNNCell"/>, <see cref="customCell"/> or another stack) behaving as one cell
+/// for <see cref="rnn"/>: each cell's output is the next cell's input, the output is the last cell's, and the states are
+/// every cell's states in order (with return_state, <c>[output; h1; c1; h2; c2; ...]</c> for LSTM cells). The weights
+/// stay with the cells (saved under <c>cell/cells/lstm_cell</c>, <c>cell/cells/lstm_cell_1</c>, ...).</summary>
+/// <exception cref="KerasException">When <paramref name="cells"/> is empty or holds a layer that is not a cell.</exception>
+let stackedRNNCells (cells: Layer list) (name: string option) : Layer =
+    if cells.IsEmpty then
+        Errors.raiseKeras (InvalidArgument("StackedRNNCells", "cells", "Expected a non-empty list of RNN cells.", "[]"))
+
+    let defs = cells |> List.map (cellDefOf "StackedRNNCells")
+    let stack = makeCellWith cells (stackedDef cells defs) name
+    stackRegistry.Add(stack.Identity, cells)
+    stack
+
+/// A fresh cell of the same configuration (new weights), for Bidirectional's copies.
+let rec private freshCell (cell: Layer) (def: CellDef) =
+    match stackRegistry.TryGetValue cell.Identity with
+    | true, cells ->
+        let copies =
+            cells |> List.map (fun c -> freshCell c (cellDefOf "StackedRNNCells" c))
+
+        stackedRNNCells copies None
+    | _ ->
+        let copy = makeCell def None
+
+        match userCells.TryGetValue cell.Identity with
+        | true, info -> userCells.Add(copy.Identity, info)
+        | _ -> ()
+
+        copy
 
 /// <summary>Keras's <c>RNN(cell)</c>: drives a cell layer (<see cref="lstmCell"/>, <see cref="gruCell"/>,
 /// <see cref="simpleRNNCell"/> or <see cref="customCell"/>) over a (batch, time, features) sequence, with Keras's
@@ -131,7 +328,7 @@ let rnn
                 InvalidArgument(
                     "RNN",
                     "cell",
-                    "Argument `cell` should be a recurrent cell layer (SimpleRNNCell, LSTMCell, GRUCell or a user cell).",
+                    "Argument `cell` should be a recurrent cell layer (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells or a user cell).",
                     string cell
                 )
             )
@@ -141,18 +338,9 @@ let rnn
             ZeroOutputForMask = zeroOutputForMask
         }
 
-    let serializedCell (cell: Layer) : JsonNode =
-        Config.ofList
-            [
-                "module", Config.value "keras.layers"
-                "class_name", Config.value cell.ClassName
-                "config", Layer.getConfig cell
-                "registered_name", null
-            ]
-
     let rec make (cell: Layer) (options: RnnOptions) (name: string option) =
         let layer =
-            driveCell "RNN" (fun () -> [ "cell", serializedCell cell ]) def cell options name
+            driveCell "RNN" (fun () -> [ "cell", serializeLayer cell ]) def cell options name
 
         registry.Add(
             layer.Identity,
@@ -160,7 +348,7 @@ let rnn
                 Def = def
                 Options = options
                 // Bidirectional's copies get cells of their own.
-                Recreate = fun o n -> make (makeCell def None) o n
+                Recreate = fun o n -> make (freshCell cell def) o n
             }
         )
 

@@ -319,6 +319,68 @@ let internal binaryOps: (string list * (torch.Tensor -> torch.Tensor -> torch.Te
         [ "math.floormod" ], (fun a b -> torch.remainder (a, b))
     ]
 
+// ---- comparison and boolean ops (issue 13) ----
+
+/// Comparisons and binary logical ops: elementwise with broadcasting, with a boolean result.
+let internal booleanBinaryOps: (string list * (torch.Tensor -> torch.Tensor -> torch.Tensor)) list =
+    [
+        [ "math.equal" ], (fun a b -> a.eq b)
+        [ "math.not_equal" ], (fun a b -> a.ne b)
+        [ "math.greater" ], (fun a b -> a.gt b)
+        [ "math.greater_equal" ], (fun a b -> a.ge b)
+        [ "math.less" ], (fun a b -> a.lt b)
+        [ "math.less_equal" ], (fun a b -> a.le b)
+        [ "math.logical_and" ],
+        (fun a b -> a.to_type(torch.ScalarType.Bool).logical_and(b.to_type torch.ScalarType.Bool))
+        [ "math.logical_or" ], (fun a b -> a.to_type(torch.ScalarType.Bool).logical_or(b.to_type torch.ScalarType.Bool))
+        [ "math.logical_xor" ],
+        (fun a b -> a.to_type(torch.ScalarType.Bool).logical_xor(b.to_type torch.ScalarType.Bool))
+    ]
+
+/// <c>tf.math.logical_not</c>: a boolean tensor negated.
+let internal logicalNot (x: Operand) =
+    let op = unary x (fun t -> t.to_type(torch.ScalarType.Bool).logical_not())
+
+    { op with
+        Output = fun inputs -> op.Output inputs |> Result.map (fun s -> { s with DType = Bool })
+    }
+
+/// <c>tf.where(condition, x, y)</c>: x where the condition holds, else y, all three broadcast together; the result has
+/// the dtype of x (of y when x is a constant).
+let internal where3 (condition: Operand) (x: Operand) (y: Operand) =
+    if isConstant condition then
+        bad "`condition` must be a tensor."
+
+    let output (inputs: TensorSpec list) =
+        let sc = (specOf inputs condition).Value
+        let sx = (specOf inputs x).Value
+        let sy = (specOf inputs y).Value
+
+        let dtype =
+            match x, y with
+            | Input _, _ -> sx.DType
+            | _, Input _ -> sy.DType
+            | _ -> Float32
+
+        broadcast sc.Shape sx.Shape
+        |> Result.bind (fun shape -> broadcast shape sy.Shape)
+        |> Result.map (fun shape -> { Shape = shape; DType = dtype })
+
+    let run (inputs: torch.Tensor list) =
+        let c = tensorOf inputs inputs.Head condition
+
+        let like =
+            match x, y with
+            | Input i, _
+            | _, Input i -> inputs[i]
+            | _ -> torch.zeros ([| 1L |], dtype = torch.ScalarType.Float32)
+
+        let a = tensorOf inputs like x
+        let b = tensorOf inputs like y
+        torch.where (c.to_type torch.ScalarType.Bool, a, b.to_type a.dtype)
+
+    { Output = output; Run = run }
+
 let internal gelu (approximate: bool) (x: torch.Tensor) =
     if approximate then
         let c = Math.Sqrt(2.0 / Math.PI)

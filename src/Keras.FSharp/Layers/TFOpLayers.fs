@@ -323,6 +323,114 @@ let private matmul (a: Operand) (b: Operand) (transposeA: bool) (transposeB: boo
 
     { Output = output; Run = run }
 
+// ---- tf.shape and reshape to a tensor-valued shape (issue 13) ----
+
+/// <c>tf.shape(x)</c>: the dynamic shape of x as a 1-D integer tensor (int32 unless <c>out_type</c> says otherwise).
+let private shapeOp (x: int) (outType: DType) =
+    {
+        Output =
+            fun inputs ->
+                Ok
+                    {
+                        Shape = [ Some inputs[x].Shape.Length ]
+                        DType = outType
+                    }
+        Run =
+            fun inputs ->
+                let dims: torch.Tensor = torch.tensor inputs[x].shape
+                dims.to_type (DType.toTorch outType)
+    }
+
+/// One entry of a reshape target: a constant, or the values of a tensor the layer receives.
+type private TargetPart =
+    | Fixed of int
+    | FromTensor of int
+
+/// <c>tf.reshape(x, shape)</c> whose shape is a tensor (<c>tf.stack([...])</c>) or a list mixing constants and scalar
+/// tensors (<c>[tf.shape(x)[0], -1, 4]</c>): the target is read from the tensors at run time; symbolically, the
+/// dimensions given by tensors are unknown.
+let private reshapeDynamic (x: int) (shape: OpArg) =
+    let parts, whole =
+        match shape with
+        | TensorArg i -> [ FromTensor i ], true
+        | ListArg items ->
+            items
+            |> List.map (fun item ->
+                match item with
+                | TensorArg i -> FromTensor i
+                | ConstArg n ->
+                    match asInt n with
+                    | Some v when v >= -1 -> Fixed v
+                    | _ -> bad $"The entries of `shape` must be integers or scalar tensors, received {jsonText n}."
+                | ListArg _ -> bad "The entries of `shape` must be integers or scalar tensors, not lists."),
+            false
+        | ConstArg _ -> bad "`shape` must be a list or a tensor."
+
+    if (parts |> List.filter ((=) (Fixed -1)) |> List.length) > 1 then
+        bad "Only one dimension of `shape` can be -1."
+
+    let output (inputs: TensorSpec list) =
+        let spec = inputs[x]
+
+        if whole then
+            match parts with
+            | [ FromTensor i ] ->
+                match inputs[i].Shape with
+                | [ Some n ] ->
+                    Ok
+                        { spec with
+                            Shape = List.replicate n None
+                        }
+                | other -> Error $"The shape tensor must be 1-D with a known length, received shape {fmt other}."
+            | _ -> Error "A whole shape tensor is one tensor."
+        else
+            parts
+            |> List.map (fun p ->
+                match p, inputs with
+                | Fixed v, _ when v >= 0 -> Ok(Some v)
+                | Fixed _, _ -> Ok None
+                | FromTensor i, _ ->
+                    match inputs[i].Shape with
+                    | []
+                    | [ Some 1 ] -> Ok None
+                    | other -> Error $"A tensor entry of `shape` must be a scalar, received shape {fmt other}.")
+            |> sequenceResults
+            |> Result.map (fun dims -> { spec with Shape = dims })
+
+    let run (inputs: torch.Tensor list) =
+        let t = inputs[x]
+
+        let target =
+            parts
+            |> List.collect (fun p ->
+                match p with
+                | Fixed v -> [ int64 v ]
+                | FromTensor i ->
+                    use flat = inputs[i].reshape(-1L).to_type(torch.ScalarType.Int64)
+                    flat.data<int64>().ToArray() |> List.ofArray)
+            |> Array.ofList
+
+        let known = target |> Array.filter ((<>) -1L) |> Array.fold (*) 1L
+        let total = t.numel ()
+        let unknowns = target |> Array.filter ((=) -1L) |> Array.length
+
+        let fits =
+            target |> Array.forall (fun d -> d >= -1L)
+            && unknowns <= 1
+            && (if unknowns = 0 then
+                    known = total
+                else
+                    known > 0L && total % known = 0L)
+
+        if not fits then
+            let from = fmt (Layer.specOf t).Shape
+            let into = target |> Array.map string |> String.concat ", "
+            raise (ArgumentException $"Cannot reshape a tensor of shape {from} ({total} elements) to [{into}].")
+
+        t.reshape target
+
+    { Output = output; Run = run }
+
 let private withDType (x: int) (dtype: DType) (f: torch.Tensor -> torch.Tensor) =
     {
         Output = fun inputs -> Ok { inputs[x] with DType = dtype }
@@ -333,6 +441,9 @@ let private withDType (x: int) (dtype: DType) (f: torch.Tensor -> torch.Tensor) 
 let supportedFunctions: string list =
     [
         yield! binaryOps |> List.collect fst
+        // Comparison and boolean ops (issue 13).
+        yield! booleanBinaryOps |> List.collect fst
+        yield! [ "math.logical_not"; "where"; "shape"; "compat.v1.shape" ]
         yield! unaryOps |> List.collect fst
         yield! [ "math.truediv"; "math.divide"; "__operators__.getitem" ]
         yield!
@@ -375,6 +486,19 @@ let private resolve (call: OpCall) : ResolvedOp =
         | Some arg -> operandOf "y" arg
         | None -> operandKwarg call "b"
 
+    // Comparison and boolean ops (issue 13).
+    let booleanOp () =
+        match booleanBinaryOps |> List.tryFind (fun (names, _) -> List.contains fn names) with
+        | Some(_, f) -> elementwise (fun _ -> Bool) (x ()) (secondOperand ()) f
+        | None when fn = "math.logical_not" -> logicalNot (x ())
+        | None when fn = "where" ->
+            match kwarg call "x", kwarg call "y" with
+            | Some xs, Some ys -> where3 (operandOf "condition" call.First) (operandOf "x" xs) (operandOf "y" ys)
+            | _ ->
+                bad
+                    "Only the three-argument form `tf.where(condition, x, y)` is supported (not the indices of true elements)."
+        | None -> bad "unsupported"
+
     match binaryOps |> List.tryFind (fun (names, _) -> List.contains fn names) with
     | Some(_, f) -> elementwise id (x ()) (secondOperand ()) f
     | None ->
@@ -406,6 +530,20 @@ let private resolve (call: OpCall) : ResolvedOp =
             | "math.reduce_max" -> reduce (xi ()) (axesKwarg call "axis") (boolKwarg call "keepdims" false) "max"
             | "math.reduce_min" -> reduce (xi ()) (axesKwarg call "axis") (boolKwarg call "keepdims" false) "min"
             | "math.reduce_prod" -> reduce (xi ()) (axesKwarg call "axis") (boolKwarg call "keepdims" false) "prod"
+            | "reshape" when
+                (match kwarg call "shape" with
+                 | Some(TensorArg _ | ListArg _) -> true
+                 | _ -> false)
+                ->
+                reshapeDynamic (xi ()) (kwarg call "shape").Value
+            | "shape"
+            | "compat.v1.shape" ->
+                let outType =
+                    match constKwarg call "out_type" |> asString with
+                    | Some d -> DType.tryParse d |> Option.defaultWith (fun () -> bad $"Unknown dtype '{d}'.")
+                    | None -> Int32
+
+                shapeOp (xi ()) outType
             | "reshape" ->
                 match axesKwarg call "shape" with
                 | Some target -> reshapeTo (xi ()) target
@@ -487,7 +625,7 @@ let private resolve (call: OpCall) : ResolvedOp =
                 let alpha = floatKwarg call "alpha" 0.2
                 unary (x ()) (fun t -> torch.nn.functional.leaky_relu (t, alpha))
             | "identity" -> unary (x ()) id
-            | _ -> bad "unsupported"
+            | _ -> booleanOp ()
 
 /// The op call behind each op layer, for writing its node back.
 let private calls = ConditionalWeakTable<LayerIdentity, OpCall>()

@@ -8,8 +8,10 @@ open Keras.TextLayers
 /// TextVectorization writes <c>assets/&lt;layer path&gt;/vocabulary.txt</c> (one token per line, special tokens first;
 /// the layer path as for weights, <c>layers/text_vectorization</c>), and reads it back after the model is rebuilt. A
 /// vocabulary given at construction is in the layer's config instead.</summary>
-/// <remarks>Keras keeps the idf weights of an adapted tf_idf layer in <c>model.weights.h5</c> (<c>vars/idf_weights</c>);
-/// here they go beside the vocabulary as <c>idf_weights.txt</c> (one number per line).</remarks>
+/// <remarks>As Keras, the idf weights of a tf_idf layer are in <c>model.weights.h5</c> (<c>vars/idf_weights</c>, see
+/// <c>WeightsFile</c>), and a TextVectorization also writes its vocabulary for its inner StringLookup
+/// (<c>assets/layers/text_vectorization/_lookup_layer/vocabulary.txt</c>). Archives of the library's earlier layout,
+/// with the idf weights in <c>idf_weights.txt</c> beside the vocabulary, still load.</remarks>
 [<RequireQualifiedAccess>]
 module VocabularyAssets =
     /// The layers whose vocabulary is an asset, with their paths (Keras's <c>layers/&lt;snake_case class&gt;_n</c>).
@@ -52,15 +54,12 @@ module VocabularyAssets =
             for path, layer in entries model do
                 if not (Vocabulary.get layer false).IsEmpty then
                     let lines = Vocabulary.get layer true
-                    yield $"assets/{path}/vocabulary.txt", Encoding.UTF8.GetBytes(String.concat "\n" lines)
+                    let bytes = Encoding.UTF8.GetBytes(String.concat "\n" lines)
+                    yield $"assets/{path}/vocabulary.txt", bytes
 
-                    match Vocabulary.idfWeights layer with
-                    | Some idf ->
-                        let text =
-                            idf |> Array.map (fun v -> v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
-
-                        yield $"assets/{path}/idf_weights.txt", Encoding.UTF8.GetBytes(String.concat "\n" text)
-                    | None -> ()
+                    // Keras's TextVectorization saves its `_lookup_layer`'s assets too.
+                    if layer.ClassName = "TextVectorization" then
+                        yield $"assets/{path}/_lookup_layer/vocabulary.txt", bytes
         ]
 
     /// <summary>Sets each vocabulary layer's vocabulary from the archive at <paramref name="archive"/>; a layer whose
@@ -79,15 +78,27 @@ module VocabularyAssets =
             | Some text ->
                 let lines = text.Split('\n') |> List.ofArray
                 // Keras drops trailing empty lines only (the mask token "" may be the first line).
-                let lines =
-                    lines |> List.rev |> List.skipWhile (fun l -> l = "") |> List.rev
+                let lines = lines |> List.rev |> List.skipWhile (fun l -> l = "") |> List.rev
+
+                // The idf weights read from model.weights.h5 (Keras's layout), else the earlier idf_weights.txt.
+                let stored =
+                    match WeightsFile.pendingIdf.TryGetValue layer.Identity with
+                    | true, values ->
+                        WeightsFile.pendingIdf.Remove layer.Identity |> ignore
+
+                        Some(values |> Array.truncate lines.Length |> Array.map float |> List.ofArray)
+                    | _ -> None
 
                 let idf =
-                    read $"assets/{path}/idf_weights.txt"
-                    |> Option.map (fun t ->
-                        t.Split('\n', System.StringSplitOptions.RemoveEmptyEntries)
-                        |> Array.map (fun v -> float (System.Single.Parse(v, System.Globalization.CultureInfo.InvariantCulture)))
-                        |> List.ofArray
-                        |> List.truncate lines.Length)
+                    match stored with
+                    | Some _ -> stored
+                    | None ->
+                        read $"assets/{path}/idf_weights.txt"
+                        |> Option.map (fun t ->
+                            t.Split('\n', System.StringSplitOptions.RemoveEmptyEntries)
+                            |> Array.map (fun v ->
+                                float (System.Single.Parse(v, System.Globalization.CultureInfo.InvariantCulture)))
+                            |> List.ofArray
+                            |> List.truncate lines.Length)
 
                 Vocabulary.set layer lines idf

@@ -34,6 +34,18 @@ module WeightsFile =
             /// The name written in the group's <c>name</c> attribute and shown in errors.
             Label: string
             Weights: Weight list
+            /// Variables a layer stores under their own names beside the numbered ones (Keras's
+            /// <c>save_own_variables</c>): the idf weights of a tf_idf lookup layer, <c>vars/idf_weights</c>.
+            Named: NamedVariable list
+        }
+
+    /// One named variable of a <c>vars</c> group: its value to write (None: nothing to write) and what to do with the
+    /// value read back.
+    and [<NoEquality; NoComparison>] private NamedVariable =
+        {
+            Name: string
+            Value: torch.Tensor option
+            Load: float32[] -> unit
         }
 
     /// How a layer holds other layers, as Keras's attribute walk sees it.
@@ -71,8 +83,53 @@ module WeightsFile =
             | "TimeDistributed", [ inner ] -> [ Attribute("layer", inner) ]
             // Issue 13: Keras's Wrapper keeps the wrapped layer in its `layer` attribute.
             | "SpectralNormalization", [ inner ] -> [ Attribute("layer", inner) ]
-            | _, [ cell ] when cell.ClassName.EndsWith "Cell" -> [ Attribute("cell", cell) ]
+            // Issue 13: StackedRNNCells keeps its cells in the list attribute `cells`; any cell sits under `cell`.
+            | "StackedRNNCells", cells -> [ Container("cells", cells) ]
+            | _, [ cell ] when cell.ClassName.EndsWith "Cell" || RecurrentDriver.isCell cell -> [ Attribute("cell", cell) ]
             | _ -> [ Container("layers", subs) ]
+
+    /// <summary>Idf weights read from weights files for vocabulary layers whose vocabulary is not set yet (it comes from
+    /// the archive's assets, read after the weights); <c>VocabularyAssets.load</c> takes them from here.</summary>
+    let internal pendingIdf =
+        System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, float32[]>()
+
+    /// Keras's own variables of a layer (issue 13): a tf_idf StringLookup, IntegerLookup or TextVectorization stores
+    /// its idf weights (special tokens and padding included) as <c>vars/idf_weights</c>.
+    let private namedVariables (layer: Layer) : NamedVariable list =
+        match layer.ClassName with
+        | "StringLookup"
+        | "IntegerLookup"
+        | "TextVectorization" ->
+            let isTfIdf =
+                match layer.Spec.Config()["output_mode"] with
+                | :? System.Text.Json.Nodes.JsonValue as mode ->
+                    match mode.TryGetValue<string>() with
+                    | true, m -> m = "tf_idf"
+                    | _ -> false
+                | _ -> false
+
+            if not isTfIdf then
+                []
+            else
+                let load (values: float32[]) =
+                    let vocabulary = TextLayers.Vocabulary.get layer true
+
+                    if List.isEmpty (TextLayers.Vocabulary.get layer false) then
+                        pendingIdf.AddOrUpdate(layer.Identity, values)
+                    else
+                        let idf =
+                            values |> Array.truncate vocabulary.Length |> Array.map float |> List.ofArray
+
+                        TextLayers.Vocabulary.set layer vocabulary (Some idf)
+
+                [
+                    {
+                        Name = "idf_weights"
+                        Value = TextLayers.Vocabulary.idfWeights layer |> Option.map (fun idf -> torch.tensor idf)
+                        Load = load
+                    }
+                ]
+        | _ -> []
 
     /// Every <c>vars</c> group of the model in Keras's walk order, and every container group with the child names the
     /// model gives it. Layers met a second time (shared) are stored once, at their first path, as Keras does.
@@ -105,7 +162,19 @@ module WeightsFile =
                         Path = path
                         Label = layer.Name
                         Weights = own |> List.filter (prefixOf >> Option.isNone)
+                        Named = namedVariables layer
                     }
+
+                // Issue 13: Keras's TextVectorization holds its StringLookup in `_lookup_layer`, which saves the same
+                // idf weights again under its own path.
+                if layer.ClassName = "TextVectorization" then
+                    entries.Add
+                        {
+                            Path = join path "_lookup_layer"
+                            Label = "string_lookup"
+                            Weights = []
+                            Named = namedVariables layer |> List.map (fun v -> { v with Load = ignore })
+                        }
 
                 own
                 |> List.choose (fun w -> prefixOf w |> Option.map (fun p -> p, w))
@@ -116,6 +185,7 @@ module WeightsFile =
                             Path = join path (partPath layer.ClassName prefix)
                             Label = prefix
                             Weights = List.map snd ws
+                            Named = []
                         })
 
                 for child in childrenOf layer do
@@ -153,6 +223,7 @@ module WeightsFile =
                 Path = ""
                 Label = model.Name
                 Weights = []
+                Named = []
             }
 
         visitContainer "layers" model.Layers
@@ -249,6 +320,16 @@ module WeightsFile =
 
         for entry in entries do
             addVars entry.Path entry.Label (entry.Weights |> List.map (fun w -> w.Name, w.Value :> torch.Tensor))
+
+            // Named variables (issue 13): written under their own names beside the numbered ones.
+            for named in entry.Named do
+                match named.Value with
+                | Some value ->
+                    let vars = (groupAt file entry.Path)["vars"] :?> H5Group
+                    let dataset, write = datasetFor entry.Label named.Name value
+                    vars[named.Name] <- dataset
+                    writes.Add write
+                | None -> ()
 
         match optimizer with
         | Some(name, variables) -> addVars "optimizer" name (variables |> List.mapi (fun i t -> string i, t))
@@ -395,6 +476,12 @@ module WeightsFile =
 
             v.Dispose()
 
+    /// A dataset's values as float32 (a named variable such as idf_weights).
+    let private readFloats (source: string) (owner: string) (where: string) (dataset: IH5Dataset) : float32[] =
+        use t = readTensor source owner where dataset
+        use f = t.to_type(torch.ScalarType.Float32).contiguous ()
+        f.data<float32>().ToArray()
+
     /// Runs a load, turning failures of the HDF5 reader (a corrupt or truncated file) into a KerasException.
     let private guarded (model: Model) (source: string) (load: unit -> 'T) : 'T =
         try
@@ -451,13 +538,27 @@ module WeightsFile =
                     "The file has no `layers` or `vars` group, so it is not a Keras 3 weights file (`.weights.h5`). Legacy Keras HDF5 files (`model.save(\"x.h5\")`) load with loadLegacyH5Weights."
 
             let entries, containers = plan model
+            let namedLoads = ResizeArray<unit -> unit>()
 
             let pairs =
                 [
                     for entry in entries do
                         let stored = storedVars root entry.Path
-                        let datasets = stored |> Option.map datasetsIn |> Option.defaultValue (dict [])
+                        let all = stored |> Option.map datasetsIn |> Option.defaultValue (dict [])
+                        let namedNames = entry.Named |> List.map _.Name |> set
                         let varsPath = join entry.Path "vars"
+
+                        // Named variables (issue 13) are read now and applied after the numbered ones.
+                        for named in entry.Named do
+                            match all.TryGetValue named.Name with
+                            | true, d -> namedLoads.Add(fun () -> named.Load(readFloats source entry.Label $"{varsPath}/{named.Name}" d))
+                            | _ -> ()
+
+                        let datasets =
+                            all
+                            |> Seq.filter (fun kv -> not (namedNames.Contains kv.Key))
+                            |> Seq.map (fun kv -> kv.Key, kv.Value)
+                            |> dict
 
                         if datasets.Count <> entry.Weights.Length then
                             let missing =
@@ -519,7 +620,10 @@ module WeightsFile =
                         | _ -> ()
                 | None -> ()
 
-            assign source pairs)
+            assign source pairs
+
+            for load in namedLoads do
+                load ())
 
     /// <summary>Loads weights saved in Keras 3's <c>.weights.h5</c> layout — by <see cref="saveWeights"/> or by Python
     /// Keras's <c>model.save_weights</c> — into a model of the same architecture. Layers are matched by class and
@@ -545,7 +649,15 @@ module WeightsFile =
             entries
             |> List.sumBy (fun e -> e.Weights |> List.sumBy (fun w -> w.Value.numel () * 8L * 4L))
 
-        let objects = entries |> List.sumBy (fun e -> 4 + 3 * e.Weights.Length) |> int64
+        let named =
+            entries
+            |> List.sumBy (fun e ->
+                e.Named |> List.sumBy (fun v -> v.Value |> Option.map (fun t -> t.numel () * 8L * 4L) |> Option.defaultValue 0L))
+
+        let values = values + named
+
+        let objects =
+            entries |> List.sumBy (fun e -> 4 + 3 * (e.Weights.Length + e.Named.Length)) |> int64
         values + objects * 16_384L + (1L <<< 20)
 
     /// The HDF5 weights inside a `.keras` archive, read into memory: unique, bounded by what the model's weights can
