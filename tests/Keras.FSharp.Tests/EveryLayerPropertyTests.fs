@@ -37,6 +37,20 @@ let private steps: Step list =
         step "TimeDistributed" (fun x -> x --> Layers.TimeDistributed(Layers.Dense(8)))
         step "BatchNormalization" (fun x -> x --> Layers.BatchNormalization())
         step "LayerNormalization" (fun x -> x --> Layers.LayerNormalization())
+        step "GroupNormalization" (fun x -> x --> Layers.GroupNormalization(groups = 2))
+        step "Attention" (fun x -> self (Layers.Attention()) x)
+        step "AdditiveAttention" (fun x -> self (Layers.AdditiveAttention()) x)
+        step "RNN(SimpleRNNCell)" (fun x -> x --> Layers.RNN(Layers.SimpleRNNCell(8), returnSequences = true))
+        step "RNN(GRUCell)" (fun x -> x --> Layers.RNN(Layers.GRUCell(8), returnSequences = true))
+        step "RNN(StackedRNNCells)" (fun x ->
+            x
+            --> Layers.RNN(Layers.StackedRNNCells([ Layers.LSTMCell(4); Layers.GRUCell(8) ]), returnSequences = true))
+        // Bin indices (ints) back to floats through a one-wide Embedding.
+        step "Discretization" (fun x ->
+            x
+            --> Layers.Discretization(binBoundaries = [ 0.25; 0.5; 0.75 ])
+            --> Layers.Embedding(4, 1)
+            --> Layers.Reshape([ 6; 8 ]))
         step "RMSNormalization" (fun x -> x --> Layers.RMSNormalization())
         step "UnitNormalization" (fun x -> x --> Layers.UnitNormalization())
         step "Normalization" (fun x -> x --> Layers.Normalization(axis = [ -1 ], mean = [ 0.5 ], variance = [ 2.0 ]))
@@ -237,7 +251,17 @@ let private tokens =
                     --> Layers.LSTM(8)
                     --> Layers.RepeatVector(6)
                 else
-                    x --> Layers.Embedding(20, 8)
+                    // The id layers: lookup, hashing and counting, each into the same (batch, 6, 8).
+                    Layers.add
+                        [
+                            x --> Layers.Embedding(20, 8)
+                            x --> Layers.IntegerLookup(vocabulary = [ 1..19 ]) --> Layers.Embedding(21, 8)
+                            x --> Layers.Hashing(16) --> Layers.Embedding(16, 8)
+                            x
+                            --> Layers.CategoryEncoding(20, outputMode = "multi_hot")
+                            --> Layers.Dense(8)
+                            --> Layers.RepeatVector(6)
+                        ]
         // Zeros included: padding for the masked plans.
         Data = fun () -> torch.randint (20L, [| 4L; 6L |])
     }
