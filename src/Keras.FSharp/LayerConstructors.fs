@@ -1020,6 +1020,10 @@ type Layers =
             ?gammaInitializer: Initializer,
             ?movingMeanInitializer: Initializer,
             ?movingVarianceInitializer: Initializer,
+            ?betaRegularizer: Regularizer,
+            ?gammaRegularizer: Regularizer,
+            ?betaConstraint: Constraint,
+            ?gammaConstraint: Constraint,
             ?name: string
         ) : Layer =
         let d = NormalizationLayers.BatchNormalizationConfig.Default
@@ -1035,6 +1039,10 @@ type Layers =
                 GammaInitializer = defaultArg gammaInitializer d.GammaInitializer
                 MovingMeanInitializer = defaultArg movingMeanInitializer d.MovingMeanInitializer
                 MovingVarianceInitializer = defaultArg movingVarianceInitializer d.MovingVarianceInitializer
+                BetaRegularizer = betaRegularizer
+                GammaRegularizer = gammaRegularizer
+                BetaConstraint = betaConstraint
+                GammaConstraint = gammaConstraint
             }
             name
 
@@ -1137,6 +1145,11 @@ type Layers =
             ?returnAttentionScores: bool,
             ?useCausalMask: bool,
             ?useAttentionMask: bool,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
             ?name: string
         ) : Layer =
         let d = AttentionLayers.MultiHeadAttentionConfig.Default(numHeads, keyDim)
@@ -1154,6 +1167,11 @@ type Layers =
                 ReturnAttentionScores = defaultArg returnAttentionScores false
                 UseCausalMask = defaultArg useCausalMask false
                 UseAttentionMask = defaultArg useAttentionMask false
+                KernelRegularizer = kernelRegularizer
+                BiasRegularizer = biasRegularizer
+                ActivityRegularizer = activityRegularizer
+                KernelConstraint = kernelConstraint
+                BiasConstraint = biasConstraint
             }
             name
 
