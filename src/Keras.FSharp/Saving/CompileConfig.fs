@@ -505,17 +505,7 @@ module CompileConfig =
     /// shapes fit, as Keras's <c>load_own_variables</c>; returns false (nothing changed) when they do not, where Keras
     /// warns and skips.</summary>
     let restoreOptimizer (compiled: CompiledModel) (values: TorchSharp.torch.Tensor list) : bool =
-        let ps = parameters compiled.Model
-        let expected = compiled.Optimizer.VariableShapes ps
-
-        let fits =
-            values.Length = expected.Length
-            && List.forall2 (fun (v: TorchSharp.torch.Tensor) (s: int64[]) -> v.shape = s) values expected
-
-        if fits then
-            compiled.Optimizer.ImportVariables(ps, values)
-
-        fits
+        compiled.Optimizer.TryImportVariables(parameters compiled.Model, values)
 
     /// <summary>The optimizer variables to save for a compiled model, in Keras's order (see
     /// <c>OptimizerState.ExportVariables</c>).</summary>

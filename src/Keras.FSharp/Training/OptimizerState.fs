@@ -57,6 +57,16 @@ type OptimizerState(optimizer: Optimizer) =
     /// The optimizer this state belongs to.
     member _.Optimizer = optimizer
 
+    /// <summary>Keras's default <c>name</c> of an optimizer (<c>"adam"</c>, <c>"rmsprop"</c>, ...), the label of its
+    /// <c>optimizer/vars</c> group in weights files.</summary>
+    static member internal KerasName(optimizer: Optimizer) =
+        match optimizer with
+        | SGD _ -> "sgd"
+        | RMSprop _ -> "rmsprop"
+        | Adam _ -> "adam"
+        | AdamW _ -> "adamw"
+        | Adagrad _ -> "adagrad"
+
     /// Steps taken so far (Keras's <c>optimizer.iterations</c>).
     member _.Iterations = iterations
 
@@ -160,6 +170,23 @@ type OptimizerState(optimizer: Optimizer) =
             |> List.iteri (fun i (p, k) ->
                 let v = values[first + i]
                 slots[p][k] <- v.to_type(p.dtype).clone().detach().DetachFromDisposeScope())
+
+    /// <summary>Restores saved optimizer variables when their count and shapes fit these weights (as
+    /// <see cref="ImportVariables"/>); returns false, changing nothing, when they do not — where Keras's
+    /// <c>load_own_variables</c> warns and skips.</summary>
+    member internal this.TryImportVariables
+        (parameters: TorchSharp.Modules.Parameter list, values: torch.Tensor list)
+        : bool =
+        let expected = this.VariableShapes parameters
+
+        let fits =
+            values.Length = expected.Length
+            && List.forall2 (fun (v: torch.Tensor) (s: int64[]) -> v.shape = s) values expected
+
+        if fits then
+            this.ImportVariables(parameters, values)
+
+        fits
 
     /// <summary>Keras's <c>_clip_gradients</c>: by each gradient's norm, by the global norm of all gradients, or by
     /// value, as the options say. Returns new tensors (or the gradients themselves when nothing is clipped).</summary>
