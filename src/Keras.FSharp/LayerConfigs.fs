@@ -991,15 +991,6 @@ module LayerConfigs =
             | [ a; b; c ] -> Some(Layers.Cropping3D((a, b, c), name = name))
             | _ -> fail (InvalidArgument(name, "cropping", "Expected three pairs.", "..."))
         | "BatchNormalization" ->
-            noRegularizers
-                r
-                [
-                    "beta_regularizer"
-                    "gamma_regularizer"
-                    "beta_constraint"
-                    "gamma_constraint"
-                ]
-
             r.Expect(
                 "renorm",
                 (fun n -> ConfigReader.value<bool> name "renorm" n = false),
@@ -1017,6 +1008,10 @@ module LayerConfigs =
                     ?gammaInitializer = r.Init "gamma_initializer",
                     ?movingMeanInitializer = r.Init "moving_mean_initializer",
                     ?movingVarianceInitializer = r.Init "moving_variance_initializer",
+                    ?betaRegularizer = r.Reg "beta_regularizer",
+                    ?gammaRegularizer = r.Reg "gamma_regularizer",
+                    ?betaConstraint = r.Constr "beta_constraint",
+                    ?gammaConstraint = r.Constr "gamma_constraint",
                     name = name
                 )
             )
@@ -1083,16 +1078,6 @@ module LayerConfigs =
             r.Expect("noise_shape", (fun _ -> false), "A noise shape cannot be rebuilt yet.")
             Some(Layers.AlphaDropout(rate (), ?seed = r.Opt<int> "seed", name = name))
         | "MultiHeadAttention" ->
-            noRegularizers
-                r
-                [
-                    "kernel_regularizer"
-                    "bias_regularizer"
-                    "activity_regularizer"
-                    "kernel_constraint"
-                    "bias_constraint"
-                ]
-
             Some(
                 Layers.MultiHeadAttention(
                     r.Req<int> "num_heads",
@@ -1105,6 +1090,11 @@ module LayerConfigs =
                     ?kernelInitializer = r.Init "kernel_initializer",
                     ?biasInitializer = r.Init "bias_initializer",
                     ?seed = r.Opt<int> "seed",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?activityRegularizer = r.Reg "activity_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint",
                     name = name
                 )
             )

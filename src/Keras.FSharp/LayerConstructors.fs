@@ -1168,6 +1168,10 @@ type Layers =
             ?gammaInitializer: Initializer,
             ?movingMeanInitializer: Initializer,
             ?movingVarianceInitializer: Initializer,
+            ?betaRegularizer: Regularizer,
+            ?gammaRegularizer: Regularizer,
+            ?betaConstraint: Constraint,
+            ?gammaConstraint: Constraint,
             ?name: string
         ) : Layer =
         let d = NormalizationLayers.BatchNormalizationConfig.Default
@@ -1183,6 +1187,10 @@ type Layers =
                 GammaInitializer = defaultArg gammaInitializer d.GammaInitializer
                 MovingMeanInitializer = defaultArg movingMeanInitializer d.MovingMeanInitializer
                 MovingVarianceInitializer = defaultArg movingVarianceInitializer d.MovingVarianceInitializer
+                BetaRegularizer = betaRegularizer
+                GammaRegularizer = gammaRegularizer
+                BetaConstraint = betaConstraint
+                GammaConstraint = gammaConstraint
             }
             name
 
@@ -1285,6 +1293,11 @@ type Layers =
             ?returnAttentionScores: bool,
             ?useCausalMask: bool,
             ?useAttentionMask: bool,
+            ?kernelRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?biasConstraint: Constraint,
             ?name: string
         ) : Layer =
         let d = AttentionLayers.MultiHeadAttentionConfig.Default(numHeads, keyDim)
@@ -1302,6 +1315,11 @@ type Layers =
                 ReturnAttentionScores = defaultArg returnAttentionScores false
                 UseCausalMask = defaultArg useCausalMask false
                 UseAttentionMask = defaultArg useAttentionMask false
+                KernelRegularizer = kernelRegularizer
+                BiasRegularizer = biasRegularizer
+                ActivityRegularizer = activityRegularizer
+                KernelConstraint = kernelConstraint
+                BiasConstraint = biasConstraint
             }
             name
 

@@ -96,6 +96,14 @@ let private optimizers: (string * Optimizer) list =
         "Adagrad", Optimizers.Adagrad(learningRate = 0.05, initialAccumulatorValue = 0.2)
         "Adam with an ExponentialDecay schedule",
         Optimizers.Adam(learningRate = Schedules.exponentialDecay 0.01 2L 0.5 false)
+        // Keras 3's base-optimizer options and the extra slot variables (velocity_hat, momentum, average_gradient).
+        "Adam with AMSGrad and clipnorm", Optimizers.Adam(learningRate = 0.01, amsgrad = true, clipNorm = 0.5)
+        "AdamW with AMSGrad", Optimizers.AdamW(learningRate = 0.01, weightDecay = 0.01, amsgrad = true)
+        "centered RMSprop with momentum",
+        Optimizers.RMSprop(learningRate = 0.01, momentum = 0.5, centered = true, globalClipNorm = 1.0)
+        "centered RMSprop", Optimizers.RMSprop(learningRate = 0.01, centered = true)
+        "SGD with weight decay and clipvalue",
+        Optimizers.SGD(learningRate = 0.05, momentum = 0.9, weightDecay = 0.1, clipValue = 0.05)
     ]
 
 [<Tests>]
@@ -224,7 +232,7 @@ let tests =
                     Expect.equal loaded.LossWeights [ 0.25; 2.0 ] "loss weights"
 
                     match loaded.Optimizer.Optimizer with
-                    | RMSprop(ConstantRate r, rho, eps) ->
+                    | RMSprop(ConstantRate r, rho, eps, _, _, _) ->
                         Expect.equal (r, rho, eps) (0.003, 0.9, 1e-7) "RMSprop hyper-parameters"
                     | other -> failtest $"expected RMSprop, got {other}"
 
@@ -340,7 +348,7 @@ let tests =
                     let loaded = Keras.LoadCompiledModel path
 
                     match loaded.Optimizer.Optimizer with
-                    | Adam(Schedule(n, f), _, _, _) ->
+                    | Adam(Schedule(n, f), _, _, _, _, _) ->
                         Expect.equal n "ExponentialDecay" "schedule"
                         Expect.equal (f 25L) (0.01 * 0.25) "staircase decay at step 25"
                     | other -> failtest $"expected a schedule, got {other}")
@@ -351,7 +359,8 @@ let tests =
                 let compiled = Keras.LoadCompiledModel path
 
                 match compiled.Optimizer.Optimizer with
-                | Adam(ConstantRate r, b1, b2, eps) -> Expect.equal (r, b1, b2, eps) (0.001, 0.9, 0.999, 1e-7) "adam"
+                | Adam(ConstantRate r, b1, b2, eps, false, _) ->
+                    Expect.equal (r, b1, b2, eps) (0.001, 0.9, 0.999, 1e-7) "adam"
                 | other -> failtest $"expected Adam, got {other}"
 
                 Expect.equal compiled.Losses [ CategoricalCrossentropy false ] "loss"

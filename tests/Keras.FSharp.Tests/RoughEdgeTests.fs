@@ -30,19 +30,19 @@ let tests =
             test "A constant learning rate is a plain number" {
                 // This file compiles with warnings as errors: no implicit-conversion warning either.
                 match Optimizers.RMSprop(learningRate = 1e-3) with
-                | RMSprop(ConstantRate r, rho, _) -> Expect.equal (r, rho) (1e-3, 0.9) "RMSprop"
+                | RMSprop(ConstantRate r, rho, _, _, _, _) -> Expect.equal (r, rho) (1e-3, 0.9) "RMSprop"
                 | other -> failtestf "got %A" other
 
                 match Optimizers.Adam(learningRate = 0.01) with
-                | Adam(ConstantRate r, _, _, _) -> Expect.equal r 0.01 "Adam"
+                | Adam(ConstantRate r, _, _, _, _, _) -> Expect.equal r 0.01 "Adam"
                 | other -> failtestf "got %A" other
 
                 match Optimizers.SGD(learningRate = 0.1, momentum = 0.9) with
-                | SGD(ConstantRate r, m, _) -> Expect.equal (r, m) (0.1, 0.9) "SGD"
+                | SGD(ConstantRate r, m, _, _) -> Expect.equal (r, m) (0.1, 0.9) "SGD"
                 | other -> failtestf "got %A" other
 
                 match Optimizers.RMSprop() with
-                | RMSprop(ConstantRate r, _, _) -> Expect.equal r 1e-3 "defaults still there"
+                | RMSprop(ConstantRate r, _, _, _, _, _) -> Expect.equal r 1e-3 "defaults still there"
                 | other -> failtestf "got %A" other
             }
             test "An unknown dimension is spelled Dim.Unknown" {

@@ -215,10 +215,10 @@ let optimizerTests =
             test "RMSprop" {
                 let a, b = twoSteps (Optimizers.RMSprop(learningRate = ConstantRate 0.1))
                 let acc1 = 0.1 * 0.25
-                let w1 = 1.0 - 0.1 * 0.5 / (sqrt acc1 + 1e-7)
+                let w1 = 1.0 - 0.1 * 0.5 / sqrt (acc1 + 1e-7)
                 let acc2 = 0.9 * acc1 + 0.1 * 1.0
                 near 1e-6 w1 a "step 1"
-                near 1e-6 (w1 + 0.1 / (sqrt acc2 + 1e-7)) b "step 2"
+                near 1e-6 (w1 + 0.1 / sqrt (acc2 + 1e-7)) b "step 2"
             }
 
             test "Adam and AdamW" {
@@ -281,10 +281,10 @@ let optimizerTests =
                     Optimizer.TryParse "sgd",
                     Optimizer.TryParse "adagrad"
                 with
-                | Some(RMSprop(ConstantRate 0.001, 0.9, 1e-7)),
-                  Some(Adam(ConstantRate 0.001, 0.9, 0.999, 1e-7)),
-                  Some(SGD(ConstantRate 0.01, 0.0, false)),
-                  Some(Adagrad(ConstantRate 0.001, 0.1, 1e-7)) -> ()
+                | Some(RMSprop(ConstantRate 0.001, 0.9, 1e-7, 0.0, false, _)),
+                  Some(Adam(ConstantRate 0.001, 0.9, 0.999, 1e-7, false, _)),
+                  Some(SGD(ConstantRate 0.01, 0.0, false, _)),
+                  Some(Adagrad(ConstantRate 0.001, 0.1, 1e-7, _)) -> ()
                 | other -> failtestf "unexpected defaults %A" other
 
                 Expect.isNone (Optimizer.TryParse "adamax2") "unknown"

@@ -114,10 +114,22 @@ type MultiHeadAttentionConfig =
         /// Keras's <c>attention_mask</c>: when true, the layer takes one more input, last, a boolean mask of shape
         /// <c>(batch, T, S)</c> (true = attend): inputs <c>[query; value; mask]</c> or <c>[query; value; key; mask]</c>.
         UseAttentionMask: bool
+        /// Penalty on the four projection kernels added to the loss.
+        KernelRegularizer: Regularizer option
+        /// Penalty on the four projection biases added to the loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the outputs of the four projections (query, key, value, attention_output), as Keras passes it to
+        /// its EinsumDense sub-layers.
+        ActivityRegularizer: Regularizer option
+        /// Projection applied to the four kernels after each optimizer step.
+        KernelConstraint: Constraint option
+        /// Projection applied to the four biases after each optimizer step.
+        BiasConstraint: Constraint option
     }
 
     /// Keras's defaults: value_dim = key_dim, no dropout, biases on, output projected to the query's feature size,
-    /// attention over every axis between batch and features, glorot_uniform kernels, zero biases.
+    /// attention over every axis between batch and features, glorot_uniform kernels, zero biases, no regularizers or
+    /// constraints.
     static member Default(numHeads, keyDim) =
         {
             NumHeads = numHeads
@@ -133,6 +145,11 @@ type MultiHeadAttentionConfig =
             ReturnAttentionScores = false
             UseCausalMask = false
             UseAttentionMask = false
+            KernelRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            KernelConstraint = None
+            BiasConstraint = None
         }
 
 /// The parts of a MultiHeadAttention call's inputs.
@@ -323,24 +340,34 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let vDim = lastDim parts.Value
         let kDim = parts.Key |> Option.map lastDim |> Option.defaultValue vDim
         let outDims = outputDims parts.Query.Shape
-        let kernel = config.KernelInitializer
-        let bias = config.BiasInitializer
+        let kernelConstraint = Constraint.projection config.KernelConstraint
+        let biasConstraint = Constraint.projection config.BiasConstraint
+
+        let kernel name shape =
+            { weight name shape config.KernelInitializer with
+                Constraint = kernelConstraint
+            }
+
+        let bias name shape =
+            { weight name shape config.BiasInitializer with
+                Constraint = biasConstraint
+            }
 
         {
             Weights =
                 [
-                    yield weight "query/kernel" [ qDim; heads; keyDim ] kernel
+                    yield kernel "query/kernel" [ qDim; heads; keyDim ]
                     if config.UseBias then
-                        yield weight "query/bias" [ heads; keyDim ] bias
-                    yield weight "key/kernel" [ kDim; heads; keyDim ] kernel
+                        yield bias "query/bias" [ heads; keyDim ]
+                    yield kernel "key/kernel" [ kDim; heads; keyDim ]
                     if config.UseBias then
-                        yield weight "key/bias" [ heads; keyDim ] bias
-                    yield weight "value/kernel" [ vDim; heads; valueDim ] kernel
+                        yield bias "key/bias" [ heads; keyDim ]
+                    yield kernel "value/kernel" [ vDim; heads; valueDim ]
                     if config.UseBias then
-                        yield weight "value/bias" [ heads; valueDim ] bias
-                    yield weight "attention_output/kernel" ([ heads; valueDim ] @ outDims) kernel
+                        yield bias "value/bias" [ heads; valueDim ]
+                    yield kernel "attention_output/kernel" ([ heads; valueDim ] @ outDims)
                     if config.UseBias then
-                        yield weight "attention_output/bias" outDims bias
+                        yield bias "attention_output/bias" outDims
                 ]
             InputSpecs =
                 [
@@ -394,6 +421,8 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let qp = project query qKernel (bias 1)
         let kp = project key kKernel (bias 3)
         let vp = project value vKernel (bias 5)
+        // Keras gives the activity regularizer to its four EinsumDense projections: each adds penalty(its output).
+        Regularizer.addActivity config.ActivityRegularizer ctx [ qp; kp; vp ] |> ignore
 
         // Projected axes: 0 .. rank-2 as the inputs, rank-1 the heads, rank the channels.
         let perm =
@@ -498,6 +527,7 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
             | None -> Ops.matmul concatenated outKernel
 
         let output = output.reshape (Array.append prefix outDims)
+        Regularizer.addActivity config.ActivityRegularizer ctx [ output ] |> ignore
 
         match probs with
         | Some probs when config.ReturnAttentionScores -> [ output; probs ]
@@ -528,11 +558,11 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
                             "attention_axes", axesConfig
                             "kernel_initializer", Config.initializer config.KernelInitializer
                             "bias_initializer", Config.initializer config.BiasInitializer
-                            "kernel_regularizer", null
-                            "bias_regularizer", null
-                            "activity_regularizer", null
-                            "kernel_constraint", null
-                            "bias_constraint", null
+                            "kernel_regularizer", Regularizer.configOrNull config.KernelRegularizer
+                            "bias_regularizer", Regularizer.configOrNull config.BiasRegularizer
+                            "activity_regularizer", Regularizer.configOrNull config.ActivityRegularizer
+                            "kernel_constraint", Constraint.configOrNull config.KernelConstraint
+                            "bias_constraint", Constraint.configOrNull config.BiasConstraint
                             "seed", seedConfig config.Seed
                         ]
             InputSpecs = []
@@ -541,7 +571,13 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
             Call = call
             SubLayers = fun () -> []
             ComputeMask = Layer.passMask
-            RegularizationLosses = fun _ -> []
+            RegularizationLosses =
+                Regularizer.ofWeights
+                    [
+                        for part in [ "query"; "key"; "value"; "attention_output" ] do
+                            config.KernelRegularizer, $"{part}/kernel"
+                            config.BiasRegularizer, $"{part}/bias"
+                    ]
         }
 
 /// <summary>Configuration of <see cref="attention"/> and <see cref="additiveAttention"/>. <c>ReturnAttentionScores</c>

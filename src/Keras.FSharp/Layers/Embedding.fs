@@ -142,8 +142,8 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
                             "embeddings_regularizer", Regularizer.configOrNull config.EmbeddingsRegularizer
                             "activity_regularizer", Regularizer.configOrNull config.ActivityRegularizer
                             "embeddings_constraint", Constraint.configOrNull config.EmbeddingsConstraint
+                            // Keras 3.1.1's keys (the version the library writes files as): no quantization_config.
                             "mask_zero", Config.value config.MaskZero
-                            "quantization_config", null
                         ]
             InputSpecs = []
             ComputeOutput = computeOutput

@@ -87,10 +87,18 @@ type BatchNormalizationConfig =
         MovingMeanInitializer: Initializer
         /// Initializer of <c>moving_variance</c>.
         MovingVarianceInitializer: Initializer
+        /// Penalty on <c>beta</c> added to the loss.
+        BetaRegularizer: Regularizer option
+        /// Penalty on <c>gamma</c> added to the loss.
+        GammaRegularizer: Regularizer option
+        /// Projection applied to <c>beta</c> after each optimizer step.
+        BetaConstraint: Constraint option
+        /// Projection applied to <c>gamma</c> after each optimizer step.
+        GammaConstraint: Constraint option
     }
 
     /// Keras's defaults: axis -1, momentum 0.99, epsilon 1e-3, center and scale on, beta/moving_mean zeros,
-    /// gamma/moving_variance ones.
+    /// gamma/moving_variance ones, no regularizers or constraints.
     static member Default =
         {
             Axis = -1
@@ -102,6 +110,10 @@ type BatchNormalizationConfig =
             GammaInitializer = Ones
             MovingMeanInitializer = Zeros
             MovingVarianceInitializer = Ones
+            BetaRegularizer = None
+            GammaRegularizer = None
+            BetaConstraint = None
+            GammaConstraint = None
         }
 
 /// <summary>Normalizes each channel of <c>Axis</c>: in training (<c>ctx.Training</c>, unless the layer is frozen:
@@ -145,9 +157,13 @@ let batchNormalization (config: BatchNormalizationConfig) (name: string option) 
             Weights =
                 [
                     if config.Scale then
-                        weight "gamma" [ channels ] config.GammaInitializer true
+                        { weight "gamma" [ channels ] config.GammaInitializer true with
+                            Constraint = Constraint.projection config.GammaConstraint
+                        }
                     if config.Center then
-                        weight "beta" [ channels ] config.BetaInitializer true
+                        { weight "beta" [ channels ] config.BetaInitializer true with
+                            Constraint = Constraint.projection config.BetaConstraint
+                        }
                     weight "moving_mean" [ channels ] config.MovingMeanInitializer false
                     weight "moving_variance" [ channels ] config.MovingVarianceInitializer false
                 ]
@@ -253,10 +269,10 @@ let batchNormalization (config: BatchNormalizationConfig) (name: string option) 
                             "gamma_initializer", Config.initializer config.GammaInitializer
                             "moving_mean_initializer", Config.initializer config.MovingMeanInitializer
                             "moving_variance_initializer", Config.initializer config.MovingVarianceInitializer
-                            "beta_regularizer", null
-                            "gamma_regularizer", null
-                            "beta_constraint", null
-                            "gamma_constraint", null
+                            "beta_regularizer", Regularizer.configOrNull config.BetaRegularizer
+                            "gamma_regularizer", Regularizer.configOrNull config.GammaRegularizer
+                            "beta_constraint", Constraint.configOrNull config.BetaConstraint
+                            "gamma_constraint", Constraint.configOrNull config.GammaConstraint
                             "synchronized", Config.value false
                         ]
             InputSpecs = []
@@ -265,7 +281,8 @@ let batchNormalization (config: BatchNormalizationConfig) (name: string option) 
             Call = call
             SubLayers = fun () -> []
             ComputeMask = Layer.passMask
-            RegularizationLosses = fun _ -> []
+            RegularizationLosses =
+                Regularizer.ofWeights [ config.GammaRegularizer, "gamma"; config.BetaRegularizer, "beta" ]
         }
 
 /// Configuration of <see cref="layerNormalization"/>, with Keras's defaults in <see cref="LayerNormalizationConfig.Default"/>.

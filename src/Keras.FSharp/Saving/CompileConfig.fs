@@ -34,26 +34,31 @@ module CompileConfig =
 
     /// The optimizer with its current learning rate, as Keras's <c>serialize_keras_object(optimizer)</c>.
     let serializeOptimizer (state: OptimizerState) : JsonNode =
+        let optimizer = state.Optimizer
+
         let rate: JsonNode =
-            match state.Optimizer with
-            | SGD(Schedule(name, f), _, _)
-            | RMSprop(Schedule(name, f), _, _)
-            | Adam(Schedule(name, f), _, _, _)
-            | AdamW(Schedule(name, f), _, _, _, _)
-            | Adagrad(Schedule(name, f), _, _) ->
+            match optimizer.BaseLearningRate with
+            | Schedule(name, f) ->
                 match Schedules.configOf f with
                 | Some config -> serialized "keras.optimizers.schedules" name config
                 | None -> Config.value state.LearningRate
             | _ -> Config.value state.LearningRate
 
-        let common (name: string) (weightDecay: JsonNode) =
+        let optional (v: float option) : JsonNode =
+            match v with
+            | Some x -> Config.value x
+            | None -> null
+
+        let options = optimizer.Options
+
+        let common (name: string) =
             [
                 "name", Config.value name
                 "learning_rate", rate
-                "weight_decay", weightDecay
-                "clipnorm", null
-                "global_clipnorm", null
-                "clipvalue", null
+                "weight_decay", optional optimizer.EffectiveWeightDecay
+                "clipnorm", optional options.ClipNorm
+                "global_clipnorm", optional options.GlobalClipNorm
+                "clipvalue", optional options.ClipValue
                 "use_ema", Config.value false
                 "ema_momentum", Config.value 0.99
                 "ema_overwrite_frequency", null
@@ -61,50 +66,46 @@ module CompileConfig =
                 "gradient_accumulation_steps", null
             ]
 
-        let make className name weightDecay extra =
-            serialized "keras.optimizers" className (common name weightDecay @ extra)
+        let make className name extra =
+            serialized "keras.optimizers" className (common name @ extra)
 
-        match state.Optimizer with
-        | SGD(_, momentum, nesterov) ->
-            make "SGD" "sgd" null [ "momentum", Config.value momentum; "nesterov", Config.value nesterov ]
-        | RMSprop(_, rho, epsilon) ->
+        match optimizer with
+        | SGD(_, momentum, nesterov, _) ->
+            make "SGD" "sgd" [ "momentum", Config.value momentum; "nesterov", Config.value nesterov ]
+        | RMSprop(_, rho, epsilon, momentum, centered, _) ->
             make
                 "RMSprop"
                 "rmsprop"
-                null
                 [
                     "rho", Config.value rho
-                    "momentum", Config.value 0.0
+                    "momentum", Config.value momentum
                     "epsilon", Config.value epsilon
-                    "centered", Config.value false
+                    "centered", Config.value centered
                 ]
-        | Adam(_, b1, b2, epsilon) ->
+        | Adam(_, b1, b2, epsilon, amsgrad, _) ->
             make
                 "Adam"
                 "adam"
-                null
                 [
                     "beta_1", Config.value b1
                     "beta_2", Config.value b2
                     "epsilon", Config.value epsilon
-                    "amsgrad", Config.value false
+                    "amsgrad", Config.value amsgrad
                 ]
-        | AdamW(_, decay, b1, b2, epsilon) ->
+        | AdamW(_, _, b1, b2, epsilon, amsgrad, _) ->
             make
                 "AdamW"
                 "adamw"
-                (Config.value decay)
                 [
                     "beta_1", Config.value b1
                     "beta_2", Config.value b2
                     "epsilon", Config.value epsilon
-                    "amsgrad", Config.value false
+                    "amsgrad", Config.value amsgrad
                 ]
-        | Adagrad(_, initial, epsilon) ->
+        | Adagrad(_, initial, epsilon, _) ->
             make
                 "Adagrad"
                 "adagrad"
-                null
                 [
                     "initial_accumulator_value", Config.value initial
                     "epsilon", Config.value epsilon
@@ -281,21 +282,15 @@ module CompileConfig =
         match node with
         | :? JsonObject as o ->
             let c = ConfigReader.innerConfig o
+            let classText = defaultArg (Option.ofObj (className o)) ""
 
             let unsupported (key: string) =
                 fail
                     $"optimizer.{key}"
-                    $"The optimizer option `{key}` is not supported; load the model with compile=false and compile it yourself."
+                    $"The option `{key}` of the optimizer {classText} is not supported by this library; load the model with compile=false and compile it yourself."
                     (entry c key)
 
-            for key in
-                [
-                    "clipnorm"
-                    "clipvalue"
-                    "global_clipnorm"
-                    "loss_scale_factor"
-                    "gradient_accumulation_steps"
-                ] do
+            for key in [ "loss_scale_factor"; "gradient_accumulation_steps" ] do
                 match entry c key with
                 | null -> ()
                 | _ -> unsupported key
@@ -303,18 +298,23 @@ module CompileConfig =
             if boolOr c "use_ema" false then
                 unsupported "use_ema"
 
-            if boolOr c "amsgrad" false then
-                unsupported "amsgrad"
+            let name = classText.ToLowerInvariant()
 
-            let name = (defaultArg (Option.ofObj (className o)) "").ToLowerInvariant()
-
-            let decay =
-                match entry c "weight_decay" with
+            let optionalNumber (key: string) =
+                match entry c key with
                 | null -> None
-                | n -> Some(ConfigReader.number "compile_from_config" "weight_decay" n)
+                | n -> Some(ConfigReader.number "compile_from_config" key n)
 
-            if name <> "adamw" && decay.IsSome && decay <> Some 0.0 then
-                unsupported "weight_decay"
+            let decay = optionalNumber "weight_decay"
+
+            let options =
+                OptimizerOptions.Create(
+                    classText,
+                    (if name = "adamw" then None else decay),
+                    optionalNumber "clipnorm",
+                    optionalNumber "clipvalue",
+                    optionalNumber "global_clipnorm"
+                )
 
             let rateOf fallback =
                 parseRate
@@ -324,26 +324,37 @@ module CompileConfig =
                     fallback
 
             match name with
-            | "sgd" -> SGD(rateOf 0.01, numberOr c "momentum" 0.0, boolOr c "nesterov" false)
+            | "sgd" -> SGD(rateOf 0.01, numberOr c "momentum" 0.0, boolOr c "nesterov" false, options)
             | "rmsprop" ->
-                if numberOr c "momentum" 0.0 <> 0.0 then
-                    unsupported "momentum"
-
-                if boolOr c "centered" false then
-                    unsupported "centered"
-
-                RMSprop(rateOf 0.001, numberOr c "rho" 0.9, numberOr c "epsilon" 1e-7)
+                RMSprop(
+                    rateOf 0.001,
+                    numberOr c "rho" 0.9,
+                    numberOr c "epsilon" 1e-7,
+                    numberOr c "momentum" 0.0,
+                    boolOr c "centered" false,
+                    options
+                )
             | "adam" ->
-                Adam(rateOf 0.001, numberOr c "beta_1" 0.9, numberOr c "beta_2" 0.999, numberOr c "epsilon" 1e-7)
+                Adam(
+                    rateOf 0.001,
+                    numberOr c "beta_1" 0.9,
+                    numberOr c "beta_2" 0.999,
+                    numberOr c "epsilon" 1e-7,
+                    boolOr c "amsgrad" false,
+                    options
+                )
             | "adamw" ->
                 AdamW(
                     rateOf 0.001,
                     defaultArg decay 0.004,
                     numberOr c "beta_1" 0.9,
                     numberOr c "beta_2" 0.999,
-                    numberOr c "epsilon" 1e-7
+                    numberOr c "epsilon" 1e-7,
+                    boolOr c "amsgrad" false,
+                    options
                 )
-            | "adagrad" -> Adagrad(rateOf 0.001, numberOr c "initial_accumulator_value" 0.1, numberOr c "epsilon" 1e-7)
+            | "adagrad" ->
+                Adagrad(rateOf 0.001, numberOr c "initial_accumulator_value" 0.1, numberOr c "epsilon" 1e-7, options)
             | _ ->
                 fail
                     "optimizer"
@@ -494,17 +505,7 @@ module CompileConfig =
     /// shapes fit, as Keras's <c>load_own_variables</c>; returns false (nothing changed) when they do not, where Keras
     /// warns and skips.</summary>
     let restoreOptimizer (compiled: CompiledModel) (values: TorchSharp.torch.Tensor list) : bool =
-        let ps = parameters compiled.Model
-        let expected = compiled.Optimizer.VariableShapes ps
-
-        let fits =
-            values.Length = expected.Length
-            && List.forall2 (fun (v: TorchSharp.torch.Tensor) (s: int64[]) -> v.shape = s) values expected
-
-        if fits then
-            compiled.Optimizer.ImportVariables(ps, values)
-
-        fits
+        compiled.Optimizer.TryImportVariables(parameters compiled.Model, values)
 
     /// <summary>The optimizer variables to save for a compiled model, in Keras's order (see
     /// <c>OptimizerState.ExportVariables</c>).</summary>

@@ -371,7 +371,20 @@ module WeightsFile =
     /// <param name="path">The target file; it must end in <c>.weights.h5</c>, as Keras requires.</param>
     /// <exception cref="KerasException">When the path does not end in <c>.weights.h5</c>, its folder does not exist, or a
     /// weight's dtype cannot be written.</exception>
-    let saveWeights (model: Model) (path: string) = saveWeightsWith model None path
+    let saveWeights (model: Model) (path: string) =
+        match CompiledModels.tryFind model with
+        | Some(compiled, _) ->
+            let state = compiled.Optimizer
+
+            let variables =
+                state.ExportVariables(Model.trainableWeights model |> List.map _.Value)
+
+            try
+                saveWeightsWith model (Some(OptimizerState.KerasName state.Optimizer, variables)) path
+            finally
+                for v in variables do
+                    v.Dispose()
+        | None -> saveWeightsWith model None path
 
     // ----------------------------------------------------------------------------------------------------------
     // Reading
@@ -717,6 +730,30 @@ module WeightsFile =
 
             loadKeras3 model source file)
 
+    /// The datasets of <c>optimizer/vars</c>, numbered 0, 1, ..., as tensors; None when the file has no such group.
+    let private optimizerVariablesIn (model: Model) (source: string) (file: IH5Group) : torch.Tensor list option =
+        match tryGroup file "optimizer/vars" with
+        | None -> None
+        | Some vars ->
+            let datasets = datasetsIn vars
+
+            let indexed =
+                [ 0 .. datasets.Count - 1 ]
+                |> List.map (fun i ->
+                    match datasets.TryGetValue(string i) with
+                    | true, d -> Some d
+                    | _ -> None)
+
+            if indexed |> List.exists Option.isNone then
+                fileError
+                    model.Name
+                    source
+                    $"The group 'optimizer/vars' does not hold datasets numbered 0 to {datasets.Count - 1}; it holds {quoted datasets.Keys}."
+
+            indexed
+            |> List.mapi (fun i d -> readTensor source "optimizer" $"optimizer/vars/{i}" d.Value)
+            |> Some
+
     /// <summary>The optimizer variables a <c>.keras</c> archive stores at <c>optimizer/vars/0</c>, <c>1</c>, ... (Keras 3's
     /// <c>save_own_variables</c>), in order; None when the archive has none.</summary>
     let internal readArchiveOptimizer (model: Model) (path: string) : torch.Tensor list option =
@@ -731,27 +768,31 @@ module WeightsFile =
                 with ex ->
                     fileError model.Name source $"The archive's weights are not a readable HDF5 file: {ex.Message}"
 
-            match tryGroup file "optimizer/vars" with
-            | None -> None
-            | Some vars ->
-                let datasets = datasetsIn vars
+            optimizerVariablesIn model source file)
 
-                let indexed =
-                    [ 0 .. datasets.Count - 1 ]
-                    |> List.map (fun i ->
-                        match datasets.TryGetValue(string i) with
-                        | true, d -> Some d
-                        | _ -> None)
+    /// <summary>The optimizer variables a Keras 3 <c>.weights.h5</c> file stores at <c>optimizer/vars/N</c> (Keras's
+    /// <c>model.save_weights</c> of a compiled model), in order; None when it has none.</summary>
+    let internal readWeightsFileOptimizer (model: Model) (path: string) : torch.Tensor list option =
+        guarded model path (fun () ->
+            use file = openHdf5 model path
+            optimizerVariablesIn model path file)
 
-                if indexed |> List.exists Option.isNone then
-                    fileError
-                        model.Name
-                        source
-                        $"The group 'optimizer/vars' does not hold datasets numbered 0 to {datasets.Count - 1}; it holds {quoted datasets.Keys}."
-
-                indexed
-                |> List.mapi (fun i d -> readTensor source "optimizer" $"optimizer/vars/{i}" d.Value)
-                |> Some)
+    /// <summary>Restores the optimizer variables of a weights file or <c>.keras</c> archive into the model's last
+    /// compile (Keras's <c>load_weights</c> loads <c>optimizer/vars</c> with the layers): nothing happens when the model
+    /// is not compiled, the file has none, or they do not fit the optimizer (Keras warns and skips).</summary>
+    let private restoreOptimizerFrom (model: Model) (read: unit -> torch.Tensor list option) =
+        match CompiledModels.tryFind model with
+        | Some(compiled, _) ->
+            match read () with
+            | Some values ->
+                try
+                    compiled.Optimizer.TryImportVariables(Model.trainableWeights model |> List.map _.Value, values)
+                    |> ignore
+                finally
+                    for v in values do
+                        v.Dispose()
+            | None -> ()
+        | None -> ()
 
     // ----------------------------------------------------------------------------------------------------------
     // Legacy HDF5 (Keras 2, and Keras 3's model.save("x.h5"))
@@ -933,6 +974,7 @@ module WeightsFile =
 
         if header = [| 0x50uy; 0x4Buy; 0x03uy; 0x04uy |] then
             loadWeightsFromKerasArchive model path
+            restoreOptimizerFrom model (fun () -> readArchiveOptimizer model path)
         else
             let legacy =
                 guarded model path (fun () ->
@@ -947,6 +989,7 @@ module WeightsFile =
                 loadLegacyH5WeightsInOrder model path
             else
                 loadWeights model path
+                restoreOptimizerFrom model (fun () -> readWeightsFileOptimizer model path)
 
     /// A JSON string attribute of a legacy full-model HDF5 file, or None when the file does not have it.
     let private legacyAttribute (name: string) (path: string) : string option =

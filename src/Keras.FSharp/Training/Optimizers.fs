@@ -1,8 +1,5 @@
 namespace Keras
 
-open System.Collections.Generic
-open TorchSharp
-
 /// A learning rate: a constant or a schedule of the step number (Keras's <c>LearningRateSchedule</c>).
 type LearningRate =
     /// <summary>The same learning rate at every step (Keras's plain float <c>learning_rate</c>); a float converts
@@ -79,28 +76,136 @@ module Schedules =
             ]
             (fun step -> initial / (1.0 + decayRate * float step / float decaySteps))
 
-/// An optimizer with Keras's hyper-parameters. The update rules are Keras's (not PyTorch's, which place epsilon
+/// <summary>Keras 3's options common to every optimizer (the base optimizer's <c>weight_decay</c>, <c>clipnorm</c>,
+/// <c>clipvalue</c> and <c>global_clipnorm</c>); <c>None</c> when not set. Each step first clips the gradients (at most
+/// one clipping option may be set), then decays the weights (<c>w −= w·wd·lr</c>), then applies the update rule.</summary>
+type OptimizerOptions =
+    {
+        /// <summary>Decoupled weight decay <c>w −= w·wd·lr</c> before each update (Keras's <c>weight_decay</c>). AdamW
+        /// carries its own weight decay and ignores this one.</summary>
+        WeightDecay: float option
+        /// <summary>Each gradient is rescaled so that its own L2 norm is at most this (Keras's <c>clipnorm</c>).</summary>
+        ClipNorm: float option
+        /// <summary>Each gradient element is clipped to <c>[−v, v]</c> (Keras's <c>clipvalue</c>).</summary>
+        ClipValue: float option
+        /// <summary>All gradients are rescaled together so that their global L2 norm is at most this (Keras's
+        /// <c>global_clipnorm</c>).</summary>
+        GlobalClipNorm: float option
+    }
+
+    /// No weight decay and no clipping (Keras's defaults).
+    static member None =
+        {
+            WeightDecay = None
+            ClipNorm = None
+            ClipValue = None
+            GlobalClipNorm = None
+        }
+
+    /// <summary>Options from optional arguments, checked as Keras checks them: at most one of <c>clipnorm</c>,
+    /// <c>clipvalue</c> and <c>global_clipnorm</c>.</summary>
+    /// <exception cref="KerasException">When more than one clipping option is set.</exception>
+    static member Create
+        (
+            owner: string,
+            weightDecay: float option,
+            clipNorm: float option,
+            clipValue: float option,
+            globalClipNorm: float option
+        ) =
+        let set = [ clipNorm; clipValue; globalClipNorm ] |> List.filter Option.isSome
+
+        if set.Length > 1 then
+            let show (o: float option) =
+                match o with
+                | Some v -> string v
+                | None -> "None"
+
+            Errors.raiseKeras (
+                InvalidArgument(
+                    owner,
+                    "clipnorm",
+                    "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set.",
+                    $"{show clipNorm}, clipvalue={show clipValue}, global_clipnorm={show globalClipNorm}"
+                )
+            )
+
+        {
+            WeightDecay = weightDecay
+            ClipNorm = clipNorm
+            ClipValue = clipValue
+            GlobalClipNorm = globalClipNorm
+        }
+
+/// An optimizer with Keras's hyper-parameters. The update rules are Keras 3's (not PyTorch's, which place epsilon
 /// and momentum differently), so results match Keras step for step.
 type Optimizer =
     /// Keras's SGD: <c>v = momentum·v − lr·g; w += v</c> (Nesterov: <c>w += momentum·v − lr·g</c>).
-    | SGD of learningRate: LearningRate * momentum: float * nesterov: bool
-    /// Keras's RMSprop: <c>a = ρ·a + (1−ρ)·g²; w −= lr·g / (√a + ε)</c>.
-    | RMSprop of learningRate: LearningRate * rho: float * epsilon: float
-    /// Keras's Adam: <c>w −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)</c>.
-    | Adam of learningRate: LearningRate * beta1: float * beta2: float * epsilon: float
+    | SGD of learningRate: LearningRate * momentum: float * nesterov: bool * options: OptimizerOptions
+    /// <summary>Keras's RMSprop: <c>a = ρ·a + (1−ρ)·g²; w −= lr·g / √(a + ε)</c>; centered, the denominator is
+    /// <c>√(a − ḡ² + ε)</c> with <c>ḡ = ρ·ḡ + (1−ρ)·g</c>; with momentum, <c>m = momentum·m + increment; w −= m</c>.</summary>
+    | RMSprop of
+        learningRate: LearningRate *
+        rho: float *
+        epsilon: float *
+        momentum: float *
+        centered: bool *
+        options: OptimizerOptions
+    /// <summary>Keras's Adam: <c>w −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)</c>; AMSGrad uses <c>v̂ = max(v̂, v)</c> in
+    /// place of <c>v</c>.</summary>
+    | Adam of
+        learningRate: LearningRate *
+        beta1: float *
+        beta2: float *
+        epsilon: float *
+        amsgrad: bool *
+        options: OptimizerOptions
     /// Adam with decoupled weight decay: <c>w −= lr·decay·w</c> before the Adam step.
-    | AdamW of learningRate: LearningRate * weightDecay: float * beta1: float * beta2: float * epsilon: float
+    | AdamW of
+        learningRate: LearningRate *
+        weightDecay: float *
+        beta1: float *
+        beta2: float *
+        epsilon: float *
+        amsgrad: bool *
+        options: OptimizerOptions
     /// Keras's Adagrad: <c>a += g²; w −= lr·g / √(a + ε)</c>, accumulators starting at 0.1.
-    | Adagrad of learningRate: LearningRate * initialAccumulator: float * epsilon: float
+    | Adagrad of learningRate: LearningRate * initialAccumulator: float * epsilon: float * options: OptimizerOptions
+
+    /// The learning rate (constant or schedule) the optimizer was made with.
+    member this.BaseLearningRate =
+        match this with
+        | SGD(lr, _, _, _)
+        | RMSprop(lr, _, _, _, _, _)
+        | Adam(lr, _, _, _, _, _)
+        | AdamW(lr, _, _, _, _, _, _)
+        | Adagrad(lr, _, _, _) -> lr
+
+    /// The options common to every optimizer (weight decay and clipping).
+    member this.Options =
+        match this with
+        | SGD(_, _, _, o)
+        | RMSprop(_, _, _, _, _, o)
+        | Adam(_, _, _, _, _, o)
+        | AdamW(_, _, _, _, _, _, o)
+        | Adagrad(_, _, _, o) -> o
+
+    /// The weight decay applied before each update: AdamW's own, otherwise the options' <c>WeightDecay</c>.
+    member this.EffectiveWeightDecay =
+        match this with
+        | AdamW(_, decay, _, _, _, _, _) -> Some decay
+        | other -> other.Options.WeightDecay
 
     /// Keras's defaults: SGD(0.01), RMSprop(0.001, rho 0.9), Adam(0.001), AdamW(0.001, decay 0.004), Adagrad(0.001).
     static member TryParse(name: string) =
+        let none = OptimizerOptions.None
+
         match (if isNull name then "" else name.Trim().ToLowerInvariant()) with
-        | "sgd" -> Some(SGD(ConstantRate 0.01, 0.0, false))
-        | "rmsprop" -> Some(RMSprop(ConstantRate 0.001, 0.9, 1e-7))
-        | "adam" -> Some(Adam(ConstantRate 0.001, 0.9, 0.999, 1e-7))
-        | "adamw" -> Some(AdamW(ConstantRate 0.001, 0.004, 0.9, 0.999, 1e-7))
-        | "adagrad" -> Some(Adagrad(ConstantRate 0.001, 0.1, 1e-7))
+        | "sgd" -> Some(SGD(ConstantRate 0.01, 0.0, false, none))
+        | "rmsprop" -> Some(RMSprop(ConstantRate 0.001, 0.9, 1e-7, 0.0, false, none))
+        | "adam" -> Some(Adam(ConstantRate 0.001, 0.9, 0.999, 1e-7, false, none))
+        | "adamw" -> Some(AdamW(ConstantRate 0.001, 0.004, 0.9, 0.999, 1e-7, false, none))
+        | "adagrad" -> Some(Adagrad(ConstantRate 0.001, 0.1, 1e-7, none))
         | _ -> None
 
     /// A Keras optimizer name with its defaults: <c>optimizer = "rmsprop"</c>.
@@ -117,253 +222,273 @@ type Optimizer =
                 )
             )
 
-/// Constructors with Keras's names and defaults: <c>Optimizers.RMSprop()</c>, <c>Optimizers.Adam(learningRate = 1e-3)</c>.
+/// <summary>Constructors with Keras's names and defaults: <c>Optimizers.RMSprop()</c>,
+/// <c>Optimizers.Adam(learningRate = 1e-3, clipNorm = 1.0)</c>. Every optimizer takes Keras's common options:
+/// <c>weightDecay</c> (decoupled, <c>w −= w·wd·lr</c> before the update), <c>clipNorm</c>, <c>clipValue</c> and
+/// <c>globalClipNorm</c> (at most one of the three).</summary>
 [<AbstractClass; Sealed>]
 type Optimizers =
+    static member private Options(owner, weightDecay, clipNorm, clipValue, globalClipNorm) =
+        OptimizerOptions.Create(owner, weightDecay, clipNorm, clipValue, globalClipNorm)
+
     /// <summary>Stochastic gradient descent; Keras's defaults: learning rate 0.01, no momentum.</summary>
-    static member SGD(?learningRate: LearningRate, ?momentum: float, ?nesterov: bool) =
-        SGD(defaultArg learningRate (ConstantRate 0.01), defaultArg momentum 0.0, defaultArg nesterov false)
+    /// <param name="learningRate">The learning rate or schedule.</param>
+    /// <param name="momentum">Momentum; 0 for plain SGD.</param>
+    /// <param name="nesterov">Use Nesterov momentum.</param>
+    /// <param name="weightDecay">Decoupled weight decay (Keras's <c>weight_decay</c>).</param>
+    /// <param name="clipNorm">Per-gradient L2 norm limit (Keras's <c>clipnorm</c>).</param>
+    /// <param name="clipValue">Per-element gradient limit (Keras's <c>clipvalue</c>).</param>
+    /// <param name="globalClipNorm">Limit of the global L2 norm of all gradients (Keras's <c>global_clipnorm</c>).</param>
+    static member SGD
+        (
+            ?learningRate: LearningRate,
+            ?momentum: float,
+            ?nesterov: bool,
+            ?weightDecay: float,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
+        SGD(
+            defaultArg learningRate (ConstantRate 0.01),
+            defaultArg momentum 0.0,
+            defaultArg nesterov false,
+            Optimizers.Options("SGD", weightDecay, clipNorm, clipValue, globalClipNorm)
+        )
 
-    /// <summary>RMSprop; Keras's defaults: learning rate 0.001, rho 0.9, epsilon 1e-7.</summary>
-    static member RMSprop(?learningRate: LearningRate, ?rho: float, ?epsilon: float) =
-        RMSprop(defaultArg learningRate (ConstantRate 0.001), defaultArg rho 0.9, defaultArg epsilon 1e-7)
+    /// <summary>RMSprop; Keras's defaults: learning rate 0.001, rho 0.9, no momentum, epsilon 1e-7, not centered.</summary>
+    /// <param name="learningRate">The learning rate or schedule.</param>
+    /// <param name="rho">Decay of the squared-gradient average.</param>
+    /// <param name="epsilon">Added under the square root.</param>
+    /// <param name="momentum">Momentum of the increments; 0 for none.</param>
+    /// <param name="centered">Normalize by the variance estimate (the squared average minus the squared mean gradient).</param>
+    /// <param name="weightDecay">Decoupled weight decay (Keras's <c>weight_decay</c>).</param>
+    /// <param name="clipNorm">Per-gradient L2 norm limit (Keras's <c>clipnorm</c>).</param>
+    /// <param name="clipValue">Per-element gradient limit (Keras's <c>clipvalue</c>).</param>
+    /// <param name="globalClipNorm">Limit of the global L2 norm of all gradients (Keras's <c>global_clipnorm</c>).</param>
+    static member RMSprop
+        (
+            ?learningRate: LearningRate,
+            ?rho: float,
+            ?epsilon: float,
+            ?momentum: float,
+            ?centered: bool,
+            ?weightDecay: float,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
+        RMSprop(
+            defaultArg learningRate (ConstantRate 0.001),
+            defaultArg rho 0.9,
+            defaultArg epsilon 1e-7,
+            defaultArg momentum 0.0,
+            defaultArg centered false,
+            Optimizers.Options("RMSprop", weightDecay, clipNorm, clipValue, globalClipNorm)
+        )
 
-    /// <summary>Adam; Keras's defaults: learning rate 0.001, betas 0.9 and 0.999, epsilon 1e-7.</summary>
-    static member Adam(?learningRate: LearningRate, ?beta1: float, ?beta2: float, ?epsilon: float) =
+    /// <summary>Adam; Keras's defaults: learning rate 0.001, betas 0.9 and 0.999, epsilon 1e-7, no AMSGrad.</summary>
+    /// <param name="learningRate">The learning rate or schedule.</param>
+    /// <param name="beta1">Decay of the first moment.</param>
+    /// <param name="beta2">Decay of the second moment.</param>
+    /// <param name="epsilon">Added to the denominator.</param>
+    /// <param name="amsgrad">Use the AMSGrad variant (the running maximum of the second moment).</param>
+    /// <param name="weightDecay">Decoupled weight decay (Keras's <c>weight_decay</c>).</param>
+    /// <param name="clipNorm">Per-gradient L2 norm limit (Keras's <c>clipnorm</c>).</param>
+    /// <param name="clipValue">Per-element gradient limit (Keras's <c>clipvalue</c>).</param>
+    /// <param name="globalClipNorm">Limit of the global L2 norm of all gradients (Keras's <c>global_clipnorm</c>).</param>
+    static member Adam
+        (
+            ?learningRate: LearningRate,
+            ?beta1: float,
+            ?beta2: float,
+            ?epsilon: float,
+            ?amsgrad: bool,
+            ?weightDecay: float,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
         Adam(
             defaultArg learningRate (ConstantRate 0.001),
             defaultArg beta1 0.9,
             defaultArg beta2 0.999,
-            defaultArg epsilon 1e-7
+            defaultArg epsilon 1e-7,
+            defaultArg amsgrad false,
+            Optimizers.Options("Adam", weightDecay, clipNorm, clipValue, globalClipNorm)
         )
 
-    /// <summary>AdamW; Keras's defaults: learning rate 0.001, weight decay 0.004, betas 0.9 and 0.999, epsilon 1e-7.</summary>
+    /// <summary>AdamW; Keras's defaults: learning rate 0.001, weight decay 0.004, betas 0.9 and 0.999, epsilon 1e-7,
+    /// no AMSGrad.</summary>
+    /// <param name="learningRate">The learning rate or schedule.</param>
+    /// <param name="weightDecay">Decay applied to the weights each step.</param>
+    /// <param name="beta1">Decay of the first moment.</param>
+    /// <param name="beta2">Decay of the second moment.</param>
+    /// <param name="epsilon">Added to the denominator.</param>
+    /// <param name="amsgrad">Use the AMSGrad variant (the running maximum of the second moment).</param>
+    /// <param name="clipNorm">Per-gradient L2 norm limit (Keras's <c>clipnorm</c>).</param>
+    /// <param name="clipValue">Per-element gradient limit (Keras's <c>clipvalue</c>).</param>
+    /// <param name="globalClipNorm">Limit of the global L2 norm of all gradients (Keras's <c>global_clipnorm</c>).</param>
     static member AdamW
-        (?learningRate: LearningRate, ?weightDecay: float, ?beta1: float, ?beta2: float, ?epsilon: float)
-        =
+        (
+            ?learningRate: LearningRate,
+            ?weightDecay: float,
+            ?beta1: float,
+            ?beta2: float,
+            ?epsilon: float,
+            ?amsgrad: bool,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
         AdamW(
             defaultArg learningRate (ConstantRate 0.001),
             defaultArg weightDecay 0.004,
             defaultArg beta1 0.9,
             defaultArg beta2 0.999,
-            defaultArg epsilon 1e-7
+            defaultArg epsilon 1e-7,
+            defaultArg amsgrad false,
+            Optimizers.Options("AdamW", None, clipNorm, clipValue, globalClipNorm)
         )
 
     /// <summary>Adagrad; Keras's defaults: learning rate 0.001, initial accumulator 0.1, epsilon 1e-7.</summary>
-    static member Adagrad(?learningRate: LearningRate, ?initialAccumulatorValue: float, ?epsilon: float) =
+    /// <param name="learningRate">The learning rate or schedule.</param>
+    /// <param name="initialAccumulatorValue">Starting value of the accumulators.</param>
+    /// <param name="epsilon">Added inside the square root.</param>
+    /// <param name="weightDecay">Decoupled weight decay (Keras's <c>weight_decay</c>).</param>
+    /// <param name="clipNorm">Per-gradient L2 norm limit (Keras's <c>clipnorm</c>).</param>
+    /// <param name="clipValue">Per-element gradient limit (Keras's <c>clipvalue</c>).</param>
+    /// <param name="globalClipNorm">Limit of the global L2 norm of all gradients (Keras's <c>global_clipnorm</c>).</param>
+    static member Adagrad
+        (
+            ?learningRate: LearningRate,
+            ?initialAccumulatorValue: float,
+            ?epsilon: float,
+            ?weightDecay: float,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
         Adagrad(
             defaultArg learningRate (ConstantRate 0.001),
             defaultArg initialAccumulatorValue 0.1,
-            defaultArg epsilon 1e-7
+            defaultArg epsilon 1e-7,
+            Optimizers.Options("Adagrad", weightDecay, clipNorm, clipValue, globalClipNorm)
         )
 
     /// <summary>SGD with a constant learning rate given as a plain number: <c>Optimizers.SGD(learningRate = 0.1)</c>.</summary>
-    static member SGD(learningRate: float, ?momentum: float, ?nesterov: bool) =
-        Optimizers.SGD(ConstantRate learningRate, ?momentum = momentum, ?nesterov = nesterov)
+    static member SGD
+        (
+            learningRate: float,
+            ?momentum: float,
+            ?nesterov: bool,
+            ?weightDecay: float,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
+        Optimizers.SGD(
+            ConstantRate learningRate,
+            ?momentum = momentum,
+            ?nesterov = nesterov,
+            ?weightDecay = weightDecay,
+            ?clipNorm = clipNorm,
+            ?clipValue = clipValue,
+            ?globalClipNorm = globalClipNorm
+        )
 
     /// <summary>RMSprop with a constant learning rate given as a plain number: <c>Optimizers.RMSprop(learningRate = 1e-3)</c>.</summary>
-    static member RMSprop(learningRate: float, ?rho: float, ?epsilon: float) =
-        Optimizers.RMSprop(ConstantRate learningRate, ?rho = rho, ?epsilon = epsilon)
+    static member RMSprop
+        (
+            learningRate: float,
+            ?rho: float,
+            ?epsilon: float,
+            ?momentum: float,
+            ?centered: bool,
+            ?weightDecay: float,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
+        Optimizers.RMSprop(
+            ConstantRate learningRate,
+            ?rho = rho,
+            ?epsilon = epsilon,
+            ?momentum = momentum,
+            ?centered = centered,
+            ?weightDecay = weightDecay,
+            ?clipNorm = clipNorm,
+            ?clipValue = clipValue,
+            ?globalClipNorm = globalClipNorm
+        )
 
     /// <summary>Adam with a constant learning rate given as a plain number: <c>Optimizers.Adam(learningRate = 1e-3)</c>.</summary>
-    static member Adam(learningRate: float, ?beta1: float, ?beta2: float, ?epsilon: float) =
-        Optimizers.Adam(ConstantRate learningRate, ?beta1 = beta1, ?beta2 = beta2, ?epsilon = epsilon)
+    static member Adam
+        (
+            learningRate: float,
+            ?beta1: float,
+            ?beta2: float,
+            ?epsilon: float,
+            ?amsgrad: bool,
+            ?weightDecay: float,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
+        Optimizers.Adam(
+            ConstantRate learningRate,
+            ?beta1 = beta1,
+            ?beta2 = beta2,
+            ?epsilon = epsilon,
+            ?amsgrad = amsgrad,
+            ?weightDecay = weightDecay,
+            ?clipNorm = clipNorm,
+            ?clipValue = clipValue,
+            ?globalClipNorm = globalClipNorm
+        )
 
     /// <summary>Adagrad with a constant learning rate given as a plain number.</summary>
-    static member Adagrad(learningRate: float, ?initialAccumulatorValue: float, ?epsilon: float) =
+    static member Adagrad
+        (
+            learningRate: float,
+            ?initialAccumulatorValue: float,
+            ?epsilon: float,
+            ?weightDecay: float,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
         Optimizers.Adagrad(
             ConstantRate learningRate,
             ?initialAccumulatorValue = initialAccumulatorValue,
-            ?epsilon = epsilon
+            ?epsilon = epsilon,
+            ?weightDecay = weightDecay,
+            ?clipNorm = clipNorm,
+            ?clipValue = clipValue,
+            ?globalClipNorm = globalClipNorm
         )
 
     /// <summary>AdamW with a constant learning rate given as a plain number.</summary>
-    static member AdamW(learningRate: float, ?weightDecay: float, ?beta1: float, ?beta2: float, ?epsilon: float) =
+    static member AdamW
+        (
+            learningRate: float,
+            ?weightDecay: float,
+            ?beta1: float,
+            ?beta2: float,
+            ?epsilon: float,
+            ?amsgrad: bool,
+            ?clipNorm: float,
+            ?clipValue: float,
+            ?globalClipNorm: float
+        ) =
         Optimizers.AdamW(
             ConstantRate learningRate,
             ?weightDecay = weightDecay,
             ?beta1 = beta1,
             ?beta2 = beta2,
-            ?epsilon = epsilon
+            ?epsilon = epsilon,
+            ?amsgrad = amsgrad,
+            ?clipNorm = clipNorm,
+            ?clipValue = clipValue,
+            ?globalClipNorm = globalClipNorm
         )
-
-/// An optimizer's running state: step count, per-weight slots and the learning rate (which callbacks may change).
-type OptimizerState(optimizer: Optimizer) =
-    let slots =
-        Dictionary<TorchSharp.Modules.Parameter, torch.Tensor[]>(HashIdentity.Reference)
-
-    let mutable iterations = 0L
-
-    let baseRate =
-        match optimizer with
-        | SGD(lr, _, _)
-        | RMSprop(lr, _, _)
-        | Adam(lr, _, _, _)
-        | AdamW(lr, _, _, _, _)
-        | Adagrad(lr, _, _) -> lr
-
-    let mutable rateOverride: float option = None
-
-    /// The optimizer this state belongs to.
-    member _.Optimizer = optimizer
-
-    /// Steps taken so far (Keras's <c>optimizer.iterations</c>).
-    member _.Iterations = iterations
-
-    /// The learning rate of the next step.
-    member _.LearningRate =
-        match rateOverride, baseRate with
-        | Some r, _ -> r
-        | None, ConstantRate r -> r
-        | None, Schedule(_, f) -> f iterations
-
-    /// Sets a constant learning rate from now on (ReduceLROnPlateau, LearningRateScheduler).
-    member _.SetLearningRate(rate: float) = rateOverride <- Some rate
-
-    /// Copies of the slot tensors, for restoring them after a failed step.
-    member internal _.Slots = slots
-
-    member private _.SlotsFor(p: TorchSharp.Modules.Parameter, count: int, init: float) =
-        match slots.TryGetValue p with
-        | true, s -> s
-        | _ ->
-            // Slots live as long as the optimizer: keep them out of the training step's dispose scope.
-            let s =
-                Array.init count (fun _ -> torch.full_like(p, init).detach().DetachFromDisposeScope())
-
-            slots[p] <- s
-            s
-
-    /// Keras's slot variables of one weight, in Keras's order (<c>add_optimizer_variables</c>), with their initial
-    /// value: Adam and AdamW a momentum and a velocity, SGD a momentum (only with momentum), RMSprop a velocity,
-    /// Adagrad an accumulator.
-    member internal _.SlotLayout: (string * float) list =
-        match optimizer with
-        | SGD(_, momentum, _) when momentum = 0.0 -> []
-        | SGD _ -> [ "momentum", 0.0 ]
-        | RMSprop _ -> [ "velocity", 0.0 ]
-        | Adam _
-        | AdamW _ -> [ "momentum", 0.0; "velocity", 0.0 ]
-        | Adagrad(_, initial, _) -> [ "accumulator", initial ]
-
-    /// <summary>Keras's <c>optimizer.variables</c> for these trainable weights, as copies: the iteration count (int64
-    /// scalar), the learning rate (float32 scalar; absent for a schedule, as in Keras), then each weight's slots in
-    /// <see cref="SlotLayout"/> order (initial values for weights not yet updated).</summary>
-    member internal this.ExportVariables(parameters: TorchSharp.Modules.Parameter list) : torch.Tensor list =
-        use _ = torch.no_grad ()
-        let layout = this.SlotLayout
-
-        [
-            yield torch.tensor(iterations).DetachFromDisposeScope()
-
-            match baseRate with
-            | Schedule _ -> ()
-            | ConstantRate _ -> yield torch.tensor(float32 this.LearningRate).DetachFromDisposeScope()
-
-            for p in parameters do
-                match slots.TryGetValue p with
-                | true, s when s.Length = layout.Length ->
-                    for t in s do
-                        yield t.detach().clone().DetachFromDisposeScope()
-                | _ ->
-                    for _, init in layout do
-                        yield torch.full_like(p, init).detach().DetachFromDisposeScope()
-        ]
-
-    /// The shapes <see cref="ExportVariables"/> gives, without copying.
-    member internal this.VariableShapes(parameters: TorchSharp.Modules.Parameter list) : int64[] list =
-        [
-            yield [||]
-
-            match baseRate with
-            | Schedule _ -> ()
-            | ConstantRate _ -> yield [||]
-
-            for p in parameters do
-                for _ in this.SlotLayout do
-                    yield p.shape
-        ]
-
-    /// <summary>Restores the state <see cref="ExportVariables"/> gave (Keras's <c>load_own_variables</c>): the iteration
-    /// count, the slots (copied) and, when the saved float32 learning rate differs from this optimizer's, that rate.
-    /// The caller checks the count and shapes against <see cref="VariableShapes"/>.</summary>
-    member internal this.ImportVariables(parameters: TorchSharp.Modules.Parameter list, values: torch.Tensor list) =
-        use _ = torch.no_grad ()
-        let layout = this.SlotLayout
-        let values = Array.ofList values
-        iterations <- values[0].to_type(torch.ScalarType.Int64).item<int64>()
-
-        let first =
-            match baseRate with
-            | Schedule _ -> 1
-            | ConstantRate rate ->
-                let saved = values[1].to_type(torch.ScalarType.Float32).item<float32>()
-
-                if saved <> float32 rate then
-                    rateOverride <- Some(float saved)
-
-                2
-
-        for old in slots.Values do
-            for t in old do
-                t.Dispose()
-
-        slots.Clear()
-
-        parameters
-        |> List.iteri (fun i p ->
-            if not layout.IsEmpty then
-                slots[p] <-
-                    Array.init layout.Length (fun k ->
-                        let v = values[first + i * layout.Length + k]
-                        v.to_type(p.dtype).clone().detach().DetachFromDisposeScope()))
-
-    /// <summary>Applies one update from gradients, in place, without recording gradients (Keras's
-    /// <c>apply_gradients</c>). Weights with no gradient are skipped.</summary>
-    member this.Apply(gradients: (TorchSharp.Modules.Parameter * torch.Tensor) list) =
-        use _ = torch.no_grad ()
-        let lr = this.LearningRate
-        let t = float (iterations + 1L)
-
-        for p, g in gradients do
-            if not (isNull g) then
-                match optimizer with
-                | SGD(_, momentum, nesterov) ->
-                    if momentum = 0.0 then
-                        p.sub_ (g * lr) |> ignore
-                    else
-                        let v = this.SlotsFor(p, 1, 0.0)[0]
-                        v.mul_(momentum.ToScalar()).sub_(g * lr) |> ignore
-
-                        if nesterov then
-                            p.add_(v * momentum).sub_(g * lr) |> ignore
-                        else
-                            p.add_ v |> ignore
-                | RMSprop(_, rho, eps) ->
-                    let a = this.SlotsFor(p, 1, 0.0)[0]
-                    a.mul_(rho.ToScalar()).addcmul_(g, g, value = (1.0 - rho).ToScalar()) |> ignore
-                    // addcdiv_ fuses the division into the update, as a hand-written TorchSharp step would.
-                    p.addcdiv_ (g, a.sqrt().add_(eps.ToScalar()), (-lr).ToScalar()) |> ignore
-                | Adam(_, b1, b2, eps) ->
-                    let s = this.SlotsFor(p, 2, 0.0)
-                    let alpha = lr * sqrt (1.0 - b2 ** t) / (1.0 - b1 ** t)
-                    s[0].mul_(b1.ToScalar()).add_(g * (1.0 - b1)) |> ignore
-                    s[1].mul_(b2.ToScalar()).addcmul_(g, g, value = (1.0 - b2).ToScalar()) |> ignore
-
-                    p.addcdiv_ (s[0], s[1].sqrt().add_(eps.ToScalar()), (-alpha).ToScalar())
-                    |> ignore
-                | AdamW(_, decay, b1, b2, eps) ->
-                    let s = this.SlotsFor(p, 2, 0.0)
-                    p.sub_ (p * (lr * decay)) |> ignore
-                    let alpha = lr * sqrt (1.0 - b2 ** t) / (1.0 - b1 ** t)
-                    s[0].mul_(b1.ToScalar()).add_(g * (1.0 - b1)) |> ignore
-                    s[1].mul_(b2.ToScalar()).addcmul_(g, g, value = (1.0 - b2).ToScalar()) |> ignore
-
-                    p.addcdiv_ (s[0], s[1].sqrt().add_(eps.ToScalar()), (-alpha).ToScalar())
-                    |> ignore
-                | Adagrad(_, initial, eps) ->
-                    let a = this.SlotsFor(p, 1, initial)[0]
-                    a.addcmul_ (g, g, value = 1.0.ToScalar()) |> ignore
-                    p.addcdiv_ (g, (a + eps).sqrt_(), (-lr).ToScalar()) |> ignore
-
-        iterations <- iterations + 1L
