@@ -159,8 +159,16 @@ module internal DerivedWeights =
 
     type private Table = Dictionary<torch.Tensor, Dictionary<string, torch.Tensor>>
 
-    // Per thread: predict runs one batch after another on the calling thread.
-    let private current = new System.Threading.ThreadLocal<Table option>(fun () -> None)
+    // Per thread: predict runs one batch after another on the calling thread. Each scope has its own number.
+    let private current = new System.Threading.ThreadLocal<(int64 * Table) option>(fun () -> None)
+    let mutable private scopes = 0L
+
+    /// <summary>The number of this thread's current <c>predict</c> scope (unique in the process), when one is active and
+    /// no gradient is recorded: state loaded from the weights under one number stays valid while it is current.</summary>
+    let scope () =
+        match current.Value with
+        | Some(id, _) when not (torch.is_grad_enabled ()) -> Some id
+        | _ -> None
 
     /// <summary>Starts keeping derived tensors on this thread until the result is disposed (then they are freed).
     /// Nested scopes share the outer one.</summary>
@@ -169,7 +177,7 @@ module internal DerivedWeights =
         | Some _ -> { new System.IDisposable with member _.Dispose() = () }
         | None ->
             let table = Table(HashIdentity.Reference)
-            current.Value <- Some table
+            current.Value <- Some(System.Threading.Interlocked.Increment &scopes, table)
 
             { new System.IDisposable with
                 member _.Dispose() =
@@ -189,7 +197,7 @@ module internal DerivedWeights =
         (weight: torch.Tensor)
         =
         match current.Value with
-        | Some table when not (torch.is_grad_enabled ()) ->
+        | Some(_, table) when not (torch.is_grad_enabled ()) ->
             let perWeight =
                 match table.TryGetValue weight with
                 | true, d -> d

@@ -203,6 +203,24 @@ let tests =
                     closeTo 1e-5f (values reference) (values again) "fused inference, kernel chosen"
                 }
 
+            test "predict loads the weights into the native module once per predict and follows new weights" {
+                let inputs = Keras.Input(shape = [ 5; 3 ])
+                let outputs = inputs |> Layer.call (Layers.LSTM(6, returnSequences = true)) |> Layer.call (Layers.GRU(4))
+                let model = Keras.Model(inputs, outputs)
+                let generator = new torch.Generator(23UL, torch.CPU)
+                let x = torch.randn ([| 7L; 5L; 3L |], generator = generator)
+
+                let agree what =
+                    // Batches of 2: four batches of one predict share the loaded module.
+                    let reference = withFused false (fun () -> model.Predict(x, batchSize = 2))
+                    let fused = withFused true (fun () -> model.Predict(x, batchSize = 2))
+                    closeTo 1e-5f (values reference) (values fused) what
+
+                agree "first weights"
+                model.SetWeights(model.GetWeights() |> List.map (fun w -> torch.randn(w.shape, generator = generator)))
+                agree "new weights"
+            }
+
             test "Inference after the weights change follows the new weights" {
                 for make in [ (fun () -> lstmOf 4 id); (fun () -> gruOf 4 id) ] do
                     let layer = make ()

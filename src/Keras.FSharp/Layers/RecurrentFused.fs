@@ -37,6 +37,9 @@ type internal NativeRnn =
         Params: Tensor[]
         /// (x (batch, time, features), initial states (batch, units)) → (output sequence, final states).
         Run: Tensor -> Tensor list -> Tensor * Tensor list
+        /// The predict scope (DerivedWeights.scope) whose weights the parameters hold, and those weights' kernel: within
+        /// one predict the weights cannot change, so later batches skip the copy.
+        mutable LoadedIn: (int64 * Tensor) option
     }
 
 let private createNative (kind: FusedKind) (inputSize: int64) (units: int64) (useBias: bool) =
@@ -69,6 +72,7 @@ let private createNative (kind: FusedKind) (inputSize: int64) (units: int64) (us
 
                     let struct (y, h, c) = m.forward (x, initial)
                     y, [ h.squeeze 0L; c.squeeze 0L ]
+            LoadedIn = None
         }
     | FusedGru ->
         let m = torch.nn.GRU(inputSize, units, bias = useBias, batchFirst = true)
@@ -85,6 +89,7 @@ let private createNative (kind: FusedKind) (inputSize: int64) (units: int64) (us
 
                     let struct (y, h) = m.forward (x, initial)
                     y, [ h.squeeze 0L ]
+            LoadedIn = None
         }
 
 /// Free native modules per layer (keyed by the layer's kernel): a module is taken for one call and given back after
@@ -205,6 +210,7 @@ type internal FusedRnnFunction() =
         let call = vars[6] :?> FusedCall
         let weights = [ for i in 3..5 -> asTensor vars[i] ] |> List.filter (isNull >> not)
         load call.Kind call.Units call.Native weights
+        call.Native.LoadedIn <- None
         use _ = torch.enable_grad ()
 
         let leaves =
@@ -303,7 +309,12 @@ let internal run
             || states |> List.exists (fun s -> s.requires_grad))
 
     if not needsGraph then
-        load kind units native weights
+        match DerivedWeights.scope (), native.LoadedIn with
+        | Some scope, Some(loaded, from) when loaded = scope && obj.ReferenceEquals(from, kernel) -> ()
+        | scope, _ ->
+            load kind units native weights
+            native.LoadedIn <- scope |> Option.map (fun s -> s, kernel)
+
         let x = x.detach ()
         let states = states |> List.map (fun s -> s.detach ())
 
