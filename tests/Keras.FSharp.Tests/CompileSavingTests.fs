@@ -23,7 +23,7 @@ let private compileConfigOf (path: string) =
     (KerasFile.readArchiveConfig path).["compile_config"]
 
 /// A small deterministic model: Dense → BatchNormalization → Dense (softmax), no dropout.
-let private smallModel () =
+let internal smallModel () =
     let input = Keras.Input(shape = [ 5 ])
 
     let output =
@@ -34,13 +34,16 @@ let private smallModel () =
 
     Keras.Model(input, output)
 
-let private batch () =
+/// Eight samples of 5 features and one-hot labels of 3 classes, from a generator seeded with <paramref name="seed"/>.
+let internal seededBatch (seed: uint64) =
     use _ = torch.NewDisposeScope()
-    use gen = new torch.Generator(1234UL)
+    use gen = new torch.Generator(seed)
     let x = torch.randn ([| 8L; 5L |], generator = gen)
     let labels = torch.randint (3L, [| 8L |], generator = gen)
     let y = torch.nn.functional.one_hot(labels, 3L).to_type(torch.ScalarType.Float32)
     x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope()
+
+let private batch () = seededBatch 1234UL
 
 let private weightsOf (model: Model) =
     Model.weights model |> List.map (fun w -> w.Value.detach().clone())

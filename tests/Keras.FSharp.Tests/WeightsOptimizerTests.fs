@@ -10,24 +10,9 @@ open Keras
 open Keras.Operators
 open TestData
 
-let private smallModel () =
-    let input = Keras.Input(shape = [ 5 ])
+let private smallModel = CompileSavingTests.smallModel
 
-    let output =
-        input
-        --> Layers.Dense(6, activation = "tanh")
-        --> Layers.BatchNormalization()
-        --> Layers.Dense(3, activation = "softmax")
-
-    Keras.Model(input, output)
-
-let private batch () =
-    use _ = torch.NewDisposeScope()
-    use gen = new torch.Generator(4321UL)
-    let x = torch.randn ([| 8L; 5L |], generator = gen)
-    let labels = torch.randint (3L, [| 8L |], generator = gen)
-    let y = torch.nn.functional.one_hot(labels, 3L).to_type(torch.ScalarType.Float32)
-    x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope()
+let private batch () = CompileSavingTests.seededBatch 4321UL
 
 let private bits (model: Model) =
     Model.weights model
