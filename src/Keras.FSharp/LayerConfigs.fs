@@ -825,6 +825,13 @@ module LayerConfigs =
                     ?returnState = r.Opt<bool> "return_state",
                     ?goBackwards = r.Opt<bool> "go_backwards",
                     ?seed = r.Opt<int> "seed",
+                    ?kernelRegularizer = r.Reg "kernel_regularizer",
+                    ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                    ?biasRegularizer = r.Reg "bias_regularizer",
+                    ?activityRegularizer = r.Reg "activity_regularizer",
+                    ?kernelConstraint = r.Constr "kernel_constraint",
+                    ?recurrentConstraint = r.Constr "recurrent_constraint",
+                    ?biasConstraint = r.Constr "bias_constraint",
                     name = name
                 )
             )
@@ -869,6 +876,13 @@ module LayerConfigs =
                         ?goBackwards = r.Opt<bool> "go_backwards",
                         ?stateful = r.Opt<bool> "stateful",
                         ?seed = r.Opt<int> "seed",
+                        ?kernelRegularizer = r.Reg "kernel_regularizer",
+                        ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                        ?biasRegularizer = r.Reg "bias_regularizer",
+                        ?activityRegularizer = r.Reg "activity_regularizer",
+                        ?kernelConstraint = r.Constr "kernel_constraint",
+                        ?recurrentConstraint = r.Constr "recurrent_constraint",
+                        ?biasConstraint = r.Constr "bias_constraint",
                         name = name
                     )
                 else
@@ -894,6 +908,13 @@ module LayerConfigs =
                         ?goBackwards = r.Opt<bool> "go_backwards",
                         ?stateful = r.Opt<bool> "stateful",
                         ?seed = r.Opt<int> "seed",
+                        ?kernelRegularizer = r.Reg "kernel_regularizer",
+                        ?recurrentRegularizer = r.Reg "recurrent_regularizer",
+                        ?biasRegularizer = r.Reg "bias_regularizer",
+                        ?activityRegularizer = r.Reg "activity_regularizer",
+                        ?kernelConstraint = r.Constr "kernel_constraint",
+                        ?recurrentConstraint = r.Constr "recurrent_constraint",
+                        ?biasConstraint = r.Constr "bias_constraint",
                         name = name
                     )
             )

@@ -317,6 +317,13 @@ type Layers =
             ?returnState: bool,
             ?goBackwards: bool,
             ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
             ?name: string
         ) : Layer =
         let d = ConvLSTMLayers.ConvLSTM2DConfig.Default(filters, kernelSize)
@@ -339,6 +346,13 @@ type Layers =
                 ReturnState = defaultArg returnState d.ReturnState
                 GoBackwards = defaultArg goBackwards d.GoBackwards
                 Seed = seed
+                KernelRegularizer = kernelRegularizer
+                RecurrentRegularizer = recurrentRegularizer
+                BiasRegularizer = biasRegularizer
+                ActivityRegularizer = activityRegularizer
+                KernelConstraint = kernelConstraint
+                RecurrentConstraint = recurrentConstraint
+                BiasConstraint = biasConstraint
             }
             name
 
@@ -366,8 +380,11 @@ type Layers =
             goBackwards: bool option,
             stateful: bool option,
             seed: int option,
+            penalties: (Regularizer option * Regularizer option * Regularizer option * Regularizer option) *
+            (Constraint option * Constraint option * Constraint option),
             name: string option
         ) : Layer =
+        let (kernelReg, recurrentReg, biasReg, activityReg), (kernelCon, recurrentCon, biasCon) = penalties
         let d = ConvLSTMLayers.ConvLSTMConfig.Default(rank, filters, kernelSize)
 
         ConvLSTMLayers.convLSTM
@@ -389,6 +406,13 @@ type Layers =
                 GoBackwards = defaultArg goBackwards d.GoBackwards
                 Stateful = defaultArg stateful d.Stateful
                 Seed = seed
+                KernelRegularizer = kernelReg
+                RecurrentRegularizer = recurrentReg
+                BiasRegularizer = biasReg
+                ActivityRegularizer = activityReg
+                KernelConstraint = kernelCon
+                RecurrentConstraint = recurrentCon
+                BiasConstraint = biasCon
             }
             name
 
@@ -414,6 +438,13 @@ type Layers =
             ?goBackwards: bool,
             ?stateful: bool,
             ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
             ?name: string
         ) : Layer =
         Layers.ConvLSTMOfRank(
@@ -437,6 +468,8 @@ type Layers =
             goBackwards,
             stateful,
             seed,
+            ((kernelRegularizer, recurrentRegularizer, biasRegularizer, activityRegularizer),
+             (kernelConstraint, recurrentConstraint, biasConstraint)),
             name
         )
 
@@ -462,6 +495,13 @@ type Layers =
             ?goBackwards: bool,
             ?stateful: bool,
             ?seed: int,
+            ?kernelRegularizer: Regularizer,
+            ?recurrentRegularizer: Regularizer,
+            ?biasRegularizer: Regularizer,
+            ?activityRegularizer: Regularizer,
+            ?kernelConstraint: Constraint,
+            ?recurrentConstraint: Constraint,
+            ?biasConstraint: Constraint,
             ?name: string
         ) : Layer =
         Layers.ConvLSTMOfRank(
@@ -485,6 +525,8 @@ type Layers =
             goBackwards,
             stateful,
             seed,
+            ((kernelRegularizer, recurrentRegularizer, biasRegularizer, activityRegularizer),
+             (kernelConstraint, recurrentConstraint, biasConstraint)),
             name
         )
 

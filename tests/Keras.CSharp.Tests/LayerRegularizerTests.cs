@@ -45,4 +45,18 @@ public class LayerRegularizerTests
             Directory.Delete(folder, true);
         }
     }
+    [Fact]
+    public void ConvLstmTakesRegularizersAndConstraintsAsNamedArguments()
+    {
+        var seq = KerasApi.Input(shape: new[] { 2, 4, 4, 3 });
+        var layer = Layers.ConvLSTM2D(2, (3, 3), padding: "same", kernelRegularizer: Regularizers.L2(0.01), kernelConstraint: "non_neg");
+        var model = new Model(seq, layer.Call(seq));
+        model.Compile(Optimizers.SGD(learningRate: 1.0), loss: "mse");
+        torch.manual_seed(12);
+        model.Fit(torch.randn(new long[] { 4, 2, 4, 4, 3 }), torch.randn(4, 4, 4, 2).mul(10f), batchSize: 4, epochs: 1, verbose: 0, shuffle: false);
+        Assert.All(Values(layer.GetWeights()[0]), v => Assert.True(v >= 0f));
+        var json = model.ToJson().Replace(" ", "");
+        Assert.Contains("\"kernel_regularizer\":{\"module\":\"keras.regularizers\",\"class_name\":\"L2\"", json);
+        Assert.Equal(json, KerasApi.ModelFromJson(model.ToJson()).ToJson().Replace(" ", ""));
+    }
 }

@@ -510,3 +510,103 @@ let tests =
                             "bias under the cell")
             }
         ]
+
+/// Regularizers and constraints of the ConvLSTM layers (Keras's kernel/recurrent/bias/activity regularizers and
+/// kernel/recurrent/bias constraints): the penalty against a hand-computed sum, the constraint after an SGD step, and
+/// the config entries both ways, written as Keras writes them.
+[<Tests>]
+let penaltyTests =
+    let sumOf (f: float32 -> float) (t: torch.Tensor) = values t |> Array.sumBy f
+
+    testList
+        "ConvLSTM regularizers and constraints"
+        [
+            test "ConvLSTM2D: kernel, recurrent and bias penalties are Keras's and reach the compiled loss" {
+                torch.manual_seed 81L |> ignore
+
+                let layer =
+                    Layers.ConvLSTM2D(
+                        2,
+                        (3, 3),
+                        padding = "same",
+                        kernelRegularizer = L2 0.01,
+                        recurrentRegularizer = L1 0.02,
+                        biasRegularizer = L1L2(0.03, 0.04)
+                    )
+
+                let input = Keras.Input(shape = [ 2; 4; 4; 3 ])
+                let model = Keras.Model(input, input --> layer)
+                let ws = Layer.weights layer |> List.map (fun w -> w.Value :> torch.Tensor)
+                // Non-zero bias so that its term counts.
+                Layer.setWeights layer [ ws[0]; ws[1]; torch.rand(ws[2].shape).sub (0.5f.ToScalar()) ]
+                let ws = Layer.weights layer |> List.map (fun w -> w.Value :> torch.Tensor)
+
+                let expected =
+                    0.01 * sumOf (fun v -> float v * float v) ws[0]
+                    + 0.02 * sumOf (fun v -> abs (float v)) ws[1]
+                    + 0.03 * sumOf (fun v -> abs (float v)) ws[2]
+                    + 0.04 * sumOf (fun v -> float v * float v) ws[2]
+
+                // The cell (a sub-layer, as in Keras) owns the weights and their penalties.
+                let penalty =
+                    layer :: layer.Spec.SubLayers()
+                    |> List.collect (fun l -> l.Spec.RegularizationLosses(Weights.ofLayer l))
+                    |> List.sumBy (fun t -> float (t.item<float32> ()))
+
+                Expect.floatClose Accuracy.medium penalty expected "kernel + recurrent + bias penalties"
+                // Against its own predictions the data loss is 0: the evaluated loss is the penalty alone.
+                let x = torch.randn [| 3L; 2L; 4L; 4L; 3L |]
+                let compiled = model.Compile(Optimizers.SGD(learningRate = 0.0), loss = "mse")
+                let logs = compiled.TestOnBatch(Data.Tensor x, Data.Tensor(model.Predict x))
+                Expect.floatClose Accuracy.medium logs["loss"] expected "evaluated loss"
+            }
+
+            test "ConvLSTM1D: constraints hold after an SGD step" {
+                torch.manual_seed 82L |> ignore
+
+                let layer =
+                    Layers.ConvLSTM1D(2, 3, padding = "same", kernelConstraint = NonNeg, biasConstraint = NonNeg)
+
+                let input = Keras.Input(shape = [ 3; 5; 2 ])
+                let model = Keras.Model(input, input --> layer --> Layers.Flatten() --> Layers.Dense(1))
+                let compiled = model.Compile(Optimizers.SGD(learningRate = 1.0), loss = "mse")
+                let x = torch.randn (4L, 3L, 5L, 2L)
+                let y = torch.randn(4L, 1L).mul (10.0f.ToScalar())
+                compiled.TrainOnBatch(Data.Tensor x, Data.Tensor y) |> ignore
+
+                match Layer.weights layer with
+                | kernel :: recurrent :: bias :: _ ->
+                    Expect.isTrue (values kernel.Value |> Array.forall (fun v -> v >= 0.f)) "kernel ≥ 0"
+                    Expect.isTrue (values bias.Value |> Array.forall (fun v -> v >= 0.f)) "bias ≥ 0"
+                    // The recurrent kernel is unconstrained: the step moves some of it below zero.
+                    Expect.isTrue (values recurrent.Value |> Array.exists (fun v -> v < 0.f)) "recurrent kernel free"
+                | ws -> failtestf "expected 3 weights, got %d" ws.Length
+            }
+
+            test "ConvLSTM3D: the entries are written and read back, from Keras's own form too" {
+                let layer =
+                    Layers.ConvLSTM3D(
+                        2,
+                        (1, 2, 2),
+                        kernelRegularizer = L2 0.01,
+                        activityRegularizer = L1 0.5,
+                        recurrentConstraint = MaxNorm(2.0, [ 0; 1; 2; 3 ]),
+                        name = "cl3"
+                    )
+
+                let config = Layer.getConfig layer
+                let entry (key: string) = config[key].ToJsonString()
+                Expect.stringContains (entry "kernel_regularizer") "\"class_name\":\"L2\"" "kernel_regularizer"
+                Expect.stringContains (entry "activity_regularizer") "\"class_name\":\"L1\"" "activity_regularizer"
+                Expect.stringContains (entry "recurrent_constraint") "\"class_name\":\"MaxNorm\"" "recurrent_constraint"
+                Expect.isNull config["bias_regularizer"] "bias_regularizer"
+
+                let rebuilt =
+                    LayerSerialization.deserialize CustomObjects.none (LayerSerialization.serialize layer None)
+
+                Expect.equal
+                    ((Layer.getConfig rebuilt).ToJsonString())
+                    (config.ToJsonString())
+                    "from_config gives the same config"
+            }
+        ]

@@ -49,6 +49,20 @@ type ConvLSTM2DConfig =
         GoBackwards: bool
         /// Keras's stateful mode: the last states of a batch start the next call (the batch size must be fixed).
         Stateful: bool
+        /// Penalty on <c>kernel</c> added to the loss.
+        KernelRegularizer: Regularizer option
+        /// Penalty on <c>recurrent_kernel</c> added to the loss.
+        RecurrentRegularizer: Regularizer option
+        /// Penalty on <c>bias</c> added to the loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's output added to the loss.
+        ActivityRegularizer: Regularizer option
+        /// Projection applied to <c>kernel</c> after each optimizer update.
+        KernelConstraint: Constraint option
+        /// Projection applied to <c>recurrent_kernel</c> after each optimizer update.
+        RecurrentConstraint: Constraint option
+        /// Projection applied to <c>bias</c> after each optimizer update.
+        BiasConstraint: Constraint option
     }
 
     /// Keras's defaults: strides 1, "valid", dilation 1, tanh and sigmoid, bias with unit forget bias,
@@ -74,6 +88,13 @@ type ConvLSTM2DConfig =
             ReturnState = false
             GoBackwards = false
             Stateful = false
+            KernelRegularizer = None
+            RecurrentRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            KernelConstraint = None
+            RecurrentConstraint = None
+            BiasConstraint = None
         }
 
 
@@ -122,6 +143,20 @@ type ConvLSTMConfig =
         GoBackwards: bool
         /// Keras's stateful mode: the last states of a batch start the next call (the batch size must be fixed).
         Stateful: bool
+        /// Penalty on <c>kernel</c> added to the loss.
+        KernelRegularizer: Regularizer option
+        /// Penalty on <c>recurrent_kernel</c> added to the loss.
+        RecurrentRegularizer: Regularizer option
+        /// Penalty on <c>bias</c> added to the loss.
+        BiasRegularizer: Regularizer option
+        /// Penalty on the layer's output added to the loss.
+        ActivityRegularizer: Regularizer option
+        /// Projection applied to <c>kernel</c> after each optimizer update.
+        KernelConstraint: Constraint option
+        /// Projection applied to <c>recurrent_kernel</c> after each optimizer update.
+        RecurrentConstraint: Constraint option
+        /// Projection applied to <c>bias</c> after each optimizer update.
+        BiasConstraint: Constraint option
     }
 
     /// <summary>Keras's defaults for a layer of rank <paramref name="rank"/>: strides 1, "valid", dilation 1, tanh and
@@ -154,6 +189,13 @@ type ConvLSTMConfig =
             ReturnState = d.ReturnState
             GoBackwards = d.GoBackwards
             Stateful = d.Stateful
+            KernelRegularizer = None
+            RecurrentRegularizer = None
+            BiasRegularizer = None
+            ActivityRegularizer = None
+            KernelConstraint = None
+            RecurrentConstraint = None
+            BiasConstraint = None
         }
 
     /// <summary>The rank-2 configuration of ConvLSTM2D as a general one.</summary>
@@ -181,6 +223,13 @@ type ConvLSTMConfig =
             ReturnState = c.ReturnState
             GoBackwards = c.GoBackwards
             Stateful = c.Stateful
+            KernelRegularizer = c.KernelRegularizer
+            RecurrentRegularizer = c.RecurrentRegularizer
+            BiasRegularizer = c.BiasRegularizer
+            ActivityRegularizer = c.ActivityRegularizer
+            KernelConstraint = c.KernelConstraint
+            RecurrentConstraint = c.RecurrentConstraint
+            BiasConstraint = c.BiasConstraint
         }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -259,6 +308,18 @@ let private axisNames =
 let private convLstmDef (config: ConvLSTMConfig) (padding: string) : CellDef =
     let rank = config.Rank
     let className = $"ConvLSTM{rank}D"
+
+    let penalties =
+        {
+            Kernel = config.KernelRegularizer
+            Recurrent = config.RecurrentRegularizer
+            Bias = config.BiasRegularizer
+            Activity = config.ActivityRegularizer
+            KernelConstraint = config.KernelConstraint
+            RecurrentConstraint = config.RecurrentConstraint
+            BiasConstraint = config.BiasConstraint
+        }
+
     let dropout = clamp01 config.Dropout
     let recurrentDropout = clamp01 config.RecurrentDropout
     let same = padding = "same"
@@ -398,17 +459,22 @@ let private convLstmDef (config: ConvLSTMConfig) (padding: string) : CellDef =
                 let d = inputDim step
 
                 [
-                    yield weight "kernel" (config.KernelSize @ [ d; 4 * f ]) config.KernelInitializer None
-                    yield weight "recurrent_kernel" (config.KernelSize @ [ f; 4 * f ]) config.RecurrentInitializer None
+                    yield weight "kernel" (config.KernelSize @ [ d; 4 * f ]) config.KernelInitializer config.KernelConstraint
+                    yield
+                        weight
+                            "recurrent_kernel"
+                            (config.KernelSize @ [ f; 4 * f ])
+                            config.RecurrentInitializer
+                            config.RecurrentConstraint
                     if config.UseBias then
-                        yield weight "bias" [ 4 * f ] config.BiasInitializer None
+                        yield weight "bias" [ 4 * f ] config.BiasInitializer config.BiasConstraint
                 ]
         AfterBuild =
             fun ws ->
                 if config.UseBias && config.UnitForgetBias then
                     unitForgetBias ws[2] f
-        RegularizationLosses = fun _ -> []
-        ActivityRegularizer = None
+        RegularizationLosses = cellPenalties penalties
+        ActivityRegularizer = penalties.Activity
         Config =
             fun () ->
                 [
@@ -426,7 +492,7 @@ let private convLstmDef (config: ConvLSTMConfig) (padding: string) : CellDef =
                     "bias_initializer", Config.initializer config.BiasInitializer
                     "unit_forget_bias", Config.value config.UnitForgetBias
                 ]
-                @ regularizerEntries noPenalties
+                @ regularizerEntries penalties
                 @ [
                     "dropout", Config.value dropout
                     "recurrent_dropout", Config.value recurrentDropout
