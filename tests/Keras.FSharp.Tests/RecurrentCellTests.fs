@@ -71,6 +71,49 @@ let stackedTests =
     testList
         "StackedRNNCells"
         [
+            // Keras draws a cell's dropout masks once per sequence. With a time-constant input and no recurrent weights,
+            // each step of the second cell sees the same input, so its outputs are equal at every step exactly when its
+            // masks are; they differ from inference, so the masks do drop.
+            for seeded in [ true; false ] do
+                test $"a later cell's dropout masks are drawn once per sequence in training (seeded {seeded})" {
+                    torch.manual_seed 83L |> ignore
+                    let seed = if seeded then Some 5 else None
+
+                    let layer =
+                        Layers.RNN(
+                            Layers.StackedRNNCells(
+                                [ Layers.SimpleRNNCell(5); Layers.SimpleRNNCell(6, dropout = 0.5, ?seed = seed) ]
+                            ),
+                            returnSequences = true
+                        )
+
+                    let step = torch.randn (2L, 1L, 4L)
+                    let x = step.expand(2L, 7L, 4L).contiguous ()
+                    Layer.callEager layer false [ x ] |> ignore
+
+                    // Zero recurrent kernels: each step's output depends on that step's input only.
+                    Layer.setWeights
+                        layer
+                        (Layer.weights layer
+                         |> List.map (fun w ->
+                             if w.Name.Contains "recurrent_kernel" then
+                                 torch.zeros_like w.Value
+                             else
+                                 w.Value :> torch.Tensor))
+
+                    let trained = Layer.callEager layer true [ x ] |> List.exactlyOne
+                    let inferred = Layer.callEager layer false [ x ] |> List.exactlyOne
+
+                    for t in 1..6 do
+                        closeTo 1e-6f (values (trained.select (1L, 0L))) (values (trained.select (1L, int64 t))) $"step {t}"
+
+                    let changed =
+                        Array.map2 (fun (a: float32) b -> abs (a - b)) (values trained) (values inferred)
+                        |> Array.max
+
+                    Expect.isGreaterThan changed 1e-3f "dropout changes the training output"
+                }
+
             test
                 "RNN(StackedRNNCells([LSTMCell, GRUCell])) equals LSTM then GRU with return_sequences and the same weights" {
                 Native.NativeLoader.ensureLoaded ()

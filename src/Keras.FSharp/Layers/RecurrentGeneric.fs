@@ -220,15 +220,28 @@ let private stackedDef (cells: Layer list) (defs: CellDef list) : CellDef =
                 ]
         Seed = None
         // The first cell prepares the whole sequence; each later cell one step at a time on the previous output.
-        // In training, the dropout masks of the later cells are therefore drawn anew at every step.
+        // Keras draws a cell's dropout masks once per sequence: in training, each later cell's generator (or the
+        // global one) is put back at every step to its state at the start of the sequence, so that every step draws
+        // the same masks, and the generator ends one draw further on, as after a single draw.
         Prepare =
             fun _ training _ x ->
                 let first =
                     defs.Head.Prepare (Weights.ofLayer cells.Head) training generators.Head.Value x
 
+                let rewind (generator: torch.Generator) : unit -> unit =
+                    if not training then
+                        ignore
+                    elif isNull generator then
+                        let state = torch.get_rng_state ()
+                        fun () -> torch.set_rng_state state
+                    else
+                        let state = generator.get_state ()
+                        fun () -> generator.set_state state
+
                 let rest =
                     List.zip3 cells.Tail defs.Tail generators.Tail
-                    |> List.map (fun (cell, def, generator) -> Weights.ofLayer cell, def, generator)
+                    |> List.map (fun (cell, def, generator) ->
+                        Weights.ofLayer cell, def, generator, rewind generator.Value)
 
                 let initial =
                     let batch = Some(int x.shape[0])
@@ -260,7 +273,8 @@ let private stackedDef (cells: Layer list) (defs: CellDef list) : CellDef =
 
                                 let output, nexts =
                                     ((output, [ next ]), List.zip rest restStates)
-                                    ||> List.fold (fun (input, acc) ((weights, def, generator), cellStates) ->
+                                    ||> List.fold (fun (input, acc) ((weights, def, generator, rewind), cellStates) ->
+                                        rewind ()
                                         let run = def.Prepare weights training generator.Value (input.unsqueeze 1L)
                                         let output, next = run.Step 0L cellStates
                                         output, acc @ [ next ])
