@@ -992,6 +992,56 @@ let dynamicReshapeTests =
                     "the tensor entry is written back as a node reference"
             }
 
+            // tf.keras 2 writes a constant in the first argument as ["_CONSTANT_VALUE", -1, value, kwargs].
+            test "tf.stack of a shape entry and constants ([s[0], 4, 3]) reshapes as Keras's Reshape" {
+                let op name fn inbound = opJson "TFOpLambda" name fn inbound
+
+                let layers =
+                    [
+                        """{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6], "dtype": "float32", "sparse": false, "ragged": false, "name": "input_1"}, "name": "input_1", "inbound_nodes": []}"""
+                        denseJson "dense" 12 """[[["input_1", 0, 0, {}]]]"""
+                        op "tf.shape" "shape" """[["dense", 0, 0, {"out_type": "int32", "name": null}]]"""
+                        opJson
+                            "SlicingOpLambda"
+                            "tf.__operators__.getitem"
+                            "__operators__.getitem"
+                            """[["tf.shape", 0, 0, {"slice_spec": 0}]]"""
+                        op
+                            "tf.stack"
+                            "stack"
+                            """[[["tf.__operators__.getitem", 0, 0, {"axis": 0, "name": "stack"}], ["_CONSTANT_VALUE", -1, 4, {"axis": 0, "name": "stack"}], ["_CONSTANT_VALUE", -1, 3, {"axis": 0, "name": "stack"}]]]"""
+                        op "tf.reshape" "reshape" """[["dense", 0, 0, {"shape": ["tf.stack", 0, 0], "name": null}]]"""
+                    ]
+
+                let json =
+                    $$"""{"class_name": "Functional", "config": {"name": "model", "trainable": true, "layers": [{{String.Join(", ", layers)}}], "input_layers": [["input_1", 0, 0]], "output_layers": [["tf.reshape", 0, 0], ["tf.stack", 0, 0]]}, "keras_version": "2.15.0", "backend": "tensorflow"}"""
+
+                let model = Keras.ModelFromJson json
+                setDense (Model.getLayer model "dense") wr 6 12
+                let stack = Model.getLayer model "tf.stack"
+                let node = model.Nodes |> List.find (fun n -> n.Layer = stack)
+                Expect.equal node.Outputs.Head.Shape [ Some 3 ] "three entries"
+
+                let input = Keras.Input(shape = [ 6 ])
+                let dense = Layers.Dense(12)
+                let byHand = Keras.Model(input, input --> dense --> Layers.Reshape([ 4; 3 ]))
+                setDense dense wr 6 12
+
+                let x =
+                    torch.tensor(Array.init 30 (fun i -> float32 (Math.Cos(0.31 * float i)))).reshape (5L, 6L)
+
+                match Model.predictMany model 8 [ x ] with
+                | [ reshaped; shape ] ->
+                    Expect.equal (values (shape.to_type torch.ScalarType.Float32)) [| 5.f; 4.f; 3.f |] "[5, 4, 3]"
+                    Expect.equal reshaped.shape [| 5L; 4L; 3L |] "reshaped"
+                    closeTo 1e-6f (values (Model.predict byHand x)) (values reshaped) "values"
+                | outs -> failtestf "expected two outputs, got %d" outs.Length
+
+                let config = Model.getConfig model
+                let reloaded = Model.fromConfig config CustomObjects.none
+                Expect.equal ((Model.getConfig reloaded).ToJsonString()) (config.ToJsonString()) "same config"
+            }
+
             test "a shape that does not fit the input fails with a message, not a native error" {
                 let layer =
                     opLayer "TFOpLambda" "reshape" """["x", 0, 0, {"shape": [["s", 0, 0], 5]}]"""

@@ -172,6 +172,59 @@ let private concat (values: int list) (axis: int) (stack: bool) =
 
     { Output = output; Run = run }
 
+/// <summary><c>tf.stack</c> of tensors and scalar constants (<c>tf.stack([tf.shape(x)[0], 4, 3])</c>, as shapes are
+/// built): each constant becomes a tensor of the tensors' shape and dtype filled with its value.</summary>
+let private stackWithConstants (items: OpArg list) (axis: int) =
+    let tensors =
+        items
+        |> List.choose (fun item ->
+            match item with
+            | TensorArg i -> Some i
+            | _ -> None)
+
+    if tensors.IsEmpty then
+        bad "`values` must hold at least one tensor."
+
+    let constants =
+        items
+        |> List.map (fun item ->
+            match item with
+            | TensorArg _ -> None
+            | ConstArg n ->
+                match asFloat n with
+                | Some v -> Some v
+                | None -> bad $"The constant entries of `values` must be numbers, received {jsonText n}."
+            | ListArg _ -> bad "The entries of `values` must be tensors or numbers, not lists.")
+
+    // The tensors alone give the shape checks; the stacked axis then counts every entry.
+    let ofTensors = concat tensors axis true
+
+    let output (inputs: TensorSpec list) =
+        ofTensors.Output inputs
+        |> Result.bind (fun spec ->
+            normalizeAxis spec.Shape.Length axis
+            |> Result.map (fun a ->
+                { spec with
+                    Shape = List.updateAt a (Some items.Length) spec.Shape
+                }))
+
+    let run (inputs: torch.Tensor list) =
+        let first = inputs[tensors.Head]
+        let remaining = System.Collections.Generic.Queue<int>(tensors)
+
+        let all =
+            constants
+            |> List.map (fun constant ->
+                match constant with
+                | Some v -> torch.full (first.shape, v.ToScalar(), dtype = first.dtype)
+                | None -> inputs[remaining.Dequeue()])
+            |> Array.ofList
+
+        let a = if axis < 0 then axis + int (first.dim ()) + 1 else axis
+        torch.stack (all, int64 a)
+
+    { Output = output; Run = run }
+
 let private expandDims (x: int) (axis: int) =
     let output (inputs: TensorSpec list) =
         let spec = inputs[x]
@@ -550,19 +603,30 @@ let private resolve (call: OpCall) : ResolvedOp =
                 | None -> bad "`shape` must be a constant list of integers."
             | "concat"
             | "stack" ->
-                let values =
-                    match call.First with
-                    | ListArg items -> items |> List.map (tensorIndex "values")
-                    | TensorArg i -> [ i ]
-                    | ConstArg _ -> bad "`values` must be tensors."
-
                 let axis =
                     if fn = "concat" then
                         intKwarg call "axis" None
                     else
                         intKwarg call "axis" (Some 0)
 
-                concat values axis (fn = "stack")
+                match call.First with
+                | ListArg items when
+                    fn = "stack"
+                    && items
+                       |> List.exists (fun item ->
+                           match item with
+                           | ConstArg _ -> true
+                           | _ -> false)
+                    ->
+                    stackWithConstants items axis
+                | first ->
+                    let values =
+                        match first with
+                        | ListArg items -> items |> List.map (tensorIndex "values")
+                        | TensorArg i -> [ i ]
+                        | ConstArg _ -> bad "`values` must be tensors."
+
+                    concat values axis (fn = "stack")
             | "expand_dims" -> expandDims (xi ()) (intKwarg call "axis" None)
             | "squeeze"
             | "compat.v1.squeeze" ->
