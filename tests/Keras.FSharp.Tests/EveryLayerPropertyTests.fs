@@ -352,6 +352,40 @@ let private survivesSaveAndLoad (c: Catalogue) (plan: Plan) =
     let ok, report = saveAndLoad c plan
     ok |> Prop.label report
 
+/// One model holding every layer class of the four catalogues: an input per catalogue (the sequence one masked, the
+/// token one through the id layers), each input through every step of its catalogue in turn and then through every
+/// merge, each branch flattened to a Dense(3), the four joined by a Concatenate and a Dense(2). Saved and loaded, it
+/// must give the same config and predictions.
+let private everyClassInOneModel () =
+    inTempFolder "every-class-one-model" (fun folder ->
+        let catalogues = [ sequences, true; images, false; volumes, false; tokens, false ]
+
+        let inputs =
+            catalogues |> List.map (fun (c, _) -> Keras.Input(shape = c.Shape, dtype = c.DType))
+
+        let branch ((c: Catalogue, masked), input) =
+            let chained = c.Steps |> List.fold (fun x step -> step.Apply x) (c.Start masked input)
+
+            let merged =
+                c.Merges
+                |> List.fold (fun x (_, merge) -> merge x (x --> Layers.Dense(List.last c.StepShape))) chained
+
+            merged --> Layers.Flatten() --> Layers.Dense(3)
+
+        let output =
+            Layers.concatenate (List.zip catalogues inputs |> List.map branch) --> Layers.Dense(2)
+
+        let model = Keras.Model(inputs, output)
+        let data = catalogues |> List.map (fun (c, _) -> c.Data())
+        Model.predictMany model 4 data |> ignore
+        randomizeTrainable model
+        let path = Path.Combine(folder, "every-class.keras")
+        model.Save path
+        let loaded = Keras.LoadModel path
+        let a = Model.predictMany model 4 data |> List.head |> values
+        let b = Model.predictMany loaded 4 data |> List.head |> values
+        model, loaded, a, b)
+
 [<Tests>]
 let tests =
     let property name catalogue count =
@@ -387,6 +421,21 @@ let tests =
                 "random token graphs (Embedding, with mask_zero in masked plans, into the sequence steps) survive save and load"
                 tokens
                 10
+            test "one model with every layer class of the catalogues (four inputs) survives save and load" {
+                let model, loaded, a, b = everyClassInOneModel ()
+                let classes = model.Layers |> List.map _.ClassName |> List.distinct
+                // 96 of the 106 built-in classes (not: Functional, Sequential, Lambda, the string layers, ...); the count
+                // guards against a catalogue silently shrinking.
+                Expect.isGreaterThanOrEqual classes.Length 96 $"distinct classes: {classes.Length}"
+
+                Expect.equal
+                    ((Model.getConfig loaded).ToJsonString())
+                    ((Model.getConfig model).ToJsonString())
+                    "same config"
+
+                Expect.equal (Model.countParams loaded) (Model.countParams model) "same parameter count"
+                closeTo 1e-6f a b "same predictions"
+            }
             test "each sequence step alone survives save and load" { eachStep sequences }
             test "each image step alone survives save and load" { eachStep images }
             test "each volume step alone survives save and load" { eachStep volumes }
