@@ -1131,6 +1131,26 @@ let tests =
                         gradientCheck layer (torch.randn (2L, 3L, 2L))
                     }
 
+                    test "ConvLSTM1D gradients match finite differences for the input and the kernel" {
+                        torch.manual_seed 53L |> ignore
+                        let layer = Layers.ConvLSTM1D(2, 3, padding = "same", returnSequences = true)
+                        Layer.call layer (sym [ None; Some 3; Some 4; Some 2 ]) |> ignore
+                        gradientCheck layer (torch.randn (2L, 3L, 4L, 2L))
+                    }
+
+                    test "RNN(StackedRNNCells([LSTMCell, GRUCell])) gradients match finite differences" {
+                        torch.manual_seed 54L |> ignore
+
+                        let layer =
+                            Layers.RNN(
+                                Layers.StackedRNNCells([ Layers.LSTMCell(3); Layers.GRUCell(2) ]),
+                                returnSequences = true
+                            )
+
+                        Layer.call layer (sym [ None; Some 3; Some 2 ]) |> ignore
+                        gradientCheck layer (torch.randn (2L, 3L, 2L))
+                    }
+
                     test "GRU gradients match finite differences for the input and the kernel" {
                         torch.manual_seed 52L |> ignore
                         let layer = gruWith 3 id
