@@ -478,16 +478,7 @@ let tests =
                         model.Save path
                         let loaded = Keras.LoadModel path
 
-                        Expect.equal
-                            ((Model.getConfig loaded).ToJsonString())
-                            ((Model.getConfig model).ToJsonString())
-                            "same config"
-
-                        closeTo
-                            1e-6f
-                            (values (Model.predictMany model 8 [ x ] |> List.head))
-                            (values (Model.predictMany loaded 8 [ x ] |> List.head))
-                            "same predictions"
+                        expectSameAfterLoad model loaded x
 
                         let weightsPath = Path.Combine(folder, "model.weights.h5")
                         model.SaveWeights weightsPath

@@ -282,16 +282,7 @@ let stackedTests =
                     model.Save path
                     let loaded = Keras.LoadModel path
 
-                    Expect.equal
-                        ((Model.getConfig loaded).ToJsonString())
-                        ((Model.getConfig model).ToJsonString())
-                        "same config"
-
-                    closeTo
-                        1e-6f
-                        (values (Model.predictMany model 8 [ x ] |> List.head))
-                        (values (Model.predictMany loaded 8 [ x ] |> List.head))
-                        "same predictions"
+                    expectSameAfterLoad model loaded x
 
                     let weightsPath = Path.Combine(folder, "stacked.weights.h5")
                     model.SaveWeights weightsPath

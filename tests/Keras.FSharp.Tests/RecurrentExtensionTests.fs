@@ -584,16 +584,7 @@ let rnnTests =
                     model.Save path
                     let loaded = Keras.LoadModel path
 
-                    Expect.equal
-                        ((Model.getConfig loaded).ToJsonString())
-                        ((Model.getConfig model).ToJsonString())
-                        "same config"
-
-                    closeTo
-                        1e-6f
-                        (values (Model.predictMany model 8 [ x ] |> List.head))
-                        (values (Model.predictMany loaded 8 [ x ] |> List.head))
-                        "same predictions")
+                    expectSameAfterLoad model loaded x)
             }
 
             test "A user cell driven by RNN equals SimpleRNN without bias" {

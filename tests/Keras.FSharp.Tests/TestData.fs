@@ -94,6 +94,17 @@ let inTempFolder (purpose: string) (f: string -> 'T) =
         with _ ->
             ()
 
+/// <summary>A model loaded from a saved copy of <paramref name="model"/> has the same config and predicts the same
+/// (1e-6, batches of 8) on <paramref name="x"/>.</summary>
+let expectSameAfterLoad (model: Model) (loaded: Model) (x: torch.Tensor) =
+    Expect.equal ((Model.getConfig loaded).ToJsonString()) ((Model.getConfig model).ToJsonString()) "same config"
+
+    closeTo
+        1e-6f
+        (values (Model.predictMany model 8 [ x ] |> List.head))
+        (values (Model.predictMany loaded 8 [ x ] |> List.head))
+        "same predictions"
+
 /// A model file written by Python Keras, in shared/data/keras.
 let kerasFile (name: string) = Path.Combine(sharedData "keras", name)
 
