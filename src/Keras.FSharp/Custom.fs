@@ -344,7 +344,7 @@ module internal CustomMachinery =
         specs |> List.map (fun s -> Shape.format s.Shape) |> String.concat ", "
 
     let private shapeOf (layerName: string) (index: int) (t: torch.Tensor) =
-        match Shape.tryOfDims t.shape with
+        match Shape.tryOfDims t.Sizes with
         | Ok shape -> shape
         | Error detail -> raise (CustomLayerException(IncompatibleInput(layerName, index, detail)))
 
@@ -430,7 +430,7 @@ module internal CustomMachinery =
 
             outputs
             |> List.map (fun o ->
-                (o.shape |> Array.map int |> List.ofArray), (DType.tryOfTorch o.dtype |> Option.defaultValue Float32))
+                (o.Sizes |> Array.map int |> List.ofArray), (DType.tryOfTorch o.dtype |> Option.defaultValue Float32))
             |> Ok
         with
         | :? CustomLayerException as e -> Error e.Error

@@ -265,7 +265,7 @@ module Layer =
     let specsFor (owner: string) (tensors: torch.Tensor list) =
         tensors
         |> List.mapi (fun i (tensor: torch.Tensor) ->
-            match Shape.tryOfDims tensor.shape with
+            match Shape.tryOfDims tensor.Sizes with
             | Ok shape ->
                 {
                     Shape = shape
@@ -380,9 +380,9 @@ module Layer =
         use _ = torch.no_grad ()
 
         for w, v in List.zip current values do
-            if w.Value.shape <> v.shape then
-                let expected = Shape.formatDims w.Value.shape
-                let received = Shape.formatDims v.shape
+            if w.Value.Sizes <> v.Sizes then
+                let expected = Shape.formatDims w.Value.Sizes
+                let received = Shape.formatDims v.Sizes
 
                 Errors.raiseKeras (
                     InvalidArgument(layer.Name, w.Name, $"Expected a weight of shape {expected}.", received)

@@ -71,7 +71,7 @@ module internal StringInputs =
                 )
             )
         | String, true when value.dim () = 1L && input.Shape.Length = 2 && input.Shape[1] = Some 1 ->
-            StringTensor.reshape value [| value.shape[0]; 1L |]
+            StringTensor.reshape value [| value.size(0); 1L |]
         | String, true -> value
         | _, true ->
             Errors.raiseKeras (
@@ -468,7 +468,7 @@ module Model =
                             v.Dispose()
             }
 
-        let rows = values |> List.map (fun v -> v.shape[0]) |> List.distinct
+        let rows = values |> List.map (fun v -> v.size(0)) |> List.distinct
 
         match rows with
         | [ 0L ] ->

@@ -67,6 +67,6 @@ module Ops =
     /// <summary><c>torch.matmul(a, b)</c> with its shapes checked first.</summary>
     /// <exception cref="ArgumentException">When the shapes cannot be multiplied.</exception>
     let matmul (a: torch.Tensor) (b: torch.Tensor) : torch.Tensor =
-        match matmulShape a.shape b.shape with
+        match matmulShape a.Sizes b.Sizes with
         | Ok _ -> torch.matmul (a, b)
         | Error message -> raise (ArgumentException message)

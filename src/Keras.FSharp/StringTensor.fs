@@ -195,8 +195,8 @@ module StringTensor =
             raise (ArgumentException $"Expected a rank-2 string tensor; received rank {tensor.dim ()}.")
 
         let flat = toArray tensor
-        let cols = int tensor.shape[1]
-        Array2D.init (int tensor.shape[0]) cols (fun r c -> flat[r * cols + c])
+        let cols = int (tensor.size(1))
+        Array2D.init (int (tensor.size(0))) cols (fun r c -> flat[r * cols + c])
 
     let private stringClasses =
         System.Collections.Concurrent.ConcurrentDictionary<string, bool>(

@@ -18,7 +18,7 @@ let toCategorical (labels: torch.Tensor) (numClasses: int option) =
     let y = labels.to_type torch.ScalarType.Int64
 
     let y =
-        if y.dim () > 1L && y.shape[y.shape.Length - 1] = 1L then
+        if y.dim () > 1L && y.size(-1) = 1L then
             y.squeeze (-1L)
         else
             y

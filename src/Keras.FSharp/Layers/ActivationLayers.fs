@@ -252,7 +252,7 @@ let private largeNegative = -1e9
 /// <summary>Checks a mask can broadcast against an input (Keras's rule for Softmax's mask): no more axes than the
 /// input, each mask axis 1 or equal to the input's, aligned on the right.</summary>
 let internal checkMaskBroadcast (layerName: string) (x: torch.Tensor) (mask: torch.Tensor) =
-    let xs, ms = x.shape, mask.shape
+    let xs, ms = x.Sizes, mask.Sizes
     let text (s: int64[]) = Shape.formatDims s
 
     let fail reason =

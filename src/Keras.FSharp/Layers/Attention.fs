@@ -27,7 +27,7 @@ let private dropoutWith (generator: torch.Generator) (rate: float) (x: torch.Ten
         torch.zeros_like x
     else
         let keep =
-            torch.rand(x.shape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
+            torch.rand(x.Sizes, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
 
         x.mul(keep).div(sc (1.0 - rate))
 
@@ -39,20 +39,31 @@ let private asBool (m: torch.Tensor) =
 let internal causalMask (t: int64) (s: int64) =
     torch.ones([| t; s |], dtype = torch.ScalarType.Bool).tril().unsqueeze 0L
 
+/// A weight as a matrix or vector of other dimensions (a view), made once per predict (see DerivedWeights) and at
+/// each call elsewhere: at batch 1 a reshape costs as much as the arithmetic.
+let internal reshapedWeight (key: string) (sizes: int64[]) (weight: torch.Tensor) =
+    let view (w: torch.Tensor) = w.reshape sizes
+    DerivedWeights.get key view view weight
+
 /// The per-head projection of attention layers: (…, d) · (d, N, h) + (N, h) -> (…, N, h).
 let internal projectHeads (x: torch.Tensor) (kernel: torch.Tensor) (b: torch.Tensor option) =
-    let d, n, h = kernel.shape[0], kernel.shape[1], kernel.shape[2]
+    let d, n, h = kernel.size 0, kernel.size 1, kernel.size 2
+    let rank = int (x.dim ())
+    let matrix = reshapedWeight "kernel as (d, N·h)" [| d; n * h |] kernel
 
-    let leading = x.shape[.. x.shape.Length - 2]
+    let leadingAnd (last: int64[]) =
+        Array.init (rank - 1 + last.Length) (fun i -> if i < rank - 1 then x.size i else last[i - rank + 1])
 
     match b with
-    | Some b when x.dim () >= 2L && x.shape[x.shape.Length - 1] = d ->
+    | Some b when rank >= 2 && x.size(rank - 1) = d ->
         // One addmm over the flattened leading axes fuses the bias, forward and backward.
+        let rows = if rank = 2 then x else x.reshape (-1L, d)
+
         torch
-            .addmm(b.reshape (n * h), x.reshape (-1L, d), kernel.reshape (d, n * h), 1.0f, 1.0f)
-            .reshape (Array.append leading [| n; h |])
+            .addmm(reshapedWeight "bias as (N·h)" [| n * h |] b, rows, matrix, 1.0f, 1.0f)
+            .reshape (leadingAnd [| n; h |])
     | _ ->
-        let y = (Ops.matmul x (kernel.reshape (d, n * h))).reshape (Array.append leading [| n; h |])
+        let y = (Ops.matmul x matrix).reshape (leadingAnd [| n; h |])
 
         match b with
         | Some b -> y.add b
@@ -428,13 +439,19 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let perm =
             batchAxes @ [ rank - 1 ] @ axes @ [ rank ] |> List.map int64 |> Array.ofList
 
-        let sizes (x: torch.Tensor) (idx: int list) = idx |> List.map (fun a -> x.shape[a])
+        let sizes (x: torch.Tensor) (idx: int list) = idx |> List.map (fun a -> x.size a)
         let batchSizes = sizes qp batchAxes
         let qAttn = sizes qp axes
         let kAttn = sizes kp axes
 
+        // With one batch axis and one attention axis (the common case) the permuted tensor has this shape already.
         let flat (x: torch.Tensor) (attn: int64 list) =
-            x.permute(perm).reshape(Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) attn; x.shape[rank] ]))
+            let permuted = x.permute perm
+
+            if batchSizes.Length = 1 && attn.Length = 1 then
+                permuted
+            else
+                permuted.reshape (Array.ofList (batchSizes @ [ int64 heads; List.reduce (*) attn; x.size rank ]))
 
         let kf = flat kp kAttn
         let vf = flat vp kAttn
@@ -452,7 +469,7 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
                     (if parts.Key.IsSome then maskOf 2 else None)
                     |> Option.map (fun m -> m.unsqueeze -2L)
                     (if config.UseCausalMask then
-                         Some(causalMask query.shape[1] value.shape[1])
+                         Some(causalMask (query.size(1)) (value.size(1)))
                      else
                          None)
                 ]
@@ -512,18 +529,26 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let inverse = Array.zeroCreate<int64> perm.Length
         perm |> Array.iteri (fun i p -> inverse[int p] <- int64 i)
 
-        let attended =
-            combined.reshape(Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ [ int64 valueDim ])).permute inverse
+        let unflattened =
+            if batchSizes.Length = 1 && qAttn.Length = 1 then
+                combined
+            else
+                combined.reshape (Array.ofList (batchSizes @ [ int64 heads ] @ qAttn @ [ int64 valueDim ]))
 
-        let outDims = oKernel.shape[2..]
-        let prefix = attended.shape[.. rank - 2]
+        let attended = unflattened.permute inverse
+
+        let outDims = oKernel.Sizes[2..]
+        let prefix = Array.init (rank - 1) (fun i -> attended.size i)
 
         let concatenated = attended.reshape (-1L, int64 (heads * valueDim))
-        let outKernel = oKernel.reshape (int64 (heads * valueDim), -1L)
+        let outSize = Array.fold (*) 1L outDims
+
+        let outKernel =
+            reshapedWeight "kernel as (N·h, out)" [| int64 (heads * valueDim); outSize |] oKernel
 
         let output =
             match bias 7 with
-            | Some b -> torch.addmm (b.reshape -1L, concatenated, outKernel, 1.0f, 1.0f)
+            | Some b -> torch.addmm (reshapedWeight "bias as (out)" [| outSize |] b, concatenated, outKernel, 1.0f, 1.0f)
             | None -> Ops.matmul concatenated outKernel
 
         let output = output.reshape (Array.append prefix outDims)
@@ -705,7 +730,7 @@ let private attentionLayer
                 [
                     maskOf 1 |> Option.map (fun m -> m.unsqueeze -2L)
                     (if config.UseCausalMask then
-                         Some(causalMask s.shape[1] s.shape[2])
+                         Some(causalMask (s.size(1)) (s.size(2)))
                      else
                          None)
                 ]

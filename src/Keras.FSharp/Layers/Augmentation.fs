@@ -139,7 +139,7 @@ let affineTransform
     : torch.Tensor =
     use scope = torch.NewDisposeScope()
     let x = CoreLayers.asFloat images
-    let b, h, w, c = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+    let b, h, w, c = x.size(0), x.size(1), x.size(2), x.size(3)
     let t = transforms.to_type(torch.ScalarType.Float32).reshape(b, -1L)
     let coef (i: int64) = t.select(1L, i).view(b, 1L, 1L)
     let ys = torch.arange(h, dtype = torch.ScalarType.Float32).view(1L, h, 1L)
@@ -224,7 +224,7 @@ let randomFlip (mode: string) (seed: int option) (name: string option) : Layer =
 
     let augment (x: torch.Tensor) =
         use scope = torch.NewDisposeScope()
-        let b = x.shape[0]
+        let b = x.size(0)
 
         let flips =
             torch.rand([| b; 1L; 1L; 1L |], dtype = torch.ScalarType.Float32, generator = generator).le(sc 0.5)
@@ -291,7 +291,7 @@ let private affineEntries (settings: AffineSettings) =
 let private affineLayer className (settings: AffineSettings) entries transforms name =
     let augment (x: torch.Tensor) =
         use scope = torch.NewDisposeScope()
-        let t = transforms x.shape[0] (int x.shape[1]) (int x.shape[2])
+        let t = transforms (x.size(0)) (int (x.size(1))) (int (x.size(2)))
 
         (affineTransform settings.Interpolation settings.FillMode settings.FillValue x t).MoveToOuterDisposeScope()
 
@@ -441,7 +441,7 @@ let randomContrast (factor: Factor) (valueRange: float * float) (seed: int optio
 
     let augment (x: torch.Tensor) =
         use scope = torch.NewDisposeScope()
-        let b = x.shape[0]
+        let b = x.size(0)
         let k = (uniform generator b (1.0 - lower) (1.0 + upper)).view(b, 1L, 1L, 1L)
         let mean = x.mean ([| 1L; 2L |], keepdim = true)
         x.sub(mean).mul(k).add(mean).clamp(sc lo, sc hi).MoveToOuterDisposeScope()
@@ -473,7 +473,7 @@ let randomBrightness (factor: Factor) (valueRange: float * float) (seed: int opt
 
     let augment (x: torch.Tensor) =
         use scope = torch.NewDisposeScope()
-        let b = x.shape[0]
+        let b = x.size(0)
         let delta = (uniform generator b lower upper).mul(sc (hi - lo)).view(b, 1L, 1L, 1L)
         x.add(delta).clamp(sc lo, sc hi).MoveToOuterDisposeScope()
 

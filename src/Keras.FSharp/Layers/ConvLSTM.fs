@@ -263,7 +263,7 @@ let private convN
                 [|
                     for axis in rank - 1 .. -1 .. 0 do
                         let before, after =
-                            samePadding x.shape[2 + axis] weight.shape[2 + axis] strides[axis] dilation[axis]
+                            samePadding (x.size(2 + axis)) (weight.size(2 + axis)) strides[axis] dilation[axis]
 
                         yield before
                         yield after
@@ -330,7 +330,7 @@ let private convLstmDef (config: ConvLSTMConfig) (padding: string) : CellDef =
         Array.append [| int64 rank + 1L; int64 rank |] [| 0L .. int64 rank - 1L |]
 
     let prepare (w: Weight[]) (training: bool) (generator: torch.Generator) (x: Tensor) =
-        let batch, time = x.shape[0], x.shape[1]
+        let batch, time = x.size(0), x.size(1)
         // (batch, time, spatial..., ch) -> (batch, time, ch, spatial...)
         let xs = channelsFirst rank x
         let kernel = w[0].Value.permute kernelOrder
@@ -338,12 +338,12 @@ let private convLstmDef (config: ConvLSTMConfig) (padding: string) : CellDef =
         let bias = if config.UseBias then w[2].Value else null
 
         let fold (t: Tensor) =
-            t.reshape (Array.append [| batch * time |] t.shape[2..])
+            t.reshape (Array.append [| batch * time |] t.Sizes[2..])
 
         let projected =
             if dropoutActive training dropout then
                 let masks =
-                    dropoutMasks generator dropout 4 (Array.append [| batch; 1L |] xs.shape[2..])
+                    dropoutMasks generator dropout 4 (Array.append [| batch; 1L |] xs.Sizes[2..])
 
                 let parts =
                     masks
@@ -368,10 +368,10 @@ let private convLstmDef (config: ConvLSTMConfig) (padding: string) : CellDef =
                 convN rank (fold xs) kernel bias config.Strides config.DilationRate same
 
         let projected =
-            projected.reshape (Array.append [| batch; time |] projected.shape[1..])
+            projected.reshape (Array.append [| batch; time |] projected.Sizes[1..])
 
         let stateShape =
-            Array.append [| batch |] projected.shape[2..]
+            Array.append [| batch |] projected.Sizes[2..]
             |> Array.mapi (fun i d -> if i = 1 then int64 f else d)
 
         let recMasks =

@@ -748,7 +748,7 @@ let private padSpatial (g: Geometry) (pads: (int * int) list) (x: torch.Tensor) 
         torch.nn.functional.pad (x, Array.ofList all)
 
 let private spatialSizes (g: Geometry) (x: torch.Tensor) =
-    x.shape |> Array.map int |> List.ofArray |> spatialOf g
+    x.Sizes |> Array.map int |> List.ofArray |> spatialOf g
 
 /// The convolution of Keras's <c>ops.conv</c> on an input in the layer's data format; the result is channels-first.
 let private convolveToTorch (g: Geometry) (groups: int) (x: torch.Tensor) (w: torch.Tensor) (bias: torch.Tensor) =
@@ -769,7 +769,7 @@ let private addBias (g: Geometry) (bias: torch.Tensor) (y: torch.Tensor) =
     if g.ChannelsLast then
         y.add bias
     else
-        y.add (bias.reshape (Array.append [| bias.shape[0] |] (Array.create g.Rank 1L)))
+        y.add (bias.reshape (Array.append [| bias.size(0) |] (Array.create g.Rank 1L)))
 
 let private configOf (entries: (string * JsonNode) list) = fun () -> Config.ofList entries
 
@@ -1041,7 +1041,7 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
                             t
                         else
                             let axis = int64 (i + 2)
-                            t.narrow (axis, int64 a, t.shape[int axis] - int64 a - int64 b))
+                            t.narrow (axis, int64 a, t.size(int axis) - int64 a - int64 b))
                     y
 
         let y = fromTorchLayout g y
@@ -1119,7 +1119,7 @@ let conv3dTranspose (config: ConvTransposeConfig) (name: string option) : Layer 
 /// A Keras depthwise kernel (...kernel, channels, multiplier) as TorchSharp's grouped weight
 /// (channels · multiplier, 1, ...kernel); output channel c·multiplier + m reads input channel c.
 let private torchDepthwiseKernel (rank: int) (kernel: torch.Tensor) =
-    let shape = kernel.shape
+    let shape = kernel.Sizes
     let channels, multiplier = shape[rank], shape[rank + 1]
 
     kernel
@@ -1173,7 +1173,7 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
                 null
 
         let kernel = ctx.Weights[0].Value
-        let channels = int kernel.shape[rank]
+        let channels = int (kernel.size(rank))
         let y = convolveToTorch g channels x (torchDepthwiseKernel rank kernel) bias
 
         Regularizer.addActivity
@@ -1276,7 +1276,7 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
         let depthwiseKernel = ctx.Weights[0].Value
-        let channels = int depthwiseKernel.shape[rank]
+        let channels = int (depthwiseKernel.size(rank))
 
         let bias =
             if config.UseBias then

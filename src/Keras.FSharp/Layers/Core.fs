@@ -178,14 +178,18 @@ let dense (config: DenseConfig) (name: string option) : Layer =
             if config.UseBias then
                 let bias = ctx.Weights[1].Value
                 // addmm fuses the product and the bias for the common rank-2 case.
-                if x.dim () = 2L then
+                let rank = int (x.dim ())
+
+                if rank = 2 then
                     torch.addmm (bias, x, kernel, 1.0f, 1.0f)
-                elif x.dim () > 2L && x.shape[x.shape.Length - 1] = kernel.shape[0] then
+                elif rank > 2 && x.size(rank - 1) = kernel.size 0 then
                     // Higher ranks as one matrix product over the flattened leading axes: addmm also fuses the
                     // bias into the backward pass, where matmul + add costs a broadcast sum.
-                    let leading = x.shape[.. x.shape.Length - 2]
-                    let flat = x.reshape (-1L, kernel.shape[0])
-                    torch.addmm(bias, flat, kernel, 1.0f, 1.0f).reshape (Array.append leading [| kernel.shape[1] |])
+                    let outputShape =
+                        Array.init rank (fun i -> if i < rank - 1 then x.size i else kernel.size 1)
+
+                    let flat = x.reshape (-1L, kernel.size 0)
+                    torch.addmm(bias, flat, kernel, 1.0f, 1.0f).reshape outputShape
                 else
                     (Ops.matmul x kernel).add bias
             else

@@ -119,13 +119,13 @@ let internal l2Normalize (axis: int64 option) (x: torch.Tensor) =
 
 /// <summary>Keras's <c>batch_dot</c> of two batched tensors over one axis of each (neither the batch axis).</summary>
 let batchDot (x: torch.Tensor) (y: torch.Tensor) (a1: int) (a2: int) : torch.Tensor =
-    let batch = x.shape[0]
+    let batch = x.size(0)
     // x: the dot axis last, the others (after the batch) flattened to rows; y: the dot axis first, the others columns.
     let xs = x.movedim ([| int64 a1 |], [| x.dim () - 1L |])
     let ys = y.movedim ([| int64 a2 |], [| 1L |])
-    let xRest = xs.shape[1 .. xs.shape.Length - 2]
-    let yRest = ys.shape[2..]
-    let k = xs.shape[xs.shape.Length - 1]
+    let xRest = xs.Sizes[1 .. xs.Sizes.Length - 2]
+    let yRest = ys.Sizes[2..]
+    let k = xs.size(-1)
     let x3 = xs.reshape (batch, -1L, k)
     let y3 = ys.reshape (batch, k, -1L)
     let product = Ops.matmul x3 y3

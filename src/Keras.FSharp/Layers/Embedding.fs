@@ -119,7 +119,7 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
         let flat =
             embeddings.index_select (0L, indices.reshape(-1L).to_type torch.ScalarType.Int64)
 
-        let shape = Array.append x.shape [| int64 config.OutputDim |]
+        let shape = Array.append x.Sizes [| int64 config.OutputDim |]
         Regularizer.addActivity config.ActivityRegularizer ctx [ flat.reshape shape ]
 
     let computeMask (inputs: torch.Tensor list) (_: torch.Tensor option list) =

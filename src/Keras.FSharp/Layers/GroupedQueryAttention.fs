@@ -242,7 +242,7 @@ let groupQueryAttention (config: GroupQueryAttentionConfig) (name: string option
 
             let causal =
                 if config.UseCausalMask then
-                    Some(causalMask query.shape[1] value.shape[1])
+                    Some(causalMask (query.size(1)) (value.size(1)))
                 else
                     None
 
@@ -274,7 +274,7 @@ let groupQueryAttention (config: GroupQueryAttentionConfig) (name: string option
                 else
                     let keep =
                         torch
-                            .rand(probs.shape, dtype = probs.dtype, generator = generator)
+                            .rand(probs.Sizes, dtype = probs.dtype, generator = generator)
                             .ge(sc config.Dropout)
                             .to_type probs.dtype
 
@@ -283,7 +283,7 @@ let groupQueryAttention (config: GroupQueryAttentionConfig) (name: string option
                 probs
 
         let attended = Ops.matmul dropped vp // (B, u, T, h)
-        let batch, time = attended.shape[0], attended.shape[2]
+        let batch, time = attended.size(0), attended.size(2)
         let heads = attended.permute(0L, 2L, 1L, 3L).reshape (batch, time, int64 (qHeads * headDim))
         let outKernel = oKernel.reshape (int64 (qHeads * headDim), -1L)
         let output = Ops.matmul heads outKernel

@@ -80,7 +80,7 @@ let resizeBatch (interpolation: string) (height: int) (width: int) (images: torc
                     min (int64 (floor ((float i + 0.5) * float input / float output))) (input - 1L))
                 |> torch.tensor
 
-            images.index_select(1L, nearest images.shape[1] height).index_select(2L, nearest images.shape[2] width)
+            images.index_select(1L, nearest (images.size(1)) height).index_select(2L, nearest (images.size(2)) width)
         else
             let cf = images.permute (0L, 3L, 1L, 2L)
 
@@ -108,15 +108,15 @@ let aspectCropWindow (h: int) (w: int) (height: int) (width: int) =
 /// Crops a (b, h, w, c) batch to the centred window with the target's aspect ratio.
 let private cropToAspect (height: int) (width: int) (images: torch.Tensor) =
     let top, left, rows, cols =
-        aspectCropWindow (int images.shape[1]) (int images.shape[2]) height width
+        aspectCropWindow (int (images.size(1))) (int (images.size(2))) height width
 
     images.narrow(1L, int64 top, int64 rows).narrow(2L, int64 left, int64 cols)
 
 /// Pads a (b, h, w, c) batch with <paramref name="fillValue"/> to the target's aspect ratio, as Keras's torch backend
 /// does: the same number of rows (or columns) on both sides.
 let private padToAspect (height: int) (width: int) (fillValue: float) (images: torch.Tensor) =
-    let h = int images.shape[1]
-    let w = int images.shape[2]
+    let h = int (images.size(1))
+    let w = int (images.size(2))
     let padH = max h (int (float (w * height) / float width))
     let padW = max w (int (float (h * width) / float height))
     let top = int (float (padH - h) / 2.0)
@@ -240,8 +240,8 @@ let centerCrop (height: int) (width: int) (name: string option) : Layer =
 
     let call (_: CallContext) (inputs: torch.Tensor list) =
         let batch, unbatch = asBatch (List.exactlyOne inputs)
-        let h = int batch.shape[1]
-        let w = int batch.shape[2]
+        let h = int (batch.size(1))
+        let w = int (batch.size(2))
 
         let result =
             if h >= height && w >= width then

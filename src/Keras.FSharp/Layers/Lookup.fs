@@ -523,12 +523,12 @@ let private lookupLayer
 
         if config.Invert then
             let indices = integersOf x
-            [ outputTokens invertTable state (state.InvertIndices indices) x.shape ]
+            [ outputTokens invertTable state (state.InvertIndices indices) x.Sizes ]
         else
             let values = tokensOf ctx.LayerName className x
             let indices = state.Lookup values
             let depth = state.Depth |> Option.defaultValue 0
-            [ encode config.OutputMode depth state.Idf x.shape indices ]
+            [ encode config.OutputMode depth state.Idf x.Sizes indices ]
 
     let layer =
         Layer.create
@@ -685,7 +685,7 @@ let hashing (config: HashingConfig) (name: string option) : Layer =
             else
                 integersOf x |> Array.map string
 
-        [ encode config.OutputMode config.NumBins None x.shape (texts |> Array.map bucket) ]
+        [ encode config.OutputMode config.NumBins None x.Sizes (texts |> Array.map bucket) ]
 
     Layer.create
         name

@@ -180,7 +180,7 @@ let batchNormalization (config: BatchNormalizationConfig) (name: string option) 
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
         let rank = int (x.dim ())
         let axis = Shape.normalizeAxis rank config.Axis
-        let channels = x.shape[axis]
+        let channels = x.size(axis)
         let shape = broadcastShape rank axis channels
 
         let reduction =
@@ -366,7 +366,7 @@ let layerNormalization (config: LayerNormalizationConfig) (name: string option) 
         let reduction = axes |> List.map int64 |> Array.ofList
         // gamma and beta are laid out in the order of `axis`; Keras reshapes them to the broadcast shape.
         let shape =
-            Array.init rank (fun i -> if List.contains i axes then x.shape[i] else 1L)
+            Array.init rank (fun i -> if List.contains i axes then x.size(i) else 1L)
 
         let gamma =
             if config.Scale then
@@ -386,8 +386,17 @@ let layerNormalization (config: LayerNormalizationConfig) (name: string option) 
             // The usual case (the last axes): libtorch's fused layer_norm, the same biased-variance formula in one
             // kernel forward and backward. Keras reshapes gamma/beta to the broadcast shape whatever the order of
             // `axis`, which here is the normalized shape.
-            let normalized = x.shape[rank - axes.Length ..]
-            let asNormalized (w: torch.Tensor option) = w |> Option.map (fun w -> w.reshape normalized) |> Option.toObj
+            let normalized = x.Sizes[rank - axes.Length ..]
+            // gamma and beta usually have the normalized shape already (one axis): no reshape then.
+            let asNormalized (w: torch.Tensor option) =
+                match w with
+                | Some w when
+                    w.dim () = int64 normalized.Length
+                    && normalized |> Array.forall2 (fun i n -> w.size(i) = n) [| 0 .. normalized.Length - 1 |]
+                    ->
+                    w
+                | Some w -> w.reshape normalized
+                | None -> null
 
             [
                 torch.nn.functional.layer_norm (
@@ -542,11 +551,11 @@ let groupNormalization (config: GroupNormalizationConfig) (name: string option) 
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
         let rank = int (x.dim ())
         let axis = Shape.normalizeAxis rank config.Axis
-        let channels = x.shape[axis]
+        let channels = x.size(axis)
         let groups = int64 (groupsFor (int channels))
         // (B, ..., C, ...) -> (B, ..., groups, C/groups, ...): the group axis sits at `axis`.
         let grouped =
-            Array.concat [ x.shape[.. axis - 1]; [| groups; channels / groups |]; x.shape[axis + 1 ..] ]
+            Array.concat [ x.Sizes[.. axis - 1]; [| groups; channels / groups |]; x.Sizes[axis + 1 ..] ]
 
         let g = x.reshape grouped
 
@@ -561,7 +570,7 @@ let groupNormalization (config: GroupNormalizationConfig) (name: string option) 
         let variance = g.sub(mean).square().mean(reduction, keepdim = true)
 
         let normalized =
-            g.sub(mean).mul(variance.add(sc config.Epsilon).rsqrt()).reshape x.shape
+            g.sub(mean).mul(variance.add(sc config.Epsilon).rsqrt()).reshape x.Sizes
 
         let shape = broadcastShape rank axis channels
 

@@ -86,7 +86,7 @@ let rmsNormalization (axis: int list) (epsilon: float) (name: string option) : L
         let dims = normalized |> List.map int64 |> Array.ofList
 
         let broadcast =
-            Array.init rank (fun i -> if List.contains i normalized then x.shape[i] else 1L)
+            Array.init rank (fun i -> if List.contains i normalized then x.size(i) else 1L)
 
         let meanSquare = x.square().mean(dims, keepdim = true)
         let scale = ctx.Weights[0].Value.reshape broadcast
@@ -136,7 +136,7 @@ let internal spectralUpdate (powerIterations: int) (kernel: torch.Tensor) (vecto
     use scope = torch.NewDisposeScope()
 
     if not (kernel.eq(sc 0.0).all().item<bool>()) then
-        let n = kernel.shape[kernel.shape.Length - 1]
+        let n = kernel.size(-1)
         let w = kernel.reshape (-1L, n)
         let wt = w.t ()
         let mutable u = vectorU
@@ -185,7 +185,7 @@ let spectralNormalization (layer: Layer) (powerIterations: int) (name: string op
                     )
                 )
 
-        let last = kernel.Value.shape[kernel.Value.shape.Length - 1] |> int
+        let last = kernel.Value.size(-1) |> int
 
         {
             Weights =
@@ -463,7 +463,7 @@ let normalization (config: NormalizationConfig) (name: string option) : Layer =
                 tensorOf m, tensorOf v
             | _ ->
                 let broadcast =
-                    Array.init rank (fun i -> if List.contains i keep then x.shape[i] else 1L)
+                    Array.init rank (fun i -> if List.contains i keep then x.size(i) else 1L)
 
                 ctx.Weights[0].Value.reshape(broadcast).to_type x.dtype,
                 ctx.Weights[1].Value.reshape(broadcast).to_type x.dtype
@@ -554,7 +554,7 @@ let private moments (x: torch.Tensor) (reduce: int64[]) =
     else
         let mean = x.mean (reduce, keepdim = true)
         let variance = x.sub(mean).square().mean(reduce)
-        mean.reshape variance.shape, variance
+        mean.reshape variance.Sizes, variance
 
 /// <summary>Keras's <c>Normalization.adapt(data)</c>: sets the layer's <c>mean</c> and <c>variance</c> weights to the
 /// mean and (biased) variance of <paramref name="data"/> over every axis but the kept ones, building the layer from
@@ -568,8 +568,8 @@ let adapt (layer: Layer) (data: torch.Tensor) =
     let weights, reduce = prepare layer data
     let x = (CoreLayers.asFloat data).detach()
     let mean, variance = moments x reduce
-    weights[0].Value.copy_(mean.reshape weights[0].Value.shape) |> ignore
-    weights[1].Value.copy_(variance.reshape weights[1].Value.shape) |> ignore
+    weights[0].Value.copy_(mean.reshape weights[0].Value.Sizes) |> ignore
+    weights[1].Value.copy_(variance.reshape weights[1].Value.Sizes) |> ignore
 
 /// <summary>Keras's <c>adapt</c> over an iterable of batches: the batches' means and variances are merged as Keras
 /// does (each weighted by its number of reduced elements), so the result equals <see cref="adapt"/> on their
@@ -587,7 +587,7 @@ let adaptBatches (layer: Layer) (batches: torch.Tensor seq) =
         target <- weights
         let x = (CoreLayers.asFloat batch).detach()
         let mean, variance = moments x reduce
-        let count = reduce |> Array.fold (fun acc d -> acc * x.shape[int d]) 1L
+        let count = reduce |> Array.fold (fun acc d -> acc * x.size(int d)) 1L
 
         total <-
             match total with
@@ -617,5 +617,5 @@ let adaptBatches (layer: Layer) (batches: torch.Tensor seq) =
             )
         )
     | Some(mean, variance, _) ->
-        target[0].Value.copy_(mean.reshape target[0].Value.shape) |> ignore
-        target[1].Value.copy_(variance.reshape target[1].Value.shape) |> ignore
+        target[0].Value.copy_(mean.reshape target[0].Value.Sizes) |> ignore
+        target[1].Value.copy_(variance.reshape target[1].Value.Sizes) |> ignore

@@ -23,7 +23,7 @@ let encode (mode: string) (depth: int) (indices: torch.Tensor) : torch.Tensor =
         match mode with
         | "one_hot" ->
             let i =
-                if indices.dim () > 1L && indices.shape[indices.shape.Length - 1] = 1L then
+                if indices.dim () > 1L && indices.size(-1) = 1L then
                     indices.squeeze (-1L)
                 else
                     indices

@@ -187,7 +187,7 @@ let private rawPool (isMax: bool) (g: Geometry) (x: torch.Tensor) =
 /// <c>torch.nn.functional.pad</c> takes it (last axis first): out = ceil(in / stride), total =
 /// max((out - 1)·stride + pool - in, 0), before = total / 2, the rest after.
 let private samePadding (g: Geometry) (x: torch.Tensor) =
-    let spatial = x.shape |> Array.skip 2
+    let spatial = x.Sizes |> Array.skip 2
 
     Array.zip3 spatial g.Size g.Strides
     |> Array.map (fun (n, k, s) ->
@@ -221,7 +221,7 @@ let private pool (isMax: bool) (g: Geometry) (input: torch.Tensor) =
                 let sums = rawPool false g (torch.nn.functional.pad (x, pads))
 
                 let ones =
-                    torch.ones (Array.append [| 1L; 1L |] (x.shape |> Array.skip 2), dtype = x.dtype, device = x.device)
+                    torch.ones (Array.append [| 1L; 1L |] (x.Sizes |> Array.skip 2), dtype = x.dtype, device = x.device)
 
                 let counts = rawPool false g (torch.nn.functional.pad (ones, pads))
                 sums.div counts

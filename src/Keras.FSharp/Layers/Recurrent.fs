@@ -262,11 +262,11 @@ let internal simpleRnnDef (config: SimpleRNNConfig) : CellDef =
 
     let prepare (w: Weight[]) (training: bool) (generator: torch.Generator) (x: Tensor) =
         let units = int64 config.Units
-        let batch = x.shape[0]
+        let batch = x.size(0)
 
         let inMask =
             if dropoutActive training dropout then
-                Some(dropoutMasks generator dropout 1 [| batch; 1L; x.shape[2] |])
+                Some(dropoutMasks generator dropout 1 [| batch; 1L; x.size(2) |])
             else
                 None
 
@@ -357,11 +357,11 @@ let internal lstmDef (config: LSTMConfig) : CellDef =
 
     let prepare (w: Weight[]) (training: bool) (generator: torch.Generator) (x: Tensor) =
         let units = int64 config.Units
-        let batch = x.shape[0]
+        let batch = x.size(0)
 
         let inMasks =
             if dropoutActive training dropout then
-                Some(dropoutMasks generator dropout maskCount [| batch; 1L; x.shape[2] |])
+                Some(dropoutMasks generator dropout maskCount [| batch; 1L; x.size(2) |])
             else
                 None
 
@@ -471,11 +471,11 @@ let internal gruDef (config: GRUConfig) : CellDef =
 
     let prepare (w: Weight[]) (training: bool) (generator: torch.Generator) (x: Tensor) =
         let units = int64 config.Units
-        let batch = x.shape[0]
+        let batch = x.size(0)
 
         let inMasks =
             if dropoutActive training dropout then
-                Some(dropoutMasks generator dropout maskCount [| batch; 1L; x.shape[2] |])
+                Some(dropoutMasks generator dropout maskCount [| batch; 1L; x.size(2) |])
             else
                 None
 

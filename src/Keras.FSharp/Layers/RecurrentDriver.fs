@@ -131,7 +131,7 @@ let internal maskedMatmul (x: Tensor) (w: Tensor) (masks: Tensor list option) =
     | None -> Ops.matmul x w
     | Some [ m ] -> Ops.matmul (x.mul m) w
     | Some ms ->
-        let width = w.shape[w.shape.Length - 1] / int64 ms.Length
+        let width = w.size(-1) / int64 ms.Length
 
         torch.cat (
             [|
@@ -166,7 +166,7 @@ let internal runLoop (run: CellRun) (steps: int64) (options: RnnOptions) (mask: 
             let keep = m.select (1L, t)
 
             let expand (v: Tensor) =
-                keep.reshape (Array.append [| keep.shape[0] |] (Array.create (int (v.dim ()) - 1) 1L))
+                keep.reshape (Array.append [| keep.size(0) |] (Array.create (int (v.dim ()) - 1) 1L))
 
             let fill =
                 if options.ZeroOutputForMask || isNull last then
@@ -424,7 +424,7 @@ let internal driveCell
 
     let call (ctx: CallContext) (inputs: Tensor list) =
         let x = CoreLayers.asFloat inputs.Head
-        let steps = x.shape[1]
+        let steps = x.size(1)
 
         if steps = 0L then
             Errors.raiseKeras (
@@ -441,7 +441,7 @@ let internal driveCell
                 Some(inputs.Tail |> List.map (CoreLayers.asFloat >> def.ToInternal))
             else
                 match carried.Value with
-                | Some(first :: _ as states) when options.Stateful && first.shape[0] = x.shape[0] -> Some states
+                | Some(first :: _ as states) when options.Stateful && first.size(0) = x.size(0) -> Some states
                 | _ -> None
 
         let mask =

@@ -298,7 +298,7 @@ let internal run
     let native =
         match pool.TryTake() with
         | true, n -> n
-        | _ -> createNative kind kernel.shape[0] units (weights.Length > 2)
+        | _ -> createNative kind (kernel.size(0)) units (weights.Length > 2)
 
     let states = defaultArg initial []
 
@@ -341,7 +341,7 @@ let internal run
             native.Run x states
 
         let key =
-            struct (kind, kernel.shape[0], units, weights.Length > 2, x.shape[0], states.Length)
+            struct (kind, kernel.size(0), units, weights.Length > 2, x.size(0), states.Length)
 
         let y, finals =
             try
@@ -355,7 +355,7 @@ let internal run
                     let agrees =
                         List.forall2
                             (fun (a: Tensor) (b: Tensor) ->
-                                a.shape = b.shape && a.sub(b).abs().max().item<float32> () <= inferenceTolerance)
+                                a.Sizes = b.Sizes && a.sub(b).abs().max().item<float32> () <= inferenceTolerance)
                             (y :: finals)
                             (fastY :: fastFinals)
 

@@ -84,7 +84,7 @@ let private customDef (cell: IRecurrentCell) : CellDef =
                 let ws = weights |> Array.map (fun w -> w.Value :> torch.Tensor) |> List.ofArray
 
                 {
-                    Initial = cell.StateSizes |> List.map (fun s -> zeros [| x.shape[0]; int64 s |])
+                    Initial = cell.StateSizes |> List.map (fun s -> zeros [| x.size(0); int64 s |])
                     Step =
                         match cell with
                         | :? IRecurrentCellWithTraining as c ->
@@ -244,9 +244,9 @@ let private stackedDef (cells: Layer list) (defs: CellDef list) : CellDef =
                         Weights.ofLayer cell, def, generator, rewind generator.Value)
 
                 let initial =
-                    let batch = Some(int x.shape[0])
+                    let batch = Some(int (x.size(0)))
 
-                    match chain [ batch; Some(int x.shape[2]) ] with
+                    match chain [ batch; Some(int (x.size(2))) ] with
                     | Ok links ->
                         links
                         |> List.mapi (fun i (def, input, out) ->
@@ -257,7 +257,7 @@ let private stackedDef (cells: Layer list) (defs: CellDef list) : CellDef =
                                 |> List.map (fun shape ->
                                     zeros (
                                         Array.append
-                                            [| x.shape[0] |]
+                                            [| x.size(0) |]
                                             (shape |> List.map (Option.defaultValue 1 >> int64) |> Array.ofList)
                                     )))
                         |> List.concat

@@ -256,17 +256,17 @@ let timeDistributed (layer: Layer) (name: string option) : Layer =
 
     let call (ctx: CallContext) (inputs: Tensor list) =
         let x = List.exactlyOne inputs
-        let batch, time = x.shape[0], x.shape[1]
-        let folded = x.reshape (Array.append [| batch * time |] x.shape[2..])
+        let batch, time = x.size(0), x.size(1)
+        let folded = x.reshape (Array.append [| batch * time |] x.Sizes[2..])
 
         // A mask with more than (batch, time) axes belongs to the inner layer's own sequence axis: fold it too.
         let innerMask =
             match List.tryHead ctx.Masks |> Option.flatten with
-            | Some m when m.dim () >= 3L -> Some(m.reshape (Array.append [| batch * time |] m.shape[2..]))
+            | Some m when m.dim () >= 3L -> Some(m.reshape (Array.append [| batch * time |] m.Sizes[2..]))
             | _ -> None
 
         let y = callInner ctx layer [ innerMask ] [ folded ] |> List.exactlyOne
-        [ y.reshape (Array.append [| batch; time |] y.shape[1..]) ]
+        [ y.reshape (Array.append [| batch; time |] y.Sizes[1..]) ]
 
     Layer.create
         name

@@ -48,7 +48,7 @@ let private spatialDropout
             else
                 // Noise shape (batch, 1, ..., 1, channels): every spatial position of a channel shares its draw.
                 let noiseShape =
-                    Array.init rank (fun i -> if i = 0 || i = rank - 1 then x.shape[i] else 1L)
+                    Array.init rank (fun i -> if i = 0 || i = rank - 1 then x.size(i) else 1L)
 
                 let keep =
                     torch.rand(noiseShape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
@@ -104,7 +104,7 @@ let gaussianNoise (stddev: float) (seed: int option) (name: string option) : Lay
 
         if ctx.Training && stddev > 0.0 then
             [
-                x.add (torch.randn(x.shape, dtype = x.dtype, generator = generator).mul(sc stddev))
+                x.add (torch.randn(x.Sizes, dtype = x.dtype, generator = generator).mul(sc stddev))
             ]
         else
             [ x ]
@@ -131,7 +131,7 @@ let gaussianDropout (rate: float) (seed: int option) (name: string option) : Lay
             let stddev = sqrt (rate / (1.0 - rate))
 
             [
-                x.mul (torch.randn(x.shape, dtype = x.dtype, generator = generator).mul(sc stddev).add(sc 1.0))
+                x.mul (torch.randn(x.Sizes, dtype = x.dtype, generator = generator).mul(sc stddev).add(sc 1.0))
             ]
         else
             [ x ]
@@ -163,7 +163,7 @@ let alphaDropout (rate: float) (seed: int option) (name: string option) : Layer 
             let alphaP = -seluAlpha * seluScale
 
             let kept =
-                torch.rand(x.shape, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
+                torch.rand(x.Sizes, dtype = x.dtype, generator = generator).ge(sc rate).to_type x.dtype
 
             let a = ((1.0 - rate) * (1.0 + rate * alphaP * alphaP)) ** -0.5
             let b = -a * alphaP * rate

@@ -80,7 +80,7 @@ let reshape (targetShape: int list) (name: string option) : Layer =
         inputs
         |> List.map (fun x ->
             // A -1 in the target must be resolved here: torch allows only one -1, and the batch takes it.
-            let sample = x.shape |> Array.skip 1 |> Array.fold (*) 1L
+            let sample = x.Sizes |> Array.skip 1 |> Array.fold (*) 1L
 
             let known =
                 targetShape
@@ -248,7 +248,7 @@ let upSampling2D (config: UpSampling2DConfig) (name: string option) : Layer =
 
     let bilinear (x: torch.Tensor) =
         let cf = toChannelsFirst (CoreLayers.asFloat x)
-        let size = [| cf.shape[2] * int64 sh; cf.shape[3] * int64 sw |]
+        let size = [| cf.size(2) * int64 sh; cf.size(3) * int64 sw |]
 
         torch.nn.functional.interpolate (
             cf,
@@ -393,7 +393,7 @@ let private croppingLayer (className: string) (crops: (int * int) list) (name: s
         |> List.fold
             (fun (acc: torch.Tensor) (i, (a, b)) ->
                 let axis = int64 (i + 1)
-                acc.narrow (axis, int64 a, acc.shape[int axis] - int64 a - int64 b))
+                acc.narrow (axis, int64 a, acc.size(int axis) - int64 a - int64 b))
             x
 
     let config =

@@ -543,7 +543,7 @@ let internal getItem (x: int) (items: SliceItem list) =
                 current <- current.unsqueeze axis
                 axis <- axis + 1L
             | Index i ->
-                let n = current.shape[int axis]
+                let n = current.size(int axis)
 
                 if int64 i >= n || int64 i < -n then
                     raise (ArgumentException $"Index {i} is out of bounds for an axis of size {n}.")
@@ -551,7 +551,7 @@ let internal getItem (x: int) (items: SliceItem list) =
                 current <- current.select (axis, (if i < 0 then int64 i + n else int64 i))
             | Range(None, None, (None | Some 1)) -> axis <- axis + 1L
             | Range(s, e, st) ->
-                let positions = slicePositions s e st (int current.shape[int axis])
+                let positions = slicePositions s e st (int (current.size(int axis)))
 
                 let index =
                     torch.tensor (positions |> List.map int64 |> Array.ofList, dtype = torch.int64)

@@ -216,7 +216,7 @@ let private stackWithConstants (items: OpArg list) (axis: int) =
             constants
             |> List.map (fun constant ->
                 match constant with
-                | Some v -> torch.full (first.shape, v.ToScalar(), dtype = first.dtype)
+                | Some v -> torch.full (first.Sizes, v.ToScalar(), dtype = first.dtype)
                 | None -> inputs[remaining.Dequeue()])
             |> Array.ofList
 
@@ -279,7 +279,7 @@ let private squeeze (x: int) (axes: int list option) =
             match axes with
             | None ->
                 Ok(
-                    t.shape
+                    t.Sizes
                     |> Array.indexed
                     |> Array.filter (fun (_, d) -> d = 1L)
                     |> Array.map fst

@@ -33,7 +33,7 @@ let private product (values: int64 seq) = Seq.fold (*) 1L values
 
 /// Zero channels added to axis 1 of a channels-first tensor within each of the groups: (N, G·c, ...) → (N, G·c', ...).
 let private padChannelsPerGroup (groups: int64) (target: int64) (x: torch.Tensor) =
-    let shape = x.shape
+    let shape = x.Sizes
     let perGroup = shape[1] / groups
     let spatial = shape[2..]
     let grouped = x.reshape (Array.concat [ [| shape[0]; groups; perGroup |]; spatial ])
@@ -45,7 +45,7 @@ let private padChannelsPerGroup (groups: int64) (target: int64) (x: torch.Tensor
 
 /// Zero rows added to a weight's axis (0: output channels, 1: input channels per group) within each group.
 let private padWeight (axis: int) (groups: int64) (target: int64) (w: torch.Tensor) =
-    let shape = w.shape
+    let shape = w.Sizes
 
     if axis = 1 then
         let zeros =
@@ -67,7 +67,7 @@ let private takeChannelsPerGroup (groups: int64) (perGroup: int64) (y: torch.Ten
     if groups = 1L then
         y.narrow (1L, 0L, perGroup)
     else
-        let shape = y.shape
+        let shape = y.Sizes
         let spatial = shape[2..]
 
         y
@@ -128,7 +128,7 @@ let private addBias (rank: int) (bias: torch.Tensor) (y: torch.Tensor) =
     if isNull bias then
         y
     else
-        y.add (bias.reshape (Array.append [| bias.shape[0] |] (Array.create rank 1L)))
+        y.add (bias.reshape (Array.append [| bias.size(0) |] (Array.create rank 1L)))
 
 /// <summary>A convolution as <c>torch.nn.functional.conv1d/2d/3d</c> computes it (input (N, C, ...spatial), maybe a
 /// channels_last view; weight (out, C / groups, ...kernel)), with right values and gradients on every CPU.</summary>
@@ -142,7 +142,7 @@ let conv
     (dilation: int64[])
     (groups: int64)
     =
-    let shape = w.shape
+    let shape = w.Sizes
     let inPerGroup = shape[1]
     let outPerGroup = shape[0] / groups
     let taps = product shape[2..]
@@ -243,8 +243,8 @@ let convTranspose
     (outputPadding: int64[])
     (dilation: int64[])
     =
-    let channels = w.shape[0]
-    let filters = w.shape[1]
+    let channels = w.size(0)
+    let filters = w.size(1)
 
     let x, w =
         if channels % block <> 0L then

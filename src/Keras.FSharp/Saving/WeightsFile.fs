@@ -251,7 +251,7 @@ module WeightsFile =
         (tensor: torch.Tensor)
         (target: torch.ScalarType)
         : obj * (H5NativeWriter -> unit) =
-        let dims = tensor.shape |> Array.map uint64
+        let dims = tensor.Sizes |> Array.map uint64
 
         if dims.Length = 0 then
             box (valuesOf<'T> tensor target).[0], ignore
@@ -594,7 +594,7 @@ module WeightsFile =
 
                             match datasets.TryGetValue(string i) with
                             | true, d ->
-                                let expected = w.Value.shape
+                                let expected = w.Value.Sizes
                                 let received = dimsOf d
 
                                 if expected <> received then
@@ -866,7 +866,7 @@ module WeightsFile =
 
         List.zip symbolic saved
         |> List.map (fun (w, (weightName, d)) ->
-            let expected = w.Value.shape
+            let expected = w.Value.Sizes
             let received = dimsOf d
 
             if expected <> received then

@@ -116,7 +116,7 @@ module Data =
     /// <summary>The common number of rows, or Keras's "Data cardinality is ambiguous" error.</summary>
     let rows (model: Model) (xs: torch.Tensor list) (ys: torch.Tensor list) =
         let sizes (ts: torch.Tensor list) =
-            ts |> List.map (fun t -> if t.dim () = 0L then 0L else t.shape[0])
+            ts |> List.map (fun t -> if t.dim () = 0L then 0L else t.size(0))
 
         match (sizes xs @ sizes ys) |> List.distinct with
         | [ n ] -> n

@@ -88,7 +88,7 @@ type Loss =
 module Targets =
     let private show (t: torch.Tensor) =
         "("
-        + (t.shape |> Array.map string |> String.concat ", ")
+        + (t.Sizes |> Array.map string |> String.concat ", ")
         + (if t.dim () = 1L then ",)" else ")")
 
     let private fail output what reason received =
@@ -104,21 +104,21 @@ module Targets =
             fail output what "Expected predictions with a class axis." $"predictions of shape {show yPred}"
 
         let labels =
-            if yTrue.dim () = yPred.dim () && yTrue.shape[yTrue.shape.Length - 1] = 1L then
+            if yTrue.dim () = yPred.dim () && yTrue.size(-1) = 1L then
                 yTrue.squeeze (-1L)
             else
                 yTrue
 
-        let expected = yPred.shape[.. yPred.shape.Length - 2]
+        let expected = yPred.Sizes[.. yPred.Sizes.Length - 2]
 
-        if labels.shape <> expected then
+        if labels.Sizes <> expected then
             fail
                 output
                 what
                 $"Expected integer class labels of shape {show (yPred.select (-1L, 0L))} (or with a last axis of 1) for predictions of shape {show yPred}."
                 $"targets of shape {show yTrue}"
 
-        let classes = yPred.shape[yPred.shape.Length - 1]
+        let classes = yPred.size(-1)
 
         if labels.numel () = 0L then
             labels.to_type torch.ScalarType.Int64
@@ -163,16 +163,16 @@ module Targets =
     /// would otherwise broadcast to (batch, batch) and give a wrong loss silently.</exception>
     let matching (output: string) (what: string) (broadcast: bool) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
         let y =
-            if yTrue.dim () + 1L = yPred.dim () && yPred.shape[yPred.shape.Length - 1] = 1L then
+            if yTrue.dim () + 1L = yPred.dim () && yPred.size(-1) = 1L then
                 yTrue.unsqueeze (-1L)
-            elif yTrue.dim () = yPred.dim () + 1L && yTrue.shape[yTrue.shape.Length - 1] = 1L then
+            elif yTrue.dim () = yPred.dim () + 1L && yTrue.size(-1) = 1L then
                 yTrue.squeeze (-1L)
             else
                 yTrue
 
         let fits =
             y.dim () = yPred.dim ()
-            && Array.forall2 (fun (t: int64) p -> t = p || (broadcast && t = 1L)) y.shape yPred.shape
+            && Array.forall2 (fun (t: int64) p -> t = p || (broadcast && t = 1L)) y.Sizes yPred.Sizes
 
         if not fits then
             fail output what $"Expected targets of the output's shape {show yPred}." $"targets of shape {show yTrue}"
@@ -268,17 +268,22 @@ module Loss =
         (yPred: torch.Tensor)
         (sampleWeight: torch.Tensor option)
         =
-        let values = perSampleFor output loss yTrue yPred
+        match loss, sampleWeight with
+        | SparseCategoricalCrossentropy true, None when yPred.dim () = 2L ->
+            // The common classifier case in one fused kernel with its own mean (one autograd node fewer).
+            torch.nn.functional.cross_entropy (yPred, Targets.sparseLabels output (name loss) yTrue yPred)
+        | _ ->
+            let values = perSampleFor output loss yTrue yPred
 
-        match sampleWeight with
-        | None -> values.mean ()
-        | Some w ->
-            let w =
-                w
-                    .to_type(values.dtype)
-                    .reshape(Array.append [| values.shape[0] |] (Array.create (values.dim () - 1L |> int) 1L))
+            match sampleWeight with
+            | None -> values.mean ()
+            | Some w ->
+                let w =
+                    w
+                        .to_type(values.dtype)
+                        .reshape(Array.append [| values.size(0) |] (Array.create (values.dim () - 1L |> int) 1L))
 
-            (values * w).sum() / float32 (values.numel ())
+                (values * w).sum() / float32 (values.numel ())
 
     /// <summary>Keras's "sum_over_batch_size" reduction of the loss (see <see cref="computeFor"/>); errors call the
     /// targets "y_true".</summary>

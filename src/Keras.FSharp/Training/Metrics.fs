@@ -71,7 +71,7 @@ type MeanMetric(name: string, perSample: torch.Tensor -> torch.Tensor -> torch.T
             use w =
                 w
                     .to_type(torch.ScalarType.Float64)
-                    .reshape(Array.append [| values.shape[0] |] (Array.create (values.dim () - 1L |> int) 1L))
+                    .reshape(Array.append [| values.size(0) |] (Array.create (values.dim () - 1L |> int) 1L))
 
             use weighted = values * w
             total <- total + weighted.sum().item<float>()
@@ -105,7 +105,7 @@ type ConfusionMetric(name: string, thresholds: float[], result: float[] -> float
             match sampleWeight with
             | None -> torch.ones_like p
             | Some w ->
-                w.to_type(torch.ScalarType.Float64).reshape(-1L, 1L).expand(-1L, p.shape[0] / w.shape[0]).flatten()
+                w.to_type(torch.ScalarType.Float64).reshape(-1L, 1L).expand(-1L, p.size(0) / w.size(0)).flatten()
 
         let t = torch.tensor(thresholds).unsqueeze 1L
         let above = p.unsqueeze(0L).gt t
@@ -180,11 +180,11 @@ module Metrics =
 
         match spec with
         | MetricSpec.Named n when n = "accuracy" || n = "acc" ->
-            let units = yPred.shape[yPred.shape.Length - 1]
+            let units = yPred.size(-1)
 
             if units = 1L then
                 mean n (binaryAccuracy 0.5)
-            elif yTrue.dim () < yPred.dim () || yTrue.shape[yTrue.shape.Length - 1] = 1L then
+            elif yTrue.dim () < yPred.dim () || yTrue.size(-1) = 1L then
                 mean n sparseCategoricalAccuracy
             else
                 mean n categoricalAccuracy

@@ -134,7 +134,7 @@ type OptimizerState(optimizer: Optimizer) =
             | ConstantRate _ -> yield [||]
 
             for p, _ in variableOrder parameters do
-                yield p.shape
+                yield p.Sizes
         ]
 
     /// <summary>Restores the state <see cref="ExportVariables"/> gave (Keras's <c>load_own_variables</c>): the iteration
@@ -181,7 +181,7 @@ type OptimizerState(optimizer: Optimizer) =
 
         let fits =
             values.Length = expected.Length
-            && List.forall2 (fun (v: torch.Tensor) (s: int64[]) -> v.shape = s) values expected
+            && List.forall2 (fun (v: torch.Tensor) (s: int64[]) -> v.Sizes = s) values expected
 
         if fits then
             this.ImportVariables(parameters, values)
@@ -274,7 +274,7 @@ type OptimizerState(optimizer: Optimizer) =
             | AdamW(_, _, b1, b2, eps, amsgrad, _) ->
                 let s = this.SlotsFor(p)
                 let alpha = lr * sqrt (1.0 - b2 ** t) / (1.0 - b1 ** t)
-                s[0].mul_(b1.ToScalar()).add_(g * (1.0 - b1)) |> ignore
+                s[0].mul_(b1.ToScalar()).add_(g, (1.0 - b1).ToScalar()) |> ignore
                 s[1].mul_(b2.ToScalar()).addcmul_(g, g, value = (1.0 - b2).ToScalar()) |> ignore
 
                 let v =

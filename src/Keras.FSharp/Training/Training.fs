@@ -162,8 +162,8 @@ type CompiledModel
     /// Sample weights must give one weight per sample, as Keras requires.
     let checkSampleWeight (n: int64) (sampleWeight: torch.Tensor option) =
         match sampleWeight with
-        | Some w when w.dim () = 0L || w.shape[0] <> n ->
-            let shape = w.shape |> Array.map string |> String.concat ", "
+        | Some w when w.dim () = 0L || w.size(0) <> n ->
+            let shape = w.Sizes |> Array.map string |> String.concat ", "
 
             Errors.raiseKeras (
                 DataMismatch(
@@ -226,7 +226,7 @@ type CompiledModel
                 // Keras applies each weight's constraint right after the update.
                 Weights.applyConstraints (constrained |> List.filter _.Value.requires_grad))
 
-        track xb.Head.shape[0] (float value) perOutput
+        track (xb.Head.size(0)) (float value) perOutput
         updateMetrics yb outs sw
 
     let testStep (xb: torch.Tensor list) (yb: torch.Tensor list) (sw: torch.Tensor option) =
@@ -234,7 +234,7 @@ type CompiledModel
         use _ = torch.no_grad ()
         let outs, activity = Model.forwardWithLosses model false xb
         let total, perOutput = computeLoss outs yb sw activity
-        track xb.Head.shape[0] (float (total.item<float32>())) perOutput
+        track (xb.Head.size(0)) (float (total.item<float32>())) perOutput
         updateMetrics yb outs sw
 
     let batches (n: int64) (batchSize: int) =
@@ -294,7 +294,7 @@ type CompiledModel
             let y = ys.Head
 
             use classes =
-                if y.dim () > 1L && y.shape[y.shape.Length - 1] > 1L then
+                if y.dim () > 1L && y.size(-1) > 1L then
                     y.argmax (-1L)
                 else
                     y.reshape(-1L).to_type torch.ScalarType.Int64
@@ -605,7 +605,7 @@ type CompiledModel
     /// Predictions for one batch (Keras's <c>predict_on_batch</c>).
     member _.PredictOnBatch(x: Data) =
         let xs = Data.inputs model x
-        Model.predictMany model (xs.Head.shape[0] |> min (int64 Int32.MaxValue) |> int |> max 1) xs
+        Model.predictMany model (xs.Head.size(0) |> min (int64 Int32.MaxValue) |> int |> max 1) xs
 
     /// <summary>The training loss of a batch as a differentiable tensor (outputs in training mode), for custom
     /// training steps with <see cref="Gradients.valueAndGrad"/>.</summary>
