@@ -506,7 +506,15 @@ module Model =
                             (values |> List.map (fun v -> v.narrow (0L, start, len)))
                             []
 
-                    outs |> List.map (fun o -> scope.MoveToOuter(o.detach ())))
+                    // An output made in this batch leaves the scope as it is (nothing records gradients here);
+                    // anything else (an input or a weight passed through) leaves as a detached alias, so that
+                    // disposing the batch pieces below never frees a tensor the caller or the model owns.
+                    outs
+                    |> List.map (fun o ->
+                        if scope.Contains o then
+                            scope.MoveToOuter o
+                        else
+                            scope.MoveToOuter(o.detach ())))
 
             model.Outputs
             |> List.mapi (fun i _ ->

@@ -218,3 +218,21 @@ module internal DerivedWeights =
 
                 derived
         | _ -> otherwise weight
+
+    /// <summary>A weight viewed with other sizes (<c>reshape</c>), kept through a predict: at batch 1 making the view
+    /// costs as much as the arithmetic. <paramref name="key"/> names the purpose (one per call site).</summary>
+    let reshaped (key: string) (sizes: int64[]) (weight: torch.Tensor) =
+        let view (w: torch.Tensor) = w.reshape sizes
+        get key view view weight
+
+    /// <summary>A matrix weight as its transpose (a view), kept through a predict: Keras's (in, out) kernel as the
+    /// (out, in) weight libtorch's <c>linear</c> takes.</summary>
+    let transposed (weight: torch.Tensor) =
+        let view (w: torch.Tensor) = w.t ()
+        get "transposed" view view weight
+
+    /// <summary>A Keras (in, out) kernel applied to the last axis of <paramref name="x"/> (any rank ≥ 2) with an
+    /// optional bias, through libtorch's <c>linear</c>: it folds the leading axes inside libtorch (one tensor for
+    /// TorchSharp to track instead of a reshape, an addmm and a reshape) and fuses the bias forward and backward.</summary>
+    let linear (x: torch.Tensor) (kernel: torch.Tensor) (bias: torch.Tensor) =
+        torch.nn.functional.linear (x, transposed kernel, bias)

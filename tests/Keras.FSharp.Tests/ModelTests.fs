@@ -40,6 +40,27 @@ let tests =
                 Expect.isFalse y.requires_grad "no gradient history"
             }
 
+            test "predict never frees a tensor the caller or a layer owns, even when an output is that tensor" {
+                // The outputs made in a batch leave its dispose scope as they are; anything else must leave as an
+                // alias, or disposing the batch pieces after joining them would free the caller's or the layer's.
+                let constant = tensor2 [ [ 1.f; 2.f ] ]
+
+                let passesConstant =
+                    Layer.create None (Layer.simpleSpec "PassesConstant" (fun _ _ -> [ constant ]))
+
+                let inputs = Keras.Input(shape = [ 2 ])
+                let constantModel = Keras.Model(inputs, inputs --> passesConstant)
+                let identity = Keras.Model(inputs, inputs)
+                let x = tensor2 [ [ 3.f; 4.f ] ]
+
+                for _ in 1..2 do
+                    closeTo 0.f [| 1.f; 2.f |] (values (constantModel.Predict x)) "the layer's constant"
+                    closeTo 0.f [| 3.f; 4.f |] (values (identity.Predict x)) "the input passed through"
+
+                closeTo 0.f [| 1.f; 2.f |] (values constant) "the constant is still alive"
+                closeTo 0.f [| 3.f; 4.f |] (values x) "the input is still alive"
+            }
+
             test "A model's forward values equal the hand-computed composition" {
                 let inputs = Keras.Input(shape = [ 2 ])
                 let hidden = Layers.Dense(2, activation = "relu")

@@ -39,31 +39,18 @@ let private asBool (m: torch.Tensor) =
 let internal causalMask (t: int64) (s: int64) =
     torch.ones([| t; s |], dtype = torch.ScalarType.Bool).tril().unsqueeze 0L
 
-/// A weight as a matrix or vector of other dimensions (a view), made once per predict (see DerivedWeights) and at
-/// each call elsewhere: at batch 1 a reshape costs as much as the arithmetic.
-let internal reshapedWeight (key: string) (sizes: int64[]) (weight: torch.Tensor) =
-    let view (w: torch.Tensor) = w.reshape sizes
-    DerivedWeights.get key view view weight
-
 /// The per-head projection of attention layers: (…, d) · (d, N, h) + (N, h) -> (…, N, h).
 let internal projectHeads (x: torch.Tensor) (kernel: torch.Tensor) (b: torch.Tensor option) =
     let d, n, h = kernel.size 0, kernel.size 1, kernel.size 2
     let rank = int (x.dim ())
-    let matrix = reshapedWeight "kernel as (d, N·h)" [| d; n * h |] kernel
-
-    let leadingAnd (last: int64[]) =
-        Array.init (rank - 1 + last.Length) (fun i -> if i < rank - 1 then x.size i else last[i - rank + 1])
+    let matrix = DerivedWeights.reshaped "kernel as (d, N·h)" [| d; n * h |] kernel
 
     match b with
     | Some b when rank >= 2 && x.size(rank - 1) = d ->
-        // One addmm over the flattened leading axes fuses the bias, forward and backward.
-        let rows = if rank = 2 then x else x.reshape (-1L, d)
-
-        torch
-            .addmm(reshapedWeight "bias as (N·h)" [| n * h |] b, rows, matrix, 1.0f, 1.0f)
-            .reshape (leadingAnd [| n; h |])
+        // libtorch's linear over the leading axes fuses the bias, forward and backward.
+        (DerivedWeights.linear x matrix (DerivedWeights.reshaped "bias as (N·h)" [| n * h |] b)).unflatten (int64 (rank - 1), [| n; h |])
     | _ ->
-        let y = (Ops.matmul x matrix).reshape (leadingAnd [| n; h |])
+        let y = (Ops.matmul x matrix).unflatten (int64 (rank - 1), [| n; h |])
 
         match b with
         | Some b -> y.add b
@@ -538,20 +525,22 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let attended = unflattened.permute inverse
 
         let outDims = oKernel.Sizes[2..]
-        let prefix = Array.init (rank - 1) (fun i -> attended.size i)
-
-        let concatenated = attended.reshape (-1L, int64 (heads * valueDim))
+        // (…, heads, value_dim) -> (…, heads · value_dim), then one product with the kernel as a matrix.
+        let concatenated = attended.flatten (attended.dim () - 2L)
         let outSize = Array.fold (*) 1L outDims
-
-        let outKernel =
-            reshapedWeight "kernel as (N·h, out)" [| int64 (heads * valueDim); outSize |] oKernel
+        let outKernel = DerivedWeights.reshaped "kernel as (N·h, out)" [| int64 (heads * valueDim); outSize |] oKernel
 
         let output =
             match bias 7 with
-            | Some b -> torch.addmm (reshapedWeight "bias as (out)" [| outSize |] b, concatenated, outKernel, 1.0f, 1.0f)
+            | Some b -> DerivedWeights.linear concatenated outKernel (DerivedWeights.reshaped "bias as (out)" [| outSize |] b)
             | None -> Ops.matmul concatenated outKernel
 
-        let output = output.reshape (Array.append prefix outDims)
+        let output =
+            if outDims.Length = 1 then
+                output
+            else
+                output.unflatten (output.dim () - 1L, outDims)
+
         Regularizer.addActivity config.ActivityRegularizer ctx [ output ] |> ignore
 
         match probs with

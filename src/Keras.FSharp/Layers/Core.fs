@@ -183,13 +183,9 @@ let dense (config: DenseConfig) (name: string option) : Layer =
                 if rank = 2 then
                     torch.addmm (bias, x, kernel, 1.0f, 1.0f)
                 elif rank > 2 && x.size(rank - 1) = kernel.size 0 then
-                    // Higher ranks as one matrix product over the flattened leading axes: addmm also fuses the
-                    // bias into the backward pass, where matmul + add costs a broadcast sum.
-                    let outputShape =
-                        Array.init rank (fun i -> if i < rank - 1 then x.size i else kernel.size 1)
-
-                    let flat = x.reshape (-1L, kernel.size 0)
-                    torch.addmm(bias, flat, kernel, 1.0f, 1.0f).reshape outputShape
+                    // Higher ranks: libtorch's linear folds the leading axes into one matrix product with the bias
+                    // fused into the backward pass, where matmul + add costs a broadcast sum.
+                    DerivedWeights.linear x kernel bias
                 else
                     (Ops.matmul x kernel).add bias
             else
