@@ -277,6 +277,119 @@ let private reread (layer: Layer) =
 let private configText (layer: Layer) =
     (LayerSerialization.layerConfig layer).ToJsonString()
 
+/// Instances of the table's classes with values other than Keras's defaults, so that config → from_config → config
+/// shows each value is read back (a reader ignoring a key would write the default instead).
+let private nonDefault: (unit -> Layer) list =
+    [
+        fun () -> Layers.Permute([ 3; 1; 2 ], name = "p")
+        fun () -> Layers.Masking(maskValue = -1.5)
+        fun () -> Layers.Dot((1, 2), normalize = true)
+        fun () -> Layers.UpSampling1D 3
+        fun () -> Layers.UpSampling2D((2, 3), interpolation = "bilinear")
+        fun () -> Layers.UpSampling3D((1, 2, 3))
+        fun () -> Layers.ZeroPadding1D((1, 2))
+        fun () -> Layers.ZeroPadding2D(((1, 2), (3, 4)))
+        fun () -> Layers.ZeroPadding3D(((1, 2), (3, 4), (0, 1)))
+        fun () -> Layers.Cropping1D((2, 1))
+        fun () -> Layers.Cropping2D(((1, 2), (0, 3)))
+        fun () -> Layers.Bidirectional(Layers.GRU(3, returnSequences = true), mergeMode = "sum")
+        fun () -> Layers.Bidirectional(Layers.LSTM 2, mergeMode = "none")
+        fun () -> Layers.TimeDistributed(Layers.Dense(3, activation = Relu))
+        fun () -> Layers.RNN(Layers.LSTMCell 3, returnSequences = true, returnState = true, goBackwards = true)
+        fun () ->
+            Layers.SimpleRNNCell(
+                4,
+                activation = Relu,
+                useBias = false,
+                dropout = 0.1,
+                recurrentDropout = 0.2,
+                seed = 3,
+                kernelRegularizer = L2 0.01,
+                recurrentConstraint = NonNeg
+            )
+        fun () ->
+            Layers.LSTMCell(4, recurrentActivation = Tanh, unitForgetBias = false, seed = 5, biasRegularizer = L1 0.1)
+        fun () -> Layers.GRUCell(4, resetAfter = false, recurrentInitializer = GlorotNormal, seed = 6)
+        fun () -> Layers.StackedRNNCells [ Layers.SimpleRNNCell 3; Layers.LSTMCell(2, dropout = 0.5) ]
+        fun () ->
+            Layers.ConvLSTM1D(
+                3,
+                2,
+                strides = 2,
+                padding = "same",
+                dropout = 0.1,
+                returnSequences = true,
+                seed = 7,
+                kernelRegularizer = L2 0.1
+            )
+        fun () -> Layers.ConvLSTM2D(2, (3, 1), dilationRate = (2, 1), unitForgetBias = false, goBackwards = true)
+        fun () -> Layers.ConvLSTM3D(2, (1, 2, 3), padding = "same", recurrentActivation = Tanh)
+        fun () ->
+            Layers.Conv3D(
+                4,
+                (1, 2, 3),
+                strides = (1, 2, 1),
+                padding = "same",
+                activation = Relu,
+                useBias = false,
+                kernelConstraint = NonNeg
+            )
+        fun () -> Layers.Conv1DTranspose(4, 3, strides = 2, padding = "same", biasRegularizer = L1 0.5)
+        fun () -> Layers.Conv3DTranspose(2, (2, 2, 2), strides = (2, 2, 2), outputPadding = (1, 0, 1))
+        fun () ->
+            Layers.DepthwiseConv1D(
+                3,
+                depthMultiplier = 2,
+                padding = "same",
+                depthwiseInitializer = HeUniform,
+                depthwiseRegularizer = L2 0.2,
+                depthwiseConstraint = NonNeg
+            )
+        fun () -> Layers.DepthwiseConv2D((3, 2), strides = (2, 1), useBias = false, activation = Tanh)
+        fun () ->
+            Layers.SeparableConv1D(
+                4,
+                3,
+                depthMultiplier = 3,
+                pointwiseInitializer = Zeros,
+                pointwiseRegularizer = L1 0.3,
+                pointwiseConstraint = NonNeg
+            )
+        fun () -> Layers.SeparableConv2D(4, (3, 3), dilationRate = (2, 2), activation = Relu)
+        fun () -> Layers.MaxPooling3D((2, 1, 2), strides = (1, 1, 2), padding = "same")
+        fun () -> Layers.AveragePooling1D(3, strides = 1, padding = "same")
+        fun () -> Layers.AveragePooling3D(3, padding = "same")
+        fun () -> Layers.GlobalMaxPooling2D(keepdims = true)
+        fun () -> Layers.GlobalAveragePooling3D(keepdims = true)
+        fun () -> Layers.GlobalAveragePooling1D(keepdims = true)
+        fun () ->
+            Layers.GroupNormalization(groups = 4, axis = 1, epsilon = 0.01, center = false, betaInitializer = Ones)
+        fun () -> Layers.UnitNormalization(axis = [ 1; 2 ])
+        fun () -> Layers.RMSNormalization(axis = [ 1 ], epsilon = 0.01)
+        fun () -> Layers.SpectralNormalization(Layers.Conv2D(2, 3), powerIterations = 3)
+        fun () -> Layers.SpatialDropout2D(0.3, seed = 4)
+        fun () -> Layers.GaussianNoise(0.2, seed = 5)
+        fun () -> Layers.GaussianDropout(0.4, seed = 6)
+        fun () -> Layers.AlphaDropout(0.2, seed = 7)
+        fun () -> Layers.ActivityRegularization(l1 = 0.1, l2 = 0.2)
+        fun () -> Layers.Attention(useScale = true, scoreMode = "concat", dropout = 0.1, seed = 2)
+        fun () -> Layers.AdditiveAttention(useScale = false, dropout = 0.2)
+        fun () -> Layers.GroupQueryAttention(8, 4, 2, dropout = 0.1, useBias = false, kernelInitializer = HeUniform)
+        fun () -> Layers.ReLU(maxValue = 6.0, negativeSlope = 0.1, threshold = 0.5)
+        fun () -> Layers.LeakyReLU(negativeSlope = 0.2)
+        fun () -> Layers.PReLU(alphaInitializer = Constant 0.25, alphaRegularizer = L2 0.1, sharedAxes = [ 1; 2 ])
+        fun () -> Layers.Softmax(axis = [ 1 ])
+        fun () ->
+            Layers.EinsumDense(
+                "abc,cd->abd",
+                [ None; Some 8 ],
+                activation = Relu,
+                biasAxes = "d",
+                kernelRegularizer = L2 0.01,
+                biasConstraint = NonNeg
+            )
+    ]
+
 /// <summary>Keys only Keras newer than 3.1.1 writes, with the layer that must not write them (the value older Keras
 /// implies) and the layer that must (a value older Keras cannot express, or reads without writing), and that key's
 /// expected JSON. The rule is documented on KerasFile.KerasVersion.</summary>
@@ -342,6 +455,14 @@ let tests =
                     let rebuilt, text = reread layer
                     Expect.equal rebuilt.ClassName className $"{className}: class"
                     Expect.equal text (configText layer) $"{className}: config after from_config"
+            }
+
+            test "config → from_config → config keeps values other than the defaults" {
+                for make in nonDefault do
+                    let layer = make ()
+                    let rebuilt, text = reread layer
+                    Expect.equal rebuilt.ClassName layer.ClassName $"{layer.ClassName}: class"
+                    Expect.equal text (configText layer) $"{layer.ClassName}: config after from_config"
             }
 
             test "a key only newer Keras writes is written only when its value differs from what Keras 3.1.1 implies" {
