@@ -202,6 +202,7 @@ let private table: (string * (unit -> Layer) * string list * (string * string) l
         // Attention.
         "Attention", (fun () -> Layers.Attention()), [ "use_scale"; "score_mode"; "dropout" ], []
         "AdditiveAttention", (fun () -> Layers.AdditiveAttention()), [ "use_scale"; "dropout" ], []
+        // Keras exports the class as GroupQueryAttention and writes class_name GroupedQueryAttention (3.1.1).
         "GroupedQueryAttention",
         (fun () -> Layers.GroupQueryAttention(4, 2, 1)),
         [
@@ -226,7 +227,8 @@ let private table: (string * (unit -> Layer) * string list * (string * string) l
         (fun () -> Layers.PReLU()),
         [ "alpha_initializer"; "alpha_regularizer"; "alpha_constraint"; "shared_axes" ],
         []
-        // ELU has no get_config: Keras writes the arguments given, here alpha.
+        // ELU has no get_config in any Keras 3 version: its automatic config holds the constructor arguments given,
+        // here alpha. The library always writes alpha (ELU() too, where Keras would write none); Keras 3.1.1 reads it.
         "ELU", (fun () -> Layers.ELU(alpha = 0.5)), [ "alpha" ], []
         "Softmax", (fun () -> Layers.Softmax()), [ "axis" ], []
         "Identity", (fun () -> Layers.Identity()), [], []
