@@ -135,9 +135,10 @@ public class Layer
     /// <exception cref="Fs.KerasException">When the count or a shape differs.</exception>
     public void SetWeights(params Tensor[] weights) => Fs.LayerModule.setWeights(Core, Fx.List(weights));
 
-    /// <summary>Keras's <c>get_config</c> as JSON, with Keras's keys. A <see cref="CustomLayer"/> overrides it to add its
+    /// <summary>Keras's <c>get_config</c> as JSON, with Keras's keys: the config a saved file holds for this layer (Keras
+    /// 3.1.1's keys, see <c>KerasFile.KerasVersion</c>). A <see cref="CustomLayer"/> overrides it to add its
     /// constructor's arguments: <c>var config = base.GetConfig(); config["units"] = units; return config;</c>.</summary>
-    public virtual JsonObject GetConfig() => Fs.LayerModule.getConfig(Core);
+    public virtual JsonObject GetConfig() => Fs.LayerSerialization.layerConfig(Core);
 
     /// <summary>Keras's representation, e.g. <c>&lt;Dense name=dense&gt;</c>.</summary>
     public override string ToString() => Core.ToString();

@@ -980,6 +980,9 @@ module LayerConfigs =
             r.ChannelsLast()
             Some(Layers.UpSampling3D(triple name "size" (r.Dims "size" |> Option.defaultValue [ 2 ]), name = name))
         | "ZeroPadding1D" ->
+            // Keras 3.5+ writes data_format here too (issue 9): channels_first is refused, not ignored.
+            r.ChannelsLast()
+
             match pairs r "padding" 1 with
             | [ p ] -> Some(Layers.ZeroPadding1D(p, name = name))
             | _ -> fail (InvalidArgument(name, "padding", "Expected one pair.", "..."))

@@ -142,7 +142,14 @@ module LayerSerialization =
 
             config["name"] <- JsonValue.Create layer.Name
             config
-        elif layer.ClassName = "Discretization" then
+        elif
+            layer.ClassName = "Discretization"
+            // Issue 9: Keras's SpatialDropout1D/2D/3D take no `trainable` argument either (their get_config skips
+            // Layer's and writes rate, seed, name and dtype), in every Keras 3 version.
+            || layer.ClassName = "SpatialDropout1D"
+            || layer.ClassName = "SpatialDropout2D"
+            || layer.ClassName = "SpatialDropout3D"
+        then
             // Keras's Discretization takes no `trainable` argument and writes none (issue 13).
             let config = Layer.getConfig layer
             config.Remove "trainable" |> ignore

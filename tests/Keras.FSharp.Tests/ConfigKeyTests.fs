@@ -16,8 +16,10 @@ open Keras.Operators
 /// <remarks>Later Keras versions add keys (Dense and Embedding <c>quantization_config</c> 3.10+, InputLayer
 /// <c>optional</c> and <c>ragged</c>, BatchNormalization <c>renorm*</c>, LayerNormalization <c>rms_scaling</c>,
 /// MultiHeadAttention <c>use_gate</c> and <c>sliding_window</c>); older versions would refuse them as unknown
-/// arguments, so the library does not write them (and reads files that have them).</remarks>
-let private rnnKeys =
+/// arguments, so the library does not write them while they hold the value older Keras implies (a newer key is
+/// written only when a user set something 3.1.1 cannot express, e.g. MultiHeadAttention's <c>seed</c>), and reads files
+/// that have them.</remarks>
+let rnnKeys =
     [
         "return_sequences"
         "return_state"
@@ -27,7 +29,7 @@ let private rnnKeys =
         "zero_output_for_mask"
     ]
 
-let private recurrentKeys =
+let recurrentKeys =
     [
         "units"
         "activation"
@@ -46,7 +48,7 @@ let private recurrentKeys =
         "recurrent_dropout"
     ]
 
-let private convKeys =
+let convKeys =
     [
         "filters"
         "kernel_size"
@@ -66,8 +68,8 @@ let private convKeys =
         "bias_constraint"
     ]
 
-let private poolingKeys = [ "pool_size"; "padding"; "strides"; "data_format" ]
-let private globalPoolingKeys = [ "data_format"; "keepdims" ]
+let poolingKeys = [ "pool_size"; "padding"; "strides"; "data_format" ]
+let globalPoolingKeys = [ "data_format"; "keepdims" ]
 
 /// (class, an instance, Keras 3.1.1's keys without the base Layer's, deliberate extra keys of ours with the reason).
 let private table: (string * (unit -> Layer) * string list * (string * string) list) list =
@@ -156,8 +158,9 @@ let private table: (string * (unit -> Layer) * string list * (string * string) l
             "beta_constraint"
             "gamma_constraint"
         ],
-        // Keras 3.2+ writes `rms_scaling`; dropping it would lose rms_scaling=true.
-        [ "rms_scaling", "Keras 3.2+ writes it" ]
+        // Keras 3.2+ writes `rms_scaling`; the library supports only false, the value Keras 3.1.1 implies, so it is not
+        // written (KerasFile.KerasVersion).
+        []
         "MultiHeadAttention",
         (fun () -> Layers.MultiHeadAttention(2, 4)),
         [
@@ -176,13 +179,13 @@ let private table: (string * (unit -> Layer) * string list * (string * string) l
             "kernel_constraint"
             "bias_constraint"
         ],
-        // Keras writes `seed` from 3.4 on; dropping it would lose the dropout seed of a saved model.
-        [ "seed", "Keras 3.4+ writes the dropout seed" ]
+        // Keras writes `seed` from 3.4 on (3.1.1 refuses it): the library writes it only when a seed is set (below).
+        []
     ]
 
-let private baseKeys = [ "name"; "trainable"; "dtype" ]
+let baseKeys = [ "name"; "trainable"; "dtype" ]
 
-let private keysOf (layer: Layer) =
+let keysOf (layer: Layer) =
     LayerSerialization.layerConfig layer |> Seq.map _.Key |> Set.ofSeq
 
 [<Tests>]

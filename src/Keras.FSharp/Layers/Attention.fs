@@ -14,11 +14,6 @@ let internal shapesText (inputs: TensorSpec list) =
     + (inputs |> List.map (fun x -> Shape.format x.Shape) |> String.concat ", ")
     + "]"
 
-let private seedConfig (seed: int option) =
-    match seed with
-    | Some s -> Config.value s
-    | None -> null
-
 let private generatorFor = RegularizationLayers.generatorFor
 
 /// Inverted dropout with an optional generator: keeps each entry with probability 1 - rate and scales it by 1/(1 - rate).
@@ -560,24 +555,28 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
                 fun () ->
                     Config.ofList
                         [
-                            "num_heads", Config.value heads
-                            "key_dim", Config.value keyDim
-                            "value_dim", Config.value valueDim
-                            "dropout", Config.value config.Dropout
-                            "use_bias", Config.value config.UseBias
-                            "output_shape",
-                            (match config.OutputShape with
-                             | Some s -> Config.ints s
-                             | None -> null)
-                            "attention_axes", axesConfig
-                            "kernel_initializer", Config.initializer config.KernelInitializer
-                            "bias_initializer", Config.initializer config.BiasInitializer
-                            "kernel_regularizer", Regularizer.configOrNull config.KernelRegularizer
-                            "bias_regularizer", Regularizer.configOrNull config.BiasRegularizer
-                            "activity_regularizer", Regularizer.configOrNull config.ActivityRegularizer
-                            "kernel_constraint", Constraint.configOrNull config.KernelConstraint
-                            "bias_constraint", Constraint.configOrNull config.BiasConstraint
-                            "seed", seedConfig config.Seed
+                            yield "num_heads", Config.value heads
+                            yield "key_dim", Config.value keyDim
+                            yield "value_dim", Config.value valueDim
+                            yield "dropout", Config.value config.Dropout
+                            yield "use_bias", Config.value config.UseBias
+                            yield
+                                "output_shape",
+                                (match config.OutputShape with
+                                 | Some s -> Config.ints s
+                                 | None -> null)
+                            yield "attention_axes", axesConfig
+                            yield "kernel_initializer", Config.initializer config.KernelInitializer
+                            yield "bias_initializer", Config.initializer config.BiasInitializer
+                            yield "kernel_regularizer", Regularizer.configOrNull config.KernelRegularizer
+                            yield "bias_regularizer", Regularizer.configOrNull config.BiasRegularizer
+                            yield "activity_regularizer", Regularizer.configOrNull config.ActivityRegularizer
+                            yield "kernel_constraint", Constraint.configOrNull config.KernelConstraint
+                            yield "bias_constraint", Constraint.configOrNull config.BiasConstraint
+                            // Keras 3.4+ writes seed and 3.1.1 refuses it: written only when set (KerasFile.KerasVersion).
+                            match config.Seed with
+                            | Some seed -> yield "seed", Config.value seed
+                            | None -> ()
                         ]
             InputSpecs = []
             ComputeOutput = computeOutput
@@ -812,9 +811,13 @@ let attention (config: AttentionConfig) (name: string option) : Layer =
         weights
         scores
         [
-            "use_scale", Config.value config.UseScale
-            "score_mode", Config.value config.ScoreMode
-            "dropout", Config.value config.Dropout
+            yield "use_scale", Config.value config.UseScale
+            yield "score_mode", Config.value config.ScoreMode
+            yield "dropout", Config.value config.Dropout
+            // Keras writes seed from 3.15 on; 3.1.1 reads it, so it is written only when set (KerasFile.KerasVersion).
+            match config.Seed with
+            | Some seed -> yield "seed", Config.value seed
+            | None -> ()
         ]
         name
 
@@ -840,7 +843,11 @@ let additiveAttention (config: AttentionConfig) (name: string option) : Layer =
         weights
         scores
         [
-            "use_scale", Config.value config.UseScale
-            "dropout", Config.value config.Dropout
+            yield "use_scale", Config.value config.UseScale
+            yield "dropout", Config.value config.Dropout
+            // Keras writes seed from 3.15 on; 3.1.1 reads it, so it is written only when set (KerasFile.KerasVersion).
+            match config.Seed with
+            | Some seed -> yield "seed", Config.value seed
+            | None -> ()
         ]
         name

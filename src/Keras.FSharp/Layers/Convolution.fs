@@ -1059,11 +1059,11 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
                         yield "kernel_size", Config.ints g.KernelSize
                         yield "strides", Config.ints g.Strides
                         yield "padding", Config.value g.Padding
-                        yield
-                            "output_padding",
-                            (match outputPadding with
-                             | Some op -> Config.ints op
-                             | None -> null)
+                        // Keras writes output_padding from 3.15 on; 3.1.1 reads it but writes none, so it is
+                        // written only when set (see KerasFile.KerasVersion).
+                        match outputPadding with
+                        | Some op -> yield "output_padding", Config.ints op
+                        | None -> ()
                         yield "data_format", Config.value g.DataFormat
                         yield "dilation_rate", Config.ints g.DilationRate
                         yield "activation", Config.activation config.Activation

@@ -499,7 +499,7 @@ let einsumDense (config: EinsumDenseConfig) (name: string option) : Layer =
                             "activity_regularizer", Regularizer.configOrNull config.ActivityRegularizer
                             "kernel_constraint", Constraint.configOrNull config.KernelConstraint
                             "bias_constraint", Constraint.configOrNull config.BiasConstraint
-                            "quantization_config", null
+                            // quantization_config (Keras 3.10+) is never written while it is null (KerasFile.KerasVersion).
                         ]
             InputSpecs = []
             ComputeOutput = computeOutput

@@ -304,26 +304,25 @@ let groupQueryAttention (config: GroupQueryAttentionConfig) (name: string option
             ClassName = "GroupedQueryAttention"
             Config =
                 fun () ->
+                    // Keras 3.1.1's keys; use_gate and sliding_window (3.14+) are never written (only their
+                    // defaults are supported), seed (3.7+) only when set (see KerasFile.KerasVersion).
                     Config.ofList
                         [
-                            "head_dim", Config.value headDim
-                            "num_query_heads", Config.value qHeads
-                            "num_key_value_heads", Config.value kvHeads
-                            "use_bias", Config.value config.UseBias
-                            "use_gate", Config.value false
-                            "sliding_window", null
-                            "dropout", Config.value config.Dropout
-                            "kernel_initializer", Config.initializer config.KernelInitializer
-                            "bias_initializer", Config.initializer config.BiasInitializer
-                            "kernel_regularizer", null
-                            "bias_regularizer", null
-                            "activity_regularizer", null
-                            "kernel_constraint", null
-                            "bias_constraint", null
-                            "seed",
-                            (match config.Seed with
-                             | Some s -> Config.value s
-                             | None -> null)
+                            yield "head_dim", Config.value headDim
+                            yield "num_query_heads", Config.value qHeads
+                            yield "num_key_value_heads", Config.value kvHeads
+                            yield "use_bias", Config.value config.UseBias
+                            yield "dropout", Config.value config.Dropout
+                            yield "kernel_initializer", Config.initializer config.KernelInitializer
+                            yield "bias_initializer", Config.initializer config.BiasInitializer
+                            yield "kernel_regularizer", null
+                            yield "bias_regularizer", null
+                            yield "activity_regularizer", null
+                            yield "kernel_constraint", null
+                            yield "bias_constraint", null
+                            match config.Seed with
+                            | Some s -> yield "seed", Config.value s
+                            | None -> ()
                         ]
             InputSpecs = []
             ComputeOutput = computeOutput

@@ -438,7 +438,7 @@ let layerNormalization (config: LayerNormalizationConfig) (name: string option) 
                             "epsilon", Config.value config.Epsilon
                             "center", Config.value config.Center
                             "scale", Config.value config.Scale
-                            "rms_scaling", Config.value false
+                            // rms_scaling (Keras 3.2+) is never written while only false is supported (KerasFile.KerasVersion).
                             "beta_initializer", Config.initializer config.BetaInitializer
                             "gamma_initializer", Config.initializer config.GammaInitializer
                             "beta_regularizer", null

@@ -315,7 +315,10 @@ let private zeroPadding (className: string) (pads: (int * int) list) (name: stri
     let config =
         [
             yield "padding", pairsConfig pads
-            yield "data_format", Config.value "channels_last"
+            // ZeroPadding1D's data_format is Keras 3.5+ (Keras 3.1.1 refuses it); ours is always channels_last, the
+            // default older Keras implies, so it is written for 2D and 3D only (see KerasFile.KerasVersion).
+            if pads.Length > 1 then
+                yield "data_format", Config.value "channels_last"
         ]
 
     Layer.create

@@ -14,7 +14,14 @@ open System.Text.Json.Nodes
 /// in a file runs code: classes and functions come only from the library, <c>customObjects</c> and the registry.</summary>
 [<RequireQualifiedAccess>]
 module KerasFile =
-    /// The Keras version written in <c>metadata.json</c>: the release whose format the files follow.
+    /// <summary>The Keras version written in <c>metadata.json</c>: the release whose format the files follow.</summary>
+    /// <remarks>One Keras version to write for: layer configs hold what Keras 3.1.1 reads (its <c>get_config</c> keys;
+    /// Keras 3.1.1 passes unknown config keys to the constructor, which refuses them). A key only newer Keras writes
+    /// (MultiHeadAttention <c>seed</c> 3.4+, LayerNormalization <c>rms_scaling</c> 3.2+, EinsumDense
+    /// <c>quantization_config</c>, GroupedQueryAttention <c>seed</c> 3.7+ and <c>use_gate</c>/<c>sliding_window</c>,
+    /// Attention <c>seed</c>, transposed convolutions' <c>output_padding</c>, ZeroPadding1D <c>data_format</c> 3.5+) is
+    /// written only when its value differs from the default older Keras implies: a seed or an output padding only when
+    /// set, the others never while the library supports only their default. Reading accepts them all.</remarks>
     [<Literal>]
     let KerasVersion = "3.1.1"
 
