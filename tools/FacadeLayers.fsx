@@ -225,8 +225,10 @@ for m in methods do
     seen[key] <- index + 1
     let isFunction = Char.IsLower m.Name[0]
     let facadeName = if isFunction then pascal m.Name + "Tensors" else m.Name
-    // Defaults: build the layer with sample required arguments and read its config.
-    let config =
+    // Defaults: build the layer with sample required arguments and read its config. A second build with other
+    // integer samples finds the defaults that follow a required argument (MultiHeadAttention's value_dim is its
+    // key_dim): those get no literal default in C# (null: the core's default).
+    let configWith (shift: int) =
         if isFunction then
             null
         else
@@ -237,7 +239,9 @@ for m in methods do
                         if isOption p.ParameterType then
                             null
                         else
-                            (let _, _, s = describe p.ParameterType in s))
+                            match describe p.ParameterType with
+                            | _, _, (:? int as i) -> box (i + shift)
+                            | _, _, s -> s)
 
                 let layer = m.Invoke(null, args) :?> Keras.Layer
                 Keras.Layer.getConfig layer
@@ -251,6 +255,15 @@ for m in methods do
                      |> Option.defaultValue e.Message)
 
                 null
+
+    let config = configWith 0
+    let shiftedConfig = configWith 1
+
+    /// Whether a parameter's config value changes with the required arguments (so it is not a constant default).
+    let followsRequired (key: string) =
+        not (isNull config || isNull shiftedConfig)
+        && (let a, b = config[key], shiftedConfig[key]
+            (if isNull a then "null" else a.ToJsonString()) <> (if isNull b then "null" else b.ToJsonString()))
 
     let doc = docOf m index
 
@@ -283,7 +296,7 @@ for m in methods do
         let cs, convert, _ = describe t
 
         let fromConfig =
-            if isNull config then
+            if isNull config || followsRequired (snake p.Name) then
                 None
             else
                 literal cs (config[snake p.Name]) p.Name

@@ -24,6 +24,19 @@ public class ConfigKeyTests
     }
 
     [Fact]
+    public void MultiHeadAttentionValueDimDefaultsToKeyDim()
+    {
+        // Keras's value_dim defaults to key_dim: a C# literal default would fix it to one number for every key_dim.
+        Assert.Equal(16, (int)Layers.MultiHeadAttention(4, 16).GetConfig()["value_dim"]!);
+        Assert.Equal(8, (int)Layers.MultiHeadAttention(4, 16, valueDim: 8).GetConfig()["value_dim"]!);
+        var seq = KerasApi.Input(shape: new[] { 5, 32 });
+        var layer = Layers.MultiHeadAttention(4, 16);
+        layer.Call(seq, seq);
+        // query/key/value kernels 32·4·16 and biases 4·16 each, output kernel 4·16·32 and bias 32.
+        Assert.Equal(3L * (32 * 64 + 64) + 64 * 32 + 32, layer.CountParams());
+    }
+
+    [Fact]
     public void SpatialDropoutWritesNoTrainableAndASavedModelLoadsAgain()
     {
         KerasApi.LoadNativeLibraries();
