@@ -142,6 +142,27 @@ let badInputTests =
                             contains e.Message "[0, 2]"
                         }
 
+                    for bad in [ -100L; 3L ] do
+                        test $"without a metric (the loss's fused kernel checks the range) label {bad} is the same Keras error and no weight changes" {
+                            let model = classifier ()
+                            let compiled = model.Compile(optimizer = "sgd", loss = SparseCategoricalCrossentropy true)
+                            let before = model.GetWeights() |> List.map values
+                            let x = torch.rand (8L, 4L)
+                            let y = labels [ 0L; 1L; 2L; bad; 0L; 1L; 2L; 0L ]
+                            let e = kerasException (fun () -> compiled.Fit(x, y, batchSize = 8, verbose = 0))
+
+                            match e.Error with
+                            | InvalidTargets("scores", "sparse_categorical_crossentropy", expected, received) ->
+                                contains expected "[0, 2]"
+                                Expect.equal received $"a label of {bad}" "the bad value"
+                            | other -> failtestf "unexpected error %A" other
+
+                            List.iter2
+                                (fun (a: float32[]) b -> closeTo 0.f a b "weights unchanged")
+                                before
+                                (model.GetWeights() |> List.map values)
+                        }
+
                     test "evaluate checks the labels too (-100 no longer gives loss 0)" {
                         let compiled = compiledClassifier ()
                         let x = torch.rand (4L, 4L)

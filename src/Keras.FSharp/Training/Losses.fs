@@ -94,12 +94,14 @@ module Targets =
     let private fail output what reason received =
         Errors.raiseKeras (InvalidTargets(output, what, reason, received))
 
-    /// <summary>Integer class labels (int64) from sparse targets of shape <c>(batch, ...)</c> or <c>(batch, ..., 1)</c>
-    /// against predictions of shape <c>(batch, ..., classes)</c>, checked as Keras (and libtorch's kernels) need them:
-    /// whole numbers in <c>[0, classes)</c>. Without the check libtorch reads label -100 as "ignore" (loss 0) and
-    /// fails on larger labels with a C++ trace.</summary>
-    /// <exception cref="KerasException">When the shapes do not fit, a float label is not whole, or a label is out of range.</exception>
-    let sparseLabels (output: string) (what: string) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
+    /// The labels of sparseLabels, with or without the range check.
+    let private labelsChecked
+        (checkRange: bool)
+        (output: string)
+        (what: string)
+        (yTrue: torch.Tensor)
+        (yPred: torch.Tensor)
+        =
         if yPred.dim () = 0L then
             fail output what "Expected predictions with a class axis." $"predictions of shape {show yPred}"
 
@@ -143,18 +145,33 @@ module Targets =
                 else
                     labels.to_type torch.ScalarType.Int64
 
-            use lowest = ints.min ()
-            use highest = ints.max ()
-            let low, high = lowest.item<int64>(), highest.item<int64>()
+            if checkRange then
+                use lowest = ints.min ()
+                use highest = ints.max ()
+                let low, high = lowest.item<int64>(), highest.item<int64>()
 
-            if low < 0L || high >= classes then
-                fail
-                    output
-                    what
-                    $"Expected class labels in [0, {classes - 1L}] for the {classes} classes of the output."
-                    $"a label of {(if low < 0L then low else high)}"
+                if low < 0L || high >= classes then
+                    fail
+                        output
+                        what
+                        $"Expected class labels in [0, {classes - 1L}] for the {classes} classes of the output."
+                        $"a label of {(if low < 0L then low else high)}"
 
             ints
+
+    /// <summary>Integer class labels (int64) from sparse targets of shape <c>(batch, ...)</c> or <c>(batch, ..., 1)</c>
+    /// against predictions of shape <c>(batch, ..., classes)</c>, checked as Keras (and libtorch's kernels) need them:
+    /// whole numbers in <c>[0, classes)</c>. Without the check libtorch reads label -100 as "ignore" (loss 0) and
+    /// fails on larger labels with a C++ trace.</summary>
+    /// <exception cref="KerasException">When the shapes do not fit, a float label is not whole, or a label is out of range.</exception>
+    let sparseLabels (output: string) (what: string) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
+        labelsChecked true output what yTrue yPred
+
+    /// <summary>As <see cref="sparseLabels"/> without the range check, for kernels that check the range themselves
+    /// (libtorch's cross_entropy): reading the smallest and largest label costs two reductions and two reads each
+    /// step. When the kernel refuses the labels, <see cref="sparseLabels"/> gives Keras's error.</summary>
+    let internal sparseLabelsForCheckingKernel (output: string) (what: string) (yTrue: torch.Tensor) (yPred: torch.Tensor) =
+        labelsChecked false output what yTrue yPred
 
     /// <summary>Targets brought to the rank of the predictions as Keras's <c>squeeze_or_expand_to_same_rank</c> does
     /// (a last axis of 1 added or removed), then checked to have the predictions' shape, or (when
@@ -270,8 +287,16 @@ module Loss =
         =
         match loss, sampleWeight with
         | SparseCategoricalCrossentropy true, None when yPred.dim () = 2L ->
-            // The common classifier case in one fused kernel with its own mean (one autograd node fewer).
-            torch.nn.functional.cross_entropy (yPred, Targets.sparseLabels output (name loss) yTrue yPred)
+            // The common classifier case in one fused kernel with its own mean (one autograd node fewer). The kernel
+            // checks the labels' range itself (no label is ignored: ignore_index is out of every range); when it
+            // refuses them, the full check names the output and the label.
+            let labels = Targets.sparseLabelsForCheckingKernel output (name loss) yTrue yPred
+
+            try
+                torch.nn.functional.cross_entropy (yPred, labels, ignore_index = System.Int64.MinValue)
+            with _ ->
+                Targets.sparseLabels output (name loss) yTrue yPred |> ignore
+                reraise ()
         | _ ->
             let values = perSampleFor output loss yTrue yPred
 
