@@ -197,6 +197,17 @@ module Errors =
         | :? System.OutOfMemoryException -> reraise ()
         | e -> raise (KerasException(ComputationFailed(owner, what, nativeText e.Message), e))
 
+    /// <summary>As <see cref="guard"/>, with the description made only when something fails: layer calls run on every
+    /// batch, where formatting it each time would cost more than the check.</summary>
+    let internal guardDescribed (owner: string) (describe: unit -> string) (f: unit -> 'T) : 'T =
+        try
+            f ()
+        with
+        | :? KerasException -> reraise ()
+        | :? System.OperationCanceledException -> reraise ()
+        | :? System.OutOfMemoryException -> reraise ()
+        | e -> raise (KerasException(ComputationFailed(owner, describe (), nativeText e.Message), e))
+
     /// Returns the value of an Ok result, or raises its error as a <see cref="KerasException"/>.
     let orRaise (result: Result<'T, KerasError>) : 'T =
         match result with

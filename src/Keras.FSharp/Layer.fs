@@ -308,7 +308,7 @@ module Layer =
     /// <summary>Runs the layer's forward function in a context made by <paramref name="context"/>; a native (libtorch)
     /// error becomes a <see cref="KerasException"/> naming the layer, the native one as its inner exception.</summary>
     let internal invoke (layer: Layer) (context: unit -> CallContext) (inputs: torch.Tensor list) =
-        Errors.guard layer.Name $"{layer.Spec.ClassName}.call() of layer" (fun () ->
+        Errors.guardDescribed layer.Name (fun () -> $"{layer.Spec.ClassName}.call() of layer") (fun () ->
             layer.Spec.Call (context ()) inputs)
 
     /// Runs the forward function on concrete tensors, without checks (the graph was checked when built).

@@ -73,7 +73,7 @@ type CompiledModel
             |> List.mapi (fun i (loss, y, out) ->
                 let output = outputNames[i]
 
-                Errors.guard output $"loss {Keras.Loss.name loss} of output" (fun () ->
+                Errors.guardDescribed output (fun () -> $"loss {Keras.Loss.name loss} of output") (fun () ->
                     Keras.Loss.computeFor output loss y out sampleWeight))
 
         let weighted =
@@ -120,7 +120,7 @@ type CompiledModel
         use _ = torch.no_grad ()
 
         for i, metric in metricsFor ys outs do
-            Errors.guard outputNames[i] $"metric {metric.Name} of output" (fun () ->
+            Errors.guardDescribed outputNames[i] (fun () -> $"metric {metric.Name} of output") (fun () ->
                 use out = outs[i].detach()
                 metric.Update(ys[i], out, sampleWeight))
 
