@@ -380,6 +380,26 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
                 ]
         }
 
+    // The axis bookkeeping depends only on the inputs' rank: worked out once per rank, not at every call.
+    let layouts = System.Collections.Concurrent.ConcurrentDictionary<int, int list * int list * int64[] * int64[]>()
+
+    let layoutFor (rank: int) =
+        match layouts.TryGetValue rank with
+        | true, layout -> layout
+        | _ ->
+            let axes = attentionAxes rank |> Result.defaultValue [ 1 .. rank - 2 ]
+
+            let batchAxes =
+                [ 0 .. rank - 2 ] |> List.filter (fun a -> not (List.contains a axes))
+
+            // Projected axes: 0 .. rank-2 as the inputs, rank-1 the heads, rank the channels.
+            let perm =
+                batchAxes @ [ rank - 1 ] @ axes @ [ rank ] |> List.map int64 |> Array.ofList
+
+            let inverse = Array.zeroCreate<int64> perm.Length
+            perm |> Array.iteri (fun i p -> inverse[int p] <- int64 i)
+            layouts.GetOrAdd(rank, (axes, batchAxes, perm, inverse))
+
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let parts =
             split (
@@ -406,20 +426,13 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
         let value = parts.Value
         let key = parts.Key |> Option.defaultValue value
         let rank = int (query.dim ())
-        let axes = attentionAxes rank |> Result.defaultValue [ 1 .. rank - 2 ]
-
-        let batchAxes =
-            [ 0 .. rank - 2 ] |> List.filter (fun a -> not (List.contains a axes))
+        let axes, batchAxes, perm, inverse = layoutFor rank
 
         let qp = project query qKernel (bias 1)
         let kp = project key kKernel (bias 3)
         let vp = project value vKernel (bias 5)
         // Keras gives the activity regularizer to its four EinsumDense projections: each adds penalty(its output).
         Regularizer.addActivity config.ActivityRegularizer ctx [ qp; kp; vp ] |> ignore
-
-        // Projected axes: 0 .. rank-2 as the inputs, rank-1 the heads, rank the channels.
-        let perm =
-            batchAxes @ [ rank - 1 ] @ axes @ [ rank ] |> List.map int64 |> Array.ofList
 
         let sizes (x: torch.Tensor) (idx: int list) = idx |> List.map (fun a -> x.size a)
         let batchSizes = sizes qp batchAxes
@@ -507,9 +520,6 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
                         vf
 
                 combined, Some probs
-
-        let inverse = Array.zeroCreate<int64> perm.Length
-        perm |> Array.iteri (fun i p -> inverse[int p] <- int64 i)
 
         let unflattened =
             if batchSizes.Length = 1 && qAttn.Length = 1 then
