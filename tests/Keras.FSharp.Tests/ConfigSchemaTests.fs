@@ -7,6 +7,8 @@ module ConfigSchemaTests
 
 open System.Text.Json.Nodes
 open Expecto
+open FsCheck
+open FsCheck.FSharp
 open Keras
 open Keras.Operators
 
@@ -315,6 +317,188 @@ let private differences (rows: Row list) =
 
             for refused in Set.difference ours (Set.ofList r.Accepted) do
                 yield $"{r.ClassName}: Keras 3.1.1's constructor refuses `{refused}`"
+    ]
+
+/// <summary>Keys later Keras versions write for the preprocessing classes, with the default Keras 3.1.1 implies:
+/// the library writes one only when its value differs (Keras 3.1.1 then refuses the file, as it must refuse a
+/// setting it does not have).</summary>
+let private laterKeys: Map<string, (string * JsonNode) list> =
+    Map.ofList
+        [
+            "Resizing",
+            [
+                "pad_to_aspect_ratio", JsonValue.Create false
+                "fill_mode", JsonValue.Create "constant"
+                "fill_value", JsonValue.Create 0.0
+                "antialias", JsonValue.Create false
+            ]
+            "RandomFlip", [ "data_format", JsonValue.Create "channels_last" ]
+            "RandomContrast",
+            [
+                "value_range", JsonNode.Parse "[0,255]"
+                "data_format", JsonValue.Create "channels_last"
+            ]
+            "RandomBrightness", [ "data_format", JsonValue.Create "channels_last" ]
+            "CategoryEncoding", [ "sparse", JsonValue.Create false ]
+            "StringLookup", [ "oov_method", JsonValue.Create "floormod"; "salt", null ]
+            "IntegerLookup", [ "oov_method", JsonValue.Create "floormod"; "salt", null ]
+        ]
+
+/// Whether two config values are the same number, string, bool, null or list of those.
+let private sameValue (a: JsonNode) (b: JsonNode) =
+    match a, b with
+    | null, null -> true
+    | null, _
+    | _, null -> false
+    | a, b -> JsonNode.DeepEquals(a, b) || a.ToJsonString() = b.ToJsonString()
+
+/// Preprocessing layers with options drawn at random, each a valid combination.
+let private preprocessingCases: Gen<Layer> =
+    let seed = Gen.elements [ None; Some 3 ]
+    let affineFill = Gen.elements [ "reflect"; "wrap"; "constant"; "nearest" ]
+    let interpolation = Gen.elements [ "bilinear"; "nearest" ]
+
+    Gen.oneof
+        [
+            gen {
+                let! h = Gen.choose (1, 8)
+                let! w = Gen.choose (1, 8)
+                let! frame = Gen.elements [ "none"; "crop"; "pad" ]
+                let! fill = Gen.elements [ 0.0; 1.5 ]
+                let! interpolation = interpolation
+
+                return
+                    Layers.Resizing(
+                        h,
+                        w,
+                        interpolation = interpolation,
+                        cropToAspectRatio = (frame = "crop"),
+                        padToAspectRatio = (frame = "pad"),
+                        fillValue = fill
+                    )
+            }
+            gen {
+                let! mode = Gen.elements [ "horizontal"; "vertical"; "horizontal_and_vertical" ]
+                let! seed = seed
+                return Layers.RandomFlip(mode, ?seed = seed)
+            }
+            gen {
+                let! factor = Gen.elements [ 0.1; 0.5 ]
+                let! fill = affineFill
+                let! interpolation = interpolation
+                let! value = Gen.elements [ 0.0; 2.0 ]
+                let! seed = seed
+                let! which = Gen.choose (0, 2)
+
+                return
+                    match which with
+                    | 0 ->
+                        Layers.RandomRotation(
+                            factor,
+                            fillMode = fill,
+                            interpolation = interpolation,
+                            fillValue = value,
+                            ?seed = seed
+                        )
+                    | 1 ->
+                        Layers.RandomZoom(
+                            factor,
+                            fillMode = fill,
+                            interpolation = interpolation,
+                            fillValue = value,
+                            ?seed = seed
+                        )
+                    | _ ->
+                        Layers.RandomTranslation(
+                            factor,
+                            factor,
+                            fillMode = fill,
+                            interpolation = interpolation,
+                            fillValue = value,
+                            ?seed = seed
+                        )
+            }
+            gen {
+                let! factor = Gen.elements [ 0.2; 0.7 ]
+                let! range = Gen.elements [ (0.0, 255.0); (0.0, 1.0); (-1.0, 1.0) ]
+                let! seed = seed
+                let! contrast = Gen.elements [ true; false ]
+
+                return
+                    if contrast then
+                        Layers.RandomContrast(factor, valueRange = range, ?seed = seed)
+                    else
+                        Layers.RandomBrightness(factor, valueRange = range, ?seed = seed)
+            }
+            gen {
+                let! tokens = Gen.choose (1, 9)
+                let! mode = Gen.elements [ "multi_hot"; "one_hot"; "count" ]
+                return Layers.CategoryEncoding(tokens, outputMode = mode)
+            }
+            gen {
+                let! bins = Gen.choose (1, 9)
+                let! mode = Gen.elements [ "int"; "one_hot"; "multi_hot"; "count" ]
+                let! salt = Gen.elements [ None; Some 7 ]
+                let! mask = Gen.elements [ None; Some "" ]
+                return Layers.Hashing(bins, outputMode = mode, ?salt = salt, ?maskValue = mask)
+            }
+            gen {
+                let! mode = Gen.elements [ "int"; "one_hot"; "multi_hot"; "count" ]
+                return Layers.Discretization(binBoundaries = [ 0.0; 1.0 ], outputMode = mode)
+            }
+            gen {
+                let! mode = Gen.elements [ "int"; "one_hot"; "multi_hot"; "count" ]
+                let! oov = Gen.choose (0, 2)
+                let! mask = Gen.elements [ None; Some "" ]
+                let! strings = Gen.elements [ true; false ]
+
+                return
+                    if strings then
+                        Layers.StringLookup(
+                            vocabulary = [ "a"; "b"; "c" ],
+                            outputMode = mode,
+                            numOovIndices = oov,
+                            ?maskToken = mask
+                        )
+                    else
+                        Layers.IntegerLookup(
+                            vocabulary = [ 1; 2; 3 ],
+                            outputMode = mode,
+                            numOovIndices = oov,
+                            ?maskToken = (mask |> Option.map (fun _ -> 0))
+                        )
+            }
+            gen {
+                let! mode = Gen.elements [ "int"; "multi_hot"; "count" ]
+                let! ngrams = Gen.elements [ None; Some 2 ]
+                let! standardize = Gen.elements [ "lower_and_strip_punctuation"; "lower" ]
+                let! length = Gen.elements [ None; Some 4 ]
+
+                return
+                    Layers.TextVectorization(
+                        vocabulary = [ "a"; "b" ],
+                        outputMode = mode,
+                        standardize = standardize,
+                        ?ngrams = ngrams,
+                        ?outputSequenceLength = (if mode = "int" then length else None)
+                    )
+            }
+        ]
+
+/// The keys of a layer's config that Keras 3.1.1 would refuse although they are at the default Keras 3.1.1 implies.
+let private needlessKeys (layer: Layer) =
+    let row = preprocessingTable |> List.find (fun r -> r.ClassName = layer.ClassName)
+
+    let config = LayerSerialization.layerConfig layer
+    let later = laterKeys |> Map.tryFind layer.ClassName |> Option.defaultValue []
+
+    [
+        for KeyValue(key, value) in config do
+            if not (List.contains key row.Accepted) then
+                match later |> List.tryFind (fun (k, _) -> k = key) with
+                | Some(_, byDefault) when not (sameValue value byDefault) -> ()
+                | Some _ -> yield $"{layer.ClassName}: `{key}` written at its default"
+                | None -> yield $"{layer.ClassName}: `{key}` is no Keras key Keras 3.1.1 accepts"
     ]
 
 /// Keras 3.1.1's <c>serialize_keras_object</c> wrapper of a class instance.
@@ -727,6 +911,12 @@ let tests =
                         ((LayerSerialization.layerConfig layer).ToJsonString())
                         layer.ClassName
             }
+
+            testProperty
+                "preprocessing configs with any options: a key Keras 3.1.1 refuses is only a later one, set off its default"
+                (Prop.forAll (Arb.fromGen preprocessingCases) (fun layer ->
+                    let found = needlessKeys layer
+                    found.IsEmpty |> Prop.label (String.concat "; " found)))
 
             yield! nestedTests
             yield! modelTests

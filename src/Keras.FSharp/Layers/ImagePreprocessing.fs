@@ -216,8 +216,8 @@ let resizing (config: ResizingConfig) (name: string option) : Layer =
             Config =
                 fun () ->
                     // Keras 3.3+ writes pad_to_aspect_ratio, fill_mode and fill_value (3.9+ antialias), which Keras
-                    // 3.1.1 refuses: written only when padding is asked for (fill_mode is always "constant" here,
-                    // antialias always false, Keras's defaults).
+                    // 3.1.1 refuses: each is written only when it differs from Keras's default (fill_mode is always
+                    // "constant" here and antialias always false, Keras's defaults, so they never are).
                     Config.ofList
                         [
                             "height", Config.value config.Height
@@ -226,7 +226,7 @@ let resizing (config: ResizingConfig) (name: string option) : Layer =
                             "crop_to_aspect_ratio", Config.value config.CropToAspectRatio
                             if config.PadToAspectRatio then
                                 "pad_to_aspect_ratio", Config.value true
-                                "fill_mode", Config.value "constant"
+                            if config.FillValue <> 0.0 then
                                 "fill_value", Config.value config.FillValue
                             "data_format", Config.value "channels_last"
                         ]
