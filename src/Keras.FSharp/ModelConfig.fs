@@ -162,6 +162,10 @@ module ModelConfigExtensions =
                             let nested = serializeNested inner layer
 
                             match buildShapes with
+                            // Keras's Functional builds itself with build(None) in its constructor, so Keras writes
+                            // {"input_shape": null} for it; a Sequential model is built on its input shape.
+                            | Some _ when not (isSequential inner) ->
+                                nested["build_config"] <- Config.ofList [ "input_shape", null ]
                             | Some [ single ] ->
                                 nested["build_config"] <- Config.ofList [ "input_shape", Config.shape single ]
                             | _ -> ()

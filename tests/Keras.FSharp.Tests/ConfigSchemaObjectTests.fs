@@ -298,6 +298,50 @@ let private archiveConfig (path: string) : JsonNode = KerasFile.readArchiveConfi
 /// The model-level entries of a file, against Keras 3.1.1 and its real file.
 let modelTests =
     [
+        test "a functional model nested in another is written with Keras 3.1.1's keys and a null build shape" {
+            let innerInput = Keras.Input(shape = [ 3 ], name = "inner_in")
+
+            let inner =
+                Keras.Model(innerInput, innerInput --> Layers.Dense(2, name = "inner_dense"), name = "inner")
+
+            let input = Keras.Input(shape = [ 3 ], name = "outer_in")
+
+            let outer =
+                Keras.Model(input, input --> inner.AsLayer --> Layers.Dense(1, name = "head"), name = "outer")
+
+            let config = Model.getConfig outer
+
+            let nested =
+                config.["layers"].AsArray()
+                |> Seq.find (fun l -> l.["name"].GetValue<string>() = "inner")
+
+            Expect.equal
+                (keysOfObject (nested.AsObject()))
+                (set
+                    [
+                        "module"
+                        "class_name"
+                        "config"
+                        "registered_name"
+                        "build_config"
+                        "name"
+                        "inbound_nodes"
+                    ])
+                "a layer entry's keys"
+
+            Expect.equal (nested.["build_config"].ToJsonString()) """{"input_shape":null}""" "build_config"
+
+            Expect.equal
+                (keysOfObject (nested.["config"].AsObject()))
+                (set [ "name"; "trainable"; "layers"; "input_layers"; "output_layers" ])
+                "Functional.get_config keys"
+
+            Expect.equal
+                ((Model.getConfig (Model.fromConfig config CustomObjects.none)).ToJsonString())
+                (config.ToJsonString())
+                "reads back to the same config"
+        }
+
         test "a model loaded from Keras 3.1.1's mnist_cnn_keras3.keras re-saves with the same schema at every depth" {
             TestData.inTempFolder "config-schema" (fun folder ->
                 let original = TestData.kerasFile "mnist_cnn_keras3.keras"
@@ -346,6 +390,8 @@ let modelTests =
 
                 // Functional is not exported by Keras 3.1.1: its module and registered name are the class's own.
                 Expect.equal (saved["module"].GetValue<string>()) "keras.src.models.functional" "module"
+                // Keras's Functional is built with build(None) in its constructor: its build_config has a null shape.
+                Expect.equal (saved.["build_config"].ToJsonString()) """{"input_shape":null}""" "build_config"
                 Expect.equal (saved["registered_name"].GetValue<string>()) "Functional" "registered_name"
                 // Keras 3.1.1's Functional.get_config writes one tensor as a list of one; its reader needs the list.
                 Expect.equal (saved.["config"].["input_layers"].ToJsonString()) """[["x",0,0]]""" "input_layers"
