@@ -133,7 +133,7 @@ module Activation =
         | Elu -> "elu"
         | Selu -> "selu"
         | Softplus -> "softplus"
-        | Swish -> "swish"
+        | Swish -> "silu" // Keras 3.1.1 writes silu's function name; "swish" is read as an alias
         | LeakyRelu _ -> "leaky_relu"
         | CustomActivation(name, _) -> name
 

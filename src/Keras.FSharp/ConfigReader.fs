@@ -78,7 +78,8 @@ module ConfigReader =
             | "LecunNormal" -> LecunNormal
             | "RandomNormal" -> RandomNormal(num "mean" 0.0, num "stddev" 0.05)
             | "RandomUniform" -> RandomUniform(num "minval" -0.05, num "maxval" 0.05)
-            | "Orthogonal" -> Orthogonal(num "gain" 1.0)
+            | "Orthogonal"
+            | "OrthogonalInitializer" -> Orthogonal(num "gain" 1.0)
             | "VarianceScaling" ->
                 let scale = num "scale" 1.0
                 let mode = str (entry cfg "mode") |> Option.ofObj |> Option.defaultValue "fan_in"

@@ -34,7 +34,8 @@ type Initializer =
 /// Creating weight tensors from initializers.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Initializer =
-    /// The Keras class name, as written in configs.
+    /// <summary>The Keras class name, as written in configs: Keras 3.1.1's canonical export names (its orthogonal
+    /// initializer is <c>OrthogonalInitializer</c>; Keras 3.4+ writes <c>Orthogonal</c>, and both are read).</summary>
     let className init =
         match init with
         | Zeros -> "Zeros"
@@ -48,7 +49,7 @@ module Initializer =
         | LecunNormal -> "LecunNormal"
         | RandomNormal _ -> "RandomNormal"
         | RandomUniform _ -> "RandomUniform"
-        | Orthogonal _ -> "Orthogonal"
+        | Orthogonal _ -> "OrthogonalInitializer"
 
     /// <summary>Resolves Keras's string identifiers ("glorot_uniform", "zeros", "random_normal", ...) with Keras's default arguments.</summary>
     let tryOfName (name: string) =

@@ -394,20 +394,15 @@ module Layer =
     let getWeights (layer: Layer) =
         weights layer |> List.map (fun w -> w.Value.detach().clone())
 
-    /// Keras's <c>get_config</c>: name, trainable, dtype (as Keras 3's <c>DTypePolicy</c>) and the layer's own entries.
+    /// Keras's <c>get_config</c>: name, trainable, dtype (the policy's name, as Keras 3.1.1 writes it) and the
+    /// layer's own entries.
     let getConfig (layer: Layer) =
         let config = JsonObject()
         config["name"] <- JsonValue.Create layer.Name
         config["trainable"] <- JsonValue.Create layer.Identity.Trainable
-        // Keras 3 writes the layer's dtype policy as a serialized DTypePolicy (Keras 2 wrote the name alone).
-        let policy = JsonObject()
-        policy["module"] <- JsonValue.Create "keras"
-        policy["class_name"] <- JsonValue.Create "DTypePolicy"
-        let policyConfig = JsonObject()
-        policyConfig["name"] <- JsonValue.Create "float32"
-        policy["config"] <- policyConfig
-        policy["registered_name"] <- null
-        config["dtype"] <- policy
+        // Keras 3.1.1 (the version stamped into metadata.json) writes `self.dtype_policy.name`; Keras 3.4+ writes a
+        // serialized DTypePolicy object instead. Both are read.
+        config["dtype"] <- JsonValue.Create "float32"
 
         for KeyValue(key, value) in layer.Spec.Config() do
             config[key] <- (if isNull value then null else value.DeepClone())

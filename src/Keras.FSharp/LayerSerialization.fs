@@ -144,22 +144,37 @@ module LayerSerialization =
             config
         elif
             layer.ClassName = "Discretization"
+            || layer.ClassName = "Hashing"
             // Issue 9: Keras's SpatialDropout1D/2D/3D take no `trainable` argument either (their get_config skips
             // Layer's and writes rate, seed, name and dtype), in every Keras 3 version.
             || layer.ClassName = "SpatialDropout1D"
             || layer.ClassName = "SpatialDropout2D"
             || layer.ClassName = "SpatialDropout3D"
         then
-            // Keras's Discretization takes no `trainable` argument and writes none (issue 13).
             let config = Layer.getConfig layer
-            config.Remove "trainable" |> ignore
+
+            // Keras's Discretization takes no `trainable` argument and writes none (issue 13); nor do SpatialDropout.
+            if layer.ClassName <> "Hashing" then
+                config.Remove "trainable" |> ignore
+
+            // Keras 3.1.1 gives both an int64 dtype in output_mode "int" (its Hashing refuses a float dtype there).
+            match config["output_mode"] with
+            | :? JsonValue as mode when mode.GetValue<string>() = "int" -> config["dtype"] <- JsonValue.Create "int64"
+            | _ -> ()
+
             config
         else
             Layer.getConfig layer
 
+    /// Keras 3.1.1's classes whose constructor marks them built (<c>self.built = True</c>): they are never built, so
+    /// Keras writes no <c>build_config</c> for them.
+    let private builtAtConstruction =
+        set [ "Dropout"; "AlphaDropout"; "Softmax"; "Discretization" ]
+
     /// <summary>Keras's <c>serialize_keras_object(layer)</c>: module ("keras.layers" for built-in layers, "__main__" for
     /// custom ones), class name, config and registered name (null for built-ins, the registered name for custom layers),
-    /// plus <c>build_config</c> when <paramref name="buildShapes"/> is given.</summary>
+    /// plus <c>build_config</c> when <paramref name="buildShapes"/> is given (never for the classes Keras 3.1.1 builds in
+    /// their constructor: Dropout, AlphaDropout, Softmax, Discretization).</summary>
     /// <exception cref="KerasException">For a nested functional model, whose graph a layer value does not expose.</exception>
     let serialize (layer: Layer) (buildShapes: Shape list option) : JsonObject =
         if layer.ClassName = "Functional" then
@@ -188,6 +203,7 @@ module LayerSerialization =
              | None -> null)
 
         match buildShapes with
+        | _ when builtAtConstruction.Contains layer.ClassName && (CustomInfo.tryOf layer).IsNone -> ()
         | Some [ single ] -> o["build_config"] <- Config.ofList [ "input_shape", Config.shape single ]
         | Some(_ :: _ as many) ->
             o["build_config"] <-

@@ -25,15 +25,8 @@ module ModelConfigExtensions =
     let private sequentialModels =
         System.Runtime.CompilerServices.ConditionalWeakTable<LayerIdentity, obj>()
 
-    /// Keras 3's serialized DTypePolicy of float32.
-    let private float32Policy () : JsonNode =
-        Config.ofList
-            [
-                "module", Config.value "keras"
-                "class_name", Config.value "DTypePolicy"
-                "config", Config.ofList [ "name", Config.value "float32" ]
-                "registered_name", null
-            ]
+    /// The dtype policy of a model's config as Keras 3.1.1 writes it: its name (Keras 3.4+ writes a DTypePolicy object).
+    let private float32Policy () : JsonNode = Config.value "float32"
 
     /// Keras's serialized functional model.
     [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
@@ -169,6 +162,10 @@ module ModelConfigExtensions =
                             let nested = serializeNested inner layer
 
                             match buildShapes with
+                            // Keras's Functional builds itself with build(None) in its constructor, so Keras writes
+                            // {"input_shape": null} for it; a Sequential model is built on its input shape.
+                            | Some _ when not (isSequential inner) ->
+                                nested["build_config"] <- Config.ofList [ "input_shape", null ]
                             | Some [ single ] ->
                                 nested["build_config"] <- Config.ofList [ "input_shape", Config.shape single ]
                             | _ -> ()
@@ -187,14 +184,12 @@ module ModelConfigExtensions =
                     o["inbound_nodes"] <- JsonArray(calls |> List.map writeNode |> Array.ofList)
                     o :> JsonNode)
 
-            let inputs: JsonNode =
-                match model.Inputs with
-                | [ single ] -> history single
-                | many -> JsonArray(many |> List.map history |> Array.ofList)
+            // Keras 3.1.1 writes a single input or output as a list of one [name, node, tensor] (Keras 3.4+ writes
+            // the bare triple, which Keras 3.1.1's reader cannot read); both are read back.
+            let inputs: JsonNode = JsonArray(model.Inputs |> List.map history |> Array.ofList)
 
             let outputs: JsonNode =
                 match model.Structure, model.Outputs with
-                | SingleOutput, [ single ] -> history single
                 | OutputDict names, outs ->
                     let o = JsonObject()
 
@@ -518,6 +513,8 @@ module ModelConfigExtensions =
             let outputs, structure =
                 match entry config "output_layers" with
                 | node when isTriple node -> [ resolve node ], SingleOutput
+                // Keras 3.1.1's single output (Keras's Functional unpacks a one-element output list anyway).
+                | :? JsonArray as a when a.Count = 1 && isTriple a[0] -> [ resolve a[0] ], SingleOutput
                 | :? JsonObject as o ->
                     let pairs = o |> Seq.map (fun kv -> kv.Key, resolve kv.Value) |> List.ofSeq
                     List.map snd pairs, OutputDict(List.map fst pairs)

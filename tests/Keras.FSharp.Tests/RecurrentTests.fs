@@ -415,7 +415,7 @@ let tests =
                             "recurrent_activation"
 
                         let initializer = config["recurrent_initializer"]
-                        Expect.equal (initializer["class_name"].GetValue<string>()) "Orthogonal" "recurrent_initializer"
+                        Expect.equal (initializer["class_name"].GetValue<string>()) "OrthogonalInitializer" "recurrent_initializer (Keras 3.1.1's name)"
                         Expect.isTrue (config["unit_forget_bias"].GetValue<bool>()) "unit_forget_bias"
                         Expect.isTrue (config["return_sequences"].GetValue<bool>()) "return_sequences"
                         Expect.isFalse (config["go_backwards"].GetValue<bool>()) "go_backwards"

@@ -245,11 +245,8 @@ let randomFlip (mode: string) (seed: int option) (name: string option) : Layer =
         (augmentationSpec
             "RandomFlip"
             (fun () ->
-                [
-                    "seed", seedConfig seed
-                    "mode", Config.value mode
-                    "data_format", Config.value "channels_last"
-                ])
+                // Keras 3.6+ also writes data_format; Keras 3.1.1 refuses it and implies channels_last, our only format.
+                [ "seed", seedConfig seed; "mode", Config.value mode ])
             (trainingOnly augment))
 
 /// Shared settings of the affine augmentation layers.
@@ -338,7 +335,13 @@ let randomRotation (factor: Factor) (settings: AffineSettings) (name: string opt
                 Choice2Of2 0.0
             ]
 
-    affineLayer "RandomRotation" settings (fun () -> [ "factor", Range(lower, upper).Json ]) transforms name
+    // Keras 3.1.1's RandomRotation writes value_range (its default (0, 255); rotation does not use it here).
+    affineLayer
+        "RandomRotation"
+        settings
+        (fun () -> [ "factor", Range(lower, upper).Json; "value_range", Config.ints [ 0; 255 ] ])
+        transforms
+        name
 
 /// <summary>Zooms each image in training: the height zoom is drawn in [1 + lower, 1 + upper] of
 /// <paramref name="heightFactor"/> (positive: zoom out, negative: zoom in), the width zoom likewise from
@@ -451,11 +454,13 @@ let randomContrast (factor: Factor) (valueRange: float * float) (seed: int optio
         (augmentationSpec
             "RandomContrast"
             (fun () ->
+                // Keras 3.8+ writes value_range and data_format, which Keras 3.1.1 refuses: value_range only when it
+                // is not the default (0, 255), data_format never (channels_last, our only format).
                 [
                     "factor", Range(lower, upper).Json
-                    "value_range", Range(lo, hi).Json
+                    if (lo, hi) <> (0.0, 255.0) then
+                        "value_range", Range(lo, hi).Json
                     "seed", seedConfig seed
-                    "data_format", Config.value "channels_last"
                 ])
             (trainingOnly augment))
 
@@ -486,6 +491,5 @@ let randomBrightness (factor: Factor) (valueRange: float * float) (seed: int opt
                     "factor", Range(lower, upper).Json
                     "value_range", Range(lo, hi).Json
                     "seed", seedConfig seed
-                    "data_format", Config.value "channels_last"
                 ])
             (trainingOnly augment))

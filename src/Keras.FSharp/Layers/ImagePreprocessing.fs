@@ -215,16 +215,19 @@ let resizing (config: ResizingConfig) (name: string option) : Layer =
         { Layer.simpleSpec "Resizing" call with
             Config =
                 fun () ->
+                    // Keras 3.3+ writes pad_to_aspect_ratio, fill_mode and fill_value (3.9+ antialias), which Keras
+                    // 3.1.1 refuses: each is written only when it differs from Keras's default (fill_mode is always
+                    // "constant" here and antialias always false, Keras's defaults, so they never are).
                     Config.ofList
                         [
                             "height", Config.value config.Height
                             "width", Config.value config.Width
                             "interpolation", Config.value config.Interpolation
                             "crop_to_aspect_ratio", Config.value config.CropToAspectRatio
-                            "pad_to_aspect_ratio", Config.value config.PadToAspectRatio
-                            "fill_mode", Config.value "constant"
-                            "fill_value", Config.value config.FillValue
-                            "antialias", Config.value false
+                            if config.PadToAspectRatio then
+                                "pad_to_aspect_ratio", Config.value true
+                            if config.FillValue <> 0.0 then
+                                "fill_value", Config.value config.FillValue
                             "data_format", Config.value "channels_last"
                         ]
             InputSpecs = imageInputSpecs

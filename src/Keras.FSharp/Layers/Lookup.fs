@@ -562,8 +562,8 @@ let private lookupLayer
                                  | Some v -> System.Text.Json.Nodes.JsonArray(v |> List.map tokenJson |> Array.ofList) :> System.Text.Json.Nodes.JsonNode
                                  | None -> null)
                                 "vocabulary_size", (if state.HasVocabulary then Config.value state.VocabularySize else null)
-                                "oov_method", Config.value "floormod"
-                                "salt", null
+                            // Later Keras writes oov_method ("floormod") and salt (null), which Keras 3.1.1's
+                            // IndexLookup refuses; the library only has their defaults, so it writes neither.
                             ]
                         )
                 ComputeOutput = computeOutput

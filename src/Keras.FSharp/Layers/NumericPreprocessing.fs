@@ -95,11 +95,8 @@ let categoryEncoding (numTokens: int) (outputMode: string) (name: string option)
             Config =
                 fun () ->
                     Config.ofList
-                        [
-                            "num_tokens", Config.value numTokens
-                            "output_mode", Config.value mode
-                            "sparse", Config.value false
-                        ]
+                        // No `sparse`: Keras 3.1.1's CategoryEncoding refuses it and no Keras writes it.
+                        [ "num_tokens", Config.value numTokens; "output_mode", Config.value mode ]
             InputSpecs = [ { InputSpec.any with MaxNDim = Some 2 } ]
             ComputeOutput =
                 fun _ inputs ->

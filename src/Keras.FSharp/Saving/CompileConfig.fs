@@ -132,7 +132,8 @@ module CompileConfig =
             obj
                 "SparseCategoricalCrossentropy"
                 "sparse_categorical_crossentropy"
-                [ "from_logits", Config.value l; "ignore_class", null; "axis", Config.value -1 ]
+                // Keras 3.1.1's SparseCategoricalCrossentropy takes no `axis` (later ones write -1, the only axis here).
+                [ "from_logits", Config.value l; "ignore_class", null ]
         | CategoricalCrossentropy l -> obj "CategoricalCrossentropy" "categorical_crossentropy" (crossentropy l)
         | BinaryCrossentropy l -> obj "BinaryCrossentropy" "binary_crossentropy" (crossentropy l)
         | MeanSquaredError -> obj "MeanSquaredError" "mean_squared_error" []

@@ -84,6 +84,8 @@ module KerasFile =
                 [
                     "input_shape",
                     (match shapes with
+                     // Keras's Functional builds itself with build(None) in its constructor: Keras writes null.
+                     | _ when (CustomModel.TryBody model).IsNone && not (Model.isSequential model) -> null
                      | [ single ] -> single
                      | many -> JsonArray(Array.ofList many) :> JsonNode)
                 ]
