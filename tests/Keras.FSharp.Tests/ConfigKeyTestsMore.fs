@@ -428,20 +428,7 @@ let tests =
         "ConfigKeys more classes"
         [
             test "every class of the table writes Keras 3.1.1's top-level keys" {
-                let differences =
-                    [
-                        for className, make, keras, extras in table do
-                            let layer = make ()
-                            Expect.equal layer.ClassName className "class of the instance"
-                            let ours = keysOf layer
-                            let expected = Set.ofList (baseKeysOf className @ keras @ List.map fst extras)
-
-                            for missing in Set.difference expected ours do
-                                yield $"{className}: missing `{missing}`"
-
-                            for extra in Set.difference ours expected do
-                                yield $"{className}: extra `{extra}`"
-                    ]
+                let differences = keyDifferences baseKeysOf table
 
                 Expect.isEmpty differences (String.concat "; " differences)
             }

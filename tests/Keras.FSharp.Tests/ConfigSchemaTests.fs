@@ -57,6 +57,10 @@ let private row className make keys accepted =
         Extras = []
     }
 
+/// A class whose own config keys are exactly the arguments its constructor accepts besides the base ones.
+let private rowOwn className make (own: string list) =
+    row className make (baseKeys @ own) (baseArguments @ own)
+
 /// <summary>Keras 3.1.1's <c>get_config</c> of each preprocessing class (keras/layers/preprocessing/*.py at tag
 /// v3.1.1, merged with its bases': TFDataLayer adds nothing, Layer adds name, trainable and dtype; Discretization's
 /// get_config does not call Layer's and writes name and dtype only) and its <c>__init__</c> arguments.</summary>
@@ -69,26 +73,20 @@ let private preprocessingTable: Row list =
             (fun () -> Layers.Normalization())
             (baseKeys @ [ "axis"; "invert"; "mean"; "variance" ])
             (baseArguments @ [ "axis"; "mean"; "variance"; "invert" ])
-        row
+        rowOwn
             "Rescaling"
             (fun () -> Layers.Rescaling(1.0 / 255.0))
-            (baseKeys @ [ "scale"; "offset" ])
-            (baseArguments @ [ "scale"; "offset" ])
+            ([ "scale"; "offset" ])
         // Keras 3.3+ adds pad_to_aspect_ratio, fill_mode and fill_value, 3.9+ antialias: written only when set.
-        row
+        rowOwn
             "Resizing"
             (fun () -> Layers.Resizing(8, 8))
-            (baseKeys
-             @ [ "height"; "width"; "interpolation"; "crop_to_aspect_ratio" ]
+            ([ "height"; "width"; "interpolation"; "crop_to_aspect_ratio" ]
              @ image)
-            (baseArguments
-             @ [ "height"; "width"; "interpolation"; "crop_to_aspect_ratio" ]
-             @ image)
-        row
+        rowOwn
             "CenterCrop"
             (fun () -> Layers.CenterCrop(4, 4))
-            (baseKeys @ [ "height"; "width" ] @ image)
-            (baseArguments @ [ "height"; "width" ] @ image)
+            ([ "height"; "width" ] @ image)
         // Keras 3.6+ adds data_format; the library is channels_last only, Keras 3.1.1's implied format.
         row
             "RandomFlip"
@@ -104,11 +102,10 @@ let private preprocessingTable: Row list =
             (baseArguments
              @ [ "factor"; "fill_mode"; "interpolation"; "seed"; "fill_value"; "value_range" ]
              @ image)
-        row
+        rowOwn
             "RandomZoom"
             (fun () -> Layers.RandomZoom 0.1)
-            (baseKeys
-             @ [
+            ([
                  "height_factor"
                  "width_factor"
                  "fill_mode"
@@ -117,31 +114,10 @@ let private preprocessingTable: Row list =
                  "fill_value"
              ]
              @ image)
-            (baseArguments
-             @ [
-                 "height_factor"
-                 "width_factor"
-                 "fill_mode"
-                 "interpolation"
-                 "seed"
-                 "fill_value"
-             ]
-             @ image)
-        row
+        rowOwn
             "RandomTranslation"
             (fun () -> Layers.RandomTranslation(0.1, 0.1))
-            (baseKeys
-             @ [
-                 "height_factor"
-                 "width_factor"
-                 "fill_mode"
-                 "interpolation"
-                 "seed"
-                 "fill_value"
-             ]
-             @ image)
-            (baseArguments
-             @ [
+            ([
                  "height_factor"
                  "width_factor"
                  "fill_mode"
@@ -151,22 +127,19 @@ let private preprocessingTable: Row list =
              ]
              @ image)
         // Keras 3.8+ adds value_range (default (0, 255)), later data_format: written only when set.
-        row
+        rowOwn
             "RandomContrast"
             (fun () -> Layers.RandomContrast 0.2)
-            (baseKeys @ [ "factor"; "seed" ])
-            (baseArguments @ [ "factor"; "seed" ])
-        row
+            ([ "factor"; "seed" ])
+        rowOwn
             "RandomBrightness"
             (fun () -> Layers.RandomBrightness 0.2)
-            (baseKeys @ [ "factor"; "value_range"; "seed" ])
-            (baseArguments @ [ "factor"; "value_range"; "seed" ])
+            ([ "factor"; "value_range"; "seed" ])
         // Keras 3.1.1's CategoryEncoding has no `sparse` argument (later ones take it but never write it).
-        row
+        rowOwn
             "CategoryEncoding"
             (fun () -> Layers.CategoryEncoding 4)
-            (baseKeys @ [ "num_tokens"; "output_mode" ])
-            (baseArguments @ [ "num_tokens"; "output_mode" ])
+            ([ "num_tokens"; "output_mode" ])
         row
             "Discretization"
             (fun () -> Layers.Discretization(binBoundaries = [ 0.0; 1.0 ]))
