@@ -176,6 +176,23 @@ let tests =
             testList
                 "errors"
                 [
+                    test "On a large input (libtorch's parallel path) a bad last index is the same KerasException, no abort" {
+                        let layer =
+                            EmbeddingLayers.embedding (EmbeddingLayers.EmbeddingConfig.Default(100, 4)) (Some "big")
+
+                        let indices = torch.randint (100L, [| 2000L; 200L |])
+                        indices[1999L, 199L] <- torch.tensor 100L
+
+                        try
+                            eager layer indices |> ignore
+                            failtest "expected a KerasException"
+                        with :? KerasException as e ->
+                            Expect.stringContains e.Message "Index 100 is out of range" "says which index"
+
+                        indices[1999L, 199L] <- torch.tensor 99L
+                        Expect.equal (eager layer indices).shape [| 2000L; 200L; 4L |] "usable afterwards"
+                    }
+
                     test "An index out of range is a KerasException naming the layer, and the process carries on" {
                         let layer =
                             EmbeddingLayers.embedding (EmbeddingLayers.EmbeddingConfig.Default(10, 3)) (Some "words")

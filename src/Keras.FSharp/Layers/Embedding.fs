@@ -97,8 +97,10 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
             else
                 x
 
-        // libtorch aborts on an out-of-range gather; check the range first and report it in Keras's terms.
-        if indices.numel () > 0L then
+        // An index outside [0, input_dim) is Keras's error. libtorch's index_select checks the range itself (an
+        // exception, not an abort, also on large inputs), so the range is read (two reductions and two reads) only
+        // when it refuses the indices, to name the bad one.
+        let outOfRange () =
             let low = indices.min().ToInt64()
             let high = indices.max().ToInt64()
 
@@ -115,9 +117,14 @@ let embedding (config: EmbeddingConfig) (name: string option) : Layer =
                 )
 
         let embeddings = ctx.Weights[0].Value
+        let flatIndices = if indices.dim () = 1L then indices else indices.reshape -1L
 
         let flat =
-            embeddings.index_select (0L, indices.reshape(-1L).to_type torch.ScalarType.Int64)
+            try
+                embeddings.index_select (0L, flatIndices)
+            with e when not (e :? KerasException) ->
+                outOfRange ()
+                reraise ()
 
         let shape = Array.append x.Sizes [| int64 config.OutputDim |]
         Regularizer.addActivity config.ActivityRegularizer ctx [ flat.reshape shape ]

@@ -315,8 +315,9 @@ let internal run
             load kind units native weights
             native.LoadedIn <- scope |> Option.map (fun s -> s, kernel)
 
-        let x = x.detach ()
-        let states = states |> List.map (fun s -> s.detach ())
+        // Nothing to cut off when nothing records a gradient (a detach costs a tensor per call at batch 1).
+        let x = if x.requires_grad then x.detach () else x
+        let states = states |> List.map (fun s -> if s.requires_grad then s.detach () else s)
 
         // libtorch picks its recurrent kernel by grad mode. Its grad-mode-off LSTM kernel (oneDNN's inference
         // primitive) is up to 4 times faster, but wrong on AVX-512 for most hidden sizes (tests/scripts/
