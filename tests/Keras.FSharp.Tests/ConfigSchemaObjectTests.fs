@@ -149,7 +149,7 @@ let nestedTests =
             Expect.equal ((Config.activation Swish).GetValue<string>()) "silu" "swish is written silu"
         }
 
-        test "layer dtypes are Keras 3.1.1's policy names (strings), for layers and Sequential models" {
+        test "layer dtypes are Keras 3.1.1's policy names (strings), for a layer and inside a functional model" {
             let dense = LayerSerialization.layerConfig (Layers.Dense 2)
             Expect.equal (dense["dtype"].GetValue<string>()) "float32" "a layer's dtype"
 
