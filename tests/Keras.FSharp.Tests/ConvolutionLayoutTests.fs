@@ -24,6 +24,51 @@ let private reference2d (x: torch.Tensor) (kernel: torch.Tensor) (bias: torch.Te
     use y = torch.nn.functional.conv2d (xFirst, w, bias, padding = [| padding; padding |])
     y.permute(0L, 2L, 3L, 1L).contiguous ()
 
+/// Values and gradients (input, kernel, bias) of a ReLU convolution layer against libtorch's conv2d then a separate
+/// ReLU on contiguous channels-first copies.
+let private checkReluConv (filters: int) (useBias: bool) (channelsFirst: bool) =
+    torch.manual_seed 11L |> ignore
+    let format = if channelsFirst then "channels_first" else "channels_last"
+
+    let layer =
+        Layers.Conv2D(filters, 3, padding = "same", activation = "relu", useBias = useBias, dataFormat = format)
+
+    let shape = if channelsFirst then [| 2L; 4L; 6L; 6L |] else [| 2L; 6L; 6L; 4L |]
+    use x0 = torch.randn shape
+    Layer.callEager layer false [ x0 ] |> ignore
+    let weights = Layer.getWeights layer
+    use x = x0.clone().requires_grad_ true
+    let y = Layer.callEager layer true [ x ] |> List.exactlyOne
+    use r = torch.randn (y.Sizes)
+    use r64 = r.to_type torch.ScalarType.Float64
+    use loss = y.mul(r).sum ()
+    let parameters = Layer.weights layer |> List.map (fun w -> w.Value :> torch.Tensor)
+    let grads = torch.autograd.grad ([| loss |], Array.ofList (x :: parameters))
+
+    // The reference in float64, which libtorch computes without oneDNN (whose float32 input gradients are wrong on
+    // some CPUs for 5 output channels: see TorchConvolution).
+    let double (t: torch.Tensor) =
+        t.to_type(torch.ScalarType.Float64).requires_grad_ true
+
+    use xr = double x0
+    use kr = double weights[0]
+    let br = if useBias then double weights[1] else null
+    use xFirst = (if channelsFirst then xr else xr.permute (0L, 3L, 1L, 2L)).contiguous ()
+    use w = kr.permute(3L, 2L, 0L, 1L).contiguous ()
+    use z = torch.nn.functional.conv2d (xFirst, w, br, padding = [| 1L; 1L |])
+    use activated = torch.nn.functional.relu z
+    use expected = if channelsFirst then activated.alias () else activated.permute (0L, 2L, 3L, 1L)
+    use expectedLoss = expected.mul(r64).sum ()
+    let refInputs: torch.Tensor list = [ xr; kr ] @ (if useBias then [ br ] else [])
+    let expectedGrads = torch.autograd.grad ([| expectedLoss |], Array.ofList refInputs)
+    let what = $"{filters} filters, bias {useBias}, {format}"
+    closeTo 1e-4f (values expected) (values y) $"{what}: values"
+    closeTo 1e-4f (values expectedGrads[0]) (values grads[0]) $"{what}: d/dx"
+    closeTo 1e-3f (values expectedGrads[1]) (values grads[1]) $"{what}: d/dkernel"
+
+    if useBias then
+        closeTo 1e-3f (values expectedGrads[2]) (values grads[2]) $"{what}: d/dbias"
+
 [<Tests>]
 let tests =
     testList
@@ -79,6 +124,16 @@ let tests =
                 use next = model.Predict x
                 use expected = reference2d x w1[0] w1[1] 1L
                 closeTo 1e-4f (values expected) (values next) "predictions with the updated kernel"
+            }
+
+            test "a ReLU convolution (ReLU in place on the convolution's own result) has conv-then-ReLU values and gradients" {
+                // Filters a multiple of 16 with a bias: the result is libtorch's own tensor, ReLU runs in place.
+                checkReluConv 16 true false
+                checkReluConv 16 false false
+                checkReluConv 16 true true
+                // 5 filters, no bias, an input gradient: the result is a view of a padded convolution (no in-place).
+                checkReluConv 5 false false
+                checkReluConv 5 true false
             }
 
             test "set_weights and a weights file round trip keep Keras's layout" {

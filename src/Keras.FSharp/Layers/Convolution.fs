@@ -796,12 +796,19 @@ let private padSpatial (g: Geometry) (pads: (int * int) list) (x: torch.Tensor) 
 let private spatialSizes (g: Geometry) (x: torch.Tensor) =
     x.Sizes |> Array.map int |> List.ofArray |> spatialOf g
 
-/// The convolution of Keras's <c>ops.conv</c> on an input in the layer's data format; the result is channels-first.
-let private convolveToTorch (g: Geometry) (groups: int) (x: torch.Tensor) (w: torch.Tensor) (bias: torch.Tensor) =
+/// The convolution of Keras's <c>ops.conv</c> on an input in the layer's data format; the result is channels-first,
+/// with whether it is a tensor of its own (see <see cref="TorchConvolution.convOwned"/>).
+let private convolveToTorchOwned
+    (g: Geometry)
+    (groups: int)
+    (x: torch.Tensor)
+    (w: torch.Tensor)
+    (bias: torch.Tensor)
+    =
     let pads = convPadding g (spatialSizes g x)
     let xp = padSpatial g (pads |> List.map snd) x
 
-    TorchConvolution.conv
+    TorchConvolution.convOwned
         g.Rank
         (toTorchLayout g xp)
         w
@@ -810,6 +817,18 @@ let private convolveToTorch (g: Geometry) (groups: int) (x: torch.Tensor) (w: to
         (pads |> List.map (fst >> int64) |> Array.ofList)
         (longs g.DilationRate)
         (int64 groups)
+
+/// The convolution of Keras's <c>ops.conv</c> on an input in the layer's data format; the result is channels-first.
+let private convolveToTorch (g: Geometry) (groups: int) (x: torch.Tensor) (w: torch.Tensor) (bias: torch.Tensor) =
+    convolveToTorchOwned g groups x w bias |> fst
+
+/// <summary>The layer's activation on a convolution's result: ReLU in place when the result is a tensor of its own
+/// (libtorch's convolution backward reads its input and kernel, never its output, and ReLU's backward reads its
+/// output), which saves a buffer the size of the output; otherwise <see cref="Activation.apply"/>.</summary>
+let private activateOwned (activation: Activation) (y: torch.Tensor, owned: bool) =
+    match activation with
+    | Relu when owned -> y.relu_ ()
+    | _ -> Activation.apply activation y
 
 let private addBias (g: Geometry) (bias: torch.Tensor) (y: torch.Tensor) =
     if g.ChannelsLast then
@@ -893,12 +912,12 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
 
         let kernel = ctx.Weights[0].Value
         keepComputeLayout g kernel
-        let y = convolveToTorch g config.Groups x (callKernel g kernel) bias
 
-        Regularizer.addActivity
-            config.ActivityRegularizer
-            ctx
-            [ Activation.apply config.Activation (fromTorchLayout g y) ]
+        let y =
+            convolveToTorchOwned g config.Groups x (callKernel g kernel) bias
+            |> activateOwned config.Activation
+
+        Regularizer.addActivity config.ActivityRegularizer ctx [ fromTorchLayout g y ]
 
     Layer.create
         name
