@@ -732,11 +732,14 @@ let private keepComputeLayout (g: Geometry) (kernel: TorchSharp.Modules.Paramete
     let order = computeOrder g
 
     if not (isLaidOut order kernel) then
-        use _ = torch.no_grad ()
-        use permuted = kernel.permute order
-        use dense = permuted.contiguous ()
-        use relaid = dense.permute (inverseOrder order)
-        kernel.set_ relaid |> ignore
+        // Once per weight: calls racing on the first use of a shared layer change the storage one at a time.
+        lock kernel (fun () ->
+            if not (isLaidOut order kernel) then
+                use _ = torch.no_grad ()
+                use permuted = kernel.permute order
+                use dense = permuted.contiguous ()
+                use relaid = dense.permute (inverseOrder order)
+                kernel.set_ relaid |> ignore)
 
 /// <summary>The kernel as <see cref="torchKernel"/> for a call; within a <c>predict</c>, a copy kept for the whole
 /// predict in the memory layout libtorch converts a kernel to for this input layout (channels_last: (b, ...kernel, a)
