@@ -390,9 +390,14 @@ module Layer =
 
             w.Value.copy_ (v.to_type w.Value.dtype) |> ignore
 
-    /// Copies of the layer's weight values (Keras's <c>get_weights</c>).
+    /// Copies of the layer's weight values (Keras's <c>get_weights</c>), contiguous in Keras's layout even where a
+    /// weight's memory is kept in the layout libtorch computes with (convolution kernels).
     let getWeights (layer: Layer) =
-        weights layer |> List.map (fun w -> w.Value.detach().clone())
+        weights layer
+        |> List.map (fun w ->
+            use value = w.Value.detach ()
+
+            if value.is_contiguous () then value.clone () else value.contiguous ())
 
     /// Keras's <c>get_config</c>: name, trainable, dtype (the policy's name, as Keras 3.1.1 writes it) and the
     /// layer's own entries.

@@ -692,6 +692,55 @@ let private fromTorchLayout (g: Geometry) (y: torch.Tensor) =
 let private torchKernel (rank: int) (kernel: torch.Tensor) =
     kernel.permute (Array.concat [ [| int64 (rank + 1); int64 rank |]; [| 0L .. int64 (rank - 1) |] ])
 
+/// <summary>The memory order, as Keras kernel axes (...kernel, a, b), in which libtorch's convolution reads a kernel
+/// for the layer's input layout: channels_last (rank 2 or 3): (b, ...kernel, a), torch's channels_last weight;
+/// otherwise (b, a, ...kernel), torch's contiguous weight.</summary>
+let private computeOrder (g: Geometry) : int64[] =
+    let rank = g.Rank
+
+    if g.ChannelsLast && rank >= 2 then
+        Array.concat [ [| int64 (rank + 1) |]; [| 0L .. int64 (rank - 1) |]; [| int64 rank |] ]
+    else
+        Array.concat [ [| int64 (rank + 1); int64 rank |]; [| 0L .. int64 (rank - 1) |] ]
+
+/// The permutation undoing <paramref name="order"/>.
+let private inverseOrder (order: int64[]) =
+    let inverse = Array.zeroCreate order.Length
+    order |> Array.iteri (fun i axis -> inverse[int axis] <- int64 i)
+    inverse
+
+/// True when the tensor's memory is dense with its axes laid out in <paramref name="order"/> (outermost first).
+let private isLaidOut (order: int64[]) (t: torch.Tensor) =
+    let mutable expected = 1L
+    let mutable dense = true
+
+    for i in order.Length - 1 .. -1 .. 0 do
+        let size = t.size (int order[i])
+
+        if size <> 1L && t.stride (int order[i]) <> expected then
+            dense <- false
+
+        expected <- expected * size
+
+    dense
+
+/// <summary>Keeps a kernel weight in the memory layout libtorch computes with (<see cref="computeOrder"/>), changing
+/// its storage once (the first call, or after something replaced it); its shape and values stay Keras's
+/// (...kernel, in / groups, filters). libtorch then reads the kernel without a copy forward and backward, and the
+/// kernel's gradient comes back dense in the same layout, so optimizer updates run on dense memory.</summary>
+let private keepComputeLayout (g: Geometry) (kernel: TorchSharp.Modules.Parameter) =
+    let order = computeOrder g
+
+    if not (isLaidOut order kernel) then
+        // Once per weight: calls racing on the first use of a shared layer change the storage one at a time.
+        lock kernel (fun () ->
+            if not (isLaidOut order kernel) then
+                use _ = torch.no_grad ()
+                use permuted = kernel.permute order
+                use dense = permuted.contiguous ()
+                use relaid = dense.permute (inverseOrder order)
+                kernel.set_ relaid |> ignore)
+
 /// <summary>The kernel as <see cref="torchKernel"/> for a call; within a <c>predict</c>, a copy kept for the whole
 /// predict in the memory layout libtorch converts a kernel to for this input layout (channels_last: (b, ...kernel, a)
 /// in memory; channels-first: contiguous), so that batches after the first skip that conversion.</summary>
@@ -750,12 +799,19 @@ let private padSpatial (g: Geometry) (pads: (int * int) list) (x: torch.Tensor) 
 let private spatialSizes (g: Geometry) (x: torch.Tensor) =
     x.Sizes |> Array.map int |> List.ofArray |> spatialOf g
 
-/// The convolution of Keras's <c>ops.conv</c> on an input in the layer's data format; the result is channels-first.
-let private convolveToTorch (g: Geometry) (groups: int) (x: torch.Tensor) (w: torch.Tensor) (bias: torch.Tensor) =
+/// The convolution of Keras's <c>ops.conv</c> on an input in the layer's data format; the result is channels-first,
+/// with whether it is a tensor of its own (see <see cref="TorchConvolution.convOwned"/>).
+let private convolveToTorchOwned
+    (g: Geometry)
+    (groups: int)
+    (x: torch.Tensor)
+    (w: torch.Tensor)
+    (bias: torch.Tensor)
+    =
     let pads = convPadding g (spatialSizes g x)
     let xp = padSpatial g (pads |> List.map snd) x
 
-    TorchConvolution.conv
+    TorchConvolution.convOwned
         g.Rank
         (toTorchLayout g xp)
         w
@@ -764,6 +820,18 @@ let private convolveToTorch (g: Geometry) (groups: int) (x: torch.Tensor) (w: to
         (pads |> List.map (fst >> int64) |> Array.ofList)
         (longs g.DilationRate)
         (int64 groups)
+
+/// The convolution of Keras's <c>ops.conv</c> on an input in the layer's data format; the result is channels-first.
+let private convolveToTorch (g: Geometry) (groups: int) (x: torch.Tensor) (w: torch.Tensor) (bias: torch.Tensor) =
+    convolveToTorchOwned g groups x w bias |> fst
+
+/// <summary>The layer's activation on a convolution's result: ReLU in place when the result is a tensor of its own
+/// (libtorch's convolution backward reads its input and kernel, never its output, and ReLU's backward reads its
+/// output), which saves a buffer the size of the output; otherwise <see cref="Activation.apply"/>.</summary>
+let private activateOwned (activation: Activation) (y: torch.Tensor, owned: bool) =
+    match activation with
+    | Relu when owned -> y.relu_ ()
+    | _ -> Activation.apply activation y
 
 let private addBias (g: Geometry) (bias: torch.Tensor) (y: torch.Tensor) =
     if g.ChannelsLast then
@@ -845,13 +913,14 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
             else
                 null
 
-        let y =
-            convolveToTorch g config.Groups x (callKernel g ctx.Weights[0].Value) bias
+        let kernel = ctx.Weights[0].Value
+        keepComputeLayout g kernel
 
-        Regularizer.addActivity
-            config.ActivityRegularizer
-            ctx
-            [ Activation.apply config.Activation (fromTorchLayout g y) ]
+        let y =
+            convolveToTorchOwned g config.Groups x (callKernel g kernel) bias
+            |> activateOwned config.Activation
+
+        Regularizer.addActivity config.ActivityRegularizer ctx [ fromTorchLayout g y ]
 
     Layer.create
         name

@@ -130,9 +130,9 @@ let private addBias (rank: int) (bias: torch.Tensor) (y: torch.Tensor) =
     else
         y.add (bias.reshape (Array.append [| bias.size(0) |] (Array.create rank 1L)))
 
-/// <summary>A convolution as <c>torch.nn.functional.conv1d/2d/3d</c> computes it (input (N, C, ...spatial), maybe a
-/// channels_last view; weight (out, C / groups, ...kernel)), with right values and gradients on every CPU.</summary>
-let conv
+/// <summary>A convolution as <see cref="conv"/> computes it, with whether the result is a tensor of its own (not a view
+/// of a larger one), which an in-place activation may overwrite without autograd rewriting a base's history.</summary>
+let convOwned
     (rank: int)
     (x: torch.Tensor)
     (w: torch.Tensor)
@@ -183,9 +183,24 @@ let conv
 
         rawConv rank x (padWeight 0 groups target w) null strides padding dilation groups
         |> takeChannelsPerGroup groups outPerGroup
-        |> addBias rank bias
+        |> addBias rank bias,
+        not (isNull bias)
     else
-        rawConv rank x w bias strides padding dilation groups
+        rawConv rank x w bias strides padding dilation groups, true
+
+/// <summary>A convolution as <c>torch.nn.functional.conv1d/2d/3d</c> computes it (input (N, C, ...spatial), maybe a
+/// channels_last view; weight (out, C / groups, ...kernel)), with right values and gradients on every CPU.</summary>
+let conv
+    (rank: int)
+    (x: torch.Tensor)
+    (w: torch.Tensor)
+    (bias: torch.Tensor)
+    (strides: int64[])
+    (padding: int64[])
+    (dilation: int64[])
+    (groups: int64)
+    =
+    convOwned rank x w bias strides padding dilation groups |> fst
 
 let private rawConvTranspose
     (rank: int)

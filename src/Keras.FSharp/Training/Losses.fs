@@ -297,6 +297,11 @@ module Loss =
             with _ ->
                 Targets.sparseLabels output (name loss) yTrue yPred |> ignore
                 reraise ()
+        | CategoricalCrossentropy true, None when yPred.dim () = 2L ->
+            // One-hot or soft targets: libtorch's cross-entropy with class probabilities, −Σ y·log_softmax(x) per
+            // sample and its mean, in one fused kernel (targets need not sum to one, as in Keras).
+            let targets = Targets.matching output (name loss) false yTrue yPred
+            torch.nn.functional.cross_entropy (yPred, targets.to_type yPred.dtype)
         | _ ->
             let values = perSampleFor output loss yTrue yPred
 

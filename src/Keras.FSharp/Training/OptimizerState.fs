@@ -169,7 +169,9 @@ type OptimizerState(optimizer: Optimizer) =
             variableOrder parameters
             |> List.iteri (fun i (p, k) ->
                 let v = values[first + i]
-                slots[p][k] <- v.to_type(p.dtype).clone().detach().DetachFromDisposeScope())
+                // In the weight's own memory layout (a convolution kernel's may differ from Keras's contiguous one).
+                use converted = v.to_type(p.dtype).detach ()
+                slots[p][k] <- torch.empty_like(p).detach().copy_(converted).DetachFromDisposeScope())
 
     /// <summary>Restores saved optimizer variables when their count and shapes fit these weights (as
     /// <see cref="ImportVariables"/>); returns false, changing nothing, when they do not — where Keras's
