@@ -83,6 +83,7 @@ let nestedTests =
                     L1 0.01, "L1", [ "l1" ]
                     L2 0.01, "L2", [ "l2" ]
                     L1L2(0.01, 0.02), "L1L2", [ "l1"; "l2" ]
+                    OrthogonalRegularizer(0.01, "rows"), "OrthogonalRegularizer", [ "factor"; "mode" ]
                 ] do
                 expectSerialized className (Regularizer.config r) "keras.regularizers" className inner
 
