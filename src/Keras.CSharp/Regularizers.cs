@@ -10,7 +10,7 @@ public sealed class Regularizer
 
     internal Fs.Regularizer Core { get; }
 
-    /// <summary>The regularizer for a Keras name: "l1", "l2", "l1_l2" (factors 0.01).</summary>
+    /// <summary>The regularizer for a Keras name: "l1", "l2", "l1_l2" (factors 0.01), "orthogonal_regularizer".</summary>
     /// <param name="name">The Keras name.</param>
     /// <exception cref="Fs.KerasException">For an unknown name.</exception>
     public static implicit operator Regularizer(string name) => new(Fs.Regularizer.Parse(name));
@@ -34,6 +34,14 @@ public static class Regularizers
     /// <param name="l1">The L1 factor.</param>
     /// <param name="l2">The L2 factor.</param>
     public static Regularizer L1L2(double l1 = 0.0, double l2 = 0.0) => new(Fs.Regularizer.NewL1L2(l1, l2));
+
+    /// <summary>Keras's <c>OrthogonalRegularizer</c>: <paramref name="factor"/> times the mean absolute dot product
+    /// between distinct L2-normalized rows (or columns) of a rank-2 weight.</summary>
+    /// <param name="factor">The factor, finite and non-negative.</param>
+    /// <param name="mode">"rows" or "columns": which vectors are pushed to be orthogonal.</param>
+    /// <exception cref="Fs.KerasException">For a negative, infinite or NaN factor, or another mode.</exception>
+    public static Regularizer OrthogonalRegularizer(double factor = 0.01, string mode = "rows") =>
+        new(Fs.Regularizer.Orthogonal(factor, mode));
 }
 
 /// <summary>A projection applied to a weight after each training step. A Keras name converts to one: <c>"non_neg"</c>.</summary>

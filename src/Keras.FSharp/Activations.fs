@@ -137,6 +137,26 @@ module Activation =
         | LeakyRelu _ -> "leaky_relu"
         | CustomActivation(name, _) -> name
 
+    /// The owner an unsavable activation's error carries until <c>Layer.getConfig</c> replaces it with the layer's name.
+    let internal unsavableOwner = "activation"
+
+    /// Keras's negative slope for the activation named "leaky_relu" (<c>keras.activations.leaky_relu</c>'s default).
+    let kerasLeakyReluSlope = 0.2
+
+    /// <summary>Why an activation cannot be written exactly where Keras 3.1.1 writes a layer's activation (a plain
+    /// name: <c>"activation": "leaky_relu"</c>, read back with the function's defaults), or None when its name says
+    /// everything. Only <c>LeakyRelu</c> carries a parameter: its name means slope 0.2, so any other slope would be
+    /// lost. (Softmax over the last axis, ELU with alpha 1 and exact GELU are the defaults of Keras's functions.)</summary>
+    /// <example><c>Activation.unsavableReason (LeakyRelu 0.1)</c> is <c>Some "..."</c>; <c>(LeakyRelu 0.2)</c> gives
+    /// <c>None</c>.</example>
+    let unsavableReason (activation: Activation) : string option =
+        match activation with
+        | LeakyRelu slope when slope <> kerasLeakyReluSlope ->
+            Some(
+                $"Keras 3.1.1 writes a layer's activation as a plain name, and \"leaky_relu\" means negative_slope={kerasLeakyReluSlope}, so a leaky ReLU with negative_slope={slope} cannot be saved exactly. Use a LeakyReLU layer instead: a linear layer followed by Layers.LeakyReLU(negativeSlope = {slope}) (Keras's layers.LeakyReLU(negative_slope={slope}))."
+            )
+        | _ -> None
+
     /// <summary>Resolves a Keras activation name; <c>None</c> means linear, as in Keras.</summary>
     let tryOfName (name: string) = Activation.TryParse name
 

@@ -110,7 +110,7 @@ module ConfigReader =
             | None -> unknown "Unknown initializer."
 
     /// <summary>A regularizer from its Keras form (<c>{"class_name": "L2", "config": {"l2": 0.01}}</c>, Keras 2's
-    /// <c>L1L2</c>, or a name), or None for null.</summary>
+    /// <c>L1L2</c>, <c>OrthogonalRegularizer</c> with <c>factor</c> and <c>mode</c>, or a name), or None for null.</summary>
     let regularizer (owner: string) (key: string) (node: JsonNode) : Regularizer option =
         match node with
         | null -> None
@@ -129,6 +129,19 @@ module ConfigReader =
             | "l2" -> Some(L2(num "l2"))
             | "L1L2"
             | "l1_l2" -> Some(L1L2(num "l1", num "l2"))
+            | "OrthogonalRegularizer"
+            | "orthogonal_regularizer" ->
+                let factor =
+                    match entry cfg "factor" with
+                    | null -> 0.01
+                    | n -> number owner key n
+
+                let mode =
+                    match entry cfg "mode" with
+                    | null -> "rows"
+                    | n -> str n
+
+                Some(Regularizer.Orthogonal(factor, mode))
             | _ -> fail (InvalidArgument(owner, key, "Unknown regularizer.", show node))
         | _ ->
             match Regularizer.TryParse(str node) with

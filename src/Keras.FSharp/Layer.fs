@@ -399,8 +399,10 @@ module Layer =
 
             if value.is_contiguous () then value.clone () else value.contiguous ())
 
-    /// Keras's <c>get_config</c>: name, trainable, dtype (the policy's name, as Keras 3.1.1 writes it) and the
-    /// layer's own entries.
+    /// <summary>Keras's <c>get_config</c>: name, trainable, dtype (the policy's name, as Keras 3.1.1 writes it) and the
+    /// layer's own entries.</summary>
+    /// <exception cref="KerasException">When the layer's activation cannot be written exactly (a LeakyRelu slope other
+    /// than 0.2): the error names the layer, the activation and the LeakyReLU layer to use instead.</exception>
     let getConfig (layer: Layer) =
         let config = JsonObject()
         config["name"] <- JsonValue.Create layer.Name
@@ -409,7 +411,16 @@ module Layer =
         // serialized DTypePolicy object instead. Both are read.
         config["dtype"] <- JsonValue.Create "float32"
 
-        for KeyValue(key, value) in layer.Spec.Config() do
+        let own =
+            try
+                layer.Spec.Config()
+            with :? KerasException as e ->
+                match e.Error with
+                | InvalidArgument(owner, "activation", reason, received) when owner = Activation.unsavableOwner ->
+                    Errors.raiseKeras (InvalidArgument(layer.Name, "activation", reason, received))
+                | _ -> reraise ()
+
+        for KeyValue(key, value) in own do
             config[key] <- (if isNull value then null else value.DeepClone())
 
         config
@@ -449,8 +460,20 @@ module Config =
             |> Array.ofList
         )
 
-    /// Keras serializes built-in activations by name.
-    let activation (a: Activation) : JsonNode = JsonValue.Create(Activation.name a)
+    /// <summary>Keras serializes built-in activations by name. An activation a name cannot express exactly
+    /// (<see cref="M:Keras.ActivationModule.unsavableReason"/>: a LeakyRelu slope other than 0.2) raises instead of
+    /// being written lossily; <c>Layer.getConfig</c> puts the layer's name into that error.</summary>
+    /// <exception cref="KerasException">For an activation that cannot be written exactly.</exception>
+    let activation (a: Activation) : JsonNode =
+        match Activation.unsavableReason a with
+        | Some reason ->
+            let received =
+                match a with
+                | LeakyRelu slope -> $"LeakyRelu(negative_slope={slope})"
+                | other -> Activation.name other
+
+            Errors.raiseKeras (InvalidArgument(Activation.unsavableOwner, "activation", reason, received))
+        | None -> JsonValue.Create(Activation.name a)
 
     /// Keras's serialized initializer: module, class name and config.
     let initializer (init: Initializer) : JsonNode =

@@ -14,15 +14,46 @@ type Regularizer =
     | L2 of l2: float
     /// <c>l1 · sum(|w|) + l2 · sum(w²)</c>; <c>"l1_l2"</c> uses 0.01 for both.
     | L1L2 of l1: float * l2: float
+    /// <summary>Keras's <c>OrthogonalRegularizer(factor=0.01, mode="rows")</c>: <c>factor</c> times the mean absolute
+    /// dot product between distinct L2-normalized rows (<c>mode = "rows"</c>) or columns (<c>"columns"</c>) of a
+    /// rank-2 weight. Build it with <see cref="Regularizer.Orthogonal"/>, which checks the factor and the
+    /// mode as Keras's constructor does.</summary>
+    | OrthogonalRegularizer of factor: float * mode: string
 
-    /// <summary>Resolves Keras's string identifiers "l1", "l2" and "l1_l2" (every factor 0.01) and the class names.</summary>
+    /// <summary>Resolves Keras's string identifiers "l1", "l2" and "l1_l2" (every factor 0.01),
+    /// "orthogonal_regularizer" (factor 0.01, rows) and the class names.</summary>
     static member TryParse(name: string) =
         match (if isNull name then "" else name.Trim().ToLowerInvariant()) with
         | "l1" -> Some(L1 0.01)
         | "l2" -> Some(L2 0.01)
         | "l1_l2"
         | "l1l2" -> Some(L1L2(0.01, 0.01))
+        | "orthogonal_regularizer"
+        | "orthogonalregularizer" -> Some(OrthogonalRegularizer(0.01, "rows"))
         | _ -> None
+
+    /// <summary>Keras's <c>OrthogonalRegularizer</c>, checked as Keras's constructor checks it.</summary>
+    /// <param name="factor">The regularization factor, a finite non-negative float; 0.01 by default.</param>
+    /// <param name="mode">"rows" (the default) or "columns": which vectors of the weight are pushed to be orthogonal.</param>
+    /// <returns>The regularizer <c>OrthogonalRegularizer(factor, mode)</c>.</returns>
+    /// <exception cref="KerasException">When the factor is negative, infinite or NaN, or the mode is neither "rows"
+    /// nor "columns".</exception>
+    /// <example><c>Layers.Dense(4, kernelRegularizer = Regularizer.Orthogonal(0.1, "columns"))</c></example>
+    static member Orthogonal(?factor: float, ?mode: string) =
+        let factor = defaultArg factor 0.01
+        let mode = defaultArg mode "rows"
+
+        if System.Double.IsNaN factor || System.Double.IsInfinity factor || factor < 0.0 then
+            Errors.raiseKeras (
+                InvalidArgument("OrthogonalRegularizer", "factor", "expected a non-negative float.", string factor)
+            )
+
+        if mode <> "rows" && mode <> "columns" then
+            Errors.raiseKeras (
+                InvalidArgument("OrthogonalRegularizer", "mode", "Expected one of {\"rows\", \"columns\"}.", mode)
+            )
+
+        OrthogonalRegularizer(factor, mode)
 
     /// <summary>Resolves a Keras regularizer identifier or raises an error naming the known ones.</summary>
     /// <exception cref="KerasException">When the name is unknown.</exception>
@@ -31,7 +62,12 @@ type Regularizer =
         | Some r -> r
         | None ->
             Errors.raiseKeras (
-                InvalidArgument("regularizer", "identifier", "Unknown regularizer. Known: l1, l2, l1_l2.", $"'{name}'")
+                InvalidArgument(
+                    "regularizer",
+                    "identifier",
+                    "Unknown regularizer. Known: l1, l2, l1_l2, orthogonal_regularizer.",
+                    $"'{name}'"
+                )
             )
 
     /// Lets a Keras identifier stand for a regularizer where a method expects one: <c>kernelRegularizer = "l2"</c>.
@@ -110,9 +146,31 @@ module Regularizer =
         | L1L2(l1, l2) ->
             checkFactor "l1" l1
             checkFactor "l2" l2
+        | OrthogonalRegularizer(factor, mode) -> Regularizer.Orthogonal(factor, mode) |> ignore
+
+    /// Keras's orthogonal penalty of a rank-2 weight (checked by the caller): the vectors (rows or columns) are
+    /// divided by max(‖v‖, 1e-7), their Gram matrix's off-diagonal absolute values are summed, halved and divided by
+    /// the number of pairs n(n-1)/2. As in Keras, a weight with a single vector (n = 1) gives 0/0 = NaN.
+    let private orthogonalPenalty (factor: float) (mode: string) (w: torch.Tensor) =
+        let vectors = if mode = "rows" then w else w.t ()
+        let squares = vectors.square ()
+        let norms = squares.sum([| 1L |], keepdim = true).sqrt()
+        let denominators = norms.clamp_min (sc 1e-7)
+        let unit = vectors.div denominators
+        let transposed = unit.t ()
+        let gram = unit.matmul transposed
+        let n = vectors.shape[0]
+        let eye = torch.eye (n, n, dtype = w.dtype, device = w.device)
+        let ones = torch.ones_like eye
+        let offMask = ones.sub eye
+        let offDiagonal = gram.mul offMask
+        let total = offDiagonal.abs().sum()
+        let pairs = float n * (float n - 1.0) / 2.0
+        total.mul(sc (factor * 0.5)).div(sc pairs)
 
     /// <summary>The penalty of a weight: a scalar tensor in the weight's dtype, differentiable with respect to it.</summary>
-    /// <exception cref="KerasException">When a factor is invalid.</exception>
+    /// <exception cref="KerasException">When a factor is invalid, or an orthogonal regularizer meets a weight whose
+    /// rank is not 2 (Keras's message).</exception>
     let penalty (regularizer: Regularizer) (w: torch.Tensor) : torch.Tensor =
         validate regularizer
         let l1Term (f: float) = w.abs().sum().mul(sc f)
@@ -122,16 +180,33 @@ module Regularizer =
         | L1 l1 -> l1Term l1
         | L2 l2 -> l2Term l2
         | L1L2(l1, l2) -> (l1Term l1).add(l2Term l2)
+        | OrthogonalRegularizer(factor, mode) ->
+            if w.dim () <> 2L then
+                let dims = w.shape |> Array.map string |> String.concat ", "
+                let shown = if w.shape.Length = 1 then $"({dims},)" else $"({dims})"
 
-    /// <summary>Resolves Keras's string identifiers "l1", "l2" and "l1_l2" (every factor 0.01).</summary>
+                Errors.raiseKeras (
+                    InvalidArgument(
+                        "OrthogonalRegularizer",
+                        "inputs.shape",
+                        "Inputs to OrthogonalRegularizer must have rank 2.",
+                        shown
+                    )
+                )
+
+            orthogonalPenalty factor mode w
+
+    /// <summary>Resolves Keras's string identifiers "l1", "l2", "l1_l2" (every factor 0.01) and
+    /// "orthogonal_regularizer".</summary>
     let tryOfName (name: string) = Regularizer.TryParse name
 
-    /// Keras's class name ("L1", "L2", "L1L2").
+    /// Keras's class name ("L1", "L2", "L1L2", "OrthogonalRegularizer").
     let className (regularizer: Regularizer) =
         match regularizer with
         | L1 _ -> "L1"
         | L2 _ -> "L2"
         | L1L2 _ -> "L1L2"
+        | OrthogonalRegularizer _ -> "OrthogonalRegularizer"
 
     /// Keras's serialized form: module, class name and config.
     let config (regularizer: Regularizer) : JsonNode =
@@ -140,6 +215,7 @@ module Regularizer =
             | L1 l1 -> [ "l1", Config.value l1 ]
             | L2 l2 -> [ "l2", Config.value l2 ]
             | L1L2(l1, l2) -> [ "l1", Config.value l1; "l2", Config.value l2 ]
+            | OrthogonalRegularizer(factor, mode) -> [ "factor", Config.value factor; "mode", Config.value mode ]
 
         Config.ofList
             [

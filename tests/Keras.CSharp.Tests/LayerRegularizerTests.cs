@@ -59,4 +59,27 @@ public class LayerRegularizerTests
         Assert.Contains("\"kernel_regularizer\":{\"module\":\"keras.regularizers\",\"class_name\":\"L2\"", json);
         Assert.Equal(json, KerasApi.ModelFromJson(model.ToJson()).ToJson().Replace(" ", ""));
     }
+    [Fact]
+    public void OrthogonalRegularizerAddsKerasPenaltyAndRoundTrips()
+    {
+        // Kernel (3, 2) in rows mode: rows (1,0), (1,1), (0,2) have |cos| 1/√2, 0, 1/√2 pairwise; mean √2/3.
+        var input = KerasApi.Input(shape: new[] { 3 });
+        var dense = Layers.Dense(2, useBias: false, kernelRegularizer: Regularizers.OrthogonalRegularizer(factor: 0.3));
+        var model = new Model(input, dense.Call(input));
+        dense.SetWeights(torch.tensor(new float[] { 1f, 0f, 1f, 1f, 0f, 2f }).reshape(3, 2));
+        model.Compile(Optimizers.SGD(learningRate: 0.1), loss: "mse");
+        // x = [1, 1, 1] gives [2, 3]; the targets [2, 3] make the data loss 0, so the loss is the penalty alone.
+        var loss = model.Evaluate(torch.ones(1, 3), torch.tensor(new float[] { 2f, 3f }).reshape(1, 2), verbose: 0)["loss"];
+        Assert.Equal(0.3 * Math.Sqrt(2.0) / 3.0, loss, 5);
+
+        var json = model.ToJson().Replace(" ", "");
+        Assert.Contains("\"kernel_regularizer\":{\"module\":\"keras.regularizers\",\"class_name\":\"OrthogonalRegularizer\",\"config\":{\"factor\":0.3,\"mode\":\"rows\"}", json);
+        Assert.Equal(json, KerasApi.ModelFromJson(model.ToJson()).ToJson().Replace(" ", ""));
+        Assert.Equal("OrthogonalRegularizer", Regularizers.OrthogonalRegularizer(mode: "columns").ToString());
+        Regularizer byName = "orthogonal_regularizer";
+        Assert.Equal("OrthogonalRegularizer", byName.ToString());
+
+        var error = Assert.Throws<global::Keras.KerasException>(() => Regularizers.OrthogonalRegularizer(mode: "diagonal"));
+        Assert.Contains("Expected one of {\"rows\", \"columns\"}", error.Message);
+    }
 }

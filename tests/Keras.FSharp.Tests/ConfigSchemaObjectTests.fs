@@ -83,6 +83,7 @@ let nestedTests =
                     L1 0.01, "L1", [ "l1" ]
                     L2 0.01, "L2", [ "l2" ]
                     L1L2(0.01, 0.02), "L1L2", [ "l1"; "l2" ]
+                    OrthogonalRegularizer(0.01, "rows"), "OrthogonalRegularizer", [ "factor"; "mode" ]
                 ] do
                 expectSerialized className (Regularizer.config r) "keras.regularizers" className inner
 
@@ -254,6 +255,47 @@ let nestedTests =
                 ((CompileConfig.serializeMetric (MetricSpec.Named "accuracy")).GetValue<string>())
                 "accuracy"
                 "a metric given by name stays a name, as Keras 3.1.1 keeps it"
+        }
+
+        test "Precision and Recall: Keras 3.1.1 writes thresholds null for the default (0.5) and the value otherwise" {
+            // keras.metrics.Precision().get_config() at v3.1.1: {"thresholds": self.init_thresholds, ...}, None by default.
+            Expect.equal
+                ((CompileConfig.serializeMetric (MetricSpec.Precision 0.5)).ToJsonString())
+                """{"module":"keras.metrics","class_name":"Precision","config":{"name":"precision","dtype":"float32","thresholds":null,"top_k":null,"class_id":null},"registered_name":null}"""
+                "Precision(): thresholds null"
+
+            Expect.equal
+                ((CompileConfig.serializeMetric (MetricSpec.Recall 0.5)).ToJsonString())
+                """{"module":"keras.metrics","class_name":"Recall","config":{"name":"recall","dtype":"float32","thresholds":null,"top_k":null,"class_id":null},"registered_name":null}"""
+                "Recall(): thresholds null"
+
+            for spec in
+                [
+                    MetricSpec.Precision 0.5
+                    MetricSpec.Recall 0.5
+                    MetricSpec.Precision 0.7
+                    MetricSpec.Recall 0.25
+                ] do
+                let node = CompileConfig.serializeMetric spec
+                Expect.equal (CompileConfig.parseMetric node) spec $"{spec}: reads back"
+
+            let given = (CompileConfig.serializeMetric (MetricSpec.Precision 0.7)).AsObject()
+
+            Expect.equal
+                (given["config"].["thresholds"].GetValue<float>())
+                0.7
+                "a threshold other than the default is written"
+
+            for keras, expected in
+                [
+                    """{"module": "keras.metrics", "class_name": "Precision", "config": {"name": "precision", "dtype": "float32", "thresholds": null, "top_k": null, "class_id": null}, "registered_name": null}""",
+                    MetricSpec.Precision 0.5
+                    """{"module": "keras.metrics", "class_name": "Recall", "config": {"name": "recall", "dtype": "float32", "thresholds": null, "top_k": null, "class_id": null}, "registered_name": null}""",
+                    MetricSpec.Recall 0.5
+                    """{"module": "keras.metrics", "class_name": "Recall", "config": {"name": "recall", "dtype": "float32", "thresholds": 0.3, "top_k": null, "class_id": null}, "registered_name": null}""",
+                    MetricSpec.Recall 0.3
+                ] do
+                Expect.equal (CompileConfig.parseMetric (JsonNode.Parse keras)) expected $"Keras's form: {keras}"
         }
     ]
 

@@ -753,9 +753,9 @@ let private callKernel (g: Geometry) (kernel: torch.Tensor) =
             k
                 .permute(Array.concat [ [| int64 (rank + 1) |]; [| 0L .. int64 (rank - 1) |]; [| int64 rank |] ])
                 .contiguous()
-                .permute (Array.concat [ [| 0L; int64 (rank + 1) |]; [| 1L .. int64 rank |] ])
+                .permute(Array.concat [ [| 0L; int64 (rank + 1) |]; [| 1L .. int64 rank |] ])
         else
-            (torchKernel rank k).contiguous ()
+            (torchKernel rank k).contiguous()
 
     DerivedWeights.get (if g.ChannelsLast then "torch kernel, channels_last" else "torch kernel") kept (torchKernel rank) kernel
 
@@ -837,9 +837,11 @@ let private addBias (g: Geometry) (bias: torch.Tensor) (y: torch.Tensor) =
     if g.ChannelsLast then
         y.add bias
     else
-        y.add (bias.reshape (Array.append [| bias.size(0) |] (Array.create g.Rank 1L)))
+        y.add (bias.reshape (Array.append [| bias.size (0) |] (Array.create g.Rank 1L)))
 
-let private configOf (entries: (string * JsonNode) list) = fun () -> Config.ofList entries
+/// A layer's config from its entries, built when the config is asked for: entries such as the activation may raise
+/// then (an activation a Keras name cannot express), never when the layer is constructed.
+let private configOf (entries: (string * JsonNode) list) = Config.ofList entries
 
 /// The window entries of a convolution config, in Keras's order (transposed convolutions add output_padding between).
 let private geometryEntries (g: Geometry) : (string * JsonNode) list =
@@ -927,27 +929,28 @@ let private conv (className: string) (rank: int) (config: ConvConfig) (name: str
         {
             ClassName = className
             Config =
-                configOf
-                    [
-                        yield "filters", Config.value config.Filters
-                        yield! geometryEntries g
-                        yield "groups", Config.value config.Groups
-                        yield "activation", Config.activation config.Activation
-                        yield "use_bias", Config.value config.UseBias
-                        yield "kernel_initializer", Config.initializer config.KernelInitializer
-                        yield "bias_initializer", Config.initializer config.BiasInitializer
-                        yield!
-                            regularizerEntries
-                                [
-                                    "kernel_regularizer", config.KernelRegularizer
-                                    "bias_regularizer", config.BiasRegularizer
-                                    "activity_regularizer", config.ActivityRegularizer
-                                ]
-                                [
-                                    "kernel_constraint", config.KernelConstraint
-                                    "bias_constraint", config.BiasConstraint
-                                ]
-                    ]
+                fun () ->
+                    configOf
+                        [
+                            yield "filters", Config.value config.Filters
+                            yield! geometryEntries g
+                            yield "groups", Config.value config.Groups
+                            yield "activation", Config.activation config.Activation
+                            yield "use_bias", Config.value config.UseBias
+                            yield "kernel_initializer", Config.initializer config.KernelInitializer
+                            yield "bias_initializer", Config.initializer config.BiasInitializer
+                            yield!
+                                regularizerEntries
+                                    [
+                                        "kernel_regularizer", config.KernelRegularizer
+                                        "bias_regularizer", config.BiasRegularizer
+                                        "activity_regularizer", config.ActivityRegularizer
+                                    ]
+                                    [
+                                        "kernel_constraint", config.KernelConstraint
+                                        "bias_constraint", config.BiasConstraint
+                                    ]
+                        ]
             InputSpecs =
                 [
                     { InputSpec.any with
@@ -1110,7 +1113,7 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
                             t
                         else
                             let axis = int64 (i + 2)
-                            t.narrow (axis, int64 a, t.size(int axis) - int64 a - int64 b))
+                            t.narrow (axis, int64 a, t.size (int axis) - int64 a - int64 b))
                     y
 
         let y = fromTorchLayout g y
@@ -1122,35 +1125,36 @@ let private convTranspose (className: string) (rank: int) (config: ConvTranspose
         {
             ClassName = className
             Config =
-                configOf
-                    [
-                        yield "filters", Config.value config.Filters
-                        yield "kernel_size", Config.ints g.KernelSize
-                        yield "strides", Config.ints g.Strides
-                        yield "padding", Config.value g.Padding
-                        // Keras writes output_padding from 3.15 on; 3.1.1 reads it but writes none, so it is
-                        // written only when set (see KerasFile.KerasVersion).
-                        match outputPadding with
-                        | Some op -> yield "output_padding", Config.ints op
-                        | None -> ()
-                        yield "data_format", Config.value g.DataFormat
-                        yield "dilation_rate", Config.ints g.DilationRate
-                        yield "activation", Config.activation config.Activation
-                        yield "use_bias", Config.value config.UseBias
-                        yield "kernel_initializer", Config.initializer config.KernelInitializer
-                        yield "bias_initializer", Config.initializer config.BiasInitializer
-                        yield!
-                            regularizerEntries
-                                [
-                                    "kernel_regularizer", config.KernelRegularizer
-                                    "bias_regularizer", config.BiasRegularizer
-                                    "activity_regularizer", config.ActivityRegularizer
-                                ]
-                                [
-                                    "kernel_constraint", config.KernelConstraint
-                                    "bias_constraint", config.BiasConstraint
-                                ]
-                    ]
+                fun () ->
+                    configOf
+                        [
+                            yield "filters", Config.value config.Filters
+                            yield "kernel_size", Config.ints g.KernelSize
+                            yield "strides", Config.ints g.Strides
+                            yield "padding", Config.value g.Padding
+                            // Keras writes output_padding from 3.15 on; 3.1.1 reads it but writes none, so it is
+                            // written only when set (see KerasFile.KerasVersion).
+                            match outputPadding with
+                            | Some op -> yield "output_padding", Config.ints op
+                            | None -> ()
+                            yield "data_format", Config.value g.DataFormat
+                            yield "dilation_rate", Config.ints g.DilationRate
+                            yield "activation", Config.activation config.Activation
+                            yield "use_bias", Config.value config.UseBias
+                            yield "kernel_initializer", Config.initializer config.KernelInitializer
+                            yield "bias_initializer", Config.initializer config.BiasInitializer
+                            yield!
+                                regularizerEntries
+                                    [
+                                        "kernel_regularizer", config.KernelRegularizer
+                                        "bias_regularizer", config.BiasRegularizer
+                                        "activity_regularizer", config.ActivityRegularizer
+                                    ]
+                                    [
+                                        "kernel_constraint", config.KernelConstraint
+                                        "bias_constraint", config.BiasConstraint
+                                    ]
+                        ]
             InputSpecs =
                 [
                     { InputSpec.any with
@@ -1242,7 +1246,7 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
                 null
 
         let kernel = ctx.Weights[0].Value
-        let channels = int (kernel.size(rank))
+        let channels = int (kernel.size (rank))
         let y = convolveToTorch g channels x (torchDepthwiseKernel rank kernel) bias
 
         Regularizer.addActivity
@@ -1255,26 +1259,27 @@ let private depthwise (className: string) (rank: int) (config: DepthwiseConvConf
         {
             ClassName = className
             Config =
-                configOf
-                    [
-                        yield "depth_multiplier", Config.value config.DepthMultiplier
-                        yield! geometryEntries g
-                        yield "activation", Config.activation config.Activation
-                        yield "use_bias", Config.value config.UseBias
-                        yield "depthwise_initializer", Config.initializer config.DepthwiseInitializer
-                        yield "bias_initializer", Config.initializer config.BiasInitializer
-                        yield!
-                            regularizerEntries
-                                [
-                                    "depthwise_regularizer", config.DepthwiseRegularizer
-                                    "bias_regularizer", config.BiasRegularizer
-                                    "activity_regularizer", config.ActivityRegularizer
-                                ]
-                                [
-                                    "depthwise_constraint", config.DepthwiseConstraint
-                                    "bias_constraint", config.BiasConstraint
-                                ]
-                    ]
+                fun () ->
+                    configOf
+                        [
+                            yield "depth_multiplier", Config.value config.DepthMultiplier
+                            yield! geometryEntries g
+                            yield "activation", Config.activation config.Activation
+                            yield "use_bias", Config.value config.UseBias
+                            yield "depthwise_initializer", Config.initializer config.DepthwiseInitializer
+                            yield "bias_initializer", Config.initializer config.BiasInitializer
+                            yield!
+                                regularizerEntries
+                                    [
+                                        "depthwise_regularizer", config.DepthwiseRegularizer
+                                        "bias_regularizer", config.BiasRegularizer
+                                        "activity_regularizer", config.ActivityRegularizer
+                                    ]
+                                    [
+                                        "depthwise_constraint", config.DepthwiseConstraint
+                                        "bias_constraint", config.BiasConstraint
+                                    ]
+                        ]
             InputSpecs =
                 [
                     { InputSpec.any with
@@ -1345,7 +1350,7 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let x = CoreLayers.asFloat (List.exactlyOne inputs)
         let depthwiseKernel = ctx.Weights[0].Value
-        let channels = int (depthwiseKernel.size(rank))
+        let channels = int (depthwiseKernel.size (rank))
 
         let bias =
             if config.UseBias then
@@ -1369,30 +1374,31 @@ let private separable (className: string) (rank: int) (config: SeparableConvConf
         {
             ClassName = className
             Config =
-                configOf
-                    [
-                        yield "depth_multiplier", Config.value config.DepthMultiplier
-                        yield "filters", Config.value config.Filters
-                        yield! geometryEntries g
-                        yield "activation", Config.activation config.Activation
-                        yield "use_bias", Config.value config.UseBias
-                        yield "depthwise_initializer", Config.initializer config.DepthwiseInitializer
-                        yield "pointwise_initializer", Config.initializer config.PointwiseInitializer
-                        yield "bias_initializer", Config.initializer config.BiasInitializer
-                        yield!
-                            regularizerEntries
-                                [
-                                    "depthwise_regularizer", config.DepthwiseRegularizer
-                                    "pointwise_regularizer", config.PointwiseRegularizer
-                                    "bias_regularizer", config.BiasRegularizer
-                                    "activity_regularizer", config.ActivityRegularizer
-                                ]
-                                [
-                                    "depthwise_constraint", config.DepthwiseConstraint
-                                    "pointwise_constraint", config.PointwiseConstraint
-                                    "bias_constraint", config.BiasConstraint
-                                ]
-                    ]
+                fun () ->
+                    configOf
+                        [
+                            yield "depth_multiplier", Config.value config.DepthMultiplier
+                            yield "filters", Config.value config.Filters
+                            yield! geometryEntries g
+                            yield "activation", Config.activation config.Activation
+                            yield "use_bias", Config.value config.UseBias
+                            yield "depthwise_initializer", Config.initializer config.DepthwiseInitializer
+                            yield "pointwise_initializer", Config.initializer config.PointwiseInitializer
+                            yield "bias_initializer", Config.initializer config.BiasInitializer
+                            yield!
+                                regularizerEntries
+                                    [
+                                        "depthwise_regularizer", config.DepthwiseRegularizer
+                                        "pointwise_regularizer", config.PointwiseRegularizer
+                                        "bias_regularizer", config.BiasRegularizer
+                                        "activity_regularizer", config.ActivityRegularizer
+                                    ]
+                                    [
+                                        "depthwise_constraint", config.DepthwiseConstraint
+                                        "pointwise_constraint", config.PointwiseConstraint
+                                        "bias_constraint", config.BiasConstraint
+                                    ]
+                        ]
             InputSpecs =
                 [
                     { InputSpec.any with

@@ -149,6 +149,9 @@ module CompileConfig =
                 className
                 ([ "name", Config.value name; "dtype", Config.value "float32" ] @ extra)
 
+        let thresholdsValue (t: float) : JsonNode =
+            if t = 0.5 then null else Config.value t
+
         match spec with
         | MetricSpec.Named n -> Config.value n
         | MetricSpec.MeanSquaredError -> obj "MeanSquaredError" "mean_squared_error" []
@@ -156,9 +159,12 @@ module CompileConfig =
         | MetricSpec.SparseCategoricalAccuracy -> obj "SparseCategoricalAccuracy" "sparse_categorical_accuracy" []
         | MetricSpec.CategoricalAccuracy -> obj "CategoricalAccuracy" "categorical_accuracy" []
         | MetricSpec.BinaryAccuracy t -> obj "BinaryAccuracy" "binary_accuracy" [ "threshold", Config.value t ]
+        // Keras 3.1.1 writes the `thresholds` argument as given (`init_thresholds`): null for the default, which its
+        // metrics_utils.parse_init_thresholds turns into 0.5; null is read back as 0.5.
         | MetricSpec.Precision t ->
-            obj "Precision" "precision" [ "thresholds", Config.value t; "top_k", null; "class_id", null ]
-        | MetricSpec.Recall t -> obj "Recall" "recall" [ "thresholds", Config.value t; "top_k", null; "class_id", null ]
+            obj "Precision" "precision" [ "thresholds", thresholdsValue t; "top_k", null; "class_id", null ]
+        | MetricSpec.Recall t ->
+            obj "Recall" "recall" [ "thresholds", thresholdsValue t; "top_k", null; "class_id", null ]
         | MetricSpec.AUC n ->
             obj
                 "AUC"
