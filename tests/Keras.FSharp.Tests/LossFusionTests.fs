@@ -41,6 +41,38 @@ let tests =
                     closeTo 1e-6f (values gradFormula[0]) (values gradFused[0]) "gradient against the per-sample formula"
             }
 
+            test "binary cross-entropy from logits: fused value and gradient equal the stable per-element formula" {
+                torch.manual_seed 17L |> ignore
+                // Large logits of both signs (where a naive log(sigmoid) overflows), soft and hard targets, rank 2 and 3.
+                use logits2 = (torch.randn (6L, 3L) * 20.0f).requires_grad_ true
+                use logits3 = (torch.randn (2L, 4L, 3L) * 20.0f).requires_grad_ true
+
+                for logits, targets in
+                    [
+                        logits2, torch.rand (6L, 3L)
+                        logits2, torch.randint(2L, [| 6L; 3L |]).to_type torch.ScalarType.Float32
+                        logits3, torch.rand (2L, 4L, 3L)
+                    ] do
+                    use fused = Loss.compute (BinaryCrossentropy true) targets logits None
+                    let gradFused = torch.autograd.grad ([| fused |], [| logits |])
+                    use formula = (Loss.perSample (BinaryCrossentropy true) targets logits).mean ()
+                    let gradFormula = torch.autograd.grad ([| formula |], [| logits |])
+
+                    // By hand, per element: max(x, 0) − x·y + log(1 + exp(−|x|)), then the mean.
+                    let byHand =
+                        Array.map2
+                            (fun (x: float32) (y: float32) ->
+                                let x, y = float x, float y
+                                max x 0.0 - x * y + log (1.0 + exp (-(abs x))))
+                            (values logits)
+                            (values targets)
+                        |> Array.average
+
+                    closeTo 1e-4f [| float32 byHand |] (values fused) "fused value by hand"
+                    closeTo 1e-5f (values formula) (values fused) "fused value against the per-sample formula"
+                    closeTo 1e-6f (values gradFormula[0]) (values gradFused[0]) "gradient against the formula"
+            }
+
             test "categorical cross-entropy from logits keeps Keras's target shape check on the fused path" {
                 use logits = torch.randn (4L, 3L)
                 use targets = torch.rand (4L, 5L)

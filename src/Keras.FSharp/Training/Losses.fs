@@ -297,6 +297,11 @@ module Loss =
             with _ ->
                 Targets.sparseLabels output (name loss) yTrue yPred |> ignore
                 reraise ()
+        | BinaryCrossentropy true, None when yPred.dim () >= 2L ->
+            // The per-sample mean over the last axis, then the batch mean, is the mean over every element: libtorch's
+            // fused (and equally stable) binary_cross_entropy_with_logits, one kernel forward and backward.
+            let y = Targets.matching output (name loss) false yTrue yPred
+            torch.nn.functional.binary_cross_entropy_with_logits (yPred, y.to_type yPred.dtype)
         | CategoricalCrossentropy true, None when yPred.dim () = 2L ->
             // One-hot or soft targets: libtorch's cross-entropy with class probabilities, −Σ y·log_softmax(x) per
             // sample and its mean, in one fused kernel (targets need not sum to one, as in Keras).
