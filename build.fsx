@@ -280,6 +280,16 @@ Target.create "bench" (fun _ ->
     let repetitions =
         args |> List.skipWhile (fun a -> a <> "bench") |> List.skip 1 |> List.truncate 1
 
+    // glibc returns freed blocks above 128 KiB to the system at once and re-faults them at the next step: thousands of
+    // page faults a step, landing on one side or the other by allocation order, swung ratios by up to 50 % between
+    // runs. Both sides keep their freed memory with these thresholds, so the ratios compare the work done. Set only
+    // for the bench process (and only when not set already); the library never changes a process's allocator.
+    if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "GLIBC_TUNABLES") then
+        Environment.SetEnvironmentVariable(
+            "GLIBC_TUNABLES",
+            "glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824"
+        )
+
     dotnet ([ "run"; "-c"; "Release"; "--project"; "bench/Keras.Bench"; "--" ] @ repetitions))
 
 // The API site from the XML docs (fsdocs-tool, a local dotnet tool): output/docs/reference/index.html.

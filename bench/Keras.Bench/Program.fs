@@ -78,7 +78,13 @@ let main argv =
             with _ ->
                 ""
 
-        $"{cpu} ({flags}), {System.Environment.ProcessorCount} cores, libtorch 2.10 CPU with {TorchSharp.torch.get_num_threads ()} threads"
+        let allocator =
+            match System.Environment.GetEnvironmentVariable "GLIBC_TUNABLES" with
+            | null
+            | "" -> "glibc malloc defaults"
+            | tunables -> $"GLIBC_TUNABLES={tunables}"
+
+        $"{cpu} ({flags}), {System.Environment.ProcessorCount} cores, libtorch 2.10 CPU with {TorchSharp.torch.get_num_threads ()} threads, {allocator}"
 
     if only.IsNone then
         File.WriteAllText(

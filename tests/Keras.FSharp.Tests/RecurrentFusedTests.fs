@@ -221,6 +221,29 @@ let tests =
                 agree "new weights"
             }
 
+            test "the fused LSTM keeps its kernels stored as libtorch's (4·units, in) weights; Keras sees its own layout" {
+                let layer = lstmOf 4 id
+                randomWeights layer 3 2 31UL
+                let kerasValues = Layer.getWeights layer |> List.map values
+                let x = torch.randn (2L, 3L, 2L)
+                let before = withFused true (fun () -> Layer.callEager layer false [ x ] |> List.map values)
+                let weights = Layer.weights layer
+                let kernel: torch.Tensor = weights[0].Value
+                let recurrent: torch.Tensor = weights[1].Value
+                // Keras's shapes (2, 16) and (4, 16), stored transposed: the second axis is the outer one.
+                Expect.equal kernel.shape [| 2L; 16L |] "kernel shape"
+                Expect.equal (kernel.stride ()) [| 1L; 2L |] "kernel stored as (16, 2)"
+                Expect.equal (recurrent.stride ()) [| 1L; 4L |] "recurrent kernel stored as (16, 4)"
+                let after = Layer.getWeights layer
+                Expect.isTrue (after |> List.forall (fun w -> w.is_contiguous ())) "get_weights gives contiguous Keras layouts"
+                List.iter2 (fun e a -> closeTo 0.f e a "values unchanged") kerasValues (after |> List.map values)
+                // The same outputs on the next call and on the step loop; one training step as on the step loop.
+                let again = withFused true (fun () -> Layer.callEager layer false [ x ] |> List.map values)
+                let loop = withFused false (fun () -> Layer.callEager layer false [ x ] |> List.map values)
+                List.iter2 (fun e a -> closeTo 0.f e a "the next call") before again
+                List.iter2 (fun e a -> closeTo 1e-5f e a "the step loop") loop again
+            }
+
             test "Inference after the weights change follows the new weights" {
                 for make in [ (fun () -> lstmOf 4 id); (fun () -> gruOf 4 id) ] do
                     let layer = make ()

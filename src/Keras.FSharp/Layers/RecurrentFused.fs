@@ -146,6 +146,24 @@ let private load (kind: FusedKind) (units: int64) (native: NativeRnn) (weights: 
         | _ -> ()
     | _ -> invalidOp "The fused recurrent path takes a kernel and a recurrent kernel."
 
+/// True when a Keras (in, out) matrix is stored as its transpose: torch's (out, in) weight, row-major.
+let private storedTransposed (w: Tensor) =
+    (w.size 0 = 1L || w.stride 0 = 1L) && (w.size 1 = 1L || w.stride 1 = w.size 0)
+
+/// <summary>Keeps an LSTM's Keras (in, 4·units) kernel and recurrent kernel stored as libtorch's (4·units, in)
+/// weights (changing the storage once; the shape and values stay Keras's): loading them into the native module is
+/// then a plain copy, and their gradients come back in the same layout with no transposing copy, at every step.</summary>
+let private keepTransposedStorage (w: Tensor) =
+    if w.dim () = 2L && not (storedTransposed w) then
+        // Once per weight: calls racing on the first use of a shared layer change the storage one at a time.
+        lock w (fun () ->
+            if not (storedTransposed w) then
+                use _ = torch.no_grad ()
+                use transposed = w.t ()
+                use dense = transposed.contiguous ()
+                use relaid = dense.t ()
+                w.set_ relaid |> ignore)
+
 /// The gradients of the module's parameters in the Keras layout of [kernel; recurrent_kernel; bias].
 let private kerasGradients (kind: FusedKind) (units: int64) (grads: Tensor[]) =
     let orNull (f: Tensor -> Tensor) (g: Tensor) = if isNull g then null else f g
@@ -153,8 +171,9 @@ let private kerasGradients (kind: FusedKind) (units: int64) (grads: Tensor[]) =
     match kind with
     | FusedLstm ->
         [
-            yield orNull (fun g -> g.t().contiguous()) grads[0]
-            yield orNull (fun g -> g.t().contiguous()) grads[1]
+            // The kernels are stored transposed (keepTransposedStorage): the transposed view has their layout.
+            yield orNull (fun g -> g.t ()) grads[0]
+            yield orNull (fun g -> g.t ()) grads[1]
             if grads.Length > 2 then
                 // bias_ih and bias_hh enter the gates as one sum, so either's gradient is the bias's.
                 yield grads[2]
@@ -292,6 +311,10 @@ let internal run
     (initial: Tensor list option)
     : Tensor * Tensor list =
     countCall ()
+
+    if kind = FusedLstm then
+        weights |> List.truncate 2 |> List.iter keepTransposedStorage
+
     let kernel = List.head weights
     let pool = pools.GetValue(kernel, fun _ -> ConcurrentBag<NativeRnn>())
 
