@@ -1092,8 +1092,8 @@ public partial class Layers
     /// <param name="padToAspectRatio">Pad to the target's aspect ratio first; false by default.</param>
     /// <param name="fillValue">Padding value for <paramref name="padToAspectRatio" />; 0 by default.</param>
     /// <param name="name">Layer name; "resizing", ... by default.</param>
-    public static Layer Resizing(int height, int width, string? interpolation = "bilinear", bool cropToAspectRatio = false, bool padToAspectRatio = false, double fillValue = 0.0, string? name = null) =>
-        new(Fs.Layers.Resizing(height: height, width: width, interpolation: Fx.Some(interpolation), cropToAspectRatio: Fx.Some(cropToAspectRatio), padToAspectRatio: Fx.Some(padToAspectRatio), fillValue: Fx.Some(fillValue), name: Fx.Ref(name)));
+    public static Layer Resizing(int height, int width, string? interpolation = "bilinear", bool cropToAspectRatio = false, bool? padToAspectRatio = null, double? fillValue = null, string? name = null) =>
+        new(Fs.Layers.Resizing(height: height, width: width, interpolation: Fx.Some(interpolation), cropToAspectRatio: Fx.Some(cropToAspectRatio), padToAspectRatio: Fx.Val(padToAspectRatio), fillValue: Fx.Val(fillValue), name: Fx.Ref(name)));
 
     /// <summary>Crops the central (height, width) window of images; smaller images are cropped to the aspect ratio and resized, as Keras does.</summary>
     /// <param name="height">Output rows.</param>
