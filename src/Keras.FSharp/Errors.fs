@@ -185,18 +185,6 @@ module Errors =
             let cut = message.IndexOf("Exception raised from", System.StringComparison.Ordinal)
             (if cut >= 0 then message.Substring(0, cut) else message).Trim()
 
-    /// <summary>Runs <paramref name="f"/>; an exception other than a <see cref="KerasException"/> (a native libtorch
-    /// error, a .NET argument error from TorchSharp) becomes a KerasException for <c>ComputationFailed(owner, what, ...)</c>
-    /// with the original exception as its inner exception.</summary>
-    let guard (owner: string) (what: string) (f: unit -> 'T) : 'T =
-        try
-            f ()
-        with
-        | :? KerasException -> reraise ()
-        | :? System.OperationCanceledException -> reraise ()
-        | :? System.OutOfMemoryException -> reraise ()
-        | e -> raise (KerasException(ComputationFailed(owner, what, nativeText e.Message), e))
-
     /// <summary>As <see cref="guard"/>, with the description made only when something fails: layer calls run on every
     /// batch, where formatting it each time would cost more than the check.</summary>
     let internal guardDescribed (owner: string) (describe: unit -> string) (f: unit -> 'T) : 'T =
@@ -207,6 +195,11 @@ module Errors =
         | :? System.OperationCanceledException -> reraise ()
         | :? System.OutOfMemoryException -> reraise ()
         | e -> raise (KerasException(ComputationFailed(owner, describe (), nativeText e.Message), e))
+
+    /// <summary>Runs <paramref name="f"/>; an exception other than a <see cref="KerasException"/> (a native libtorch
+    /// error, a .NET argument error from TorchSharp) becomes a KerasException for <c>ComputationFailed(owner, what, ...)</c>
+    /// with the original exception as its inner exception.</summary>
+    let guard (owner: string) (what: string) (f: unit -> 'T) : 'T = guardDescribed owner (fun () -> what) f
 
     /// Returns the value of an Ok result, or raises its error as a <see cref="KerasException"/>.
     let orRaise (result: Result<'T, KerasError>) : 'T =

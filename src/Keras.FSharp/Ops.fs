@@ -65,6 +65,12 @@ module Ops =
                     Ok(Array.concat [ Array.map Option.get batch; rows; cols ])
 
     /// <summary><c>torch.matmul(a, b)</c> with its shapes checked first.</summary>
+    /// The permutation that undoes <paramref name="order"/> (a permutation of the axes 0 .. n-1).
+    let internal inversePermutation (order: int64[]) =
+        let inverse = Array.zeroCreate<int64> order.Length
+        order |> Array.iteri (fun i axis -> inverse[int axis] <- int64 i)
+        inverse
+
     /// <exception cref="ArgumentException">When the shapes cannot be multiplied.</exception>
     let matmul (a: torch.Tensor) (b: torch.Tensor) : torch.Tensor =
         match matmulShape a.Sizes b.Sizes with

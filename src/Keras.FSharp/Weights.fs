@@ -139,6 +139,36 @@ module Weights =
     /// Number of parameters of a layer, including the layers it holds.
     let countParams (layer: Layer) = ofLayers [ layer ] |> count
 
+    /// True when the tensor's memory is dense with its axes laid out in <paramref name="order"/> (outermost first).
+    let internal isLaidOut (order: int64[]) (t: torch.Tensor) =
+        let mutable expected = 1L
+        let mutable dense = true
+
+        for i in order.Length - 1 .. -1 .. 0 do
+            let size = t.size (int order[i])
+
+            if size <> 1L && t.stride (int order[i]) <> expected then
+                dense <- false
+
+            expected <- expected * size
+
+        dense
+
+    /// <summary>Keeps a weight's memory laid out in <paramref name="order"/> (its axes, outermost first), changing its
+    /// storage once (the first call, or after something replaced it); its shape and values stay Keras's. Layers use
+    /// it to hold a Keras-shaped kernel in the layout libtorch computes with: no copy forward or backward, and the
+    /// gradient comes back dense in the same layout, so optimizer updates run on dense memory.</summary>
+    let internal keepLaidOut (order: int64[]) (weight: torch.Tensor) =
+        if not (isLaidOut order weight) then
+            // Once per weight: calls racing on the first use of a shared layer change the storage one at a time.
+            lock weight (fun () ->
+                if not (isLaidOut order weight) then
+                    use _ = torch.no_grad ()
+                    use permuted = weight.permute order
+                    use dense = permuted.contiguous ()
+                    use relaid = dense.permute (Ops.inversePermutation order)
+                    weight.set_ relaid |> ignore)
+
     /// Bytes the weights take, as Keras reports them in summaries.
     let bytes (weights: Weight list) =
         weights

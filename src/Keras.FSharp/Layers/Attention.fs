@@ -396,9 +396,7 @@ let multiHeadAttention (config: MultiHeadAttentionConfig) (name: string option) 
             let perm =
                 batchAxes @ [ rank - 1 ] @ axes @ [ rank ] |> List.map int64 |> Array.ofList
 
-            let inverse = Array.zeroCreate<int64> perm.Length
-            perm |> Array.iteri (fun i p -> inverse[int p] <- int64 i)
-            layouts.GetOrAdd(rank, (axes, batchAxes, perm, inverse))
+            layouts.GetOrAdd(rank, (axes, batchAxes, perm, Ops.inversePermutation perm))
 
     let call (ctx: CallContext) (inputs: torch.Tensor list) =
         let parts =

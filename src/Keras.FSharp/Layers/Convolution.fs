@@ -703,43 +703,10 @@ let private computeOrder (g: Geometry) : int64[] =
     else
         Array.concat [ [| int64 (rank + 1); int64 rank |]; [| 0L .. int64 (rank - 1) |] ]
 
-/// The permutation undoing <paramref name="order"/>.
-let private inverseOrder (order: int64[]) =
-    let inverse = Array.zeroCreate order.Length
-    order |> Array.iteri (fun i axis -> inverse[int axis] <- int64 i)
-    inverse
-
-/// True when the tensor's memory is dense with its axes laid out in <paramref name="order"/> (outermost first).
-let private isLaidOut (order: int64[]) (t: torch.Tensor) =
-    let mutable expected = 1L
-    let mutable dense = true
-
-    for i in order.Length - 1 .. -1 .. 0 do
-        let size = t.size (int order[i])
-
-        if size <> 1L && t.stride (int order[i]) <> expected then
-            dense <- false
-
-        expected <- expected * size
-
-    dense
-
-/// <summary>Keeps a kernel weight in the memory layout libtorch computes with (<see cref="computeOrder"/>), changing
-/// its storage once (the first call, or after something replaced it); its shape and values stay Keras's
-/// (...kernel, in / groups, filters). libtorch then reads the kernel without a copy forward and backward, and the
-/// kernel's gradient comes back dense in the same layout, so optimizer updates run on dense memory.</summary>
+/// <summary>Keeps a kernel weight in the memory layout libtorch computes with (<see cref="computeOrder"/>; see
+/// Weights.keepLaidOut); its shape and values stay Keras's (...kernel, in / groups, filters).</summary>
 let private keepComputeLayout (g: Geometry) (kernel: TorchSharp.Modules.Parameter) =
-    let order = computeOrder g
-
-    if not (isLaidOut order kernel) then
-        // Once per weight: calls racing on the first use of a shared layer change the storage one at a time.
-        lock kernel (fun () ->
-            if not (isLaidOut order kernel) then
-                use _ = torch.no_grad ()
-                use permuted = kernel.permute order
-                use dense = permuted.contiguous ()
-                use relaid = dense.permute (inverseOrder order)
-                kernel.set_ relaid |> ignore)
+    Weights.keepLaidOut (computeOrder g) kernel
 
 /// <summary>The kernel as <see cref="torchKernel"/> for a call; within a <c>predict</c>, a copy kept for the whole
 /// predict in the memory layout libtorch converts a kernel to for this input layout (channels_last: (b, ...kernel, a)

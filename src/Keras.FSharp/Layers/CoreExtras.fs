@@ -123,7 +123,7 @@ let batchDot (x: torch.Tensor) (y: torch.Tensor) (a1: int) (a2: int) : torch.Ten
     // x: the dot axis last, the others (after the batch) flattened to rows; y: the dot axis first, the others columns.
     let xs = x.movedim ([| int64 a1 |], [| x.dim () - 1L |])
     let ys = y.movedim ([| int64 a2 |], [| 1L |])
-    let xRest = xs.Sizes[1 .. xs.Sizes.Length - 2]
+    let xRest = xs.Sizes[1 .. int (xs.dim ()) - 2]
     let yRest = ys.Sizes[2..]
     let k = xs.size(-1)
     let x3 = xs.reshape (batch, -1L, k)

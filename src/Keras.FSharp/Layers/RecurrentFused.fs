@@ -146,23 +146,12 @@ let private load (kind: FusedKind) (units: int64) (native: NativeRnn) (weights: 
         | _ -> ()
     | _ -> invalidOp "The fused recurrent path takes a kernel and a recurrent kernel."
 
-/// True when a Keras (in, out) matrix is stored as its transpose: torch's (out, in) weight, row-major.
-let private storedTransposed (w: Tensor) =
-    (w.size 0 = 1L || w.stride 0 = 1L) && (w.size 1 = 1L || w.stride 1 = w.size 0)
-
 /// <summary>Keeps an LSTM's Keras (in, 4·units) kernel and recurrent kernel stored as libtorch's (4·units, in)
-/// weights (changing the storage once; the shape and values stay Keras's): loading them into the native module is
-/// then a plain copy, and their gradients come back in the same layout with no transposing copy, at every step.</summary>
+/// weights (Weights.keepLaidOut; the shape and values stay Keras's): loading them into the native module is then a
+/// plain copy, and their gradients come back in the same layout with no transposing copy, at every step.</summary>
 let private keepTransposedStorage (w: Tensor) =
-    if w.dim () = 2L && not (storedTransposed w) then
-        // Once per weight: calls racing on the first use of a shared layer change the storage one at a time.
-        lock w (fun () ->
-            if not (storedTransposed w) then
-                use _ = torch.no_grad ()
-                use transposed = w.t ()
-                use dense = transposed.contiguous ()
-                use relaid = dense.t ()
-                w.set_ relaid |> ignore)
+    if w.dim () = 2L then
+        Weights.keepLaidOut [| 1L; 0L |] w
 
 /// The gradients of the module's parameters in the Keras layout of [kernel; recurrent_kernel; bias].
 let private kerasGradients (kind: FusedKind) (units: int64) (grads: Tensor[]) =

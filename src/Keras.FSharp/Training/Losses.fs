@@ -111,7 +111,7 @@ module Targets =
             else
                 yTrue
 
-        let expected = yPred.Sizes[.. yPred.Sizes.Length - 2]
+        let expected = yPred.Sizes[.. int (yPred.dim ()) - 2]
 
         if labels.Sizes <> expected then
             fail
